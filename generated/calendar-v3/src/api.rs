@@ -67,6 +67,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Acl {
         const NAME: &'static str = "Acl";
@@ -82,10 +86,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
                     3 => &self.next_page_token,
                     4 => &self.next_sync_token,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -95,10 +100,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
                     3 => &mut self.next_page_token,
                     4 => &mut self.next_sync_token,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -137,6 +143,10 @@ pub mod schemas {
         pub role: Option<String>,
         /// The extent to which calendar access is granted by this ACL rule.
         pub scope: Option<AclRuleScope>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AclRule {
         const NAME: &'static str = "AclRule";
@@ -149,7 +159,8 @@ pub mod schemas {
                     1 => &self.id,
                     2 => &self.kind,
                     3 => &self.role,
-                    4 => &self.scope,
+                    4 => ::gapi::wire::record_field(&self.scope),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -162,7 +173,8 @@ pub mod schemas {
                     1 => &mut self.id,
                     2 => &mut self.kind,
                     3 => &mut self.role,
-                    4 => &mut self.scope,
+                    4 => ::gapi::wire::record_field_mut(&mut self.scope),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -180,6 +192,10 @@ pub mod schemas {
         pub r#type: Option<String>,
         /// The email address of a user or group, or the name of a domain, depending on the scope type. Omitted for type "default".
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AclRuleScope {
         const NAME: &'static str = "AclRuleScope";
@@ -190,6 +206,7 @@ pub mod schemas {
                 match index {
                     0 => &self.r#type,
                     1 => &self.value,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -200,6 +217,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.r#type,
                     1 => &mut self.value,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -232,6 +250,10 @@ pub mod schemas {
         pub time_zone: Option<String>,
         /// Represents the information about the user's working hours. Only available for primary calendars of Google Workspace users. To update the working hours, the entire working hours object must be passed. If not specified (or passed as null or an empty object), the existing working hours remain unchanged. To disable working hours or clear the schedule, set workingHoursEnabled to false (and omit availableTimes or pass an empty list).
         pub working_hours: Option<CalendarWorkingHours>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Calendar {
         const NAME: &'static str = "Calendar";
@@ -254,17 +276,18 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.auto_accept_invitations,
-                    1 => &self.conference_properties,
+                    1 => ::gapi::wire::record_field(&self.conference_properties),
                     2 => &self.data_owner,
                     3 => &self.description,
                     4 => &self.etag,
                     5 => &self.id,
                     6 => &self.kind,
-                    7 => &self.label_properties,
+                    7 => ::gapi::wire::record_field(&self.label_properties),
                     8 => &self.location,
                     9 => &self.summary,
                     10 => &self.time_zone,
-                    11 => &self.working_hours,
+                    11 => ::gapi::wire::record_field(&self.working_hours),
+                    12 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -274,17 +297,18 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.auto_accept_invitations,
-                    1 => &mut self.conference_properties,
+                    1 => ::gapi::wire::record_field_mut(&mut self.conference_properties),
                     2 => &mut self.data_owner,
                     3 => &mut self.description,
                     4 => &mut self.etag,
                     5 => &mut self.id,
                     6 => &mut self.kind,
-                    7 => &mut self.label_properties,
+                    7 => ::gapi::wire::record_field_mut(&mut self.label_properties),
                     8 => &mut self.location,
                     9 => &mut self.summary,
                     10 => &mut self.time_zone,
-                    11 => &mut self.working_hours,
+                    11 => ::gapi::wire::record_field_mut(&mut self.working_hours),
+                    12 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -303,6 +327,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CalendarList {
         const NAME: &'static str = "CalendarList";
@@ -318,10 +346,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
                     3 => &self.next_page_token,
                     4 => &self.next_sync_token,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -331,10 +360,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
                     3 => &mut self.next_page_token,
                     4 => &mut self.next_sync_token,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -404,6 +434,10 @@ pub mod schemas {
         pub summary_override: Option<String>,
         /// The time zone of the calendar. Optional. Read-only.
         pub time_zone: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CalendarListEntry {
         const NAME: &'static str = "CalendarListEntry";
@@ -438,9 +472,9 @@ pub mod schemas {
                     1 => &self.auto_accept_invitations,
                     2 => &self.background_color,
                     3 => &self.color_id,
-                    4 => &self.conference_properties,
+                    4 => ::gapi::wire::record_field(&self.conference_properties),
                     5 => &self.data_owner,
-                    6 => &self.default_reminders,
+                    6 => ::gapi::wire::records_field(&self.default_reminders),
                     7 => &self.deleted,
                     8 => &self.description,
                     9 => &self.etag,
@@ -449,12 +483,13 @@ pub mod schemas {
                     12 => &self.id,
                     13 => &self.kind,
                     14 => &self.location,
-                    15 => &self.notification_settings,
+                    15 => ::gapi::wire::record_field(&self.notification_settings),
                     16 => &self.primary,
                     17 => &self.selected,
                     18 => &self.summary,
                     19 => &self.summary_override,
                     20 => &self.time_zone,
+                    21 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -467,9 +502,9 @@ pub mod schemas {
                     1 => &mut self.auto_accept_invitations,
                     2 => &mut self.background_color,
                     3 => &mut self.color_id,
-                    4 => &mut self.conference_properties,
+                    4 => ::gapi::wire::record_field_mut(&mut self.conference_properties),
                     5 => &mut self.data_owner,
-                    6 => &mut self.default_reminders,
+                    6 => ::gapi::wire::records_field_mut(&mut self.default_reminders),
                     7 => &mut self.deleted,
                     8 => &mut self.description,
                     9 => &mut self.etag,
@@ -478,12 +513,13 @@ pub mod schemas {
                     12 => &mut self.id,
                     13 => &mut self.kind,
                     14 => &mut self.location,
-                    15 => &mut self.notification_settings,
+                    15 => ::gapi::wire::record_field_mut(&mut self.notification_settings),
                     16 => &mut self.primary,
                     17 => &mut self.selected,
                     18 => &mut self.summary,
                     19 => &mut self.summary_override,
                     20 => &mut self.time_zone,
+                    21 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -495,6 +531,10 @@ pub mod schemas {
     pub struct CalendarListEntryNotificationSettings {
         /// The list of notifications set for this calendar.
         pub notifications: Option<Vec<CalendarNotification>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CalendarListEntryNotificationSettings {
         const NAME: &'static str = "CalendarListEntryNotificationSettings";
@@ -503,7 +543,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.notifications,
+                    0 => ::gapi::wire::records_field(&self.notifications),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -512,7 +553,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.notifications,
+                    0 => ::gapi::wire::records_field_mut(&mut self.notifications),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -533,6 +575,10 @@ pub mod schemas {
         /// - "agenda" - An agenda with the events of the day (sent out in the morning).
         /// Required when adding a notification.
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CalendarNotification {
         const NAME: &'static str = "CalendarNotification";
@@ -543,6 +589,7 @@ pub mod schemas {
                 match index {
                     0 => &self.method,
                     1 => &self.r#type,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -553,6 +600,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.method,
                     1 => &mut self.r#type,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -566,6 +614,10 @@ pub mod schemas {
         pub available_times: Option<Vec<CalendarWorkingHoursAvailableTimes>>,
         /// Whether the working hours are enabled for this calendar. Cannot be set to true when availableTimes is empty.
         pub working_hours_enabled: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CalendarWorkingHours {
         const NAME: &'static str = "CalendarWorkingHours";
@@ -577,8 +629,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.available_times,
+                    0 => ::gapi::wire::records_field(&self.available_times),
                     1 => &self.working_hours_enabled,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -587,8 +640,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.available_times,
+                    0 => ::gapi::wire::records_field_mut(&mut self.available_times),
                     1 => &mut self.working_hours_enabled,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -610,6 +664,10 @@ pub mod schemas {
         pub period_end: Option<i32>,
         /// Period start, in minutes from the start of the day, inclusive. Required.
         pub period_start: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CalendarWorkingHoursAvailableTimes {
         const NAME: &'static str = "CalendarWorkingHoursAvailableTimes";
@@ -625,6 +683,7 @@ pub mod schemas {
                     0 => &self.day_of_week,
                     1 => &self.period_end,
                     2 => &self.period_start,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -636,6 +695,7 @@ pub mod schemas {
                     0 => &mut self.day_of_week,
                     1 => &mut self.period_end,
                     2 => &mut self.period_start,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -664,6 +724,10 @@ pub mod schemas {
         pub token: Option<String>,
         /// The type of delivery mechanism used for this channel. Valid values are "web_hook" (or "webhook"). Both values refer to a channel where Http requests are used to deliver messages.
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
@@ -693,6 +757,7 @@ pub mod schemas {
                     7 => &self.resource_uri,
                     8 => &self.token,
                     9 => &self.r#type,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -711,6 +776,7 @@ pub mod schemas {
                     7 => &mut self.resource_uri,
                     8 => &mut self.token,
                     9 => &mut self.r#type,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -723,6 +789,10 @@ pub mod schemas {
         pub background: Option<String>,
         /// The foreground color that can be used to write on top of a background with 'background' color.
         pub foreground: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ColorDefinition {
         const NAME: &'static str = "ColorDefinition";
@@ -733,6 +803,7 @@ pub mod schemas {
                 match index {
                     0 => &self.background,
                     1 => &self.foreground,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -743,6 +814,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.background,
                     1 => &mut self.foreground,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -759,6 +831,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// Last modification time of the color palette (as a RFC3339 timestamp). Read-only.
         pub updated: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Colors {
         const NAME: &'static str = "Colors";
@@ -776,6 +852,7 @@ pub mod schemas {
                     1 => &self.event,
                     2 => &self.kind,
                     3 => &self.updated,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -788,6 +865,7 @@ pub mod schemas {
                     1 => &mut self.event,
                     2 => &mut self.kind,
                     3 => &mut self.updated,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -824,6 +902,10 @@ pub mod schemas {
         /// Unset for a conference with a failed create request.
         /// Optional for a conference with a pending create request.
         pub signature: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConferenceData {
         const NAME: &'static str = "ConferenceData";
@@ -841,12 +923,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.conference_id,
-                    1 => &self.conference_solution,
-                    2 => &self.create_request,
-                    3 => &self.entry_points,
+                    1 => ::gapi::wire::record_field(&self.conference_solution),
+                    2 => ::gapi::wire::record_field(&self.create_request),
+                    3 => ::gapi::wire::records_field(&self.entry_points),
                     4 => &self.notes,
-                    5 => &self.parameters,
+                    5 => ::gapi::wire::record_field(&self.parameters),
                     6 => &self.signature,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -856,12 +939,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.conference_id,
-                    1 => &mut self.conference_solution,
-                    2 => &mut self.create_request,
-                    3 => &mut self.entry_points,
+                    1 => ::gapi::wire::record_field_mut(&mut self.conference_solution),
+                    2 => ::gapi::wire::record_field_mut(&mut self.create_request),
+                    3 => ::gapi::wire::records_field_mut(&mut self.entry_points),
                     4 => &mut self.notes,
-                    5 => &mut self.parameters,
+                    5 => ::gapi::wire::record_field_mut(&mut self.parameters),
                     6 => &mut self.signature,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -872,6 +956,10 @@ pub mod schemas {
     pub struct ConferenceParameters {
         /// Additional add-on specific data.
         pub add_on_parameters: Option<ConferenceParametersAddOnParameters>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConferenceParameters {
         const NAME: &'static str = "ConferenceParameters";
@@ -880,7 +968,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.add_on_parameters,
+                    0 => ::gapi::wire::record_field(&self.add_on_parameters),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -889,7 +978,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.add_on_parameters,
+                    0 => ::gapi::wire::record_field_mut(&mut self.add_on_parameters),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -899,6 +989,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ConferenceParametersAddOnParameters {
         pub parameters: Option<::std::collections::BTreeMap<String, String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConferenceParametersAddOnParameters {
         const NAME: &'static str = "ConferenceParametersAddOnParameters";
@@ -908,6 +1002,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.parameters,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -917,6 +1012,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.parameters,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -931,6 +1027,10 @@ pub mod schemas {
         /// - "eventNamedHangout"
         /// - "hangoutsMeet"  Optional.
         pub allowed_conference_solution_types: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConferenceProperties {
         const NAME: &'static str = "ConferenceProperties";
@@ -940,6 +1040,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.allowed_conference_solution_types,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -949,6 +1050,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.allowed_conference_solution_types,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -963,6 +1065,10 @@ pub mod schemas {
         /// - "success": the conference create request succeeded, the entry points are populated.
         /// - "failure": the conference create request failed, there are no entry points.
         pub status_code: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConferenceRequestStatus {
         const NAME: &'static str = "ConferenceRequestStatus";
@@ -972,6 +1078,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.status_code,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -981,6 +1088,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.status_code,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -995,6 +1103,10 @@ pub mod schemas {
         pub key: Option<ConferenceSolutionKey>,
         /// The user-visible name of this solution. Not localized.
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConferenceSolution {
         const NAME: &'static str = "ConferenceSolution";
@@ -1004,8 +1116,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.icon_uri,
-                    1 => &self.key,
+                    1 => ::gapi::wire::record_field(&self.key),
                     2 => &self.name,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1015,8 +1128,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.icon_uri,
-                    1 => &mut self.key,
+                    1 => ::gapi::wire::record_field_mut(&mut self.key),
                     2 => &mut self.name,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1033,6 +1147,10 @@ pub mod schemas {
         /// - "hangoutsMeet" for Google Meet (http://meet.google.com)
         /// - "addOn" for 3P conference providers
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConferenceSolutionKey {
         const NAME: &'static str = "ConferenceSolutionKey";
@@ -1042,6 +1160,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.r#type,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1051,6 +1170,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.r#type,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1066,6 +1186,10 @@ pub mod schemas {
         pub request_id: Option<String>,
         /// The status of the conference create request.
         pub status: Option<ConferenceRequestStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CreateConferenceRequest {
         const NAME: &'static str = "CreateConferenceRequest";
@@ -1078,9 +1202,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.conference_solution_key,
+                    0 => ::gapi::wire::record_field(&self.conference_solution_key),
                     1 => &self.request_id,
-                    2 => &self.status,
+                    2 => ::gapi::wire::record_field(&self.status),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1089,9 +1214,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.conference_solution_key,
+                    0 => {
+                        ::gapi::wire::record_field_mut(&mut self.conference_solution_key)
+                    }
                     1 => &mut self.request_id,
-                    2 => &mut self.status,
+                    2 => ::gapi::wire::record_field_mut(&mut self.status),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1146,6 +1274,10 @@ pub mod schemas {
         /// - for sip, sip: schema is required, e.g., sip:12345678@myprovider.com.
         /// - for more, http: or https: schema is required.
         pub uri: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EntryPoint {
         const NAME: &'static str = "EntryPoint";
@@ -1175,6 +1307,7 @@ pub mod schemas {
                     7 => &self.pin,
                     8 => &self.region_code,
                     9 => &self.uri,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1193,6 +1326,7 @@ pub mod schemas {
                     7 => &mut self.pin,
                     8 => &mut self.region_code,
                     9 => &mut self.uri,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1209,6 +1343,10 @@ pub mod schemas {
         /// - "notFound" - The requested resource was not found.
         /// - "internalError" - The API service has encountered an internal error.  Additional error types may be added in the future, so clients should gracefully handle additional error statuses not included in this list.
         pub reason: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
@@ -1219,6 +1357,7 @@ pub mod schemas {
                 match index {
                     0 => &self.domain,
                     1 => &self.reason,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1229,6 +1368,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.domain,
                     1 => &mut self.reason,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1357,6 +1497,10 @@ pub mod schemas {
         pub visibility: Option<String>,
         /// Working location event data.
         pub working_location_properties: Option<EventWorkingLocationProperties>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Event {
         const NAME: &'static str = "Event";
@@ -1411,23 +1555,23 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.anyone_can_add_self,
-                    1 => &self.attachments,
-                    2 => &self.attendees,
+                    1 => ::gapi::wire::records_field(&self.attachments),
+                    2 => ::gapi::wire::records_field(&self.attendees),
                     3 => &self.attendees_omitted,
-                    4 => &self.birthday_properties,
+                    4 => ::gapi::wire::record_field(&self.birthday_properties),
                     5 => &self.color_id,
-                    6 => &self.conference_data,
+                    6 => ::gapi::wire::record_field(&self.conference_data),
                     7 => &self.created,
-                    8 => &self.creator,
+                    8 => ::gapi::wire::record_field(&self.creator),
                     9 => &self.description,
-                    10 => &self.end,
+                    10 => ::gapi::wire::record_field(&self.end),
                     11 => &self.end_time_unspecified,
                     12 => &self.etag,
                     13 => &self.event_label_id,
                     14 => &self.event_type,
-                    15 => &self.extended_properties,
-                    16 => &self.focus_time_properties,
-                    17 => &self.gadget,
+                    15 => ::gapi::wire::record_field(&self.extended_properties),
+                    16 => ::gapi::wire::record_field(&self.focus_time_properties),
+                    17 => ::gapi::wire::record_field(&self.gadget),
                     18 => &self.guests_can_invite_others,
                     19 => &self.guests_can_modify,
                     20 => &self.guests_can_see_other_guests,
@@ -1438,22 +1582,23 @@ pub mod schemas {
                     25 => &self.kind,
                     26 => &self.location,
                     27 => &self.locked,
-                    28 => &self.organizer,
-                    29 => &self.original_start_time,
-                    30 => &self.out_of_office_properties,
+                    28 => ::gapi::wire::record_field(&self.organizer),
+                    29 => ::gapi::wire::record_field(&self.original_start_time),
+                    30 => ::gapi::wire::record_field(&self.out_of_office_properties),
                     31 => &self.private_copy,
                     32 => &self.recurrence,
                     33 => &self.recurring_event_id,
-                    34 => &self.reminders,
+                    34 => ::gapi::wire::record_field(&self.reminders),
                     35 => &self.sequence,
-                    36 => &self.source,
-                    37 => &self.start,
+                    36 => ::gapi::wire::record_field(&self.source),
+                    37 => ::gapi::wire::record_field(&self.start),
                     38 => &self.status,
                     39 => &self.summary,
                     40 => &self.transparency,
                     41 => &self.updated,
                     42 => &self.visibility,
-                    43 => &self.working_location_properties,
+                    43 => ::gapi::wire::record_field(&self.working_location_properties),
+                    44 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1463,23 +1608,23 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.anyone_can_add_self,
-                    1 => &mut self.attachments,
-                    2 => &mut self.attendees,
+                    1 => ::gapi::wire::records_field_mut(&mut self.attachments),
+                    2 => ::gapi::wire::records_field_mut(&mut self.attendees),
                     3 => &mut self.attendees_omitted,
-                    4 => &mut self.birthday_properties,
+                    4 => ::gapi::wire::record_field_mut(&mut self.birthday_properties),
                     5 => &mut self.color_id,
-                    6 => &mut self.conference_data,
+                    6 => ::gapi::wire::record_field_mut(&mut self.conference_data),
                     7 => &mut self.created,
-                    8 => &mut self.creator,
+                    8 => ::gapi::wire::record_field_mut(&mut self.creator),
                     9 => &mut self.description,
-                    10 => &mut self.end,
+                    10 => ::gapi::wire::record_field_mut(&mut self.end),
                     11 => &mut self.end_time_unspecified,
                     12 => &mut self.etag,
                     13 => &mut self.event_label_id,
                     14 => &mut self.event_type,
-                    15 => &mut self.extended_properties,
-                    16 => &mut self.focus_time_properties,
-                    17 => &mut self.gadget,
+                    15 => ::gapi::wire::record_field_mut(&mut self.extended_properties),
+                    16 => ::gapi::wire::record_field_mut(&mut self.focus_time_properties),
+                    17 => ::gapi::wire::record_field_mut(&mut self.gadget),
                     18 => &mut self.guests_can_invite_others,
                     19 => &mut self.guests_can_modify,
                     20 => &mut self.guests_can_see_other_guests,
@@ -1490,22 +1635,31 @@ pub mod schemas {
                     25 => &mut self.kind,
                     26 => &mut self.location,
                     27 => &mut self.locked,
-                    28 => &mut self.organizer,
-                    29 => &mut self.original_start_time,
-                    30 => &mut self.out_of_office_properties,
+                    28 => ::gapi::wire::record_field_mut(&mut self.organizer),
+                    29 => ::gapi::wire::record_field_mut(&mut self.original_start_time),
+                    30 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.out_of_office_properties,
+                        )
+                    }
                     31 => &mut self.private_copy,
                     32 => &mut self.recurrence,
                     33 => &mut self.recurring_event_id,
-                    34 => &mut self.reminders,
+                    34 => ::gapi::wire::record_field_mut(&mut self.reminders),
                     35 => &mut self.sequence,
-                    36 => &mut self.source,
-                    37 => &mut self.start,
+                    36 => ::gapi::wire::record_field_mut(&mut self.source),
+                    37 => ::gapi::wire::record_field_mut(&mut self.start),
                     38 => &mut self.status,
                     39 => &mut self.summary,
                     40 => &mut self.transparency,
                     41 => &mut self.updated,
                     42 => &mut self.visibility,
-                    43 => &mut self.working_location_properties,
+                    43 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.working_location_properties,
+                        )
+                    }
+                    44 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1527,6 +1681,10 @@ pub mod schemas {
         pub mime_type: Option<String>,
         /// Attachment title.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventAttachment {
         const NAME: &'static str = "EventAttachment";
@@ -1546,6 +1704,7 @@ pub mod schemas {
                     2 => &self.icon_link,
                     3 => &self.mime_type,
                     4 => &self.title,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1559,6 +1718,7 @@ pub mod schemas {
                     2 => &mut self.icon_link,
                     3 => &mut self.mime_type,
                     4 => &mut self.title,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1597,6 +1757,10 @@ pub mod schemas {
         pub response_status: Option<String>,
         /// Whether this entry represents the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventAttendee {
         const NAME: &'static str = "EventAttendee";
@@ -1628,6 +1792,7 @@ pub mod schemas {
                     8 => &self.resource,
                     9 => &self.response_status,
                     10 => &self.self_,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1647,6 +1812,7 @@ pub mod schemas {
                     8 => &mut self.resource,
                     9 => &mut self.response_status,
                     10 => &mut self.self_,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1666,6 +1832,10 @@ pub mod schemas {
         /// - "other" - A special date which does not fall into the other categories, and does not have a custom label. Always has a contact.
         /// - "self" - Calendar owner's own birthday. Cannot have a contact.  The Calendar API only supports creating events with the type "birthday". The type cannot be changed after the event is created.
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventBirthdayProperties {
         const NAME: &'static str = "EventBirthdayProperties";
@@ -1677,6 +1847,7 @@ pub mod schemas {
                     0 => &self.contact,
                     1 => &self.custom_type_name,
                     2 => &self.r#type,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1688,6 +1859,7 @@ pub mod schemas {
                     0 => &mut self.contact,
                     1 => &mut self.custom_type_name,
                     2 => &mut self.r#type,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1705,6 +1877,10 @@ pub mod schemas {
         pub id: Option<String>,
         /// Whether the creator corresponds to the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventCreator {
         const NAME: &'static str = "EventCreator";
@@ -1717,6 +1893,7 @@ pub mod schemas {
                     1 => &self.email,
                     2 => &self.id,
                     3 => &self.self_,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1729,6 +1906,7 @@ pub mod schemas {
                     1 => &mut self.email,
                     2 => &mut self.id,
                     3 => &mut self.self_,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1743,6 +1921,10 @@ pub mod schemas {
         pub date_time: Option<::gapi::types::DateTime>,
         /// The time zone in which the time is specified. (Formatted as an IANA Time Zone Database name, e.g. "Europe/Zurich".) For recurring events this field is required and specifies the time zone in which the recurrence is expanded. For single events this field is optional and indicates a custom time zone for the event start/end.
         pub time_zone: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventDateTime {
         const NAME: &'static str = "EventDateTime";
@@ -1754,6 +1936,7 @@ pub mod schemas {
                     0 => &self.date,
                     1 => &self.date_time,
                     2 => &self.time_zone,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1765,6 +1948,7 @@ pub mod schemas {
                     0 => &mut self.date,
                     1 => &mut self.date_time,
                     2 => &mut self.time_zone,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1778,6 +1962,10 @@ pub mod schemas {
         pub private: Option<::std::collections::BTreeMap<String, String>>,
         /// Properties that are shared between copies of the event on other attendees' calendars.
         pub shared: Option<::std::collections::BTreeMap<String, String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventExtendedProperties {
         const NAME: &'static str = "EventExtendedProperties";
@@ -1788,6 +1976,7 @@ pub mod schemas {
                 match index {
                     0 => &self.private,
                     1 => &self.shared,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1798,6 +1987,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.private,
                     1 => &mut self.shared,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1812,6 +2002,10 @@ pub mod schemas {
         pub chat_status: Option<String>,
         /// Response message to set if an existing event or new invitation is automatically declined by Calendar.
         pub decline_message: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventFocusTimeProperties {
         const NAME: &'static str = "EventFocusTimeProperties";
@@ -1827,6 +2021,7 @@ pub mod schemas {
                     0 => &self.auto_decline_mode,
                     1 => &self.chat_status,
                     2 => &self.decline_message,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1838,6 +2033,7 @@ pub mod schemas {
                     0 => &mut self.auto_decline_mode,
                     1 => &mut self.chat_status,
                     2 => &mut self.decline_message,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1865,6 +2061,10 @@ pub mod schemas {
         pub r#type: Option<String>,
         /// The gadget's width in pixels. The width must be an integer greater than 0. Optional. Deprecated.
         pub width: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventGadget {
         const NAME: &'static str = "EventGadget";
@@ -1890,6 +2090,7 @@ pub mod schemas {
                     5 => &self.title,
                     6 => &self.r#type,
                     7 => &self.width,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1906,6 +2107,7 @@ pub mod schemas {
                     5 => &mut self.title,
                     6 => &mut self.r#type,
                     7 => &mut self.width,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1922,6 +2124,10 @@ pub mod schemas {
         /// Name of the label. Optional.
         /// If provided this must have at most 50 characters.
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventLabel {
         const NAME: &'static str = "EventLabel";
@@ -1933,6 +2139,7 @@ pub mod schemas {
                     0 => &self.background_color,
                     1 => &self.id,
                     2 => &self.name,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1944,6 +2151,7 @@ pub mod schemas {
                     0 => &mut self.background_color,
                     1 => &mut self.id,
                     2 => &mut self.name,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1961,6 +2169,10 @@ pub mod schemas {
         pub id: Option<String>,
         /// Whether the organizer corresponds to the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventOrganizer {
         const NAME: &'static str = "EventOrganizer";
@@ -1973,6 +2185,7 @@ pub mod schemas {
                     1 => &self.email,
                     2 => &self.id,
                     3 => &self.self_,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1985,6 +2198,7 @@ pub mod schemas {
                     1 => &mut self.email,
                     2 => &mut self.id,
                     3 => &mut self.self_,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1997,6 +2211,10 @@ pub mod schemas {
         pub auto_decline_mode: Option<String>,
         /// Response message to set if an existing event or new invitation is automatically declined by Calendar.
         pub decline_message: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventOutOfOfficeProperties {
         const NAME: &'static str = "EventOutOfOfficeProperties";
@@ -2007,6 +2225,7 @@ pub mod schemas {
                 match index {
                     0 => &self.auto_decline_mode,
                     1 => &self.decline_message,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2017,6 +2236,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.auto_decline_mode,
                     1 => &mut self.decline_message,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2033,6 +2253,10 @@ pub mod schemas {
         /// Number of minutes before the start of the event when the reminder should trigger. Valid values are between 0 and 40320 (4 weeks in minutes).
         /// Required when adding a reminder.
         pub minutes: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventReminder {
         const NAME: &'static str = "EventReminder";
@@ -2043,6 +2267,7 @@ pub mod schemas {
                 match index {
                     0 => &self.method,
                     1 => &self.minutes,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2053,6 +2278,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.method,
                     1 => &mut self.minutes,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2066,6 +2292,10 @@ pub mod schemas {
         pub overrides: Option<Vec<EventReminder>>,
         /// Whether the default reminders of the calendar apply to the event.
         pub use_default: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventReminders {
         const NAME: &'static str = "EventReminders";
@@ -2074,8 +2304,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.overrides,
+                    0 => ::gapi::wire::records_field(&self.overrides),
                     1 => &self.use_default,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2084,8 +2315,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.overrides,
+                    0 => ::gapi::wire::records_field_mut(&mut self.overrides),
                     1 => &mut self.use_default,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2099,6 +2331,10 @@ pub mod schemas {
         pub title: Option<String>,
         /// URL of the source pointing to a resource. The URL scheme must be HTTP or HTTPS.
         pub url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventSource {
         const NAME: &'static str = "EventSource";
@@ -2109,6 +2345,7 @@ pub mod schemas {
                 match index {
                     0 => &self.title,
                     1 => &self.url,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2119,6 +2356,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.title,
                     1 => &mut self.url,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2139,6 +2377,10 @@ pub mod schemas {
         /// - "customLocation" - The user is working from a custom location.  Any details are specified in a sub-field of the specified name, but this field may be missing if empty. Any other fields are ignored.
         /// Required when adding working location properties.
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventWorkingLocationProperties {
         const NAME: &'static str = "EventWorkingLocationProperties";
@@ -2152,10 +2394,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.custom_location,
+                    0 => ::gapi::wire::record_field(&self.custom_location),
                     1 => &self.home_office,
-                    2 => &self.office_location,
+                    2 => ::gapi::wire::record_field(&self.office_location),
                     3 => &self.r#type,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2164,10 +2407,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.custom_location,
+                    0 => ::gapi::wire::record_field_mut(&mut self.custom_location),
                     1 => &mut self.home_office,
-                    2 => &mut self.office_location,
+                    2 => ::gapi::wire::record_field_mut(&mut self.office_location),
                     3 => &mut self.r#type,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2179,6 +2423,10 @@ pub mod schemas {
     pub struct EventWorkingLocationPropertiesCustomLocation {
         /// An optional extra label for additional information.
         pub label: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventWorkingLocationPropertiesCustomLocation {
         const NAME: &'static str = "EventWorkingLocationPropertiesCustomLocation";
@@ -2188,6 +2436,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.label,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2197,6 +2446,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.label,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2216,6 +2466,10 @@ pub mod schemas {
         pub floor_section_id: Option<String>,
         /// The office name that's displayed in Calendar Web and Mobile clients. We recommend you reference a building name in the organization's Resources database.
         pub label: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EventWorkingLocationPropertiesOfficeLocation {
         const NAME: &'static str = "EventWorkingLocationPropertiesOfficeLocation";
@@ -2235,6 +2489,7 @@ pub mod schemas {
                     2 => &self.floor_id,
                     3 => &self.floor_section_id,
                     4 => &self.label,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2248,6 +2503,7 @@ pub mod schemas {
                     2 => &mut self.floor_id,
                     3 => &mut self.floor_section_id,
                     4 => &mut self.label,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2285,6 +2541,10 @@ pub mod schemas {
         pub time_zone: Option<String>,
         /// Last modification time of the calendar (as a RFC3339 timestamp). Read-only.
         pub updated: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Events {
         const NAME: &'static str = "Events";
@@ -2306,16 +2566,17 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.access_role,
-                    1 => &self.default_reminders,
+                    1 => ::gapi::wire::records_field(&self.default_reminders),
                     2 => &self.description,
                     3 => &self.etag,
-                    4 => &self.items,
+                    4 => ::gapi::wire::records_field(&self.items),
                     5 => &self.kind,
                     6 => &self.next_page_token,
                     7 => &self.next_sync_token,
                     8 => &self.summary,
                     9 => &self.time_zone,
                     10 => &self.updated,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2325,16 +2586,17 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.access_role,
-                    1 => &mut self.default_reminders,
+                    1 => ::gapi::wire::records_field_mut(&mut self.default_reminders),
                     2 => &mut self.description,
                     3 => &mut self.etag,
-                    4 => &mut self.items,
+                    4 => ::gapi::wire::records_field_mut(&mut self.items),
                     5 => &mut self.kind,
                     6 => &mut self.next_page_token,
                     7 => &mut self.next_sync_token,
                     8 => &mut self.summary,
                     9 => &mut self.time_zone,
                     10 => &mut self.updated,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2360,6 +2622,10 @@ pub mod schemas {
         pub busy: Option<Vec<TimePeriod>>,
         /// Optional error(s) (if computation for the calendar failed).
         pub errors: Option<Vec<Error>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FreeBusyCalendar {
         const NAME: &'static str = "FreeBusyCalendar";
@@ -2368,8 +2634,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.busy,
-                    1 => &self.errors,
+                    0 => ::gapi::wire::records_field(&self.busy),
+                    1 => ::gapi::wire::records_field(&self.errors),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2378,8 +2645,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.busy,
-                    1 => &mut self.errors,
+                    0 => ::gapi::wire::records_field_mut(&mut self.busy),
+                    1 => ::gapi::wire::records_field_mut(&mut self.errors),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2392,6 +2660,10 @@ pub mod schemas {
         pub calendars: Option<Vec<String>>,
         /// Optional error(s) (if computation for the group failed).
         pub errors: Option<Vec<Error>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FreeBusyGroup {
         const NAME: &'static str = "FreeBusyGroup";
@@ -2401,7 +2673,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.calendars,
-                    1 => &self.errors,
+                    1 => ::gapi::wire::records_field(&self.errors),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2411,7 +2684,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.calendars,
-                    1 => &mut self.errors,
+                    1 => ::gapi::wire::records_field_mut(&mut self.errors),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2432,6 +2706,10 @@ pub mod schemas {
         pub time_min: Option<::gapi::types::DateTime>,
         /// Time zone used in the response. Optional. The default is UTC.
         pub time_zone: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FreeBusyRequest {
         const NAME: &'static str = "FreeBusyRequest";
@@ -2449,10 +2727,11 @@ pub mod schemas {
                 match index {
                     0 => &self.calendar_expansion_max,
                     1 => &self.group_expansion_max,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.time_max,
                     4 => &self.time_min,
                     5 => &self.time_zone,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2463,10 +2742,11 @@ pub mod schemas {
                 match index {
                     0 => &mut self.calendar_expansion_max,
                     1 => &mut self.group_expansion_max,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.time_max,
                     4 => &mut self.time_min,
                     5 => &mut self.time_zone,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2477,6 +2757,10 @@ pub mod schemas {
     pub struct FreeBusyRequestItem {
         /// The identifier of a calendar or a group.
         pub id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FreeBusyRequestItem {
         const NAME: &'static str = "FreeBusyRequestItem";
@@ -2486,6 +2770,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2495,6 +2780,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2513,6 +2799,10 @@ pub mod schemas {
         pub time_max: Option<::gapi::types::DateTime>,
         /// The start of the interval.
         pub time_min: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FreeBusyResponse {
         const NAME: &'static str = "FreeBusyResponse";
@@ -2532,6 +2822,7 @@ pub mod schemas {
                     2 => &self.kind,
                     3 => &self.time_max,
                     4 => &self.time_min,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2545,6 +2836,7 @@ pub mod schemas {
                     2 => &mut self.kind,
                     3 => &mut self.time_max,
                     4 => &mut self.time_min,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2557,6 +2849,10 @@ pub mod schemas {
         /// Extend the list to add a new event label, and remove entities from the list to delete a label from calendar.
         /// Each calendar can have a maximum of 200 labels.
         pub event_labels: Option<Vec<EventLabel>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LabelProperties {
         const NAME: &'static str = "LabelProperties";
@@ -2565,7 +2861,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.event_labels,
+                    0 => ::gapi::wire::records_field(&self.event_labels),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2574,7 +2871,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.event_labels,
+                    0 => ::gapi::wire::records_field_mut(&mut self.event_labels),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2591,6 +2889,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// Value of the user setting. The format of the value depends on the ID of the setting. It must always be a UTF-8 string of length up to 1024 characters.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Setting {
         const NAME: &'static str = "Setting";
@@ -2603,6 +2905,7 @@ pub mod schemas {
                     1 => &self.id,
                     2 => &self.kind,
                     3 => &self.value,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2615,6 +2918,7 @@ pub mod schemas {
                     1 => &mut self.id,
                     2 => &mut self.kind,
                     3 => &mut self.value,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2633,6 +2937,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Settings {
         const NAME: &'static str = "Settings";
@@ -2648,10 +2956,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
                     3 => &self.next_page_token,
                     4 => &self.next_sync_token,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2661,10 +2970,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
                     3 => &mut self.next_page_token,
                     4 => &mut self.next_sync_token,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2690,6 +3000,10 @@ pub mod schemas {
         pub end: Option<::gapi::types::DateTime>,
         /// The (inclusive) start of the time period.
         pub start: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TimePeriod {
         const NAME: &'static str = "TimePeriod";
@@ -2700,6 +3014,7 @@ pub mod schemas {
                 match index {
                     0 => &self.end,
                     1 => &self.start,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2710,6 +3025,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.end,
                     1 => &mut self.start,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

@@ -68,6 +68,10 @@ pub mod schemas {
         pub team_drive_themes: Option<Vec<AboutTeamDriveThemes>>,
         /// The authenticated user.
         pub user: Option<User>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for About {
         const NAME: &'static str = "About";
@@ -93,16 +97,17 @@ pub mod schemas {
                     0 => &self.app_installed,
                     1 => &self.can_create_drives,
                     2 => &self.can_create_team_drives,
-                    3 => &self.drive_themes,
+                    3 => ::gapi::wire::records_field(&self.drive_themes),
                     4 => &self.export_formats,
                     5 => &self.folder_color_palette,
                     6 => &self.import_formats,
                     7 => &self.kind,
                     8 => ::gapi::wire::int64_field(&self.max_import_sizes),
                     9 => ::gapi::wire::int64_field(&self.max_upload_size),
-                    10 => &self.storage_quota,
-                    11 => &self.team_drive_themes,
-                    12 => &self.user,
+                    10 => ::gapi::wire::record_field(&self.storage_quota),
+                    11 => ::gapi::wire::records_field(&self.team_drive_themes),
+                    12 => ::gapi::wire::record_field(&self.user),
+                    13 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -114,16 +119,17 @@ pub mod schemas {
                     0 => &mut self.app_installed,
                     1 => &mut self.can_create_drives,
                     2 => &mut self.can_create_team_drives,
-                    3 => &mut self.drive_themes,
+                    3 => ::gapi::wire::records_field_mut(&mut self.drive_themes),
                     4 => &mut self.export_formats,
                     5 => &mut self.folder_color_palette,
                     6 => &mut self.import_formats,
                     7 => &mut self.kind,
                     8 => ::gapi::wire::int64_field_mut(&mut self.max_import_sizes),
                     9 => ::gapi::wire::int64_field_mut(&mut self.max_upload_size),
-                    10 => &mut self.storage_quota,
-                    11 => &mut self.team_drive_themes,
-                    12 => &mut self.user,
+                    10 => ::gapi::wire::record_field_mut(&mut self.storage_quota),
+                    11 => ::gapi::wire::records_field_mut(&mut self.team_drive_themes),
+                    12 => ::gapi::wire::record_field_mut(&mut self.user),
+                    13 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -138,6 +144,10 @@ pub mod schemas {
         pub color_rgb: Option<String>,
         /// The ID of the theme.
         pub id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AboutDriveThemes {
         const NAME: &'static str = "AboutDriveThemes";
@@ -153,6 +163,7 @@ pub mod schemas {
                     0 => &self.background_image_link,
                     1 => &self.color_rgb,
                     2 => &self.id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -164,6 +175,7 @@ pub mod schemas {
                     0 => &mut self.background_image_link,
                     1 => &mut self.color_rgb,
                     2 => &mut self.id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -181,6 +193,10 @@ pub mod schemas {
         pub usage_in_drive: Option<i64>,
         /// The usage by trashed files in Google Drive.
         pub usage_in_drive_trash: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AboutStorageQuota {
         const NAME: &'static str = "AboutStorageQuota";
@@ -198,6 +214,7 @@ pub mod schemas {
                     1 => ::gapi::wire::int64_field(&self.usage),
                     2 => ::gapi::wire::int64_field(&self.usage_in_drive),
                     3 => ::gapi::wire::int64_field(&self.usage_in_drive_trash),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -210,6 +227,7 @@ pub mod schemas {
                     1 => ::gapi::wire::int64_field_mut(&mut self.usage),
                     2 => ::gapi::wire::int64_field_mut(&mut self.usage_in_drive),
                     3 => ::gapi::wire::int64_field_mut(&mut self.usage_in_drive_trash),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -224,6 +242,10 @@ pub mod schemas {
         pub color_rgb: Option<String>,
         /// Deprecated: Use `driveThemes/id` instead.
         pub id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AboutTeamDriveThemes {
         const NAME: &'static str = "AboutTeamDriveThemes";
@@ -239,6 +261,7 @@ pub mod schemas {
                     0 => &self.background_image_link,
                     1 => &self.color_rgb,
                     2 => &self.id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -250,6 +273,7 @@ pub mod schemas {
                     0 => &mut self.background_image_link,
                     1 => &mut self.color_rgb,
                     2 => &mut self.id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -273,6 +297,10 @@ pub mod schemas {
         pub requester_email_address: Option<String>,
         /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub roles_and_views: Option<Vec<AccessProposalRoleAndView>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AccessProposal {
         const NAME: &'static str = "AccessProposal";
@@ -295,7 +323,8 @@ pub mod schemas {
                     3 => &self.recipient_email_address,
                     4 => &self.request_message,
                     5 => &self.requester_email_address,
-                    6 => &self.roles_and_views,
+                    6 => ::gapi::wire::records_field(&self.roles_and_views),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -310,7 +339,8 @@ pub mod schemas {
                     3 => &mut self.recipient_email_address,
                     4 => &mut self.request_message,
                     5 => &mut self.requester_email_address,
-                    6 => &mut self.roles_and_views,
+                    6 => ::gapi::wire::records_field_mut(&mut self.roles_and_views),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -324,6 +354,10 @@ pub mod schemas {
         pub role: Option<String>,
         /// Indicates the view for this access proposal. Only populated for proposals that belong to a view. Only `published` is supported.
         pub view: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AccessProposalRoleAndView {
         const NAME: &'static str = "AccessProposalRoleAndView";
@@ -334,6 +368,7 @@ pub mod schemas {
                 match index {
                     0 => &self.role,
                     1 => &self.view,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -344,6 +379,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.role,
                     1 => &mut self.view,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -355,6 +391,10 @@ pub mod schemas {
     pub struct AddReviewer {
         /// Required. The email of the reviewer to add.
         pub added_reviewer_email: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddReviewer {
         const NAME: &'static str = "AddReviewer";
@@ -364,6 +404,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.added_reviewer_email,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -373,6 +414,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.added_reviewer_email,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -430,6 +472,10 @@ pub mod schemas {
         pub supports_offline_create: Option<bool>,
         /// Whether the app is selected as the default handler for the types it supports.
         pub use_by_default: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for App {
         const NAME: &'static str = "App";
@@ -467,7 +513,7 @@ pub mod schemas {
                     1 => &self.create_in_folder_template,
                     2 => &self.create_url,
                     3 => &self.has_drive_wide_scope,
-                    4 => &self.icons,
+                    4 => ::gapi::wire::records_field(&self.icons),
                     5 => &self.id,
                     6 => &self.installed,
                     7 => &self.kind,
@@ -487,6 +533,7 @@ pub mod schemas {
                     21 => &self.supports_multi_open,
                     22 => &self.supports_offline_create,
                     23 => &self.use_by_default,
+                    24 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -499,7 +546,7 @@ pub mod schemas {
                     1 => &mut self.create_in_folder_template,
                     2 => &mut self.create_url,
                     3 => &mut self.has_drive_wide_scope,
-                    4 => &mut self.icons,
+                    4 => ::gapi::wire::records_field_mut(&mut self.icons),
                     5 => &mut self.id,
                     6 => &mut self.installed,
                     7 => &mut self.kind,
@@ -519,6 +566,7 @@ pub mod schemas {
                     21 => &mut self.supports_multi_open,
                     22 => &mut self.supports_offline_create,
                     23 => &mut self.use_by_default,
+                    24 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -533,6 +581,10 @@ pub mod schemas {
         pub icon_url: Option<String>,
         /// Size of the icon. Represented as the maximum of the width and height.
         pub size: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AppIcons {
         const NAME: &'static str = "AppIcons";
@@ -544,6 +596,7 @@ pub mod schemas {
                     0 => &self.category,
                     1 => &self.icon_url,
                     2 => &self.size,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -555,6 +608,7 @@ pub mod schemas {
                     0 => &mut self.category,
                     1 => &mut self.icon_url,
                     2 => &mut self.size,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -572,6 +626,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// A link back to this list.
         pub self_link: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AppList {
         const NAME: &'static str = "AppList";
@@ -586,9 +644,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.default_app_ids,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
                     3 => &self.self_link,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -598,9 +657,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.default_app_ids,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
                     3 => &mut self.self_link,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -634,6 +694,10 @@ pub mod schemas {
         pub status: Option<ApprovalStatus>,
         /// Target file id of the approval.
         pub target_file_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Approval {
         const NAME: &'static str = "Approval";
@@ -660,13 +724,14 @@ pub mod schemas {
                     2 => &self.complete_time,
                     3 => &self.create_time,
                     4 => &self.due_time,
-                    5 => &self.file_content_change_behavior,
-                    6 => &self.initiator,
+                    5 => ::gapi::wire::enum_field(&self.file_content_change_behavior),
+                    6 => ::gapi::wire::record_field(&self.initiator),
                     7 => &self.kind,
                     8 => &self.modify_time,
-                    9 => &self.reviewer_responses,
-                    10 => &self.status,
+                    9 => ::gapi::wire::records_field(&self.reviewer_responses),
+                    10 => ::gapi::wire::enum_field(&self.status),
                     11 => &self.target_file_id,
+                    12 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -680,13 +745,18 @@ pub mod schemas {
                     2 => &mut self.complete_time,
                     3 => &mut self.create_time,
                     4 => &mut self.due_time,
-                    5 => &mut self.file_content_change_behavior,
-                    6 => &mut self.initiator,
+                    5 => {
+                        ::gapi::wire::enum_field_mut(
+                            &mut self.file_content_change_behavior,
+                        )
+                    }
+                    6 => ::gapi::wire::record_field_mut(&mut self.initiator),
                     7 => &mut self.kind,
                     8 => &mut self.modify_time,
-                    9 => &mut self.reviewer_responses,
-                    10 => &mut self.status,
+                    9 => ::gapi::wire::records_field_mut(&mut self.reviewer_responses),
+                    10 => ::gapi::wire::enum_field_mut(&mut self.status),
                     11 => &mut self.target_file_id,
+                    12 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -713,6 +783,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The page token for the next page of approvals. This is absent if the end of the approvals list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ApprovalList {
         const NAME: &'static str = "ApprovalList";
@@ -721,9 +795,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -732,9 +807,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -774,6 +850,10 @@ pub mod schemas {
     pub struct ApproveApprovalRequest {
         /// Optional. A message to accompany the reviewer response on the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ApproveApprovalRequest {
         const NAME: &'static str = "ApproveApprovalRequest";
@@ -783,6 +863,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.message,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -792,6 +873,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.message,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -803,6 +885,10 @@ pub mod schemas {
     pub struct CancelApprovalRequest {
         /// Optional. A message to accompany the cancellation of the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CancelApprovalRequest {
         const NAME: &'static str = "CancelApprovalRequest";
@@ -812,6 +898,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.message,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -821,6 +908,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.message,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -852,6 +940,10 @@ pub mod schemas {
         pub time: Option<::gapi::types::DateTime>,
         /// Deprecated: Use `changeType` instead.
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Change {
         const NAME: &'static str = "Change";
@@ -873,16 +965,17 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.change_type,
-                    1 => &self.drive,
+                    1 => ::gapi::wire::record_field(&self.drive),
                     2 => &self.drive_id,
-                    3 => &self.file,
+                    3 => ::gapi::wire::record_field(&self.file),
                     4 => &self.file_id,
                     5 => &self.kind,
                     6 => &self.removed,
-                    7 => &self.team_drive,
+                    7 => ::gapi::wire::record_field(&self.team_drive),
                     8 => &self.team_drive_id,
                     9 => &self.time,
                     10 => &self.r#type,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -892,16 +985,17 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.change_type,
-                    1 => &mut self.drive,
+                    1 => ::gapi::wire::record_field_mut(&mut self.drive),
                     2 => &mut self.drive_id,
-                    3 => &mut self.file,
+                    3 => ::gapi::wire::record_field_mut(&mut self.file),
                     4 => &mut self.file_id,
                     5 => &mut self.kind,
                     6 => &mut self.removed,
-                    7 => &mut self.team_drive,
+                    7 => ::gapi::wire::record_field_mut(&mut self.team_drive),
                     8 => &mut self.team_drive_id,
                     9 => &mut self.time,
                     10 => &mut self.r#type,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -919,6 +1013,10 @@ pub mod schemas {
         pub new_start_page_token: Option<String>,
         /// The page token for the next page of changes. This will be absent if the end of the changes list has been reached. The page token doesn't expire.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChangeList {
         const NAME: &'static str = "ChangeList";
@@ -932,10 +1030,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.changes,
+                    0 => ::gapi::wire::records_field(&self.changes),
                     1 => &self.kind,
                     2 => &self.new_start_page_token,
                     3 => &self.next_page_token,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -944,10 +1043,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.changes,
+                    0 => ::gapi::wire::records_field_mut(&mut self.changes),
                     1 => &mut self.kind,
                     2 => &mut self.new_start_page_token,
                     3 => &mut self.next_page_token,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -977,6 +1077,10 @@ pub mod schemas {
         pub token: Option<String>,
         /// The type of delivery mechanism used for this channel. Valid values are "web_hook" or "webhook".
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
@@ -1006,6 +1110,7 @@ pub mod schemas {
                     7 => &self.resource_uri,
                     8 => &self.token,
                     9 => &self.r#type,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1024,6 +1129,7 @@ pub mod schemas {
                     7 => &mut self.resource_uri,
                     8 => &mut self.token,
                     9 => &mut self.r#type,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1037,6 +1143,10 @@ pub mod schemas {
         pub decryption_metadata: Option<DecryptionMetadata>,
         /// The encryption state of the file. The values expected here are: - encrypted - unencrypted
         pub encryption_state: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ClientEncryptionDetails {
         const NAME: &'static str = "ClientEncryptionDetails";
@@ -1048,8 +1158,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.decryption_metadata,
+                    0 => ::gapi::wire::record_field(&self.decryption_metadata),
                     1 => &self.encryption_state,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1058,8 +1169,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.decryption_metadata,
+                    0 => ::gapi::wire::record_field_mut(&mut self.decryption_metadata),
                     1 => &mut self.encryption_state,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1097,6 +1209,10 @@ pub mod schemas {
         pub replies: Option<Vec<Reply>>,
         /// Output only. Whether the comment has been resolved by one of its replies.
         pub resolved: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Comment {
         const NAME: &'static str = "Comment";
@@ -1122,7 +1238,7 @@ pub mod schemas {
                 match index {
                     0 => &self.anchor,
                     1 => &self.assignee_email_address,
-                    2 => &self.author,
+                    2 => ::gapi::wire::record_field(&self.author),
                     3 => &self.content,
                     4 => &self.created_time,
                     5 => &self.deleted,
@@ -1131,9 +1247,10 @@ pub mod schemas {
                     8 => &self.kind,
                     9 => &self.mentioned_email_addresses,
                     10 => &self.modified_time,
-                    11 => &self.quoted_file_content,
-                    12 => &self.replies,
+                    11 => ::gapi::wire::record_field(&self.quoted_file_content),
+                    12 => ::gapi::wire::records_field(&self.replies),
                     13 => &self.resolved,
+                    14 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1144,7 +1261,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.anchor,
                     1 => &mut self.assignee_email_address,
-                    2 => &mut self.author,
+                    2 => ::gapi::wire::record_field_mut(&mut self.author),
                     3 => &mut self.content,
                     4 => &mut self.created_time,
                     5 => &mut self.deleted,
@@ -1153,9 +1270,10 @@ pub mod schemas {
                     8 => &mut self.kind,
                     9 => &mut self.mentioned_email_addresses,
                     10 => &mut self.modified_time,
-                    11 => &mut self.quoted_file_content,
-                    12 => &mut self.replies,
+                    11 => ::gapi::wire::record_field_mut(&mut self.quoted_file_content),
+                    12 => ::gapi::wire::records_field_mut(&mut self.replies),
                     13 => &mut self.resolved,
+                    14 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1167,6 +1285,10 @@ pub mod schemas {
     pub struct CommentApprovalRequest {
         /// Required. A message to comment on the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentApprovalRequest {
         const NAME: &'static str = "CommentApprovalRequest";
@@ -1176,6 +1298,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.message,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1185,6 +1308,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.message,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1200,6 +1324,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The page token for the next page of comments. This will be absent if the end of the comments list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentList {
         const NAME: &'static str = "CommentList";
@@ -1208,9 +1336,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comments,
+                    0 => ::gapi::wire::records_field(&self.comments),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1219,9 +1348,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comments,
+                    0 => ::gapi::wire::records_field_mut(&mut self.comments),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1248,6 +1378,10 @@ pub mod schemas {
         pub mime_type: Option<String>,
         /// The quoted content itself. This is interpreted as plain text if set through the API.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentQuotedFileContent {
         const NAME: &'static str = "CommentQuotedFileContent";
@@ -1258,6 +1392,7 @@ pub mod schemas {
                 match index {
                     0 => &self.mime_type,
                     1 => &self.value,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1268,6 +1403,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.mime_type,
                     1 => &mut self.value,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1291,6 +1427,10 @@ pub mod schemas {
         pub system_restricted: Option<bool>,
         /// Output only. The type of the content restriction. Currently the only possible value is `globalContentRestriction`.
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ContentRestriction {
         const NAME: &'static str = "ContentRestriction";
@@ -1310,10 +1450,11 @@ pub mod schemas {
                     0 => &self.owner_restricted,
                     1 => &self.read_only,
                     2 => &self.reason,
-                    3 => &self.restricting_user,
+                    3 => ::gapi::wire::record_field(&self.restricting_user),
                     4 => &self.restriction_time,
                     5 => &self.system_restricted,
                     6 => &self.r#type,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1325,10 +1466,11 @@ pub mod schemas {
                     0 => &mut self.owner_restricted,
                     1 => &mut self.read_only,
                     2 => &mut self.reason,
-                    3 => &mut self.restricting_user,
+                    3 => ::gapi::wire::record_field_mut(&mut self.restricting_user),
                     4 => &mut self.restriction_time,
                     5 => &mut self.system_restricted,
                     6 => &mut self.r#type,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1354,6 +1496,10 @@ pub mod schemas {
         pub key_format: Option<String>,
         /// The URL-safe Base64 encoded wrapped key used to encrypt the contents of the file.
         pub wrapped_key: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DecryptionMetadata {
         const NAME: &'static str = "DecryptionMetadata";
@@ -1377,6 +1523,7 @@ pub mod schemas {
                     4 => &self.kacls_name,
                     5 => &self.key_format,
                     6 => &self.wrapped_key,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1392,6 +1539,7 @@ pub mod schemas {
                     4 => &mut self.kacls_name,
                     5 => &mut self.key_format,
                     6 => &mut self.wrapped_key,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1405,6 +1553,10 @@ pub mod schemas {
         pub restricted_for_readers: Option<bool>,
         /// Whether download and copy is restricted for writers. If true, download is also restricted for readers.
         pub restricted_for_writers: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DownloadRestriction {
         const NAME: &'static str = "DownloadRestriction";
@@ -1418,6 +1570,7 @@ pub mod schemas {
                 match index {
                     0 => &self.restricted_for_readers,
                     1 => &self.restricted_for_writers,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1428,6 +1581,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.restricted_for_readers,
                     1 => &mut self.restricted_for_writers,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1441,6 +1595,10 @@ pub mod schemas {
         pub effective_download_restriction_with_context: Option<DownloadRestriction>,
         /// The download restriction of the file applied directly by the owner or organizer. This doesn't take into account shared drive settings or DLP rules.
         pub item_download_restriction: Option<DownloadRestriction>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DownloadRestrictionsMetadata {
         const NAME: &'static str = "DownloadRestrictionsMetadata";
@@ -1452,8 +1610,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.effective_download_restriction_with_context,
-                    1 => &self.item_download_restriction,
+                    0 => {
+                        ::gapi::wire::record_field(
+                            &self.effective_download_restriction_with_context,
+                        )
+                    }
+                    1 => ::gapi::wire::record_field(&self.item_download_restriction),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1462,8 +1625,17 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.effective_download_restriction_with_context,
-                    1 => &mut self.item_download_restriction,
+                    0 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.effective_download_restriction_with_context,
+                        )
+                    }
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.item_download_restriction,
+                        )
+                    }
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1497,6 +1669,10 @@ pub mod schemas {
         pub restrictions: Option<DriveRestrictions>,
         /// The ID of the theme from which the background image and color will be set. The set of possible `driveThemes` can be retrieved from a `drive.about.get` response. When not specified on a `drive.drives.create` request, a random theme is chosen from which the background image and color are set. This is a write-only field; it can only be set on requests that don't set `colorRgb` or `backgroundImageFile`.
         pub theme_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Drive {
         const NAME: &'static str = "Drive";
@@ -1518,9 +1694,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.background_image_file,
+                    0 => ::gapi::wire::record_field(&self.background_image_file),
                     1 => &self.background_image_link,
-                    2 => &self.capabilities,
+                    2 => ::gapi::wire::record_field(&self.capabilities),
                     3 => &self.color_rgb,
                     4 => &self.created_time,
                     5 => &self.hidden,
@@ -1528,8 +1704,9 @@ pub mod schemas {
                     7 => &self.kind,
                     8 => &self.name,
                     9 => &self.org_unit_id,
-                    10 => &self.restrictions,
+                    10 => ::gapi::wire::record_field(&self.restrictions),
                     11 => &self.theme_id,
+                    12 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1538,9 +1715,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.background_image_file,
+                    0 => ::gapi::wire::record_field_mut(&mut self.background_image_file),
                     1 => &mut self.background_image_link,
-                    2 => &mut self.capabilities,
+                    2 => ::gapi::wire::record_field_mut(&mut self.capabilities),
                     3 => &mut self.color_rgb,
                     4 => &mut self.created_time,
                     5 => &mut self.hidden,
@@ -1548,8 +1725,9 @@ pub mod schemas {
                     7 => &mut self.kind,
                     8 => &mut self.name,
                     9 => &mut self.org_unit_id,
-                    10 => &mut self.restrictions,
+                    10 => ::gapi::wire::record_field_mut(&mut self.restrictions),
                     11 => &mut self.theme_id,
+                    12 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1567,6 +1745,10 @@ pub mod schemas {
         pub x_coordinate: Option<f32>,
         /// The Y coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the vertical distance from the top side of the entire image to the top side of the cropping area divided by the height of the entire image.
         pub y_coordinate: Option<f32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DriveBackgroundImageFile {
         const NAME: &'static str = "DriveBackgroundImageFile";
@@ -1584,6 +1766,7 @@ pub mod schemas {
                     1 => &self.width,
                     2 => &self.x_coordinate,
                     3 => &self.y_coordinate,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1596,6 +1779,7 @@ pub mod schemas {
                     1 => &mut self.width,
                     2 => &mut self.x_coordinate,
                     3 => &mut self.y_coordinate,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1649,6 +1833,10 @@ pub mod schemas {
         pub can_share: Option<bool>,
         /// Output only. Whether the current user can trash children from folders in this shared drive.
         pub can_trash_children: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DriveCapabilities {
         const NAME: &'static str = "DriveCapabilities";
@@ -1703,6 +1891,7 @@ pub mod schemas {
                     18 => &self.can_reset_drive_restrictions,
                     19 => &self.can_share,
                     20 => &self.can_trash_children,
+                    21 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1735,6 +1924,7 @@ pub mod schemas {
                     18 => &mut self.can_reset_drive_restrictions,
                     19 => &mut self.can_share,
                     20 => &mut self.can_trash_children,
+                    21 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1750,6 +1940,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The page token for the next page of shared drives. This will be absent if the end of the list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DriveList {
         const NAME: &'static str = "DriveList";
@@ -1758,9 +1952,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.drives,
+                    0 => ::gapi::wire::records_field(&self.drives),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1769,9 +1964,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.drives,
+                    0 => ::gapi::wire::records_field_mut(&mut self.drives),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1806,6 +2002,10 @@ pub mod schemas {
         pub drive_members_only: Option<bool>,
         /// If true, only users with the organizer role can share folders. If false, users with either the organizer role or the file organizer role can share folders.
         pub sharing_folders_requires_organizer_permission: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DriveRestrictions {
         const NAME: &'static str = "DriveRestrictions";
@@ -1824,9 +2024,10 @@ pub mod schemas {
                     0 => &self.admin_managed_restrictions,
                     1 => &self.copy_requires_writer_permission,
                     2 => &self.domain_users_only,
-                    3 => &self.download_restriction,
+                    3 => ::gapi::wire::record_field(&self.download_restriction),
                     4 => &self.drive_members_only,
                     5 => &self.sharing_folders_requires_organizer_permission,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1838,9 +2039,10 @@ pub mod schemas {
                     0 => &mut self.admin_managed_restrictions,
                     1 => &mut self.copy_requires_writer_permission,
                     2 => &mut self.domain_users_only,
-                    3 => &mut self.download_restriction,
+                    3 => ::gapi::wire::record_field_mut(&mut self.download_restriction),
                     4 => &mut self.drive_members_only,
                     5 => &mut self.sharing_folders_requires_organizer_permission,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1982,6 +2184,10 @@ pub mod schemas {
         pub web_view_link: Option<String>,
         /// Whether users with only `writer` permission can modify the file's permissions. Not populated for items in shared drives.
         pub writers_can_share: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for File {
         const NAME: &'static str = "File";
@@ -2057,14 +2263,14 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.app_properties,
-                    1 => &self.capabilities,
-                    2 => &self.client_encryption_details,
-                    3 => &self.content_hints,
-                    4 => &self.content_restrictions,
+                    1 => ::gapi::wire::record_field(&self.capabilities),
+                    2 => ::gapi::wire::record_field(&self.client_encryption_details),
+                    3 => ::gapi::wire::record_field(&self.content_hints),
+                    4 => ::gapi::wire::records_field(&self.content_restrictions),
                     5 => &self.copy_requires_writer_permission,
                     6 => &self.created_time,
                     7 => &self.description,
-                    8 => &self.download_restrictions,
+                    8 => ::gapi::wire::record_field(&self.download_restrictions),
                     9 => &self.drive_id,
                     10 => &self.explicitly_trashed,
                     11 => &self.export_links,
@@ -2076,13 +2282,13 @@ pub mod schemas {
                     17 => &self.head_revision_id,
                     18 => &self.icon_link,
                     19 => &self.id,
-                    20 => &self.image_media_metadata,
+                    20 => ::gapi::wire::record_field(&self.image_media_metadata),
                     21 => &self.inherited_permissions_disabled,
                     22 => &self.is_app_authorized,
                     23 => &self.kind,
-                    24 => &self.label_info,
-                    25 => &self.last_modifying_user,
-                    26 => &self.link_share_metadata,
+                    24 => ::gapi::wire::record_field(&self.label_info),
+                    25 => ::gapi::wire::record_field(&self.last_modifying_user),
+                    26 => ::gapi::wire::record_field(&self.link_share_metadata),
                     27 => &self.md5_checksum,
                     28 => &self.mime_type,
                     29 => &self.modified_by_me,
@@ -2091,10 +2297,10 @@ pub mod schemas {
                     32 => &self.name,
                     33 => &self.original_filename,
                     34 => &self.owned_by_me,
-                    35 => &self.owners,
+                    35 => ::gapi::wire::records_field(&self.owners),
                     36 => &self.parents,
                     37 => &self.permission_ids,
-                    38 => &self.permissions,
+                    38 => ::gapi::wire::records_field(&self.permissions),
                     39 => &self.properties,
                     40 => ::gapi::wire::int64_field(&self.quota_bytes_used),
                     41 => &self.resource_key,
@@ -2102,8 +2308,8 @@ pub mod schemas {
                     43 => &self.sha256_checksum,
                     44 => &self.shared,
                     45 => &self.shared_with_me_time,
-                    46 => &self.sharing_user,
-                    47 => &self.shortcut_details,
+                    46 => ::gapi::wire::record_field(&self.sharing_user),
+                    47 => ::gapi::wire::record_field(&self.shortcut_details),
                     48 => ::gapi::wire::int64_field(&self.size),
                     49 => &self.spaces,
                     50 => &self.starred,
@@ -2112,15 +2318,16 @@ pub mod schemas {
                     53 => ::gapi::wire::int64_field(&self.thumbnail_version),
                     54 => &self.trashed,
                     55 => &self.trashed_time,
-                    56 => &self.trashing_user,
+                    56 => ::gapi::wire::record_field(&self.trashing_user),
                     57 => ::gapi::wire::int64_field(&self.version),
-                    58 => &self.video_media_metadata,
+                    58 => ::gapi::wire::record_field(&self.video_media_metadata),
                     59 => &self.viewed_by_me,
                     60 => &self.viewed_by_me_time,
                     61 => &self.viewers_can_copy_content,
                     62 => &self.web_content_link,
                     63 => &self.web_view_link,
                     64 => &self.writers_can_share,
+                    65 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2130,14 +2337,18 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.app_properties,
-                    1 => &mut self.capabilities,
-                    2 => &mut self.client_encryption_details,
-                    3 => &mut self.content_hints,
-                    4 => &mut self.content_restrictions,
+                    1 => ::gapi::wire::record_field_mut(&mut self.capabilities),
+                    2 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.client_encryption_details,
+                        )
+                    }
+                    3 => ::gapi::wire::record_field_mut(&mut self.content_hints),
+                    4 => ::gapi::wire::records_field_mut(&mut self.content_restrictions),
                     5 => &mut self.copy_requires_writer_permission,
                     6 => &mut self.created_time,
                     7 => &mut self.description,
-                    8 => &mut self.download_restrictions,
+                    8 => ::gapi::wire::record_field_mut(&mut self.download_restrictions),
                     9 => &mut self.drive_id,
                     10 => &mut self.explicitly_trashed,
                     11 => &mut self.export_links,
@@ -2149,13 +2360,13 @@ pub mod schemas {
                     17 => &mut self.head_revision_id,
                     18 => &mut self.icon_link,
                     19 => &mut self.id,
-                    20 => &mut self.image_media_metadata,
+                    20 => ::gapi::wire::record_field_mut(&mut self.image_media_metadata),
                     21 => &mut self.inherited_permissions_disabled,
                     22 => &mut self.is_app_authorized,
                     23 => &mut self.kind,
-                    24 => &mut self.label_info,
-                    25 => &mut self.last_modifying_user,
-                    26 => &mut self.link_share_metadata,
+                    24 => ::gapi::wire::record_field_mut(&mut self.label_info),
+                    25 => ::gapi::wire::record_field_mut(&mut self.last_modifying_user),
+                    26 => ::gapi::wire::record_field_mut(&mut self.link_share_metadata),
                     27 => &mut self.md5_checksum,
                     28 => &mut self.mime_type,
                     29 => &mut self.modified_by_me,
@@ -2164,10 +2375,10 @@ pub mod schemas {
                     32 => &mut self.name,
                     33 => &mut self.original_filename,
                     34 => &mut self.owned_by_me,
-                    35 => &mut self.owners,
+                    35 => ::gapi::wire::records_field_mut(&mut self.owners),
                     36 => &mut self.parents,
                     37 => &mut self.permission_ids,
-                    38 => &mut self.permissions,
+                    38 => ::gapi::wire::records_field_mut(&mut self.permissions),
                     39 => &mut self.properties,
                     40 => ::gapi::wire::int64_field_mut(&mut self.quota_bytes_used),
                     41 => &mut self.resource_key,
@@ -2175,8 +2386,8 @@ pub mod schemas {
                     43 => &mut self.sha256_checksum,
                     44 => &mut self.shared,
                     45 => &mut self.shared_with_me_time,
-                    46 => &mut self.sharing_user,
-                    47 => &mut self.shortcut_details,
+                    46 => ::gapi::wire::record_field_mut(&mut self.sharing_user),
+                    47 => ::gapi::wire::record_field_mut(&mut self.shortcut_details),
                     48 => ::gapi::wire::int64_field_mut(&mut self.size),
                     49 => &mut self.spaces,
                     50 => &mut self.starred,
@@ -2185,15 +2396,16 @@ pub mod schemas {
                     53 => ::gapi::wire::int64_field_mut(&mut self.thumbnail_version),
                     54 => &mut self.trashed,
                     55 => &mut self.trashed_time,
-                    56 => &mut self.trashing_user,
+                    56 => ::gapi::wire::record_field_mut(&mut self.trashing_user),
                     57 => ::gapi::wire::int64_field_mut(&mut self.version),
-                    58 => &mut self.video_media_metadata,
+                    58 => ::gapi::wire::record_field_mut(&mut self.video_media_metadata),
                     59 => &mut self.viewed_by_me,
                     60 => &mut self.viewed_by_me_time,
                     61 => &mut self.viewers_can_copy_content,
                     62 => &mut self.web_content_link,
                     63 => &mut self.web_view_link,
                     64 => &mut self.writers_can_share,
+                    65 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2295,6 +2507,10 @@ pub mod schemas {
         pub can_trash_children: Option<bool>,
         /// Output only. Whether the current user can restore this file from trash.
         pub can_untrash: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileCapabilities {
         const NAME: &'static str = "FileCapabilities";
@@ -2396,6 +2612,7 @@ pub mod schemas {
                     43 => &self.can_trash,
                     44 => &self.can_trash_children,
                     45 => &self.can_untrash,
+                    46 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2450,6 +2667,7 @@ pub mod schemas {
                     43 => &mut self.can_trash,
                     44 => &mut self.can_trash_children,
                     45 => &mut self.can_untrash,
+                    46 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2463,6 +2681,10 @@ pub mod schemas {
         pub indexable_text: Option<String>,
         /// A thumbnail for the file. This will only be used if Google Drive cannot generate a standard thumbnail.
         pub thumbnail: Option<FileContentHintsThumbnail>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileContentHints {
         const NAME: &'static str = "FileContentHints";
@@ -2472,7 +2694,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.indexable_text,
-                    1 => &self.thumbnail,
+                    1 => ::gapi::wire::record_field(&self.thumbnail),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2482,7 +2705,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.indexable_text,
-                    1 => &mut self.thumbnail,
+                    1 => ::gapi::wire::record_field_mut(&mut self.thumbnail),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2496,6 +2720,10 @@ pub mod schemas {
         pub image: Option<::gapi::Bytes>,
         /// The MIME type of the thumbnail.
         pub mime_type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileContentHintsThumbnail {
         const NAME: &'static str = "FileContentHintsThumbnail";
@@ -2506,6 +2734,7 @@ pub mod schemas {
                 match index {
                     0 => &self.image,
                     1 => &self.mime_type,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2516,6 +2745,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.image,
                     1 => &mut self.mime_type,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2567,6 +2797,10 @@ pub mod schemas {
         pub white_balance: Option<String>,
         /// Output only. The width of the image in pixels.
         pub width: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileImageMediaMetadata {
         const NAME: &'static str = "FileImageMediaMetadata";
@@ -2609,7 +2843,7 @@ pub mod schemas {
                     9 => &self.height,
                     10 => &self.iso_speed,
                     11 => &self.lens,
-                    12 => &self.location,
+                    12 => ::gapi::wire::record_field(&self.location),
                     13 => &self.max_aperture_value,
                     14 => &self.metering_mode,
                     15 => &self.rotation,
@@ -2618,6 +2852,7 @@ pub mod schemas {
                     18 => &self.time,
                     19 => &self.white_balance,
                     20 => &self.width,
+                    21 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2638,7 +2873,7 @@ pub mod schemas {
                     9 => &mut self.height,
                     10 => &mut self.iso_speed,
                     11 => &mut self.lens,
-                    12 => &mut self.location,
+                    12 => ::gapi::wire::record_field_mut(&mut self.location),
                     13 => &mut self.max_aperture_value,
                     14 => &mut self.metering_mode,
                     15 => &mut self.rotation,
@@ -2647,6 +2882,7 @@ pub mod schemas {
                     18 => &mut self.time,
                     19 => &mut self.white_balance,
                     20 => &mut self.width,
+                    21 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2662,6 +2898,10 @@ pub mod schemas {
         pub latitude: Option<f64>,
         /// Output only. The longitude stored in the image.
         pub longitude: Option<f64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileImageMediaMetadataLocation {
         const NAME: &'static str = "FileImageMediaMetadataLocation";
@@ -2673,6 +2913,7 @@ pub mod schemas {
                     0 => &self.altitude,
                     1 => &self.latitude,
                     2 => &self.longitude,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2684,6 +2925,7 @@ pub mod schemas {
                     0 => &mut self.altitude,
                     1 => &mut self.latitude,
                     2 => &mut self.longitude,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2695,6 +2937,10 @@ pub mod schemas {
     pub struct FileLabelInfo {
         /// Output only. The set of labels on the file as requested by the label IDs in the `includeLabels` parameter. By default, no labels are returned.
         pub labels: Option<Vec<Label>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileLabelInfo {
         const NAME: &'static str = "FileLabelInfo";
@@ -2703,7 +2949,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.labels,
+                    0 => ::gapi::wire::records_field(&self.labels),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2712,7 +2959,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.labels,
+                    0 => ::gapi::wire::records_field_mut(&mut self.labels),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2726,6 +2974,10 @@ pub mod schemas {
         pub security_update_eligible: Option<bool>,
         /// Output only. Whether the security update is enabled for this file.
         pub security_update_enabled: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileLinkShareMetadata {
         const NAME: &'static str = "FileLinkShareMetadata";
@@ -2739,6 +2991,7 @@ pub mod schemas {
                 match index {
                     0 => &self.security_update_eligible,
                     1 => &self.security_update_enabled,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2749,6 +3002,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.security_update_eligible,
                     1 => &mut self.security_update_enabled,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2766,6 +3020,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The page token for the next page of files. This will be absent if the end of the files list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileList {
         const NAME: &'static str = "FileList";
@@ -2779,10 +3037,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.files,
+                    0 => ::gapi::wire::records_field(&self.files),
                     1 => &self.incomplete_search,
                     2 => &self.kind,
                     3 => &self.next_page_token,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2791,10 +3050,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.files,
+                    0 => ::gapi::wire::records_field_mut(&mut self.files),
                     1 => &mut self.incomplete_search,
                     2 => &mut self.kind,
                     3 => &mut self.next_page_token,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2823,6 +3083,10 @@ pub mod schemas {
         pub target_mime_type: Option<String>,
         /// Output only. The `resourceKey` for the target file.
         pub target_resource_key: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileShortcutDetails {
         const NAME: &'static str = "FileShortcutDetails";
@@ -2838,6 +3102,7 @@ pub mod schemas {
                     0 => &self.target_id,
                     1 => &self.target_mime_type,
                     2 => &self.target_resource_key,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2849,6 +3114,7 @@ pub mod schemas {
                     0 => &mut self.target_id,
                     1 => &mut self.target_mime_type,
                     2 => &mut self.target_resource_key,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2864,6 +3130,10 @@ pub mod schemas {
         pub height: Option<i32>,
         /// Output only. The width of the video in pixels.
         pub width: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FileVideoMediaMetadata {
         const NAME: &'static str = "FileVideoMediaMetadata";
@@ -2875,6 +3145,7 @@ pub mod schemas {
                     0 => ::gapi::wire::int64_field(&self.duration_millis),
                     1 => &self.height,
                     2 => &self.width,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2886,6 +3157,7 @@ pub mod schemas {
                     0 => ::gapi::wire::int64_field_mut(&mut self.duration_millis),
                     1 => &mut self.height,
                     2 => &mut self.width,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2905,6 +3177,10 @@ pub mod schemas {
         pub jwt: Option<String>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#generateCseTokenResponse"`.
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GenerateCseTokenResponse {
         const NAME: &'static str = "GenerateCseTokenResponse";
@@ -2924,6 +3200,7 @@ pub mod schemas {
                     2 => &self.file_id,
                     3 => &self.jwt,
                     4 => &self.kind,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2937,6 +3214,7 @@ pub mod schemas {
                     2 => &mut self.file_id,
                     3 => &mut self.jwt,
                     4 => &mut self.kind,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2952,6 +3230,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The type of file that can be created with these IDs.
         pub space: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GeneratedIds {
         const NAME: &'static str = "GeneratedIds";
@@ -2963,6 +3245,7 @@ pub mod schemas {
                     0 => &self.ids,
                     1 => &self.kind,
                     2 => &self.space,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2974,6 +3257,7 @@ pub mod schemas {
                     0 => &mut self.ids,
                     1 => &mut self.kind,
                     2 => &mut self.space,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2991,6 +3275,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The revision ID of the label.
         pub revision_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Label {
         const NAME: &'static str = "Label";
@@ -3003,6 +3291,7 @@ pub mod schemas {
                     1 => &self.id,
                     2 => &self.kind,
                     3 => &self.revision_id,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3015,6 +3304,7 @@ pub mod schemas {
                     1 => &mut self.id,
                     2 => &mut self.kind,
                     3 => &mut self.revision_id,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3040,6 +3330,10 @@ pub mod schemas {
         pub user: Option<Vec<User>>,
         /// The field type. While new values may be supported in the future, the following are currently allowed: * `dateString` * `integer` * `selection` * `text` * `user`
         pub value_type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LabelField {
         const NAME: &'static str = "LabelField";
@@ -3063,8 +3357,9 @@ pub mod schemas {
                     3 => &self.kind,
                     4 => &self.selection,
                     5 => &self.text,
-                    6 => &self.user,
+                    6 => ::gapi::wire::records_field(&self.user),
                     7 => &self.value_type,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3079,8 +3374,9 @@ pub mod schemas {
                     3 => &mut self.kind,
                     4 => &mut self.selection,
                     5 => &mut self.text,
-                    6 => &mut self.user,
+                    6 => ::gapi::wire::records_field_mut(&mut self.user),
                     7 => &mut self.value_type,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3106,6 +3402,10 @@ pub mod schemas {
         pub set_user_values: Option<Vec<String>>,
         /// Unsets the values for this field.
         pub unset_values: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LabelFieldModification {
         const NAME: &'static str = "LabelFieldModification";
@@ -3131,6 +3431,7 @@ pub mod schemas {
                     5 => &self.set_text_values,
                     6 => &self.set_user_values,
                     7 => &self.unset_values,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3147,6 +3448,7 @@ pub mod schemas {
                     5 => &mut self.set_text_values,
                     6 => &mut self.set_user_values,
                     7 => &mut self.unset_values,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3162,6 +3464,10 @@ pub mod schemas {
         pub labels: Option<Vec<Label>>,
         /// The page token for the next page of labels. This field will be absent if the end of the list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LabelList {
         const NAME: &'static str = "LabelList";
@@ -3171,8 +3477,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.kind,
-                    1 => &self.labels,
+                    1 => ::gapi::wire::records_field(&self.labels),
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3182,8 +3489,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.kind,
-                    1 => &mut self.labels,
+                    1 => ::gapi::wire::records_field_mut(&mut self.labels),
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3214,6 +3522,10 @@ pub mod schemas {
         pub label_id: Option<String>,
         /// If true, the label will be removed from the file.
         pub remove_label: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LabelModification {
         const NAME: &'static str = "LabelModification";
@@ -3227,10 +3539,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.field_modifications,
+                    0 => ::gapi::wire::records_field(&self.field_modifications),
                     1 => &self.kind,
                     2 => &self.label_id,
                     3 => &self.remove_label,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3239,10 +3552,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.field_modifications,
+                    0 => ::gapi::wire::records_field_mut(&mut self.field_modifications),
                     1 => &mut self.kind,
                     2 => &mut self.label_id,
                     3 => &mut self.remove_label,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3256,6 +3570,10 @@ pub mod schemas {
         pub access_proposals: Option<Vec<AccessProposal>>,
         /// The continuation token for the next page of results. This will be absent if the end of the results list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListAccessProposalsResponse {
         const NAME: &'static str = "ListAccessProposalsResponse";
@@ -3264,8 +3582,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.access_proposals,
+                    0 => ::gapi::wire::records_field(&self.access_proposals),
                     1 => &self.next_page_token,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3274,8 +3593,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.access_proposals,
+                    0 => ::gapi::wire::records_field_mut(&mut self.access_proposals),
                     1 => &mut self.next_page_token,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3302,6 +3622,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The list of modifications to apply to the labels on the file.
         pub label_modifications: Option<Vec<LabelModification>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ModifyLabelsRequest {
         const NAME: &'static str = "ModifyLabelsRequest";
@@ -3311,7 +3635,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.kind,
-                    1 => &self.label_modifications,
+                    1 => ::gapi::wire::records_field(&self.label_modifications),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3321,7 +3646,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.kind,
-                    1 => &mut self.label_modifications,
+                    1 => ::gapi::wire::records_field_mut(&mut self.label_modifications),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3335,6 +3661,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The list of labels which were added or updated by the request.
         pub modified_labels: Option<Vec<Label>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ModifyLabelsResponse {
         const NAME: &'static str = "ModifyLabelsResponse";
@@ -3344,7 +3674,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.kind,
-                    1 => &self.modified_labels,
+                    1 => ::gapi::wire::records_field(&self.modified_labels),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3354,7 +3685,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.kind,
-                    1 => &mut self.modified_labels,
+                    1 => ::gapi::wire::records_field_mut(&mut self.modified_labels),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3378,6 +3710,10 @@ pub mod schemas {
         pub response: Option<
             ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Operation {
         const NAME: &'static str = "Operation";
@@ -3393,10 +3729,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.done,
-                    1 => &self.error,
+                    1 => ::gapi::wire::record_field(&self.error),
                     2 => &self.metadata,
                     3 => &self.name,
                     4 => &self.response,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3406,10 +3743,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.done,
-                    1 => &mut self.error,
+                    1 => ::gapi::wire::record_field_mut(&mut self.error),
                     2 => &mut self.metadata,
                     3 => &mut self.name,
                     4 => &mut self.response,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3453,6 +3791,10 @@ pub mod schemas {
         pub r#type: Option<String>,
         /// Indicates the view for this permission. Only populated for permissions that belong to a view. The only supported values are `published` and `metadata`: * `published`: The permission's role is `publishedReader`. * `metadata`: The item is only visible to the `metadata` view because the item has limited access and the scope has at least read access to the parent. The `metadata` view is only supported on folders. For more information, see \[Views\](https://developers.google.com/workspace/drive/api/guides/ref-roles#views).
         pub view: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Permission {
         const NAME: &'static str = "Permission";
@@ -3488,12 +3830,15 @@ pub mod schemas {
                     7 => &self.inherited_permissions_disabled,
                     8 => &self.kind,
                     9 => &self.pending_owner,
-                    10 => &self.permission_details,
+                    10 => ::gapi::wire::records_field(&self.permission_details),
                     11 => &self.photo_link,
                     12 => &self.role,
-                    13 => &self.team_drive_permission_details,
+                    13 => {
+                        ::gapi::wire::records_field(&self.team_drive_permission_details)
+                    }
                     14 => &self.r#type,
                     15 => &self.view,
+                    16 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3512,12 +3857,17 @@ pub mod schemas {
                     7 => &mut self.inherited_permissions_disabled,
                     8 => &mut self.kind,
                     9 => &mut self.pending_owner,
-                    10 => &mut self.permission_details,
+                    10 => ::gapi::wire::records_field_mut(&mut self.permission_details),
                     11 => &mut self.photo_link,
                     12 => &mut self.role,
-                    13 => &mut self.team_drive_permission_details,
+                    13 => {
+                        ::gapi::wire::records_field_mut(
+                            &mut self.team_drive_permission_details,
+                        )
+                    }
                     14 => &mut self.r#type,
                     15 => &mut self.view,
+                    16 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3533,6 +3883,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// The list of permissions. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub permissions: Option<Vec<Permission>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PermissionList {
         const NAME: &'static str = "PermissionList";
@@ -3547,7 +3901,8 @@ pub mod schemas {
                 match index {
                     0 => &self.kind,
                     1 => &self.next_page_token,
-                    2 => &self.permissions,
+                    2 => ::gapi::wire::records_field(&self.permissions),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3558,7 +3913,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kind,
                     1 => &mut self.next_page_token,
-                    2 => &mut self.permissions,
+                    2 => ::gapi::wire::records_field_mut(&mut self.permissions),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3588,6 +3944,10 @@ pub mod schemas {
         pub permission_type: Option<String>,
         /// Output only. The primary role for this user. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub role: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PermissionPermissionDetails {
         const NAME: &'static str = "PermissionPermissionDetails";
@@ -3605,6 +3965,7 @@ pub mod schemas {
                     1 => &self.inherited_from,
                     2 => &self.permission_type,
                     3 => &self.role,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3617,6 +3978,7 @@ pub mod schemas {
                     1 => &mut self.inherited_from,
                     2 => &mut self.permission_type,
                     3 => &mut self.role,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3633,6 +3995,10 @@ pub mod schemas {
         pub role: Option<String>,
         /// Deprecated: Output only. Use `permissionDetails/permissionType` instead.
         pub team_drive_permission_type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PermissionTeamDrivePermissionDetails {
         const NAME: &'static str = "PermissionTeamDrivePermissionDetails";
@@ -3650,6 +4016,7 @@ pub mod schemas {
                     1 => &self.inherited_from,
                     2 => &self.role,
                     3 => &self.team_drive_permission_type,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3662,6 +4029,7 @@ pub mod schemas {
                     1 => &mut self.inherited_from,
                     2 => &mut self.role,
                     3 => &mut self.team_drive_permission_type,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3677,6 +4045,10 @@ pub mod schemas {
         pub message: Option<String>,
         /// Optional. The list of reviewer replacements.
         pub replace_reviewers: Option<Vec<ReplaceReviewer>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ReassignApprovalRequest {
         const NAME: &'static str = "ReassignApprovalRequest";
@@ -3689,9 +4061,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.add_reviewers,
+                    0 => ::gapi::wire::records_field(&self.add_reviewers),
                     1 => &self.message,
-                    2 => &self.replace_reviewers,
+                    2 => ::gapi::wire::records_field(&self.replace_reviewers),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3700,9 +4073,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.add_reviewers,
+                    0 => ::gapi::wire::records_field_mut(&mut self.add_reviewers),
                     1 => &mut self.message,
-                    2 => &mut self.replace_reviewers,
+                    2 => ::gapi::wire::records_field_mut(&mut self.replace_reviewers),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3716,6 +4090,10 @@ pub mod schemas {
         pub added_reviewer_email: Option<String>,
         /// Required. The email of the reviewer to remove.
         pub removed_reviewer_email: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ReplaceReviewer {
         const NAME: &'static str = "ReplaceReviewer";
@@ -3729,6 +4107,7 @@ pub mod schemas {
                 match index {
                     0 => &self.added_reviewer_email,
                     1 => &self.removed_reviewer_email,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3739,6 +4118,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.added_reviewer_email,
                     1 => &mut self.removed_reviewer_email,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3770,6 +4150,10 @@ pub mod schemas {
         pub mentioned_email_addresses: Option<Vec<String>>,
         /// The last time the reply was modified (RFC 3339 date-time).
         pub modified_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Reply {
         const NAME: &'static str = "Reply";
@@ -3792,7 +4176,7 @@ pub mod schemas {
                 match index {
                     0 => &self.action,
                     1 => &self.assignee_email_address,
-                    2 => &self.author,
+                    2 => ::gapi::wire::record_field(&self.author),
                     3 => &self.content,
                     4 => &self.created_time,
                     5 => &self.deleted,
@@ -3801,6 +4185,7 @@ pub mod schemas {
                     8 => &self.kind,
                     9 => &self.mentioned_email_addresses,
                     10 => &self.modified_time,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3811,7 +4196,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.action,
                     1 => &mut self.assignee_email_address,
-                    2 => &mut self.author,
+                    2 => ::gapi::wire::record_field_mut(&mut self.author),
                     3 => &mut self.content,
                     4 => &mut self.created_time,
                     5 => &mut self.deleted,
@@ -3820,6 +4205,7 @@ pub mod schemas {
                     8 => &mut self.kind,
                     9 => &mut self.mentioned_email_addresses,
                     10 => &mut self.modified_time,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3835,6 +4221,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// The list of replies. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub replies: Option<Vec<Reply>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ReplyList {
         const NAME: &'static str = "ReplyList";
@@ -3845,7 +4235,8 @@ pub mod schemas {
                 match index {
                     0 => &self.kind,
                     1 => &self.next_page_token,
-                    2 => &self.replies,
+                    2 => ::gapi::wire::records_field(&self.replies),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3856,7 +4247,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kind,
                     1 => &mut self.next_page_token,
-                    2 => &mut self.replies,
+                    2 => ::gapi::wire::records_field_mut(&mut self.replies),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3887,6 +4279,10 @@ pub mod schemas {
         pub send_notification: Option<bool>,
         /// Optional. Indicates the view for this access proposal. This should only be set when the proposal belongs to a view. Only `published` is supported.
         pub view: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ResolveAccessProposalRequest {
         const NAME: &'static str = "ResolveAccessProposalRequest";
@@ -3900,10 +4296,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.action,
+                    0 => ::gapi::wire::enum_field(&self.action),
                     1 => &self.role,
                     2 => &self.send_notification,
                     3 => &self.view,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3912,10 +4309,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.action,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.action),
                     1 => &mut self.role,
                     2 => &mut self.send_notification,
                     3 => &mut self.view,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3942,6 +4340,10 @@ pub mod schemas {
         pub response: Option<ReviewerResponseResponse>,
         /// The user that's responsible for this response.
         pub reviewer: Option<User>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ReviewerResponse {
         const NAME: &'static str = "ReviewerResponse";
@@ -3951,8 +4353,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.kind,
-                    1 => &self.response,
-                    2 => &self.reviewer,
+                    1 => ::gapi::wire::enum_field(&self.response),
+                    2 => ::gapi::wire::record_field(&self.reviewer),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3962,8 +4365,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.kind,
-                    1 => &mut self.response,
-                    2 => &mut self.reviewer,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.response),
+                    2 => ::gapi::wire::record_field_mut(&mut self.reviewer),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4014,6 +4418,10 @@ pub mod schemas {
         pub published_outside_domain: Option<bool>,
         /// Output only. The size of the revision's content in bytes. This is only applicable to files with binary content in Drive.
         pub size: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Revision {
         const NAME: &'static str = "Revision";
@@ -4041,7 +4449,7 @@ pub mod schemas {
                     1 => &self.id,
                     2 => &self.keep_forever,
                     3 => &self.kind,
-                    4 => &self.last_modifying_user,
+                    4 => ::gapi::wire::record_field(&self.last_modifying_user),
                     5 => &self.md5_checksum,
                     6 => &self.mime_type,
                     7 => &self.modified_time,
@@ -4051,6 +4459,7 @@ pub mod schemas {
                     11 => &self.published_link,
                     12 => &self.published_outside_domain,
                     13 => ::gapi::wire::int64_field(&self.size),
+                    14 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4063,7 +4472,7 @@ pub mod schemas {
                     1 => &mut self.id,
                     2 => &mut self.keep_forever,
                     3 => &mut self.kind,
-                    4 => &mut self.last_modifying_user,
+                    4 => ::gapi::wire::record_field_mut(&mut self.last_modifying_user),
                     5 => &mut self.md5_checksum,
                     6 => &mut self.mime_type,
                     7 => &mut self.modified_time,
@@ -4073,6 +4482,7 @@ pub mod schemas {
                     11 => &mut self.published_link,
                     12 => &mut self.published_outside_domain,
                     13 => ::gapi::wire::int64_field_mut(&mut self.size),
+                    14 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4088,6 +4498,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// The list of revisions. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub revisions: Option<Vec<Revision>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RevisionList {
         const NAME: &'static str = "RevisionList";
@@ -4098,7 +4512,8 @@ pub mod schemas {
                 match index {
                     0 => &self.kind,
                     1 => &self.next_page_token,
-                    2 => &self.revisions,
+                    2 => ::gapi::wire::records_field(&self.revisions),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4109,7 +4524,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kind,
                     1 => &mut self.next_page_token,
-                    2 => &mut self.revisions,
+                    2 => ::gapi::wire::records_field_mut(&mut self.revisions),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4144,6 +4560,10 @@ pub mod schemas {
         pub message: Option<String>,
         /// Required. The emails of the users who are set to review the approval.
         pub reviewer_emails: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for StartApprovalRequest {
         const NAME: &'static str = "StartApprovalRequest";
@@ -4159,10 +4579,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.due_time,
-                    1 => &self.file_content_change_behavior,
+                    1 => ::gapi::wire::enum_field(&self.file_content_change_behavior),
                     2 => &self.lock_file,
                     3 => &self.message,
                     4 => &self.reviewer_emails,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4172,10 +4593,15 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.due_time,
-                    1 => &mut self.file_content_change_behavior,
+                    1 => {
+                        ::gapi::wire::enum_field_mut(
+                            &mut self.file_content_change_behavior,
+                        )
+                    }
                     2 => &mut self.lock_file,
                     3 => &mut self.message,
                     4 => &mut self.reviewer_emails,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4190,6 +4616,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The starting page token for listing future changes. The page token doesn't expire.
         pub start_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for StartPageToken {
         const NAME: &'static str = "StartPageToken";
@@ -4200,6 +4630,7 @@ pub mod schemas {
                 match index {
                     0 => &self.kind,
                     1 => &self.start_page_token,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4210,6 +4641,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kind,
                     1 => &mut self.start_page_token,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4227,6 +4659,10 @@ pub mod schemas {
         >,
         /// A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client.
         pub message: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Status {
         const NAME: &'static str = "Status";
@@ -4238,6 +4674,7 @@ pub mod schemas {
                     0 => &self.code,
                     1 => &self.details,
                     2 => &self.message,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4249,6 +4686,7 @@ pub mod schemas {
                     0 => &mut self.code,
                     1 => &mut self.details,
                     2 => &mut self.message,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4280,6 +4718,10 @@ pub mod schemas {
         pub restrictions: Option<TeamDriveRestrictions>,
         /// The ID of the theme from which the background image and color will be set. The set of possible `teamDriveThemes` can be retrieved from a `drive.about.get` response. When not specified on a `drive.teamdrives.create` request, a random theme is chosen from which the background image and color are set. This is a write-only field; it can only be set on requests that don't set `colorRgb` or `backgroundImageFile`.
         pub theme_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TeamDrive {
         const NAME: &'static str = "TeamDrive";
@@ -4300,17 +4742,18 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.background_image_file,
+                    0 => ::gapi::wire::record_field(&self.background_image_file),
                     1 => &self.background_image_link,
-                    2 => &self.capabilities,
+                    2 => ::gapi::wire::record_field(&self.capabilities),
                     3 => &self.color_rgb,
                     4 => &self.created_time,
                     5 => &self.id,
                     6 => &self.kind,
                     7 => &self.name,
                     8 => &self.org_unit_id,
-                    9 => &self.restrictions,
+                    9 => ::gapi::wire::record_field(&self.restrictions),
                     10 => &self.theme_id,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4319,17 +4762,18 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.background_image_file,
+                    0 => ::gapi::wire::record_field_mut(&mut self.background_image_file),
                     1 => &mut self.background_image_link,
-                    2 => &mut self.capabilities,
+                    2 => ::gapi::wire::record_field_mut(&mut self.capabilities),
                     3 => &mut self.color_rgb,
                     4 => &mut self.created_time,
                     5 => &mut self.id,
                     6 => &mut self.kind,
                     7 => &mut self.name,
                     8 => &mut self.org_unit_id,
-                    9 => &mut self.restrictions,
+                    9 => ::gapi::wire::record_field_mut(&mut self.restrictions),
                     10 => &mut self.theme_id,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4347,6 +4791,10 @@ pub mod schemas {
         pub x_coordinate: Option<f32>,
         /// The Y coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the vertical distance from the top side of the entire image to the top side of the cropping area divided by the height of the entire image.
         pub y_coordinate: Option<f32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TeamDriveBackgroundImageFile {
         const NAME: &'static str = "TeamDriveBackgroundImageFile";
@@ -4364,6 +4812,7 @@ pub mod schemas {
                     1 => &self.width,
                     2 => &self.x_coordinate,
                     3 => &self.y_coordinate,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4376,6 +4825,7 @@ pub mod schemas {
                     1 => &mut self.width,
                     2 => &mut self.x_coordinate,
                     3 => &mut self.y_coordinate,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4431,6 +4881,10 @@ pub mod schemas {
         pub can_share: Option<bool>,
         /// Whether the current user can trash children from folders in this Team Drive.
         pub can_trash_children: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TeamDriveCapabilities {
         const NAME: &'static str = "TeamDriveCapabilities";
@@ -4487,6 +4941,7 @@ pub mod schemas {
                     19 => &self.can_reset_team_drive_restrictions,
                     20 => &self.can_share,
                     21 => &self.can_trash_children,
+                    22 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4520,6 +4975,7 @@ pub mod schemas {
                     19 => &mut self.can_reset_team_drive_restrictions,
                     20 => &mut self.can_share,
                     21 => &mut self.can_trash_children,
+                    22 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4535,6 +4991,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// The list of Team Drives. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub team_drives: Option<Vec<TeamDrive>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TeamDriveList {
         const NAME: &'static str = "TeamDriveList";
@@ -4545,7 +5005,8 @@ pub mod schemas {
                 match index {
                     0 => &self.kind,
                     1 => &self.next_page_token,
-                    2 => &self.team_drives,
+                    2 => ::gapi::wire::records_field(&self.team_drives),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4556,7 +5017,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kind,
                     1 => &mut self.next_page_token,
-                    2 => &mut self.team_drives,
+                    2 => ::gapi::wire::records_field_mut(&mut self.team_drives),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4591,6 +5053,10 @@ pub mod schemas {
         pub sharing_folders_requires_organizer_permission: Option<bool>,
         /// Whether access to items inside this Team Drive is restricted to members of this Team Drive.
         pub team_members_only: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TeamDriveRestrictions {
         const NAME: &'static str = "TeamDriveRestrictions";
@@ -4609,9 +5075,10 @@ pub mod schemas {
                     0 => &self.admin_managed_restrictions,
                     1 => &self.copy_requires_writer_permission,
                     2 => &self.domain_users_only,
-                    3 => &self.download_restriction,
+                    3 => ::gapi::wire::record_field(&self.download_restriction),
                     4 => &self.sharing_folders_requires_organizer_permission,
                     5 => &self.team_members_only,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4623,9 +5090,10 @@ pub mod schemas {
                     0 => &mut self.admin_managed_restrictions,
                     1 => &mut self.copy_requires_writer_permission,
                     2 => &mut self.domain_users_only,
-                    3 => &mut self.download_restriction,
+                    3 => ::gapi::wire::record_field_mut(&mut self.download_restriction),
                     4 => &mut self.sharing_folders_requires_organizer_permission,
                     5 => &mut self.team_members_only,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4647,6 +5115,10 @@ pub mod schemas {
         pub permission_id: Option<String>,
         /// Output only. A link to the user's profile photo, if available.
         pub photo_link: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for User {
         const NAME: &'static str = "User";
@@ -4668,6 +5140,7 @@ pub mod schemas {
                     3 => &self.me,
                     4 => &self.permission_id,
                     5 => &self.photo_link,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4682,6 +5155,7 @@ pub mod schemas {
                     3 => &mut self.me,
                     4 => &mut self.permission_id,
                     5 => &mut self.photo_link,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

@@ -56,6 +56,10 @@ pub mod schemas {
         pub email_address: Option<String>,
         /// Whether all incoming mail is automatically forwarded to another address.
         pub enabled: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AutoForwarding {
         const NAME: &'static str = "AutoForwarding";
@@ -68,9 +72,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.disposition,
+                    0 => ::gapi::wire::enum_field(&self.disposition),
                     1 => &self.email_address,
                     2 => &self.enabled,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -79,9 +84,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.disposition,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.disposition),
                     1 => &mut self.email_address,
                     2 => &mut self.enabled,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -107,6 +113,10 @@ pub mod schemas {
     pub struct BatchDeleteMessagesRequest {
         /// The IDs of the messages to delete.
         pub ids: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchDeleteMessagesRequest {
         const NAME: &'static str = "BatchDeleteMessagesRequest";
@@ -116,6 +126,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.ids,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -125,6 +136,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.ids,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -143,6 +155,10 @@ pub mod schemas {
         pub remove_classification_label_ids: Option<Vec<String>>,
         /// A list of label IDs to remove from messages.
         pub remove_label_ids: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchModifyMessagesRequest {
         const NAME: &'static str = "BatchModifyMessagesRequest";
@@ -157,11 +173,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.add_classification_labels,
+                    0 => ::gapi::wire::records_field(&self.add_classification_labels),
                     1 => &self.add_label_ids,
                     2 => &self.ids,
                     3 => &self.remove_classification_label_ids,
                     4 => &self.remove_label_ids,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -170,11 +187,16 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.add_classification_labels,
+                    0 => {
+                        ::gapi::wire::records_field_mut(
+                            &mut self.add_classification_labels,
+                        )
+                    }
                     1 => &mut self.add_label_ids,
                     2 => &mut self.ids,
                     3 => &mut self.remove_classification_label_ids,
                     4 => &mut self.remove_label_ids,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -188,6 +210,10 @@ pub mod schemas {
         pub field_id: Option<String>,
         /// Selection choice ID for the selection option. Should only be set if the field type is `SELECTION` in the Google Drive `Label.Field` object. Maps to the id field of the Google Drive `Label.Field.SelectionOptions` resource.
         pub selection: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ClassificationLabelFieldValue {
         const NAME: &'static str = "ClassificationLabelFieldValue";
@@ -198,6 +224,7 @@ pub mod schemas {
                 match index {
                     0 => &self.field_id,
                     1 => &self.selection,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -208,6 +235,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.field_id,
                     1 => &mut self.selection,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -221,6 +249,10 @@ pub mod schemas {
         pub fields: Option<Vec<ClassificationLabelFieldValue>>,
         /// Required. The canonical or raw alphanumeric classification label ID. Maps to the ID field of the Google Drive Label resource.
         pub label_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ClassificationLabelValue {
         const NAME: &'static str = "ClassificationLabelValue";
@@ -229,8 +261,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.fields,
+                    0 => ::gapi::wire::records_field(&self.fields),
                     1 => &self.label_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -239,8 +272,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.fields,
+                    0 => ::gapi::wire::records_field_mut(&mut self.fields),
                     1 => &mut self.label_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -256,6 +290,10 @@ pub mod schemas {
         pub primary_key_pair_id: Option<String>,
         /// The configuration of a CSE identity that uses different key pairs for signing and encryption.
         pub sign_and_encrypt_key_pairs: Option<SignAndEncryptKeyPairs>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CseIdentity {
         const NAME: &'static str = "CseIdentity";
@@ -270,7 +308,8 @@ pub mod schemas {
                 match index {
                     0 => &self.email_address,
                     1 => &self.primary_key_pair_id,
-                    2 => &self.sign_and_encrypt_key_pairs,
+                    2 => ::gapi::wire::record_field(&self.sign_and_encrypt_key_pairs),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -281,7 +320,12 @@ pub mod schemas {
                 match index {
                     0 => &mut self.email_address,
                     1 => &mut self.primary_key_pair_id,
-                    2 => &mut self.sign_and_encrypt_key_pairs,
+                    2 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.sign_and_encrypt_key_pairs,
+                        )
+                    }
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -305,6 +349,10 @@ pub mod schemas {
         pub private_key_metadata: Option<Vec<CsePrivateKeyMetadata>>,
         /// Output only. The email address identities that are specified on the leaf certificate.
         pub subject_email_addresses: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CseKeyPair {
         const NAME: &'static str = "CseKeyPair";
@@ -322,12 +370,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.disable_time,
-                    1 => &self.enablement_state,
+                    1 => ::gapi::wire::enum_field(&self.enablement_state),
                     2 => &self.key_pair_id,
                     3 => &self.pem,
                     4 => &self.pkcs7,
-                    5 => &self.private_key_metadata,
+                    5 => ::gapi::wire::records_field(&self.private_key_metadata),
                     6 => &self.subject_email_addresses,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -337,12 +386,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.disable_time,
-                    1 => &mut self.enablement_state,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.enablement_state),
                     2 => &mut self.key_pair_id,
                     3 => &mut self.pem,
                     4 => &mut self.pkcs7,
-                    5 => &mut self.private_key_metadata,
+                    5 => ::gapi::wire::records_field_mut(&mut self.private_key_metadata),
                     6 => &mut self.subject_email_addresses,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -369,6 +419,10 @@ pub mod schemas {
         pub kacls_key_metadata: Option<KaclsKeyMetadata>,
         /// Output only. The immutable ID for the private key metadata instance.
         pub private_key_metadata_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CsePrivateKeyMetadata {
         const NAME: &'static str = "CsePrivateKeyMetadata";
@@ -381,9 +435,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.hardware_key_metadata,
-                    1 => &self.kacls_key_metadata,
+                    0 => ::gapi::wire::record_field(&self.hardware_key_metadata),
+                    1 => ::gapi::wire::record_field(&self.kacls_key_metadata),
                     2 => &self.private_key_metadata_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -392,9 +447,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.hardware_key_metadata,
-                    1 => &mut self.kacls_key_metadata,
+                    0 => ::gapi::wire::record_field_mut(&mut self.hardware_key_metadata),
+                    1 => ::gapi::wire::record_field_mut(&mut self.kacls_key_metadata),
                     2 => &mut self.private_key_metadata_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -408,6 +464,10 @@ pub mod schemas {
         pub delegate_email: Option<String>,
         /// Indicates whether this address has been verified and can act as a delegate for the account. Read-only.
         pub verification_status: Option<DelegateVerificationStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Delegate {
         const NAME: &'static str = "Delegate";
@@ -417,7 +477,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.delegate_email,
-                    1 => &self.verification_status,
+                    1 => ::gapi::wire::enum_field(&self.verification_status),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -427,7 +488,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.delegate_email,
-                    1 => &mut self.verification_status,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.verification_status),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -451,19 +513,32 @@ pub mod schemas {
     }
     /// Requests to turn off a client-side encryption key pair.
     #[derive(Clone, Default)]
-    pub struct DisableCseKeyPairRequest {}
+    pub struct DisableCseKeyPairRequest {
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
+    }
     impl ::gapi::wire::Record for DisableCseKeyPairRequest {
         const NAME: &'static str = "DisableCseKeyPairRequest";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
         #[inline]
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &mut self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
     }
     ::gapi::record!(DisableCseKeyPairRequest);
@@ -474,6 +549,10 @@ pub mod schemas {
         pub id: Option<String>,
         /// The message content of the draft.
         pub message: Option<Message>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Draft {
         const NAME: &'static str = "Draft";
@@ -483,7 +562,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.id,
-                    1 => &self.message,
+                    1 => ::gapi::wire::record_field(&self.message),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -493,7 +573,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.id,
-                    1 => &mut self.message,
+                    1 => ::gapi::wire::record_field_mut(&mut self.message),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -511,6 +592,10 @@ pub mod schemas {
         pub criteria: Option<FilterCriteria>,
         /// The server assigned ID of the filter.
         pub id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Filter {
         const NAME: &'static str = "Filter";
@@ -519,9 +604,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.action,
-                    1 => &self.criteria,
+                    0 => ::gapi::wire::record_field(&self.action),
+                    1 => ::gapi::wire::record_field(&self.criteria),
                     2 => &self.id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -530,9 +616,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.action,
-                    1 => &mut self.criteria,
+                    0 => ::gapi::wire::record_field_mut(&mut self.action),
+                    1 => ::gapi::wire::record_field_mut(&mut self.criteria),
                     2 => &mut self.id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -548,6 +635,10 @@ pub mod schemas {
         pub forward: Option<String>,
         /// List of labels to remove from the message.
         pub remove_label_ids: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FilterAction {
         const NAME: &'static str = "FilterAction";
@@ -563,6 +654,7 @@ pub mod schemas {
                     0 => &self.add_label_ids,
                     1 => &self.forward,
                     2 => &self.remove_label_ids,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -574,6 +666,7 @@ pub mod schemas {
                     0 => &mut self.add_label_ids,
                     1 => &mut self.forward,
                     2 => &mut self.remove_label_ids,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -601,6 +694,10 @@ pub mod schemas {
         pub subject: Option<String>,
         /// The recipient's display name or email address. Includes recipients in the "to", "cc", and "bcc" header fields. You can use simply the local part of the email address. For example, "example" and "example@" both match "example@gmail.com". This field is case-insensitive.
         pub to: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FilterCriteria {
         const NAME: &'static str = "FilterCriteria";
@@ -625,9 +722,10 @@ pub mod schemas {
                     3 => &self.negated_query,
                     4 => &self.query,
                     5 => &self.size,
-                    6 => &self.size_comparison,
+                    6 => ::gapi::wire::enum_field(&self.size_comparison),
                     7 => &self.subject,
                     8 => &self.to,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -642,9 +740,10 @@ pub mod schemas {
                     3 => &mut self.negated_query,
                     4 => &mut self.query,
                     5 => &mut self.size,
-                    6 => &mut self.size_comparison,
+                    6 => ::gapi::wire::enum_field_mut(&mut self.size_comparison),
                     7 => &mut self.subject,
                     8 => &mut self.to,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -668,6 +767,10 @@ pub mod schemas {
         pub forwarding_email: Option<String>,
         /// Indicates whether this address has been verified and is usable for forwarding. Read-only.
         pub verification_status: Option<ForwardingAddressVerificationStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ForwardingAddress {
         const NAME: &'static str = "ForwardingAddress";
@@ -680,7 +783,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.forwarding_email,
-                    1 => &self.verification_status,
+                    1 => ::gapi::wire::enum_field(&self.verification_status),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -690,7 +794,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.forwarding_email,
-                    1 => &mut self.verification_status,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.verification_status),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -713,6 +818,10 @@ pub mod schemas {
     pub struct HardwareKeyMetadata {
         /// Description about the hardware key.
         pub description: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HardwareKeyMetadata {
         const NAME: &'static str = "HardwareKeyMetadata";
@@ -722,6 +831,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.description,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -731,6 +841,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.description,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -752,6 +863,10 @@ pub mod schemas {
         pub messages_added: Option<Vec<HistoryMessageAdded>>,
         /// Messages deleted (not Trashed) from the mailbox in this history record.
         pub messages_deleted: Option<Vec<HistoryMessageDeleted>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for History {
         const NAME: &'static str = "History";
@@ -768,11 +883,12 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field(&self.id),
-                    1 => &self.labels_added,
-                    2 => &self.labels_removed,
-                    3 => &self.messages,
-                    4 => &self.messages_added,
-                    5 => &self.messages_deleted,
+                    1 => ::gapi::wire::records_field(&self.labels_added),
+                    2 => ::gapi::wire::records_field(&self.labels_removed),
+                    3 => ::gapi::wire::records_field(&self.messages),
+                    4 => ::gapi::wire::records_field(&self.messages_added),
+                    5 => ::gapi::wire::records_field(&self.messages_deleted),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -782,11 +898,12 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.id),
-                    1 => &mut self.labels_added,
-                    2 => &mut self.labels_removed,
-                    3 => &mut self.messages,
-                    4 => &mut self.messages_added,
-                    5 => &mut self.messages_deleted,
+                    1 => ::gapi::wire::records_field_mut(&mut self.labels_added),
+                    2 => ::gapi::wire::records_field_mut(&mut self.labels_removed),
+                    3 => ::gapi::wire::records_field_mut(&mut self.messages),
+                    4 => ::gapi::wire::records_field_mut(&mut self.messages_added),
+                    5 => ::gapi::wire::records_field_mut(&mut self.messages_deleted),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -798,6 +915,10 @@ pub mod schemas {
         /// Label IDs added to the message.
         pub label_ids: Option<Vec<String>>,
         pub message: Option<Message>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HistoryLabelAdded {
         const NAME: &'static str = "HistoryLabelAdded";
@@ -807,7 +928,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.label_ids,
-                    1 => &self.message,
+                    1 => ::gapi::wire::record_field(&self.message),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -817,7 +939,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.label_ids,
-                    1 => &mut self.message,
+                    1 => ::gapi::wire::record_field_mut(&mut self.message),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -829,6 +952,10 @@ pub mod schemas {
         /// Label IDs removed from the message.
         pub label_ids: Option<Vec<String>>,
         pub message: Option<Message>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HistoryLabelRemoved {
         const NAME: &'static str = "HistoryLabelRemoved";
@@ -838,7 +965,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.label_ids,
-                    1 => &self.message,
+                    1 => ::gapi::wire::record_field(&self.message),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -848,7 +976,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.label_ids,
-                    1 => &mut self.message,
+                    1 => ::gapi::wire::record_field_mut(&mut self.message),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -858,6 +987,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct HistoryMessageAdded {
         pub message: Option<Message>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HistoryMessageAdded {
         const NAME: &'static str = "HistoryMessageAdded";
@@ -866,7 +999,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.message,
+                    0 => ::gapi::wire::record_field(&self.message),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -875,7 +1009,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.message,
+                    0 => ::gapi::wire::record_field_mut(&mut self.message),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -894,6 +1029,10 @@ pub mod schemas {
         pub expunge_behavior: Option<ImapSettingsExpungeBehavior>,
         /// An optional limit on the number of messages that an IMAP folder may contain. Legal values are 0, 1000, 2000, 5000 or 10000. A value of zero is interpreted to mean that there is no limit.
         pub max_folder_size: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ImapSettings {
         const NAME: &'static str = "ImapSettings";
@@ -909,8 +1048,9 @@ pub mod schemas {
                 match index {
                     0 => &self.auto_expunge,
                     1 => &self.enabled,
-                    2 => &self.expunge_behavior,
+                    2 => ::gapi::wire::enum_field(&self.expunge_behavior),
                     3 => &self.max_folder_size,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -921,8 +1061,9 @@ pub mod schemas {
                 match index {
                     0 => &mut self.auto_expunge,
                     1 => &mut self.enabled,
-                    2 => &mut self.expunge_behavior,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.expunge_behavior),
                     3 => &mut self.max_folder_size,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -949,6 +1090,10 @@ pub mod schemas {
         pub kacls_data: Option<String>,
         /// The URI of the key access control list service that manages the key.
         pub kacls_uri: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for KaclsKeyMetadata {
         const NAME: &'static str = "KaclsKeyMetadata";
@@ -959,6 +1104,7 @@ pub mod schemas {
                 match index {
                     0 => &self.kacls_data,
                     1 => &self.kacls_uri,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -969,6 +1115,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kacls_data,
                     1 => &mut self.kacls_uri,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -998,6 +1145,10 @@ pub mod schemas {
         pub threads_unread: Option<i32>,
         /// The owner type for the label. User labels are created by the user and can be modified and deleted by the user and can be applied to any message or thread. System labels are internally created and cannot be added, modified, or deleted. System labels may be able to be applied to or removed from messages and threads under some circumstances but this is not guaranteed. For example, users can apply and remove the `INBOX` and `UNREAD` labels from messages and threads, but cannot apply or remove the `DRAFTS` or `SENT` labels from messages or threads.
         pub r#type: Option<LabelType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Label {
         const NAME: &'static str = "Label";
@@ -1017,16 +1168,17 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color,
+                    0 => ::gapi::wire::record_field(&self.color),
                     1 => &self.id,
-                    2 => &self.label_list_visibility,
-                    3 => &self.message_list_visibility,
+                    2 => ::gapi::wire::enum_field(&self.label_list_visibility),
+                    3 => ::gapi::wire::enum_field(&self.message_list_visibility),
                     4 => &self.messages_total,
                     5 => &self.messages_unread,
                     6 => &self.name,
                     7 => &self.threads_total,
                     8 => &self.threads_unread,
-                    9 => &self.r#type,
+                    9 => ::gapi::wire::enum_field(&self.r#type),
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1035,16 +1187,17 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color),
                     1 => &mut self.id,
-                    2 => &mut self.label_list_visibility,
-                    3 => &mut self.message_list_visibility,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.label_list_visibility),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.message_list_visibility),
                     4 => &mut self.messages_total,
                     5 => &mut self.messages_unread,
                     6 => &mut self.name,
                     7 => &mut self.threads_total,
                     8 => &mut self.threads_unread,
-                    9 => &mut self.r#type,
+                    9 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1057,6 +1210,10 @@ pub mod schemas {
         pub background_color: Option<String>,
         /// The text color of the label, represented as hex string. This field is required in order to set the color of a label. Only the following predefined set of color values are allowed: \#000000, #434343, #666666, #999999, #cccccc, #efefef, #f3f3f3, #ffffff, \#fb4c2f, #ffad47, #fad165, #16a766, #43d692, #4a86e8, #a479e2, #f691b3, \#f6c5be, #ffe6c7, #fef1d1, #b9e4d0, #c6f3de, #c9daf8, #e4d7f5, #fcdee8, \#efa093, #ffd6a2, #fce8b3, #89d3b2, #a0eac9, #a4c2f4, #d0bcf1, #fbc8d9, \#e66550, #ffbc6b, #fcda83, #44b984, #68dfa9, #6d9eeb, #b694e8, #f7a7c0, \#cc3a21, #eaa041, #f2c960, #149e60, #3dc789, #3c78d8, #8e63ce, #e07798, \#ac2b16, #cf8933, #d5ae49, #0b804b, #2a9c68, #285bac, #653e9b, #b65775, \#822111, #a46a21, #aa8831, #076239, #1a764d, #1c4587, #41236d, #83334c, \#464646, #e7e7e7, #0d3472, #b6cff5, #0d3b44, #98d7e4, #3d188e, #e3d7ff, \#711a36, #fbd3e0, #8a1c0a, #f2b2a8, #7a2e0b, #ffc8af, #7a4706, #ffdeb5, \#594c05, #fbe983, #684e07, #fdedc1, #0b4f30, #b3efd3, #04502e, #a2dcc1, \#c2c2c2, #4986e7, #2da2bb, #b99aff, #994a64, #f691b2, #ff7537, #ffad46, \#662e37, #ebdbde, #cca6ac, #094228, #42d692, #16a765, #757575, #1e53b8, \#007286, #7858c3, #c2185b, #d93025, #54240e, #633e04, #521d28, #202124, \#083018
         pub text_color: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LabelColor {
         const NAME: &'static str = "LabelColor";
@@ -1067,6 +1224,7 @@ pub mod schemas {
                 match index {
                     0 => &self.background_color,
                     1 => &self.text_color,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1077,6 +1235,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.background_color,
                     1 => &mut self.text_color,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1117,6 +1276,10 @@ pub mod schemas {
     pub struct LanguageSettings {
         /// The language to display Gmail in, formatted as an RFC 3066 Language Tag (for example `en-GB`, `fr` or `ja` for British English, French, or Japanese respectively). The set of languages supported by Gmail evolves over time, so please refer to the "Language" dropdown in the Gmail settings for all available options, as described in the language settings help article. For a table of sample values, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings). Not all Gmail clients can display the same set of languages. In the case that a user's display language is not available for use on a particular client, said client automatically chooses to display in the closest supported variant (or a reasonable default).
         pub display_language: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LanguageSettings {
         const NAME: &'static str = "LanguageSettings";
@@ -1126,6 +1289,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.display_language,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1135,6 +1299,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.display_language,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1147,6 +1312,10 @@ pub mod schemas {
         pub cse_identities: Option<Vec<CseIdentity>>,
         /// Pagination token to be passed to a subsequent ListCseIdentities call in order to retrieve the next page of identities. If this value is not returned or is the empty string, then no further pages remain.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListCseIdentitiesResponse {
         const NAME: &'static str = "ListCseIdentitiesResponse";
@@ -1155,8 +1324,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.cse_identities,
+                    0 => ::gapi::wire::records_field(&self.cse_identities),
                     1 => &self.next_page_token,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1165,8 +1335,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.cse_identities,
+                    0 => ::gapi::wire::records_field_mut(&mut self.cse_identities),
                     1 => &mut self.next_page_token,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1192,6 +1363,10 @@ pub mod schemas {
         pub cse_key_pairs: Option<Vec<CseKeyPair>>,
         /// Pagination token to be passed to a subsequent ListCseKeyPairs call in order to retrieve the next page of key pairs. If this value is not returned, then no further pages remain.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListCseKeyPairsResponse {
         const NAME: &'static str = "ListCseKeyPairsResponse";
@@ -1200,8 +1375,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.cse_key_pairs,
+                    0 => ::gapi::wire::records_field(&self.cse_key_pairs),
                     1 => &self.next_page_token,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1210,8 +1386,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.cse_key_pairs,
+                    0 => ::gapi::wire::records_field_mut(&mut self.cse_key_pairs),
                     1 => &mut self.next_page_token,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1236,6 +1413,10 @@ pub mod schemas {
     pub struct ListDelegatesResponse {
         /// List of the user's delegates (with any verification status). If an account doesn't have delegates, this field doesn't appear.
         pub delegates: Option<Vec<Delegate>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListDelegatesResponse {
         const NAME: &'static str = "ListDelegatesResponse";
@@ -1244,7 +1425,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.delegates,
+                    0 => ::gapi::wire::records_field(&self.delegates),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1253,7 +1435,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.delegates,
+                    0 => ::gapi::wire::records_field_mut(&mut self.delegates),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1268,6 +1451,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// Estimated total number of results.
         pub result_size_estimate: Option<u32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListDraftsResponse {
         const NAME: &'static str = "ListDraftsResponse";
@@ -1280,9 +1467,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.drafts,
+                    0 => ::gapi::wire::records_field(&self.drafts),
                     1 => &self.next_page_token,
                     2 => &self.result_size_estimate,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1291,9 +1479,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.drafts,
+                    0 => ::gapi::wire::records_field_mut(&mut self.drafts),
                     1 => &mut self.next_page_token,
                     2 => &mut self.result_size_estimate,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1318,6 +1507,10 @@ pub mod schemas {
     pub struct ListFiltersResponse {
         /// List of a user's filters.
         pub filter: Option<Vec<Filter>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListFiltersResponse {
         const NAME: &'static str = "ListFiltersResponse";
@@ -1326,7 +1519,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.filter,
+                    0 => ::gapi::wire::records_field(&self.filter),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1335,7 +1529,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.filter,
+                    0 => ::gapi::wire::records_field_mut(&mut self.filter),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1347,6 +1542,10 @@ pub mod schemas {
     pub struct ListForwardingAddressesResponse {
         /// List of addresses that may be used for forwarding.
         pub forwarding_addresses: Option<Vec<ForwardingAddress>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListForwardingAddressesResponse {
         const NAME: &'static str = "ListForwardingAddressesResponse";
@@ -1355,7 +1554,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.forwarding_addresses,
+                    0 => ::gapi::wire::records_field(&self.forwarding_addresses),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1364,7 +1564,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.forwarding_addresses,
+                    0 => ::gapi::wire::records_field_mut(&mut self.forwarding_addresses),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1379,6 +1580,10 @@ pub mod schemas {
         pub history_id: Option<u64>,
         /// Page token to retrieve the next page of results in the list.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListHistoryResponse {
         const NAME: &'static str = "ListHistoryResponse";
@@ -1391,9 +1596,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.history,
+                    0 => ::gapi::wire::records_field(&self.history),
                     1 => ::gapi::wire::int64_field(&self.history_id),
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1402,9 +1608,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.history,
+                    0 => ::gapi::wire::records_field_mut(&mut self.history),
                     1 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1428,6 +1635,10 @@ pub mod schemas {
     pub struct ListLabelsResponse {
         /// List of labels. Note that each label resource only contains an `id`, `name`, `messageListVisibility`, `labelListVisibility`, and `type`. The \[`labels.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/labels/get) method can fetch additional label details.
         pub labels: Option<Vec<Label>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListLabelsResponse {
         const NAME: &'static str = "ListLabelsResponse";
@@ -1436,7 +1647,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.labels,
+                    0 => ::gapi::wire::records_field(&self.labels),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1445,7 +1657,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.labels,
+                    0 => ::gapi::wire::records_field_mut(&mut self.labels),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1460,6 +1673,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// Estimated total number of results.
         pub result_size_estimate: Option<u32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListMessagesResponse {
         const NAME: &'static str = "ListMessagesResponse";
@@ -1472,9 +1689,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.messages,
+                    0 => ::gapi::wire::records_field(&self.messages),
                     1 => &self.next_page_token,
                     2 => &self.result_size_estimate,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1483,9 +1701,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.messages,
+                    0 => ::gapi::wire::records_field_mut(&mut self.messages),
                     1 => &mut self.next_page_token,
                     2 => &mut self.result_size_estimate,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1510,6 +1729,10 @@ pub mod schemas {
     pub struct ListSendAsResponse {
         /// List of send-as aliases.
         pub send_as: Option<Vec<SendAs>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListSendAsResponse {
         const NAME: &'static str = "ListSendAsResponse";
@@ -1518,7 +1741,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.send_as,
+                    0 => ::gapi::wire::records_field(&self.send_as),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1527,7 +1751,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.send_as,
+                    0 => ::gapi::wire::records_field_mut(&mut self.send_as),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1538,6 +1763,10 @@ pub mod schemas {
     pub struct ListSmimeInfoResponse {
         /// List of SmimeInfo.
         pub smime_info: Option<Vec<SmimeInfo>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListSmimeInfoResponse {
         const NAME: &'static str = "ListSmimeInfoResponse";
@@ -1546,7 +1775,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.smime_info,
+                    0 => ::gapi::wire::records_field(&self.smime_info),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1555,7 +1785,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.smime_info,
+                    0 => ::gapi::wire::records_field_mut(&mut self.smime_info),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1570,6 +1801,10 @@ pub mod schemas {
         pub result_size_estimate: Option<u32>,
         /// List of threads. Note that each thread resource does not contain a list of `messages`. The list of `messages` for a given thread can be fetched using the \[`threads.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/threads/get) method.
         pub threads: Option<Vec<Thread>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListThreadsResponse {
         const NAME: &'static str = "ListThreadsResponse";
@@ -1584,7 +1819,8 @@ pub mod schemas {
                 match index {
                     0 => &self.next_page_token,
                     1 => &self.result_size_estimate,
-                    2 => &self.threads,
+                    2 => ::gapi::wire::records_field(&self.threads),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1595,7 +1831,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.next_page_token,
                     1 => &mut self.result_size_estimate,
-                    2 => &mut self.threads,
+                    2 => ::gapi::wire::records_field_mut(&mut self.threads),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1638,6 +1875,10 @@ pub mod schemas {
         pub snippet: Option<String>,
         /// The ID of the thread the message belongs to. To add a message or draft to a thread, the following criteria must be met: 1. The requested `threadId` must be specified on the `Message` or `Draft.Message` you supply with your request. 2. The `References` and `In-Reply-To` headers must be set in compliance with the \[RFC 2822\](https://tools.ietf.org/html/rfc2822) standard. 3. The `Subject` headers must match.
         pub thread_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Message {
         const NAME: &'static str = "Message";
@@ -1657,16 +1898,17 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.classification_label_values,
+                    0 => ::gapi::wire::records_field(&self.classification_label_values),
                     1 => ::gapi::wire::int64_field(&self.history_id),
                     2 => &self.id,
                     3 => ::gapi::wire::int64_field(&self.internal_date),
                     4 => &self.label_ids,
-                    5 => &self.payload,
+                    5 => ::gapi::wire::record_field(&self.payload),
                     6 => &self.raw,
                     7 => &self.size_estimate,
                     8 => &self.snippet,
                     9 => &self.thread_id,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1675,16 +1917,21 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.classification_label_values,
+                    0 => {
+                        ::gapi::wire::records_field_mut(
+                            &mut self.classification_label_values,
+                        )
+                    }
                     1 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     2 => &mut self.id,
                     3 => ::gapi::wire::int64_field_mut(&mut self.internal_date),
                     4 => &mut self.label_ids,
-                    5 => &mut self.payload,
+                    5 => ::gapi::wire::record_field_mut(&mut self.payload),
                     6 => &mut self.raw,
                     7 => &mut self.size_estimate,
                     8 => &mut self.snippet,
                     9 => &mut self.thread_id,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1706,6 +1953,10 @@ pub mod schemas {
         pub part_id: Option<String>,
         /// The child MIME message parts of this part. This only applies to container MIME message parts, for example `multipart/*`. For non- container MIME message part types, such as `text/plain`, this field is empty. For more information, see RFC 1521.
         pub parts: Option<Vec<MessagePart>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MessagePart {
         const NAME: &'static str = "MessagePart";
@@ -1721,12 +1972,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.body,
+                    0 => ::gapi::wire::record_field(&self.body),
                     1 => &self.filename,
-                    2 => &self.headers,
+                    2 => ::gapi::wire::records_field(&self.headers),
                     3 => &self.mime_type,
                     4 => &self.part_id,
-                    5 => &self.parts,
+                    5 => ::gapi::wire::records_field(&self.parts),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1735,12 +1987,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.body,
+                    0 => ::gapi::wire::record_field_mut(&mut self.body),
                     1 => &mut self.filename,
-                    2 => &mut self.headers,
+                    2 => ::gapi::wire::records_field_mut(&mut self.headers),
                     3 => &mut self.mime_type,
                     4 => &mut self.part_id,
-                    5 => &mut self.parts,
+                    5 => ::gapi::wire::records_field_mut(&mut self.parts),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1756,6 +2009,10 @@ pub mod schemas {
         pub data: Option<::gapi::Bytes>,
         /// Number of bytes for the message part data (encoding notwithstanding).
         pub size: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MessagePartBody {
         const NAME: &'static str = "MessagePartBody";
@@ -1767,6 +2024,7 @@ pub mod schemas {
                     0 => &self.attachment_id,
                     1 => &self.data,
                     2 => &self.size,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1778,6 +2036,7 @@ pub mod schemas {
                     0 => &mut self.attachment_id,
                     1 => &mut self.data,
                     2 => &mut self.size,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1790,6 +2049,10 @@ pub mod schemas {
         pub name: Option<String>,
         /// The value of the header after the `:` separator. For example, `someuser@example.com`.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MessagePartHeader {
         const NAME: &'static str = "MessagePartHeader";
@@ -1800,6 +2063,7 @@ pub mod schemas {
                 match index {
                     0 => &self.name,
                     1 => &self.value,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1810,6 +2074,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.name,
                     1 => &mut self.value,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1826,6 +2091,10 @@ pub mod schemas {
         pub remove_classification_label_ids: Option<Vec<String>>,
         /// A list IDs of labels to remove from this message. You can remove up to 100 labels with each update.
         pub remove_label_ids: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ModifyMessageRequest {
         const NAME: &'static str = "ModifyMessageRequest";
@@ -1839,10 +2108,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.add_classification_labels,
+                    0 => ::gapi::wire::records_field(&self.add_classification_labels),
                     1 => &self.add_label_ids,
                     2 => &self.remove_classification_label_ids,
                     3 => &self.remove_label_ids,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1851,10 +2121,15 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.add_classification_labels,
+                    0 => {
+                        ::gapi::wire::records_field_mut(
+                            &mut self.add_classification_labels,
+                        )
+                    }
                     1 => &mut self.add_label_ids,
                     2 => &mut self.remove_classification_label_ids,
                     3 => &mut self.remove_label_ids,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1867,6 +2142,10 @@ pub mod schemas {
         pub add_label_ids: Option<Vec<String>>,
         /// A list of IDs of labels to remove from this thread. You can remove up to 100 labels with each update.
         pub remove_label_ids: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ModifyThreadRequest {
         const NAME: &'static str = "ModifyThreadRequest";
@@ -1877,6 +2156,7 @@ pub mod schemas {
                 match index {
                     0 => &self.add_label_ids,
                     1 => &self.remove_label_ids,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1887,6 +2167,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.add_label_ids,
                     1 => &mut self.remove_label_ids,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1902,6 +2183,10 @@ pub mod schemas {
         pub access_window: Option<PopSettingsAccessWindow>,
         /// The action that will be executed on a message after it has been fetched via POP.
         pub disposition: Option<PopSettingsDisposition>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PopSettings {
         const NAME: &'static str = "PopSettings";
@@ -1910,8 +2195,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.access_window,
-                    1 => &self.disposition,
+                    0 => ::gapi::wire::enum_field(&self.access_window),
+                    1 => ::gapi::wire::enum_field(&self.disposition),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1920,8 +2206,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.access_window,
-                    1 => &mut self.disposition,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.access_window),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.disposition),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1954,6 +2241,10 @@ pub mod schemas {
         pub messages_total: Option<i32>,
         /// The total number of threads in the mailbox.
         pub threads_total: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Profile {
         const NAME: &'static str = "Profile";
@@ -1971,6 +2262,7 @@ pub mod schemas {
                     1 => ::gapi::wire::int64_field(&self.history_id),
                     2 => &self.messages_total,
                     3 => &self.threads_total,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1983,6 +2275,7 @@ pub mod schemas {
                     1 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     2 => &mut self.messages_total,
                     3 => &mut self.threads_total,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2010,6 +2303,10 @@ pub mod schemas {
         pub treat_as_alias: Option<bool>,
         /// Indicates whether this address has been verified for use as a send-as alias. Read-only. This setting only applies to custom "from" aliases.
         pub verification_status: Option<SendAsVerificationStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SendAs {
         const NAME: &'static str = "SendAs";
@@ -2034,9 +2331,10 @@ pub mod schemas {
                     3 => &self.reply_to_address,
                     4 => &self.send_as_email,
                     5 => &self.signature,
-                    6 => &self.smtp_msa,
+                    6 => ::gapi::wire::record_field(&self.smtp_msa),
                     7 => &self.treat_as_alias,
-                    8 => &self.verification_status,
+                    8 => ::gapi::wire::enum_field(&self.verification_status),
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2051,9 +2349,10 @@ pub mod schemas {
                     3 => &mut self.reply_to_address,
                     4 => &mut self.send_as_email,
                     5 => &mut self.signature,
-                    6 => &mut self.smtp_msa,
+                    6 => ::gapi::wire::record_field_mut(&mut self.smtp_msa),
                     7 => &mut self.treat_as_alias,
-                    8 => &mut self.verification_status,
+                    8 => ::gapi::wire::enum_field_mut(&mut self.verification_status),
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2078,6 +2377,10 @@ pub mod schemas {
         pub encryption_key_pair_id: Option<String>,
         /// The ID of the CseKeyPair that signs outgoing mail.
         pub signing_key_pair_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SignAndEncryptKeyPairs {
         const NAME: &'static str = "SignAndEncryptKeyPairs";
@@ -2091,6 +2394,7 @@ pub mod schemas {
                 match index {
                     0 => &self.encryption_key_pair_id,
                     1 => &self.signing_key_pair_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2101,6 +2405,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.encryption_key_pair_id,
                     1 => &mut self.signing_key_pair_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2124,6 +2429,10 @@ pub mod schemas {
         pub pem: Option<String>,
         /// PKCS#12 format containing a single private/public key pair and certificate chain. This format is only accepted from client for creating a new SmimeInfo and is never returned, because the private key is not intended to be exported. PKCS#12 may be encrypted, in which case encryptedKeyPassword should be set appropriately.
         pub pkcs12: Option<::gapi::Bytes>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SmimeInfo {
         const NAME: &'static str = "SmimeInfo";
@@ -2147,6 +2456,7 @@ pub mod schemas {
                     4 => &self.issuer_cn,
                     5 => &self.pem,
                     6 => &self.pkcs12,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2162,6 +2472,7 @@ pub mod schemas {
                     4 => &mut self.issuer_cn,
                     5 => &mut self.pem,
                     6 => &mut self.pkcs12,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2181,6 +2492,10 @@ pub mod schemas {
         pub security_mode: Option<SmtpMsaSecurityMode>,
         /// The username that will be used for authentication with the SMTP service. This is a write-only field that can be specified in requests to create or update SendAs settings; it is never populated in responses.
         pub username: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SmtpMsa {
         const NAME: &'static str = "SmtpMsa";
@@ -2198,8 +2513,9 @@ pub mod schemas {
                     0 => &self.host,
                     1 => &self.password,
                     2 => &self.port,
-                    3 => &self.security_mode,
+                    3 => ::gapi::wire::enum_field(&self.security_mode),
                     4 => &self.username,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2211,8 +2527,9 @@ pub mod schemas {
                     0 => &mut self.host,
                     1 => &mut self.password,
                     2 => &mut self.port,
-                    3 => &mut self.security_mode,
+                    3 => ::gapi::wire::enum_field_mut(&mut self.security_mode),
                     4 => &mut self.username,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2243,6 +2560,10 @@ pub mod schemas {
         pub messages: Option<Vec<Message>>,
         /// A short part of the message text.
         pub snippet: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Thread {
         const NAME: &'static str = "Thread";
@@ -2258,8 +2579,9 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field(&self.history_id),
                     1 => &self.id,
-                    2 => &self.messages,
+                    2 => ::gapi::wire::records_field(&self.messages),
                     3 => &self.snippet,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2270,8 +2592,9 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     1 => &mut self.id,
-                    2 => &mut self.messages,
+                    2 => ::gapi::wire::records_field_mut(&mut self.messages),
                     3 => &mut self.snippet,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2297,6 +2620,10 @@ pub mod schemas {
         pub restrict_to_domain: Option<bool>,
         /// An optional start time for sending auto-replies (epoch ms). When this is specified, Gmail will automatically reply only to messages that it receives after the start time. If both `startTime` and `endTime` are specified, `startTime` must precede `endTime`.
         pub start_time: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VacationSettings {
         const NAME: &'static str = "VacationSettings";
@@ -2322,6 +2649,7 @@ pub mod schemas {
                     5 => &self.restrict_to_contacts,
                     6 => &self.restrict_to_domain,
                     7 => ::gapi::wire::int64_field(&self.start_time),
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2338,6 +2666,7 @@ pub mod schemas {
                     5 => &mut self.restrict_to_contacts,
                     6 => &mut self.restrict_to_domain,
                     7 => ::gapi::wire::int64_field_mut(&mut self.start_time),
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2355,6 +2684,10 @@ pub mod schemas {
         pub label_ids: Option<Vec<String>>,
         /// A fully qualified Google Cloud Pub/Sub API topic name to publish the events to. This topic name **must** already exist in Cloud Pub/Sub and you **must** have already granted gmail "publish" permission on it. For example, "projects/my-project-identifier/topics/my-topic-name" (using the Cloud Pub/Sub "v1" topic naming format). Note that the "my-project-identifier" portion must exactly match your Google developer project id (the one executing this watch request).
         pub topic_name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for WatchRequest {
         const NAME: &'static str = "WatchRequest";
@@ -2368,10 +2701,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.label_filter_action,
-                    1 => &self.label_filter_behavior,
+                    0 => ::gapi::wire::enum_field(&self.label_filter_action),
+                    1 => ::gapi::wire::enum_field(&self.label_filter_behavior),
                     2 => &self.label_ids,
                     3 => &self.topic_name,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2380,10 +2714,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.label_filter_action,
-                    1 => &mut self.label_filter_behavior,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.label_filter_action),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.label_filter_behavior),
                     2 => &mut self.label_ids,
                     3 => &mut self.topic_name,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2408,6 +2743,10 @@ pub mod schemas {
         pub expiration: Option<i64>,
         /// The ID of the mailbox's current history record.
         pub history_id: Option<u64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for WatchResponse {
         const NAME: &'static str = "WatchResponse";
@@ -2418,6 +2757,7 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field(&self.expiration),
                     1 => ::gapi::wire::int64_field(&self.history_id),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2428,6 +2768,7 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.expiration),
                     1 => ::gapi::wire::int64_field_mut(&mut self.history_id),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

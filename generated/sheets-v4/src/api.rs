@@ -34,6 +34,10 @@ pub mod schemas {
     pub struct AddBandingRequest {
         /// The banded range to add. The bandedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub banded_range: Option<BandedRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddBandingRequest {
         const NAME: &'static str = "AddBandingRequest";
@@ -42,7 +46,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.banded_range,
+                    0 => ::gapi::wire::record_field(&self.banded_range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -51,7 +56,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.banded_range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.banded_range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -63,6 +69,10 @@ pub mod schemas {
     pub struct AddBandingResponse {
         /// The banded range that was added.
         pub banded_range: Option<BandedRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddBandingResponse {
         const NAME: &'static str = "AddBandingResponse";
@@ -71,7 +81,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.banded_range,
+                    0 => ::gapi::wire::record_field(&self.banded_range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -80,7 +91,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.banded_range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.banded_range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -92,6 +104,10 @@ pub mod schemas {
     pub struct AddChartRequest {
         /// The chart that should be added to the spreadsheet, including the position where it should be placed. The chartId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of an embedded object that already exists.)
         pub chart: Option<EmbeddedChart>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddChartRequest {
         const NAME: &'static str = "AddChartRequest";
@@ -100,7 +116,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.chart,
+                    0 => ::gapi::wire::record_field(&self.chart),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -109,7 +126,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.chart,
+                    0 => ::gapi::wire::record_field_mut(&mut self.chart),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -121,6 +139,10 @@ pub mod schemas {
     pub struct AddChartResponse {
         /// The newly added chart.
         pub chart: Option<EmbeddedChart>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddChartResponse {
         const NAME: &'static str = "AddChartResponse";
@@ -129,7 +151,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.chart,
+                    0 => ::gapi::wire::record_field(&self.chart),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -138,7 +161,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.chart,
+                    0 => ::gapi::wire::record_field_mut(&mut self.chart),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -152,6 +176,10 @@ pub mod schemas {
         pub comment_id: Option<String>,
         /// The Post representing the reply.
         pub post: Option<Post>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddCommentReplyRequest {
         const NAME: &'static str = "AddCommentReplyRequest";
@@ -161,7 +189,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.comment_id,
-                    1 => &self.post,
+                    1 => ::gapi::wire::record_field(&self.post),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -171,7 +200,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.comment_id,
-                    1 => &mut self.post,
+                    1 => ::gapi::wire::record_field_mut(&mut self.post),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -183,6 +213,10 @@ pub mod schemas {
     pub struct AddCommentReplyResponse {
         /// The newly-inserted reply Post.
         pub post: Option<Post>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddCommentReplyResponse {
         const NAME: &'static str = "AddCommentReplyResponse";
@@ -191,7 +225,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.post,
+                    0 => ::gapi::wire::record_field(&self.post),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -200,7 +235,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.post,
+                    0 => ::gapi::wire::record_field_mut(&mut self.post),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -214,6 +250,10 @@ pub mod schemas {
         pub index: Option<i32>,
         /// The rule to add.
         pub rule: Option<ConditionalFormatRule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddConditionalFormatRuleRequest {
         const NAME: &'static str = "AddConditionalFormatRuleRequest";
@@ -223,7 +263,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.index,
-                    1 => &self.rule,
+                    1 => ::gapi::wire::record_field(&self.rule),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -233,7 +274,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.index,
-                    1 => &mut self.rule,
+                    1 => ::gapi::wire::record_field_mut(&mut self.rule),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -245,6 +287,10 @@ pub mod schemas {
     pub struct AddDataSourceRequest {
         /// The data source to add.
         pub data_source: Option<DataSource>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddDataSourceRequest {
         const NAME: &'static str = "AddDataSourceRequest";
@@ -253,7 +299,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_source,
+                    0 => ::gapi::wire::record_field(&self.data_source),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -262,7 +309,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_source,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_source),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -276,6 +324,10 @@ pub mod schemas {
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The data source that was created.
         pub data_source: Option<DataSource>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddDataSourceResponse {
         const NAME: &'static str = "AddDataSourceResponse";
@@ -284,8 +336,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_execution_status,
-                    1 => &self.data_source,
+                    0 => ::gapi::wire::record_field(&self.data_execution_status),
+                    1 => ::gapi::wire::record_field(&self.data_source),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -294,8 +347,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_execution_status,
-                    1 => &mut self.data_source,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_execution_status),
+                    1 => ::gapi::wire::record_field_mut(&mut self.data_source),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -307,6 +361,10 @@ pub mod schemas {
     pub struct AddDimensionGroupRequest {
         /// The range over which to create a group.
         pub range: Option<DimensionRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddDimensionGroupRequest {
         const NAME: &'static str = "AddDimensionGroupRequest";
@@ -315,7 +373,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -324,7 +383,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -336,6 +396,10 @@ pub mod schemas {
     pub struct AddDimensionGroupResponse {
         /// All groups of a dimension after adding a group to that dimension.
         pub dimension_groups: Option<Vec<DimensionGroup>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddDimensionGroupResponse {
         const NAME: &'static str = "AddDimensionGroupResponse";
@@ -344,7 +408,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.dimension_groups,
+                    0 => ::gapi::wire::records_field(&self.dimension_groups),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -353,7 +418,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.dimension_groups,
+                    0 => ::gapi::wire::records_field_mut(&mut self.dimension_groups),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -365,6 +431,10 @@ pub mod schemas {
     pub struct AddFilterViewRequest {
         /// The filter to add. The filterViewId field is optional. If one is not set, an ID will be randomly generated. (It is an error to specify the ID of a filter that already exists.)
         pub filter: Option<FilterView>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddFilterViewRequest {
         const NAME: &'static str = "AddFilterViewRequest";
@@ -373,7 +443,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.filter,
+                    0 => ::gapi::wire::record_field(&self.filter),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -382,7 +453,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.filter,
+                    0 => ::gapi::wire::record_field_mut(&mut self.filter),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -394,6 +466,10 @@ pub mod schemas {
     pub struct AddFilterViewResponse {
         /// The newly added filter view.
         pub filter: Option<FilterView>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddFilterViewResponse {
         const NAME: &'static str = "AddFilterViewResponse";
@@ -402,7 +478,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.filter,
+                    0 => ::gapi::wire::record_field(&self.filter),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -411,7 +488,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.filter,
+                    0 => ::gapi::wire::record_field_mut(&mut self.filter),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -423,6 +501,10 @@ pub mod schemas {
     pub struct AddNamedRangeRequest {
         /// The named range to add. The namedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub named_range: Option<NamedRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddNamedRangeRequest {
         const NAME: &'static str = "AddNamedRangeRequest";
@@ -431,7 +513,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.named_range,
+                    0 => ::gapi::wire::record_field(&self.named_range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -440,7 +523,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.named_range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.named_range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -452,6 +536,10 @@ pub mod schemas {
     pub struct AddNamedRangeResponse {
         /// The named range to add.
         pub named_range: Option<NamedRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddNamedRangeResponse {
         const NAME: &'static str = "AddNamedRangeResponse";
@@ -460,7 +548,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.named_range,
+                    0 => ::gapi::wire::record_field(&self.named_range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -469,7 +558,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.named_range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.named_range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -481,6 +571,10 @@ pub mod schemas {
     pub struct AddProtectedRangeRequest {
         /// The protected range to be added. The protectedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub protected_range: Option<ProtectedRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddProtectedRangeRequest {
         const NAME: &'static str = "AddProtectedRangeRequest";
@@ -489,7 +583,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.protected_range,
+                    0 => ::gapi::wire::record_field(&self.protected_range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -498,7 +593,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.protected_range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.protected_range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -510,6 +606,10 @@ pub mod schemas {
     pub struct AddProtectedRangeResponse {
         /// The newly added protected range.
         pub protected_range: Option<ProtectedRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddProtectedRangeResponse {
         const NAME: &'static str = "AddProtectedRangeResponse";
@@ -518,7 +618,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.protected_range,
+                    0 => ::gapi::wire::record_field(&self.protected_range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -527,7 +628,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.protected_range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.protected_range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -539,6 +641,10 @@ pub mod schemas {
     pub struct AddSheetRequest {
         /// The properties the new sheet should have. All properties are optional. The sheetId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a sheet that already exists.)
         pub properties: Option<SheetProperties>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddSheetRequest {
         const NAME: &'static str = "AddSheetRequest";
@@ -547,7 +653,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.properties,
+                    0 => ::gapi::wire::record_field(&self.properties),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -556,7 +663,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.properties,
+                    0 => ::gapi::wire::record_field_mut(&mut self.properties),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -568,6 +676,10 @@ pub mod schemas {
     pub struct AddSheetResponse {
         /// The properties of the newly added sheet.
         pub properties: Option<SheetProperties>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddSheetResponse {
         const NAME: &'static str = "AddSheetResponse";
@@ -576,7 +688,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.properties,
+                    0 => ::gapi::wire::record_field(&self.properties),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -585,7 +698,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.properties,
+                    0 => ::gapi::wire::record_field_mut(&mut self.properties),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -597,6 +711,10 @@ pub mod schemas {
     pub struct AddSlicerRequest {
         /// The slicer that should be added to the spreadsheet, including the position where it should be placed. The slicerId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a slicer that already exists.)
         pub slicer: Option<Slicer>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddSlicerRequest {
         const NAME: &'static str = "AddSlicerRequest";
@@ -605,7 +723,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.slicer,
+                    0 => ::gapi::wire::record_field(&self.slicer),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -614,7 +733,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.slicer,
+                    0 => ::gapi::wire::record_field_mut(&mut self.slicer),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -626,6 +746,10 @@ pub mod schemas {
     pub struct AddSlicerResponse {
         /// The newly added slicer.
         pub slicer: Option<Slicer>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddSlicerResponse {
         const NAME: &'static str = "AddSlicerResponse";
@@ -634,7 +758,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.slicer,
+                    0 => ::gapi::wire::record_field(&self.slicer),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -643,7 +768,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.slicer,
+                    0 => ::gapi::wire::record_field_mut(&mut self.slicer),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -655,6 +781,10 @@ pub mod schemas {
     pub struct AddTableRequest {
         /// Required. The table to add.
         pub table: Option<Table>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddTableRequest {
         const NAME: &'static str = "AddTableRequest";
@@ -663,7 +793,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.table,
+                    0 => ::gapi::wire::record_field(&self.table),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -672,7 +803,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.table,
+                    0 => ::gapi::wire::record_field_mut(&mut self.table),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -684,6 +816,10 @@ pub mod schemas {
     pub struct AddTableResponse {
         /// Output only. The table that was added.
         pub table: Option<Table>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AddTableResponse {
         const NAME: &'static str = "AddTableResponse";
@@ -692,7 +828,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.table,
+                    0 => ::gapi::wire::record_field(&self.table),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -701,7 +838,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.table,
+                    0 => ::gapi::wire::record_field_mut(&mut self.table),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -719,6 +857,10 @@ pub mod schemas {
         pub sheet_id: Option<i32>,
         /// The ID of the table to append data to. The data will be only appended to the table body. This field also takes precedence over the `sheet_id` field.
         pub table_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AppendCellsRequest {
         const NAME: &'static str = "AppendCellsRequest";
@@ -733,9 +875,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.rows,
+                    1 => ::gapi::wire::records_field(&self.rows),
                     2 => &self.sheet_id,
                     3 => &self.table_id,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -745,9 +888,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.rows,
+                    1 => ::gapi::wire::records_field_mut(&mut self.rows),
                     2 => &mut self.sheet_id,
                     3 => &mut self.table_id,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -763,6 +907,10 @@ pub mod schemas {
         pub length: Option<i32>,
         /// The sheet to append rows or columns to.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AppendDimensionRequest {
         const NAME: &'static str = "AppendDimensionRequest";
@@ -771,9 +919,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.dimension,
+                    0 => ::gapi::wire::enum_field(&self.dimension),
                     1 => &self.length,
                     2 => &self.sheet_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -782,9 +931,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.dimension,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.dimension),
                     1 => &mut self.length,
                     2 => &mut self.sheet_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -811,6 +961,10 @@ pub mod schemas {
         pub table_range: Option<String>,
         /// Information about the updates that were applied.
         pub updates: Option<UpdateValuesResponse>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AppendValuesResponse {
         const NAME: &'static str = "AppendValuesResponse";
@@ -825,7 +979,8 @@ pub mod schemas {
                 match index {
                     0 => &self.spreadsheet_id,
                     1 => &self.table_range,
-                    2 => &self.updates,
+                    2 => ::gapi::wire::record_field(&self.updates),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -836,7 +991,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.spreadsheet_id,
                     1 => &mut self.table_range,
-                    2 => &mut self.updates,
+                    2 => ::gapi::wire::record_field_mut(&mut self.updates),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -852,6 +1008,10 @@ pub mod schemas {
         pub source_and_destination: Option<SourceAndDestination>,
         /// True if we should generate data with the "alternate" series. This differs based on the type and amount of source data.
         pub use_alternate_series: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AutoFillRequest {
         const NAME: &'static str = "AutoFillRequest";
@@ -864,9 +1024,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
-                    1 => &self.source_and_destination,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => ::gapi::wire::record_field(&self.source_and_destination),
                     2 => &self.use_alternate_series,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -875,9 +1036,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
-                    1 => &mut self.source_and_destination,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => ::gapi::wire::record_field_mut(&mut self.source_and_destination),
                     2 => &mut self.use_alternate_series,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -891,6 +1053,10 @@ pub mod schemas {
         pub data_source_sheet_dimensions: Option<DataSourceSheetDimensionRange>,
         /// The dimensions to automatically resize.
         pub dimensions: Option<DimensionRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AutoResizeDimensionsRequest {
         const NAME: &'static str = "AutoResizeDimensionsRequest";
@@ -902,8 +1068,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_source_sheet_dimensions,
-                    1 => &self.dimensions,
+                    0 => ::gapi::wire::record_field(&self.data_source_sheet_dimensions),
+                    1 => ::gapi::wire::record_field(&self.dimensions),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -912,8 +1079,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_source_sheet_dimensions,
-                    1 => &mut self.dimensions,
+                    0 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_sheet_dimensions,
+                        )
+                    }
+                    1 => ::gapi::wire::record_field_mut(&mut self.dimensions),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -933,6 +1105,10 @@ pub mod schemas {
         pub range: Option<GridRange>,
         /// Properties for row bands. These properties are applied on a row-by-row basis throughout all the rows in the range. At least one of row_properties or column_properties must be specified.
         pub row_properties: Option<BandingProperties>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BandedRange {
         const NAME: &'static str = "BandedRange";
@@ -949,9 +1125,10 @@ pub mod schemas {
                 match index {
                     0 => &self.banded_range_id,
                     1 => &self.banded_range_reference,
-                    2 => &self.column_properties,
-                    3 => &self.range,
-                    4 => &self.row_properties,
+                    2 => ::gapi::wire::record_field(&self.column_properties),
+                    3 => ::gapi::wire::record_field(&self.range),
+                    4 => ::gapi::wire::record_field(&self.row_properties),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -962,9 +1139,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.banded_range_id,
                     1 => &mut self.banded_range_reference,
-                    2 => &mut self.column_properties,
-                    3 => &mut self.range,
-                    4 => &mut self.row_properties,
+                    2 => ::gapi::wire::record_field_mut(&mut self.column_properties),
+                    3 => ::gapi::wire::record_field_mut(&mut self.range),
+                    4 => ::gapi::wire::record_field_mut(&mut self.row_properties),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -990,6 +1168,10 @@ pub mod schemas {
         pub second_band_color: Option<Color>,
         /// The second color that is alternating. (Required) If second_band_color is also set, this field takes precedence.
         pub second_band_color_style: Option<ColorStyle>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BandingProperties {
         const NAME: &'static str = "BandingProperties";
@@ -1007,14 +1189,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.first_band_color,
-                    1 => &self.first_band_color_style,
-                    2 => &self.footer_color,
-                    3 => &self.footer_color_style,
-                    4 => &self.header_color,
-                    5 => &self.header_color_style,
-                    6 => &self.second_band_color,
-                    7 => &self.second_band_color_style,
+                    0 => ::gapi::wire::record_field(&self.first_band_color),
+                    1 => ::gapi::wire::record_field(&self.first_band_color_style),
+                    2 => ::gapi::wire::record_field(&self.footer_color),
+                    3 => ::gapi::wire::record_field(&self.footer_color_style),
+                    4 => ::gapi::wire::record_field(&self.header_color),
+                    5 => ::gapi::wire::record_field(&self.header_color_style),
+                    6 => ::gapi::wire::record_field(&self.second_band_color),
+                    7 => ::gapi::wire::record_field(&self.second_band_color_style),
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1023,14 +1206,17 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.first_band_color,
-                    1 => &mut self.first_band_color_style,
-                    2 => &mut self.footer_color,
-                    3 => &mut self.footer_color_style,
-                    4 => &mut self.header_color,
-                    5 => &mut self.header_color_style,
-                    6 => &mut self.second_band_color,
-                    7 => &mut self.second_band_color_style,
+                    0 => ::gapi::wire::record_field_mut(&mut self.first_band_color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.first_band_color_style),
+                    2 => ::gapi::wire::record_field_mut(&mut self.footer_color),
+                    3 => ::gapi::wire::record_field_mut(&mut self.footer_color_style),
+                    4 => ::gapi::wire::record_field_mut(&mut self.header_color),
+                    5 => ::gapi::wire::record_field_mut(&mut self.header_color_style),
+                    6 => ::gapi::wire::record_field_mut(&mut self.second_band_color),
+                    7 => {
+                        ::gapi::wire::record_field_mut(&mut self.second_band_color_style)
+                    }
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1056,6 +1242,10 @@ pub mod schemas {
         pub positive_color_style: Option<ColorStyle>,
         /// Text formatting options for baseline value. The link field is not supported.
         pub text_format: Option<TextFormat>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BaselineValueFormat {
         const NAME: &'static str = "BaselineValueFormat";
@@ -1073,14 +1263,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comparison_type,
+                    0 => ::gapi::wire::enum_field(&self.comparison_type),
                     1 => &self.description,
-                    2 => &self.negative_color,
-                    3 => &self.negative_color_style,
-                    4 => &self.position,
-                    5 => &self.positive_color,
-                    6 => &self.positive_color_style,
-                    7 => &self.text_format,
+                    2 => ::gapi::wire::record_field(&self.negative_color),
+                    3 => ::gapi::wire::record_field(&self.negative_color_style),
+                    4 => ::gapi::wire::record_field(&self.position),
+                    5 => ::gapi::wire::record_field(&self.positive_color),
+                    6 => ::gapi::wire::record_field(&self.positive_color_style),
+                    7 => ::gapi::wire::record_field(&self.text_format),
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1089,14 +1280,15 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comparison_type,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.comparison_type),
                     1 => &mut self.description,
-                    2 => &mut self.negative_color,
-                    3 => &mut self.negative_color_style,
-                    4 => &mut self.position,
-                    5 => &mut self.positive_color,
-                    6 => &mut self.positive_color_style,
-                    7 => &mut self.text_format,
+                    2 => ::gapi::wire::record_field_mut(&mut self.negative_color),
+                    3 => ::gapi::wire::record_field_mut(&mut self.negative_color_style),
+                    4 => ::gapi::wire::record_field_mut(&mut self.position),
+                    5 => ::gapi::wire::record_field_mut(&mut self.positive_color),
+                    6 => ::gapi::wire::record_field_mut(&mut self.positive_color_style),
+                    7 => ::gapi::wire::record_field_mut(&mut self.text_format),
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1127,6 +1319,10 @@ pub mod schemas {
         pub title_text_position: Option<TextPosition>,
         /// The view window options for this axis.
         pub view_window_options: Option<ChartAxisViewWindowOptions>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BasicChartAxis {
         const NAME: &'static str = "BasicChartAxis";
@@ -1141,11 +1337,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.format,
-                    1 => &self.position,
+                    0 => ::gapi::wire::record_field(&self.format),
+                    1 => ::gapi::wire::enum_field(&self.position),
                     2 => &self.title,
-                    3 => &self.title_text_position,
-                    4 => &self.view_window_options,
+                    3 => ::gapi::wire::record_field(&self.title_text_position),
+                    4 => ::gapi::wire::record_field(&self.view_window_options),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1154,11 +1351,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.format,
-                    1 => &mut self.position,
+                    0 => ::gapi::wire::record_field_mut(&mut self.format),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.position),
                     2 => &mut self.title,
-                    3 => &mut self.title_text_position,
-                    4 => &mut self.view_window_options,
+                    3 => ::gapi::wire::record_field_mut(&mut self.title_text_position),
+                    4 => ::gapi::wire::record_field_mut(&mut self.view_window_options),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1185,6 +1383,10 @@ pub mod schemas {
         pub domain: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BasicChartDomain {
         const NAME: &'static str = "BasicChartDomain";
@@ -1193,8 +1395,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.domain,
+                    0 => ::gapi::wire::record_field(&self.domain),
                     1 => &self.reversed,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1203,8 +1406,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.domain,
+                    0 => ::gapi::wire::record_field_mut(&mut self.domain),
                     1 => &mut self.reversed,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1232,6 +1436,10 @@ pub mod schemas {
         pub target_axis: Option<BasicChartSeriesTargetAxis>,
         /// The type of this series. Valid only if the chartType is COMBO. Different types will change the way the series is visualized. Only LINE, AREA, and COLUMN are supported.
         pub r#type: Option<BasicChartSeriesType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BasicChartSeries {
         const NAME: &'static str = "BasicChartSeries";
@@ -1250,15 +1458,16 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color,
-                    1 => &self.color_style,
-                    2 => &self.data_label,
-                    3 => &self.line_style,
-                    4 => &self.point_style,
-                    5 => &self.series,
-                    6 => &self.style_overrides,
-                    7 => &self.target_axis,
-                    8 => &self.r#type,
+                    0 => ::gapi::wire::record_field(&self.color),
+                    1 => ::gapi::wire::record_field(&self.color_style),
+                    2 => ::gapi::wire::record_field(&self.data_label),
+                    3 => ::gapi::wire::record_field(&self.line_style),
+                    4 => ::gapi::wire::record_field(&self.point_style),
+                    5 => ::gapi::wire::record_field(&self.series),
+                    6 => ::gapi::wire::records_field(&self.style_overrides),
+                    7 => ::gapi::wire::enum_field(&self.target_axis),
+                    8 => ::gapi::wire::enum_field(&self.r#type),
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1267,15 +1476,16 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color,
-                    1 => &mut self.color_style,
-                    2 => &mut self.data_label,
-                    3 => &mut self.line_style,
-                    4 => &mut self.point_style,
-                    5 => &mut self.series,
-                    6 => &mut self.style_overrides,
-                    7 => &mut self.target_axis,
-                    8 => &mut self.r#type,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.color_style),
+                    2 => ::gapi::wire::record_field_mut(&mut self.data_label),
+                    3 => ::gapi::wire::record_field_mut(&mut self.line_style),
+                    4 => ::gapi::wire::record_field_mut(&mut self.point_style),
+                    5 => ::gapi::wire::record_field_mut(&mut self.series),
+                    6 => ::gapi::wire::records_field_mut(&mut self.style_overrides),
+                    7 => ::gapi::wire::enum_field_mut(&mut self.target_axis),
+                    8 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1332,6 +1542,10 @@ pub mod schemas {
         pub three_dimensional: Option<bool>,
         /// Controls whether to display additional data labels on stacked charts which sum the total value of all stacked values at each value along the domain axis. These data labels can only be set when chart_type is one of AREA, BAR, COLUMN, COMBO or STEPPED_AREA and stacked_type is either STACKED or PERCENT_STACKED. In addition, for COMBO, this will only be supported if there is only one type of stackable series type or one type has more series than the others and each of the other types have no more than one series. For example, if a chart has two stacked bar series and one area series, the total data labels will be supported. If it has three bar series and two area series, total data labels are not allowed. Neither CUSTOM nor placement can be set on the total_data_label.
         pub total_data_label: Option<DataLabel>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BasicChartSpec {
         const NAME: &'static str = "BasicChartSpec";
@@ -1353,18 +1567,19 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.axis,
-                    1 => &self.chart_type,
-                    2 => &self.compare_mode,
-                    3 => &self.domains,
+                    0 => ::gapi::wire::records_field(&self.axis),
+                    1 => ::gapi::wire::enum_field(&self.chart_type),
+                    2 => ::gapi::wire::enum_field(&self.compare_mode),
+                    3 => ::gapi::wire::records_field(&self.domains),
                     4 => &self.header_count,
                     5 => &self.interpolate_nulls,
-                    6 => &self.legend_position,
+                    6 => ::gapi::wire::enum_field(&self.legend_position),
                     7 => &self.line_smoothing,
-                    8 => &self.series,
-                    9 => &self.stacked_type,
+                    8 => ::gapi::wire::records_field(&self.series),
+                    9 => ::gapi::wire::enum_field(&self.stacked_type),
                     10 => &self.three_dimensional,
-                    11 => &self.total_data_label,
+                    11 => ::gapi::wire::record_field(&self.total_data_label),
+                    12 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1373,18 +1588,19 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.axis,
-                    1 => &mut self.chart_type,
-                    2 => &mut self.compare_mode,
-                    3 => &mut self.domains,
+                    0 => ::gapi::wire::records_field_mut(&mut self.axis),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.chart_type),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.compare_mode),
+                    3 => ::gapi::wire::records_field_mut(&mut self.domains),
                     4 => &mut self.header_count,
                     5 => &mut self.interpolate_nulls,
-                    6 => &mut self.legend_position,
+                    6 => ::gapi::wire::enum_field_mut(&mut self.legend_position),
                     7 => &mut self.line_smoothing,
-                    8 => &mut self.series,
-                    9 => &mut self.stacked_type,
+                    8 => ::gapi::wire::records_field_mut(&mut self.series),
+                    9 => ::gapi::wire::enum_field_mut(&mut self.stacked_type),
                     10 => &mut self.three_dimensional,
-                    11 => &mut self.total_data_label,
+                    11 => ::gapi::wire::record_field_mut(&mut self.total_data_label),
+                    12 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1447,6 +1663,10 @@ pub mod schemas {
         pub sort_specs: Option<Vec<SortSpec>>,
         /// The table this filter is backed by, if any. When writing, only one of range or table_id may be set.
         pub table_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BasicFilter {
         const NAME: &'static str = "BasicFilter";
@@ -1462,10 +1682,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.criteria,
-                    1 => &self.filter_specs,
-                    2 => &self.range,
-                    3 => &self.sort_specs,
+                    1 => ::gapi::wire::records_field(&self.filter_specs),
+                    2 => ::gapi::wire::record_field(&self.range),
+                    3 => ::gapi::wire::records_field(&self.sort_specs),
                     4 => &self.table_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1475,10 +1696,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.criteria,
-                    1 => &mut self.filter_specs,
-                    2 => &mut self.range,
-                    3 => &mut self.sort_specs,
+                    1 => ::gapi::wire::records_field_mut(&mut self.filter_specs),
+                    2 => ::gapi::wire::record_field_mut(&mut self.range),
+                    3 => ::gapi::wire::records_field_mut(&mut self.sort_specs),
                     4 => &mut self.table_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1496,6 +1718,10 @@ pub mod schemas {
         pub index: Option<i32>,
         /// Point style of the series data point. Valid only if the chartType is AREA, LINE, or SCATTER. COMBO charts are also supported if the series chart type is AREA, LINE, or SCATTER. If empty, the series default is used.
         pub point_style: Option<PointStyle>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BasicSeriesDataPointStyleOverride {
         const NAME: &'static str = "BasicSeriesDataPointStyleOverride";
@@ -1509,10 +1735,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color,
-                    1 => &self.color_style,
+                    0 => ::gapi::wire::record_field(&self.color),
+                    1 => ::gapi::wire::record_field(&self.color_style),
                     2 => &self.index,
-                    3 => &self.point_style,
+                    3 => ::gapi::wire::record_field(&self.point_style),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1521,10 +1748,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color,
-                    1 => &mut self.color_style,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.color_style),
                     2 => &mut self.index,
-                    3 => &mut self.point_style,
+                    3 => ::gapi::wire::record_field_mut(&mut self.point_style),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1536,6 +1764,10 @@ pub mod schemas {
     pub struct BatchClearValuesByDataFilterRequest {
         /// The DataFilters used to determine which ranges to clear.
         pub data_filters: Option<Vec<DataFilter>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchClearValuesByDataFilterRequest {
         const NAME: &'static str = "BatchClearValuesByDataFilterRequest";
@@ -1544,7 +1776,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filters,
+                    0 => ::gapi::wire::records_field(&self.data_filters),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1553,7 +1786,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filters,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data_filters),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1567,6 +1801,10 @@ pub mod schemas {
         pub cleared_ranges: Option<Vec<String>>,
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchClearValuesByDataFilterResponse {
         const NAME: &'static str = "BatchClearValuesByDataFilterResponse";
@@ -1577,6 +1815,7 @@ pub mod schemas {
                 match index {
                     0 => &self.cleared_ranges,
                     1 => &self.spreadsheet_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1587,6 +1826,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.cleared_ranges,
                     1 => &mut self.spreadsheet_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1598,6 +1838,10 @@ pub mod schemas {
     pub struct BatchClearValuesRequest {
         /// The ranges to clear, in \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell).
         pub ranges: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchClearValuesRequest {
         const NAME: &'static str = "BatchClearValuesRequest";
@@ -1607,6 +1851,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.ranges,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1616,6 +1861,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.ranges,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1629,6 +1875,10 @@ pub mod schemas {
         pub cleared_ranges: Option<Vec<String>>,
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchClearValuesResponse {
         const NAME: &'static str = "BatchClearValuesResponse";
@@ -1639,6 +1889,7 @@ pub mod schemas {
                 match index {
                     0 => &self.cleared_ranges,
                     1 => &self.spreadsheet_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1649,6 +1900,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.cleared_ranges,
                     1 => &mut self.spreadsheet_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1670,6 +1922,10 @@ pub mod schemas {
         pub value_render_option: Option<
             BatchGetValuesByDataFilterRequestValueRenderOption,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchGetValuesByDataFilterRequest {
         const NAME: &'static str = "BatchGetValuesByDataFilterRequest";
@@ -1683,10 +1939,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filters,
-                    1 => &self.date_time_render_option,
-                    2 => &self.major_dimension,
-                    3 => &self.value_render_option,
+                    0 => ::gapi::wire::records_field(&self.data_filters),
+                    1 => ::gapi::wire::enum_field(&self.date_time_render_option),
+                    2 => ::gapi::wire::enum_field(&self.major_dimension),
+                    3 => ::gapi::wire::enum_field(&self.value_render_option),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1695,10 +1952,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filters,
-                    1 => &mut self.date_time_render_option,
-                    2 => &mut self.major_dimension,
-                    3 => &mut self.value_render_option,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data_filters),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.date_time_render_option),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.major_dimension),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.value_render_option),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1734,6 +1992,10 @@ pub mod schemas {
         pub spreadsheet_id: Option<String>,
         /// The requested values with the list of data filters that matched them.
         pub value_ranges: Option<Vec<MatchedValueRange>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchGetValuesByDataFilterResponse {
         const NAME: &'static str = "BatchGetValuesByDataFilterResponse";
@@ -1743,7 +2005,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.spreadsheet_id,
-                    1 => &self.value_ranges,
+                    1 => ::gapi::wire::records_field(&self.value_ranges),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1753,7 +2016,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.spreadsheet_id,
-                    1 => &mut self.value_ranges,
+                    1 => ::gapi::wire::records_field_mut(&mut self.value_ranges),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1767,6 +2031,10 @@ pub mod schemas {
         pub spreadsheet_id: Option<String>,
         /// The requested values. The order of the ValueRanges is the same as the order of the requested ranges.
         pub value_ranges: Option<Vec<ValueRange>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchGetValuesResponse {
         const NAME: &'static str = "BatchGetValuesResponse";
@@ -1776,7 +2044,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.spreadsheet_id,
-                    1 => &self.value_ranges,
+                    1 => ::gapi::wire::records_field(&self.value_ranges),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1786,7 +2055,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.spreadsheet_id,
-                    1 => &mut self.value_ranges,
+                    1 => ::gapi::wire::records_field_mut(&mut self.value_ranges),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1806,6 +2076,10 @@ pub mod schemas {
         pub response_include_grid_data: Option<bool>,
         /// Limits the ranges included in the response spreadsheet. Meaningful only if include_spreadsheet_in_response is 'true'.
         pub response_ranges: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchUpdateSpreadsheetRequest {
         const NAME: &'static str = "BatchUpdateSpreadsheetRequest";
@@ -1820,11 +2094,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comments_view_mode,
+                    0 => ::gapi::wire::enum_field(&self.comments_view_mode),
                     1 => &self.include_spreadsheet_in_response,
-                    2 => &self.requests,
+                    2 => ::gapi::wire::records_field(&self.requests),
                     3 => &self.response_include_grid_data,
                     4 => &self.response_ranges,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1833,11 +2108,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comments_view_mode,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.comments_view_mode),
                     1 => &mut self.include_spreadsheet_in_response,
-                    2 => &mut self.requests,
+                    2 => ::gapi::wire::records_field_mut(&mut self.requests),
                     3 => &mut self.response_include_grid_data,
                     4 => &mut self.response_ranges,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1870,6 +2146,10 @@ pub mod schemas {
         pub spreadsheet_id: Option<String>,
         /// The spreadsheet after updates were applied. This is only set if BatchUpdateSpreadsheetRequest.include_spreadsheet_in_response is `true`.
         pub updated_spreadsheet: Option<Spreadsheet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchUpdateSpreadsheetResponse {
         const NAME: &'static str = "BatchUpdateSpreadsheetResponse";
@@ -1883,10 +2163,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comment_update_state,
-                    1 => &self.replies,
+                    0 => ::gapi::wire::enum_field(&self.comment_update_state),
+                    1 => ::gapi::wire::records_field(&self.replies),
                     2 => &self.spreadsheet_id,
-                    3 => &self.updated_spreadsheet,
+                    3 => ::gapi::wire::record_field(&self.updated_spreadsheet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1895,10 +2176,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comment_update_state,
-                    1 => &mut self.replies,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.comment_update_state),
+                    1 => ::gapi::wire::records_field_mut(&mut self.replies),
                     2 => &mut self.spreadsheet_id,
-                    3 => &mut self.updated_spreadsheet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.updated_spreadsheet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1937,6 +2219,10 @@ pub mod schemas {
         pub value_input_option: Option<
             BatchUpdateValuesByDataFilterRequestValueInputOption,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchUpdateValuesByDataFilterRequest {
         const NAME: &'static str = "BatchUpdateValuesByDataFilterRequest";
@@ -1951,11 +2237,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data,
+                    0 => ::gapi::wire::records_field(&self.data),
                     1 => &self.include_values_in_response,
-                    2 => &self.response_date_time_render_option,
-                    3 => &self.response_value_render_option,
-                    4 => &self.value_input_option,
+                    2 => ::gapi::wire::enum_field(&self.response_date_time_render_option),
+                    3 => ::gapi::wire::enum_field(&self.response_value_render_option),
+                    4 => ::gapi::wire::enum_field(&self.value_input_option),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1964,11 +2251,20 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data),
                     1 => &mut self.include_values_in_response,
-                    2 => &mut self.response_date_time_render_option,
-                    3 => &mut self.response_value_render_option,
-                    4 => &mut self.value_input_option,
+                    2 => {
+                        ::gapi::wire::enum_field_mut(
+                            &mut self.response_date_time_render_option,
+                        )
+                    }
+                    3 => {
+                        ::gapi::wire::enum_field_mut(
+                            &mut self.response_value_render_option,
+                        )
+                    }
+                    4 => ::gapi::wire::enum_field_mut(&mut self.value_input_option),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2005,6 +2301,10 @@ pub mod schemas {
         pub total_updated_rows: Option<i32>,
         /// The total number of sheets where at least one cell in the sheet was updated.
         pub total_updated_sheets: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchUpdateValuesByDataFilterResponse {
         const NAME: &'static str = "BatchUpdateValuesByDataFilterResponse";
@@ -2020,12 +2320,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.responses,
+                    0 => ::gapi::wire::records_field(&self.responses),
                     1 => &self.spreadsheet_id,
                     2 => &self.total_updated_cells,
                     3 => &self.total_updated_columns,
                     4 => &self.total_updated_rows,
                     5 => &self.total_updated_sheets,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2034,12 +2335,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.responses,
+                    0 => ::gapi::wire::records_field_mut(&mut self.responses),
                     1 => &mut self.spreadsheet_id,
                     2 => &mut self.total_updated_cells,
                     3 => &mut self.total_updated_columns,
                     4 => &mut self.total_updated_rows,
                     5 => &mut self.total_updated_sheets,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2063,6 +2365,10 @@ pub mod schemas {
         >,
         /// How the input data should be interpreted.
         pub value_input_option: Option<BatchUpdateValuesRequestValueInputOption>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchUpdateValuesRequest {
         const NAME: &'static str = "BatchUpdateValuesRequest";
@@ -2077,11 +2383,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data,
+                    0 => ::gapi::wire::records_field(&self.data),
                     1 => &self.include_values_in_response,
-                    2 => &self.response_date_time_render_option,
-                    3 => &self.response_value_render_option,
-                    4 => &self.value_input_option,
+                    2 => ::gapi::wire::enum_field(&self.response_date_time_render_option),
+                    3 => ::gapi::wire::enum_field(&self.response_value_render_option),
+                    4 => ::gapi::wire::enum_field(&self.value_input_option),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2090,11 +2397,20 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data),
                     1 => &mut self.include_values_in_response,
-                    2 => &mut self.response_date_time_render_option,
-                    3 => &mut self.response_value_render_option,
-                    4 => &mut self.value_input_option,
+                    2 => {
+                        ::gapi::wire::enum_field_mut(
+                            &mut self.response_date_time_render_option,
+                        )
+                    }
+                    3 => {
+                        ::gapi::wire::enum_field_mut(
+                            &mut self.response_value_render_option,
+                        )
+                    }
+                    4 => ::gapi::wire::enum_field_mut(&mut self.value_input_option),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2122,6 +2438,10 @@ pub mod schemas {
         pub total_updated_rows: Option<i32>,
         /// The total number of sheets where at least one cell in the sheet was updated.
         pub total_updated_sheets: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchUpdateValuesResponse {
         const NAME: &'static str = "BatchUpdateValuesResponse";
@@ -2137,12 +2457,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.responses,
+                    0 => ::gapi::wire::records_field(&self.responses),
                     1 => &self.spreadsheet_id,
                     2 => &self.total_updated_cells,
                     3 => &self.total_updated_columns,
                     4 => &self.total_updated_rows,
                     5 => &self.total_updated_sheets,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2151,12 +2472,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.responses,
+                    0 => ::gapi::wire::records_field_mut(&mut self.responses),
                     1 => &mut self.spreadsheet_id,
                     2 => &mut self.total_updated_cells,
                     3 => &mut self.total_updated_columns,
                     4 => &mut self.total_updated_rows,
                     5 => &mut self.total_updated_sheets,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2172,6 +2494,10 @@ pub mod schemas {
         pub query_spec: Option<BigQueryQuerySpec>,
         /// A BigQueryTableSpec.
         pub table_spec: Option<BigQueryTableSpec>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BigQueryDataSourceSpec {
         const NAME: &'static str = "BigQueryDataSourceSpec";
@@ -2181,8 +2507,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.project_id,
-                    1 => &self.query_spec,
-                    2 => &self.table_spec,
+                    1 => ::gapi::wire::record_field(&self.query_spec),
+                    2 => ::gapi::wire::record_field(&self.table_spec),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2192,8 +2519,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.project_id,
-                    1 => &mut self.query_spec,
-                    2 => &mut self.table_spec,
+                    1 => ::gapi::wire::record_field_mut(&mut self.query_spec),
+                    2 => ::gapi::wire::record_field_mut(&mut self.table_spec),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2205,6 +2533,10 @@ pub mod schemas {
     pub struct BigQueryQuerySpec {
         /// The raw query string.
         pub raw_query: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BigQueryQuerySpec {
         const NAME: &'static str = "BigQueryQuerySpec";
@@ -2214,6 +2546,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.raw_query,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2223,6 +2556,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.raw_query,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2238,6 +2572,10 @@ pub mod schemas {
         pub table_id: Option<String>,
         /// The ID of a BigQuery project the table belongs to. If not specified, the project_id is assumed.
         pub table_project_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BigQueryTableSpec {
         const NAME: &'static str = "BigQueryTableSpec";
@@ -2253,6 +2591,7 @@ pub mod schemas {
                     0 => &self.dataset_id,
                     1 => &self.table_id,
                     2 => &self.table_project_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2264,6 +2603,7 @@ pub mod schemas {
                     0 => &mut self.dataset_id,
                     1 => &mut self.table_id,
                     2 => &mut self.table_project_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2277,6 +2617,10 @@ pub mod schemas {
         pub r#type: Option<BooleanConditionType>,
         /// The values of the condition. The number of supported values depends on the condition type. Some support zero values, others one or two values, and ConditionType.ONE_OF_LIST supports an arbitrary number of values.
         pub values: Option<Vec<ConditionValue>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BooleanCondition {
         const NAME: &'static str = "BooleanCondition";
@@ -2285,8 +2629,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.r#type,
-                    1 => &self.values,
+                    0 => ::gapi::wire::enum_field(&self.r#type),
+                    1 => ::gapi::wire::records_field(&self.values),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2295,8 +2640,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.r#type,
-                    1 => &mut self.values,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    1 => ::gapi::wire::records_field_mut(&mut self.values),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2381,6 +2727,10 @@ pub mod schemas {
         pub condition: Option<BooleanCondition>,
         /// The format to apply. Conditional formatting can only apply a subset of formatting: bold, italic, strikethrough, foreground color and, background color.
         pub format: Option<CellFormat>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BooleanRule {
         const NAME: &'static str = "BooleanRule";
@@ -2389,8 +2739,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.condition,
-                    1 => &self.format,
+                    0 => ::gapi::wire::record_field(&self.condition),
+                    1 => ::gapi::wire::record_field(&self.format),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2399,8 +2750,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.condition,
-                    1 => &mut self.format,
+                    0 => ::gapi::wire::record_field_mut(&mut self.condition),
+                    1 => ::gapi::wire::record_field_mut(&mut self.format),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2418,6 +2770,10 @@ pub mod schemas {
         pub style: Option<BorderStyle>,
         /// The width of the border, in pixels. Deprecated; the width is determined by the "style" field.
         pub width: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Border {
         const NAME: &'static str = "Border";
@@ -2431,10 +2787,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color,
-                    1 => &self.color_style,
-                    2 => &self.style,
+                    0 => ::gapi::wire::record_field(&self.color),
+                    1 => ::gapi::wire::record_field(&self.color_style),
+                    2 => ::gapi::wire::enum_field(&self.style),
                     3 => &self.width,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2443,10 +2800,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color,
-                    1 => &mut self.color_style,
-                    2 => &mut self.style,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.color_style),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.style),
                     3 => &mut self.width,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2485,6 +2843,10 @@ pub mod schemas {
         pub right: Option<Border>,
         /// The top border of the cell.
         pub top: Option<Border>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Borders {
         const NAME: &'static str = "Borders";
@@ -2493,10 +2855,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.bottom,
-                    1 => &self.left,
-                    2 => &self.right,
-                    3 => &self.top,
+                    0 => ::gapi::wire::record_field(&self.bottom),
+                    1 => ::gapi::wire::record_field(&self.left),
+                    2 => ::gapi::wire::record_field(&self.right),
+                    3 => ::gapi::wire::record_field(&self.top),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2505,10 +2868,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.bottom,
-                    1 => &mut self.left,
-                    2 => &mut self.right,
-                    3 => &mut self.top,
+                    0 => ::gapi::wire::record_field_mut(&mut self.bottom),
+                    1 => ::gapi::wire::record_field_mut(&mut self.left),
+                    2 => ::gapi::wire::record_field_mut(&mut self.right),
+                    3 => ::gapi::wire::record_field_mut(&mut self.top),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2542,6 +2906,10 @@ pub mod schemas {
         pub legend_position: Option<BubbleChartSpecLegendPosition>,
         /// The data containing the bubble y-values. These values locate the bubbles in the chart vertically.
         pub series: Option<ChartData>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BubbleChartSpec {
         const NAME: &'static str = "BubbleChartSpec";
@@ -2563,18 +2931,19 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.bubble_border_color,
-                    1 => &self.bubble_border_color_style,
-                    2 => &self.bubble_labels,
+                    0 => ::gapi::wire::record_field(&self.bubble_border_color),
+                    1 => ::gapi::wire::record_field(&self.bubble_border_color_style),
+                    2 => ::gapi::wire::record_field(&self.bubble_labels),
                     3 => &self.bubble_max_radius_size,
                     4 => &self.bubble_min_radius_size,
                     5 => &self.bubble_opacity,
-                    6 => &self.bubble_sizes,
-                    7 => &self.bubble_text_style,
-                    8 => &self.domain,
-                    9 => &self.group_ids,
-                    10 => &self.legend_position,
-                    11 => &self.series,
+                    6 => ::gapi::wire::record_field(&self.bubble_sizes),
+                    7 => ::gapi::wire::record_field(&self.bubble_text_style),
+                    8 => ::gapi::wire::record_field(&self.domain),
+                    9 => ::gapi::wire::record_field(&self.group_ids),
+                    10 => ::gapi::wire::enum_field(&self.legend_position),
+                    11 => ::gapi::wire::record_field(&self.series),
+                    12 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2583,18 +2952,23 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.bubble_border_color,
-                    1 => &mut self.bubble_border_color_style,
-                    2 => &mut self.bubble_labels,
+                    0 => ::gapi::wire::record_field_mut(&mut self.bubble_border_color),
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.bubble_border_color_style,
+                        )
+                    }
+                    2 => ::gapi::wire::record_field_mut(&mut self.bubble_labels),
                     3 => &mut self.bubble_max_radius_size,
                     4 => &mut self.bubble_min_radius_size,
                     5 => &mut self.bubble_opacity,
-                    6 => &mut self.bubble_sizes,
-                    7 => &mut self.bubble_text_style,
-                    8 => &mut self.domain,
-                    9 => &mut self.group_ids,
-                    10 => &mut self.legend_position,
-                    11 => &mut self.series,
+                    6 => ::gapi::wire::record_field_mut(&mut self.bubble_sizes),
+                    7 => ::gapi::wire::record_field_mut(&mut self.bubble_text_style),
+                    8 => ::gapi::wire::record_field_mut(&mut self.domain),
+                    9 => ::gapi::wire::record_field_mut(&mut self.group_ids),
+                    10 => ::gapi::wire::enum_field_mut(&mut self.legend_position),
+                    11 => ::gapi::wire::record_field_mut(&mut self.series),
+                    12 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2629,6 +3003,10 @@ pub mod schemas {
         pub is_all: Option<bool>,
         /// References to data source objects whose refreshes are to be cancelled.
         pub references: Option<DataSourceObjectReferences>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CancelDataSourceRefreshRequest {
         const NAME: &'static str = "CancelDataSourceRefreshRequest";
@@ -2639,7 +3017,8 @@ pub mod schemas {
                 match index {
                     0 => &self.data_source_id,
                     1 => &self.is_all,
-                    2 => &self.references,
+                    2 => ::gapi::wire::record_field(&self.references),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2650,7 +3029,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.data_source_id,
                     1 => &mut self.is_all,
-                    2 => &mut self.references,
+                    2 => ::gapi::wire::record_field_mut(&mut self.references),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2662,6 +3042,10 @@ pub mod schemas {
     pub struct CancelDataSourceRefreshResponse {
         /// The cancellation statuses of refreshes of all data source objects specified in the request. If is_all is specified, the field contains only those in failure status. Refreshing and canceling refresh the same data source object is also not allowed in the same `batchUpdate`.
         pub statuses: Option<Vec<CancelDataSourceRefreshStatus>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CancelDataSourceRefreshResponse {
         const NAME: &'static str = "CancelDataSourceRefreshResponse";
@@ -2670,7 +3054,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.statuses,
+                    0 => ::gapi::wire::records_field(&self.statuses),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2679,7 +3064,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.statuses,
+                    0 => ::gapi::wire::records_field_mut(&mut self.statuses),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2693,6 +3079,10 @@ pub mod schemas {
         pub reference: Option<DataSourceObjectReference>,
         /// The cancellation status.
         pub refresh_cancellation_status: Option<RefreshCancellationStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CancelDataSourceRefreshStatus {
         const NAME: &'static str = "CancelDataSourceRefreshStatus";
@@ -2704,8 +3094,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.reference,
-                    1 => &self.refresh_cancellation_status,
+                    0 => ::gapi::wire::record_field(&self.reference),
+                    1 => ::gapi::wire::record_field(&self.refresh_cancellation_status),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2714,8 +3105,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.reference,
-                    1 => &mut self.refresh_cancellation_status,
+                    0 => ::gapi::wire::record_field_mut(&mut self.reference),
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.refresh_cancellation_status,
+                        )
+                    }
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2729,6 +3125,10 @@ pub mod schemas {
         pub data: Option<Vec<CandlestickData>>,
         /// The domain data (horizontal axis) for the candlestick chart. String data will be treated as discrete labels, other data will be treated as continuous values.
         pub domain: Option<CandlestickDomain>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CandlestickChartSpec {
         const NAME: &'static str = "CandlestickChartSpec";
@@ -2737,8 +3137,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data,
-                    1 => &self.domain,
+                    0 => ::gapi::wire::records_field(&self.data),
+                    1 => ::gapi::wire::record_field(&self.domain),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2747,8 +3148,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data,
-                    1 => &mut self.domain,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data),
+                    1 => ::gapi::wire::record_field_mut(&mut self.domain),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2766,6 +3168,10 @@ pub mod schemas {
         pub low_series: Option<CandlestickSeries>,
         /// The range data (vertical axis) for the open/initial value for each candle. This is the bottom of the candle body. If less than the close value the candle will be filled. Otherwise the candle will be hollow.
         pub open_series: Option<CandlestickSeries>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CandlestickData {
         const NAME: &'static str = "CandlestickData";
@@ -2779,10 +3185,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.close_series,
-                    1 => &self.high_series,
-                    2 => &self.low_series,
-                    3 => &self.open_series,
+                    0 => ::gapi::wire::record_field(&self.close_series),
+                    1 => ::gapi::wire::record_field(&self.high_series),
+                    2 => ::gapi::wire::record_field(&self.low_series),
+                    3 => ::gapi::wire::record_field(&self.open_series),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2791,10 +3198,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.close_series,
-                    1 => &mut self.high_series,
-                    2 => &mut self.low_series,
-                    3 => &mut self.open_series,
+                    0 => ::gapi::wire::record_field_mut(&mut self.close_series),
+                    1 => ::gapi::wire::record_field_mut(&mut self.high_series),
+                    2 => ::gapi::wire::record_field_mut(&mut self.low_series),
+                    3 => ::gapi::wire::record_field_mut(&mut self.open_series),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2808,6 +3216,10 @@ pub mod schemas {
         pub data: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CandlestickDomain {
         const NAME: &'static str = "CandlestickDomain";
@@ -2816,8 +3228,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data,
+                    0 => ::gapi::wire::record_field(&self.data),
                     1 => &self.reversed,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2826,8 +3239,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data),
                     1 => &mut self.reversed,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2839,6 +3253,10 @@ pub mod schemas {
     pub struct CandlestickSeries {
         /// The data of the CandlestickSeries.
         pub data: Option<ChartData>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CandlestickSeries {
         const NAME: &'static str = "CandlestickSeries";
@@ -2847,7 +3265,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data,
+                    0 => ::gapi::wire::record_field(&self.data),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2856,7 +3275,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2892,6 +3312,10 @@ pub mod schemas {
         pub user_entered_format: Option<CellFormat>,
         /// The value the user entered in the cell. e.g., `1234`, `'Hello'`, or `=NOW()` Note: Dates, Times and DateTimes are represented as doubles in serial number format.
         pub user_entered_value: Option<ExtendedValue>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CellData {
         const NAME: &'static str = "CellData";
@@ -2914,19 +3338,20 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.chip_runs,
-                    1 => &self.data_source_formula,
-                    2 => &self.data_source_table,
-                    3 => &self.data_validation,
-                    4 => &self.effective_format,
-                    5 => &self.effective_value,
+                    0 => ::gapi::wire::records_field(&self.chip_runs),
+                    1 => ::gapi::wire::record_field(&self.data_source_formula),
+                    2 => ::gapi::wire::record_field(&self.data_source_table),
+                    3 => ::gapi::wire::record_field(&self.data_validation),
+                    4 => ::gapi::wire::record_field(&self.effective_format),
+                    5 => ::gapi::wire::record_field(&self.effective_value),
                     6 => &self.formatted_value,
                     7 => &self.hyperlink,
                     8 => &self.note,
-                    9 => &self.pivot_table,
-                    10 => &self.text_format_runs,
-                    11 => &self.user_entered_format,
-                    12 => &self.user_entered_value,
+                    9 => ::gapi::wire::record_field(&self.pivot_table),
+                    10 => ::gapi::wire::records_field(&self.text_format_runs),
+                    11 => ::gapi::wire::record_field(&self.user_entered_format),
+                    12 => ::gapi::wire::record_field(&self.user_entered_value),
+                    13 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2935,19 +3360,20 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.chip_runs,
-                    1 => &mut self.data_source_formula,
-                    2 => &mut self.data_source_table,
-                    3 => &mut self.data_validation,
-                    4 => &mut self.effective_format,
-                    5 => &mut self.effective_value,
+                    0 => ::gapi::wire::records_field_mut(&mut self.chip_runs),
+                    1 => ::gapi::wire::record_field_mut(&mut self.data_source_formula),
+                    2 => ::gapi::wire::record_field_mut(&mut self.data_source_table),
+                    3 => ::gapi::wire::record_field_mut(&mut self.data_validation),
+                    4 => ::gapi::wire::record_field_mut(&mut self.effective_format),
+                    5 => ::gapi::wire::record_field_mut(&mut self.effective_value),
                     6 => &mut self.formatted_value,
                     7 => &mut self.hyperlink,
                     8 => &mut self.note,
-                    9 => &mut self.pivot_table,
-                    10 => &mut self.text_format_runs,
-                    11 => &mut self.user_entered_format,
-                    12 => &mut self.user_entered_value,
+                    9 => ::gapi::wire::record_field_mut(&mut self.pivot_table),
+                    10 => ::gapi::wire::records_field_mut(&mut self.text_format_runs),
+                    11 => ::gapi::wire::record_field_mut(&mut self.user_entered_format),
+                    12 => ::gapi::wire::record_field_mut(&mut self.user_entered_value),
+                    13 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2981,6 +3407,10 @@ pub mod schemas {
         pub vertical_alignment: Option<CellFormatVerticalAlignment>,
         /// The wrap strategy for the value in the cell.
         pub wrap_strategy: Option<CellFormatWrapStrategy>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CellFormat {
         const NAME: &'static str = "CellFormat";
@@ -3002,18 +3432,19 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.background_color,
-                    1 => &self.background_color_style,
-                    2 => &self.borders,
-                    3 => &self.horizontal_alignment,
-                    4 => &self.hyperlink_display_type,
-                    5 => &self.number_format,
-                    6 => &self.padding,
-                    7 => &self.text_direction,
-                    8 => &self.text_format,
-                    9 => &self.text_rotation,
-                    10 => &self.vertical_alignment,
-                    11 => &self.wrap_strategy,
+                    0 => ::gapi::wire::record_field(&self.background_color),
+                    1 => ::gapi::wire::record_field(&self.background_color_style),
+                    2 => ::gapi::wire::record_field(&self.borders),
+                    3 => ::gapi::wire::enum_field(&self.horizontal_alignment),
+                    4 => ::gapi::wire::enum_field(&self.hyperlink_display_type),
+                    5 => ::gapi::wire::record_field(&self.number_format),
+                    6 => ::gapi::wire::record_field(&self.padding),
+                    7 => ::gapi::wire::enum_field(&self.text_direction),
+                    8 => ::gapi::wire::record_field(&self.text_format),
+                    9 => ::gapi::wire::record_field(&self.text_rotation),
+                    10 => ::gapi::wire::enum_field(&self.vertical_alignment),
+                    11 => ::gapi::wire::enum_field(&self.wrap_strategy),
+                    12 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3022,18 +3453,19 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.background_color,
-                    1 => &mut self.background_color_style,
-                    2 => &mut self.borders,
-                    3 => &mut self.horizontal_alignment,
-                    4 => &mut self.hyperlink_display_type,
-                    5 => &mut self.number_format,
-                    6 => &mut self.padding,
-                    7 => &mut self.text_direction,
-                    8 => &mut self.text_format,
-                    9 => &mut self.text_rotation,
-                    10 => &mut self.vertical_alignment,
-                    11 => &mut self.wrap_strategy,
+                    0 => ::gapi::wire::record_field_mut(&mut self.background_color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.background_color_style),
+                    2 => ::gapi::wire::record_field_mut(&mut self.borders),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.horizontal_alignment),
+                    4 => ::gapi::wire::enum_field_mut(&mut self.hyperlink_display_type),
+                    5 => ::gapi::wire::record_field_mut(&mut self.number_format),
+                    6 => ::gapi::wire::record_field_mut(&mut self.padding),
+                    7 => ::gapi::wire::enum_field_mut(&mut self.text_direction),
+                    8 => ::gapi::wire::record_field_mut(&mut self.text_format),
+                    9 => ::gapi::wire::record_field_mut(&mut self.text_rotation),
+                    10 => ::gapi::wire::enum_field_mut(&mut self.vertical_alignment),
+                    11 => ::gapi::wire::enum_field_mut(&mut self.wrap_strategy),
+                    12 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3112,6 +3544,10 @@ pub mod schemas {
         pub view_window_min: Option<f64>,
         /// The view window's mode.
         pub view_window_mode: Option<ChartAxisViewWindowOptionsViewWindowMode>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChartAxisViewWindowOptions {
         const NAME: &'static str = "ChartAxisViewWindowOptions";
@@ -3126,7 +3562,8 @@ pub mod schemas {
                 match index {
                     0 => &self.view_window_max,
                     1 => &self.view_window_min,
-                    2 => &self.view_window_mode,
+                    2 => ::gapi::wire::enum_field(&self.view_window_mode),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3137,7 +3574,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.view_window_max,
                     1 => &mut self.view_window_min,
-                    2 => &mut self.view_window_mode,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.view_window_mode),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3164,6 +3602,10 @@ pub mod schemas {
         pub prefix: Option<String>,
         /// Custom suffix to be appended to the chart attribute. This field is optional.
         pub suffix: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChartCustomNumberFormatOptions {
         const NAME: &'static str = "ChartCustomNumberFormatOptions";
@@ -3174,6 +3616,7 @@ pub mod schemas {
                 match index {
                     0 => &self.prefix,
                     1 => &self.suffix,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3184,6 +3627,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.prefix,
                     1 => &mut self.suffix,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3201,6 +3645,10 @@ pub mod schemas {
         pub group_rule: Option<ChartGroupRule>,
         /// The source ranges of the data.
         pub source_range: Option<ChartSourceRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChartData {
         const NAME: &'static str = "ChartData";
@@ -3214,10 +3662,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.aggregate_type,
-                    1 => &self.column_reference,
-                    2 => &self.group_rule,
-                    3 => &self.source_range,
+                    0 => ::gapi::wire::enum_field(&self.aggregate_type),
+                    1 => ::gapi::wire::record_field(&self.column_reference),
+                    2 => ::gapi::wire::record_field(&self.group_rule),
+                    3 => ::gapi::wire::record_field(&self.source_range),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3226,10 +3675,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.aggregate_type,
-                    1 => &mut self.column_reference,
-                    2 => &mut self.group_rule,
-                    3 => &mut self.source_range,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.aggregate_type),
+                    1 => ::gapi::wire::record_field_mut(&mut self.column_reference),
+                    2 => ::gapi::wire::record_field_mut(&mut self.group_rule),
+                    3 => ::gapi::wire::record_field_mut(&mut self.source_range),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3260,6 +3710,10 @@ pub mod schemas {
     pub struct ChartDateTimeRule {
         /// The type of date-time grouping to apply.
         pub r#type: Option<ChartDateTimeRuleType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChartDateTimeRule {
         const NAME: &'static str = "ChartDateTimeRule";
@@ -3268,7 +3722,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.r#type,
+                    0 => ::gapi::wire::enum_field(&self.r#type),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3277,7 +3732,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.r#type,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3328,6 +3784,10 @@ pub mod schemas {
         pub date_time_rule: Option<ChartDateTimeRule>,
         /// A ChartHistogramRule
         pub histogram_rule: Option<ChartHistogramRule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChartGroupRule {
         const NAME: &'static str = "ChartGroupRule";
@@ -3336,8 +3796,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.date_time_rule,
-                    1 => &self.histogram_rule,
+                    0 => ::gapi::wire::record_field(&self.date_time_rule),
+                    1 => ::gapi::wire::record_field(&self.histogram_rule),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3346,8 +3807,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.date_time_rule,
-                    1 => &mut self.histogram_rule,
+                    0 => ::gapi::wire::record_field_mut(&mut self.date_time_rule),
+                    1 => ::gapi::wire::record_field_mut(&mut self.histogram_rule),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3363,6 +3825,10 @@ pub mod schemas {
         pub max_value: Option<f64>,
         /// The minimum value at which items are placed into buckets. Values that are less than the minimum are grouped into a single bucket. If omitted, it is determined by the minimum item value.
         pub min_value: Option<f64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChartHistogramRule {
         const NAME: &'static str = "ChartHistogramRule";
@@ -3378,6 +3844,7 @@ pub mod schemas {
                     0 => &self.interval_size,
                     1 => &self.max_value,
                     2 => &self.min_value,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3389,6 +3856,7 @@ pub mod schemas {
                     0 => &mut self.interval_size,
                     1 => &mut self.max_value,
                     2 => &mut self.min_value,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3400,6 +3868,10 @@ pub mod schemas {
     pub struct ChartSourceRange {
         /// The ranges of data for a series or domain. Exactly one dimension must have a length of 1, and all sources in the list must have the same dimension with length 1. The domain (if it exists) & all series must have the same number of source ranges. If using more than one source range, then the source range at a given offset must be in order and contiguous across the domain and series. For example, these are valid configurations: domain sources: A1:A5 series1 sources: B1:B5 series2 sources: D6:D10 domain sources: A1:A5, C10:C12 series1 sources: B1:B5, D10:D12 series2 sources: C1:C5, E10:E12
         pub sources: Option<Vec<GridRange>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChartSourceRange {
         const NAME: &'static str = "ChartSourceRange";
@@ -3408,7 +3880,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.sources,
+                    0 => ::gapi::wire::records_field(&self.sources),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3417,7 +3890,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.sources,
+                    0 => ::gapi::wire::records_field_mut(&mut self.sources),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3475,6 +3949,10 @@ pub mod schemas {
         pub treemap_chart: Option<TreemapChartSpec>,
         /// A waterfall chart specification.
         pub waterfall_chart: Option<WaterfallChartSpec>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChartSpec {
         const NAME: &'static str = "ChartSpec";
@@ -3509,29 +3987,30 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.alt_text,
-                    1 => &self.background_color,
-                    2 => &self.background_color_style,
-                    3 => &self.basic_chart,
-                    4 => &self.bubble_chart,
-                    5 => &self.candlestick_chart,
-                    6 => &self.data_source_chart_properties,
-                    7 => &self.filter_specs,
+                    1 => ::gapi::wire::record_field(&self.background_color),
+                    2 => ::gapi::wire::record_field(&self.background_color_style),
+                    3 => ::gapi::wire::record_field(&self.basic_chart),
+                    4 => ::gapi::wire::record_field(&self.bubble_chart),
+                    5 => ::gapi::wire::record_field(&self.candlestick_chart),
+                    6 => ::gapi::wire::record_field(&self.data_source_chart_properties),
+                    7 => ::gapi::wire::records_field(&self.filter_specs),
                     8 => &self.font_name,
-                    9 => &self.hidden_dimension_strategy,
-                    10 => &self.histogram_chart,
+                    9 => ::gapi::wire::enum_field(&self.hidden_dimension_strategy),
+                    10 => ::gapi::wire::record_field(&self.histogram_chart),
                     11 => &self.maximized,
-                    12 => &self.org_chart,
-                    13 => &self.pie_chart,
-                    14 => &self.scorecard_chart,
-                    15 => &self.sort_specs,
+                    12 => ::gapi::wire::record_field(&self.org_chart),
+                    13 => ::gapi::wire::record_field(&self.pie_chart),
+                    14 => ::gapi::wire::record_field(&self.scorecard_chart),
+                    15 => ::gapi::wire::records_field(&self.sort_specs),
                     16 => &self.subtitle,
-                    17 => &self.subtitle_text_format,
-                    18 => &self.subtitle_text_position,
+                    17 => ::gapi::wire::record_field(&self.subtitle_text_format),
+                    18 => ::gapi::wire::record_field(&self.subtitle_text_position),
                     19 => &self.title,
-                    20 => &self.title_text_format,
-                    21 => &self.title_text_position,
-                    22 => &self.treemap_chart,
-                    23 => &self.waterfall_chart,
+                    20 => ::gapi::wire::record_field(&self.title_text_format),
+                    21 => ::gapi::wire::record_field(&self.title_text_position),
+                    22 => ::gapi::wire::record_field(&self.treemap_chart),
+                    23 => ::gapi::wire::record_field(&self.waterfall_chart),
+                    24 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3541,29 +4020,38 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.alt_text,
-                    1 => &mut self.background_color,
-                    2 => &mut self.background_color_style,
-                    3 => &mut self.basic_chart,
-                    4 => &mut self.bubble_chart,
-                    5 => &mut self.candlestick_chart,
-                    6 => &mut self.data_source_chart_properties,
-                    7 => &mut self.filter_specs,
+                    1 => ::gapi::wire::record_field_mut(&mut self.background_color),
+                    2 => ::gapi::wire::record_field_mut(&mut self.background_color_style),
+                    3 => ::gapi::wire::record_field_mut(&mut self.basic_chart),
+                    4 => ::gapi::wire::record_field_mut(&mut self.bubble_chart),
+                    5 => ::gapi::wire::record_field_mut(&mut self.candlestick_chart),
+                    6 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_chart_properties,
+                        )
+                    }
+                    7 => ::gapi::wire::records_field_mut(&mut self.filter_specs),
                     8 => &mut self.font_name,
-                    9 => &mut self.hidden_dimension_strategy,
-                    10 => &mut self.histogram_chart,
+                    9 => {
+                        ::gapi::wire::enum_field_mut(&mut self.hidden_dimension_strategy)
+                    }
+                    10 => ::gapi::wire::record_field_mut(&mut self.histogram_chart),
                     11 => &mut self.maximized,
-                    12 => &mut self.org_chart,
-                    13 => &mut self.pie_chart,
-                    14 => &mut self.scorecard_chart,
-                    15 => &mut self.sort_specs,
+                    12 => ::gapi::wire::record_field_mut(&mut self.org_chart),
+                    13 => ::gapi::wire::record_field_mut(&mut self.pie_chart),
+                    14 => ::gapi::wire::record_field_mut(&mut self.scorecard_chart),
+                    15 => ::gapi::wire::records_field_mut(&mut self.sort_specs),
                     16 => &mut self.subtitle,
-                    17 => &mut self.subtitle_text_format,
-                    18 => &mut self.subtitle_text_position,
+                    17 => ::gapi::wire::record_field_mut(&mut self.subtitle_text_format),
+                    18 => {
+                        ::gapi::wire::record_field_mut(&mut self.subtitle_text_position)
+                    }
                     19 => &mut self.title,
-                    20 => &mut self.title_text_format,
-                    21 => &mut self.title_text_position,
-                    22 => &mut self.treemap_chart,
-                    23 => &mut self.waterfall_chart,
+                    20 => ::gapi::wire::record_field_mut(&mut self.title_text_format),
+                    21 => ::gapi::wire::record_field_mut(&mut self.title_text_position),
+                    22 => ::gapi::wire::record_field_mut(&mut self.treemap_chart),
+                    23 => ::gapi::wire::record_field_mut(&mut self.waterfall_chart),
+                    24 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3592,6 +4080,10 @@ pub mod schemas {
         pub person_properties: Option<PersonProperties>,
         /// Properties of a rich link.
         pub rich_link_properties: Option<RichLinkProperties>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Chip {
         const NAME: &'static str = "Chip";
@@ -3603,8 +4095,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.person_properties,
-                    1 => &self.rich_link_properties,
+                    0 => ::gapi::wire::record_field(&self.person_properties),
+                    1 => ::gapi::wire::record_field(&self.rich_link_properties),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3613,8 +4106,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.person_properties,
-                    1 => &mut self.rich_link_properties,
+                    0 => ::gapi::wire::record_field_mut(&mut self.person_properties),
+                    1 => ::gapi::wire::record_field_mut(&mut self.rich_link_properties),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3628,6 +4122,10 @@ pub mod schemas {
         pub chip: Option<Chip>,
         /// Required. The zero-based character index where this run starts, in UTF-16 code units.
         pub start_index: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChipRun {
         const NAME: &'static str = "ChipRun";
@@ -3636,8 +4134,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.chip,
+                    0 => ::gapi::wire::record_field(&self.chip),
                     1 => &self.start_index,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3646,8 +4145,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.chip,
+                    0 => ::gapi::wire::record_field_mut(&mut self.chip),
                     1 => &mut self.start_index,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3659,6 +4159,10 @@ pub mod schemas {
     pub struct ClearBasicFilterRequest {
         /// The sheet ID on which the basic filter should be cleared.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ClearBasicFilterRequest {
         const NAME: &'static str = "ClearBasicFilterRequest";
@@ -3668,6 +4172,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.sheet_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3677,6 +4182,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.sheet_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3685,19 +4191,32 @@ pub mod schemas {
     ::gapi::record!(ClearBasicFilterRequest);
     /// The request for clearing a range of values in a spreadsheet.
     #[derive(Clone, Default)]
-    pub struct ClearValuesRequest {}
+    pub struct ClearValuesRequest {
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
+    }
     impl ::gapi::wire::Record for ClearValuesRequest {
         const NAME: &'static str = "ClearValuesRequest";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
         #[inline]
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &mut self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
     }
     ::gapi::record!(ClearValuesRequest);
@@ -3708,6 +4227,10 @@ pub mod schemas {
         pub cleared_range: Option<String>,
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ClearValuesResponse {
         const NAME: &'static str = "ClearValuesResponse";
@@ -3718,6 +4241,7 @@ pub mod schemas {
                 match index {
                     0 => &self.cleared_range,
                     1 => &self.spreadsheet_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3728,6 +4252,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.cleared_range,
                     1 => &mut self.spreadsheet_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3745,6 +4270,10 @@ pub mod schemas {
         pub green: Option<f32>,
         /// The amount of red in the color as a value in the interval \[0, 1\].
         pub red: Option<f32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Color {
         const NAME: &'static str = "Color";
@@ -3757,6 +4286,7 @@ pub mod schemas {
                     1 => &self.blue,
                     2 => &self.green,
                     3 => &self.red,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3769,6 +4299,7 @@ pub mod schemas {
                     1 => &mut self.blue,
                     2 => &mut self.green,
                     3 => &mut self.red,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3782,6 +4313,10 @@ pub mod schemas {
         pub rgb_color: Option<Color>,
         /// Theme color.
         pub theme_color: Option<ColorStyleThemeColor>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ColorStyle {
         const NAME: &'static str = "ColorStyle";
@@ -3790,8 +4325,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.rgb_color,
-                    1 => &self.theme_color,
+                    0 => ::gapi::wire::record_field(&self.rgb_color),
+                    1 => ::gapi::wire::enum_field(&self.theme_color),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3800,8 +4336,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.rgb_color,
-                    1 => &mut self.theme_color,
+                    0 => ::gapi::wire::record_field_mut(&mut self.rgb_color),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.theme_color),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3840,6 +4377,10 @@ pub mod schemas {
         pub anchor_id: Option<String>,
         /// The coordinate range inside the sheet where this comment is anchored.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentAnchor {
         const NAME: &'static str = "CommentAnchor";
@@ -3849,7 +4390,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.anchor_id,
-                    1 => &self.range,
+                    1 => ::gapi::wire::record_field(&self.range),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3859,7 +4401,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.anchor_id,
-                    1 => &mut self.range,
+                    1 => ::gapi::wire::record_field_mut(&mut self.range),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3881,6 +4424,10 @@ pub mod schemas {
         pub replies: Option<Vec<Post>>,
         /// Whether the thread is open or resolved.
         pub status: Option<CommentThreadStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentThread {
         const NAME: &'static str = "CommentThread";
@@ -3898,10 +4445,11 @@ pub mod schemas {
                 match index {
                     0 => &self.anchor_id,
                     1 => &self.comment_id,
-                    2 => &self.head_post,
+                    2 => ::gapi::wire::record_field(&self.head_post),
                     3 => &self.plain_text_quote,
-                    4 => &self.replies,
-                    5 => &self.status,
+                    4 => ::gapi::wire::records_field(&self.replies),
+                    5 => ::gapi::wire::enum_field(&self.status),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3912,10 +4460,11 @@ pub mod schemas {
                 match index {
                     0 => &mut self.anchor_id,
                     1 => &mut self.comment_id,
-                    2 => &mut self.head_post,
+                    2 => ::gapi::wire::record_field_mut(&mut self.head_post),
                     3 => &mut self.plain_text_quote,
-                    4 => &mut self.replies,
-                    5 => &mut self.status,
+                    4 => ::gapi::wire::records_field_mut(&mut self.replies),
+                    5 => ::gapi::wire::enum_field_mut(&mut self.status),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3940,6 +4489,10 @@ pub mod schemas {
         pub relative_date: Option<ConditionValueRelativeDate>,
         /// A value the condition is based on. The value is parsed as if the user typed into a cell. Formulas are supported (and must begin with an `=` or a '+').
         pub user_entered_value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConditionValue {
         const NAME: &'static str = "ConditionValue";
@@ -3948,8 +4501,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.relative_date,
+                    0 => ::gapi::wire::enum_field(&self.relative_date),
                     1 => &self.user_entered_value,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3958,8 +4512,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.relative_date,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.relative_date),
                     1 => &mut self.user_entered_value,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3994,6 +4549,10 @@ pub mod schemas {
         pub gradient_rule: Option<GradientRule>,
         /// The ranges that are formatted if the condition is true. All the ranges must be on the same grid.
         pub ranges: Option<Vec<GridRange>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ConditionalFormatRule {
         const NAME: &'static str = "ConditionalFormatRule";
@@ -4006,9 +4565,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.boolean_rule,
-                    1 => &self.gradient_rule,
-                    2 => &self.ranges,
+                    0 => ::gapi::wire::record_field(&self.boolean_rule),
+                    1 => ::gapi::wire::record_field(&self.gradient_rule),
+                    2 => ::gapi::wire::records_field(&self.ranges),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4017,9 +4577,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.boolean_rule,
-                    1 => &mut self.gradient_rule,
-                    2 => &mut self.ranges,
+                    0 => ::gapi::wire::record_field_mut(&mut self.boolean_rule),
+                    1 => ::gapi::wire::record_field_mut(&mut self.gradient_rule),
+                    2 => ::gapi::wire::records_field_mut(&mut self.ranges),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4037,6 +4598,10 @@ pub mod schemas {
         pub paste_type: Option<CopyPasteRequestPasteType>,
         /// The source range to copy.
         pub source: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CopyPasteRequest {
         const NAME: &'static str = "CopyPasteRequest";
@@ -4050,10 +4615,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.destination,
-                    1 => &self.paste_orientation,
-                    2 => &self.paste_type,
-                    3 => &self.source,
+                    0 => ::gapi::wire::record_field(&self.destination),
+                    1 => ::gapi::wire::enum_field(&self.paste_orientation),
+                    2 => ::gapi::wire::enum_field(&self.paste_type),
+                    3 => ::gapi::wire::record_field(&self.source),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4062,10 +4628,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.destination,
-                    1 => &mut self.paste_orientation,
-                    2 => &mut self.paste_type,
-                    3 => &mut self.source,
+                    0 => ::gapi::wire::record_field_mut(&mut self.destination),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.paste_orientation),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.paste_type),
+                    3 => ::gapi::wire::record_field_mut(&mut self.source),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4105,6 +4672,10 @@ pub mod schemas {
     pub struct CopySheetToAnotherSpreadsheetRequest {
         /// The ID of the spreadsheet to copy the sheet to.
         pub destination_spreadsheet_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CopySheetToAnotherSpreadsheetRequest {
         const NAME: &'static str = "CopySheetToAnotherSpreadsheetRequest";
@@ -4114,6 +4685,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.destination_spreadsheet_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4123,6 +4695,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.destination_spreadsheet_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4134,6 +4707,10 @@ pub mod schemas {
     pub struct CreateDeveloperMetadataRequest {
         /// The developer metadata to create.
         pub developer_metadata: Option<DeveloperMetadata>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CreateDeveloperMetadataRequest {
         const NAME: &'static str = "CreateDeveloperMetadataRequest";
@@ -4142,7 +4719,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.developer_metadata,
+                    0 => ::gapi::wire::record_field(&self.developer_metadata),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4151,7 +4729,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.developer_metadata,
+                    0 => ::gapi::wire::record_field_mut(&mut self.developer_metadata),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4163,6 +4742,10 @@ pub mod schemas {
     pub struct CreateDeveloperMetadataResponse {
         /// The developer metadata that was created.
         pub developer_metadata: Option<DeveloperMetadata>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CreateDeveloperMetadataResponse {
         const NAME: &'static str = "CreateDeveloperMetadataResponse";
@@ -4171,7 +4754,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.developer_metadata,
+                    0 => ::gapi::wire::record_field(&self.developer_metadata),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4180,7 +4764,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.developer_metadata,
+                    0 => ::gapi::wire::record_field_mut(&mut self.developer_metadata),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4196,6 +4781,10 @@ pub mod schemas {
         pub paste_type: Option<CutPasteRequestPasteType>,
         /// The source data to cut.
         pub source: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CutPasteRequest {
         const NAME: &'static str = "CutPasteRequest";
@@ -4204,9 +4793,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.destination,
-                    1 => &self.paste_type,
-                    2 => &self.source,
+                    0 => ::gapi::wire::record_field(&self.destination),
+                    1 => ::gapi::wire::enum_field(&self.paste_type),
+                    2 => ::gapi::wire::record_field(&self.source),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4215,9 +4805,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.destination,
-                    1 => &mut self.paste_type,
-                    2 => &mut self.source,
+                    0 => ::gapi::wire::record_field_mut(&mut self.destination),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.paste_type),
+                    2 => ::gapi::wire::record_field_mut(&mut self.source),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4237,6 +4828,10 @@ pub mod schemas {
         pub last_refresh_time: Option<::gapi::types::DateTime>,
         /// The state of the data execution.
         pub state: Option<DataExecutionStatusState>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataExecutionStatus {
         const NAME: &'static str = "DataExecutionStatus";
@@ -4250,10 +4845,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.error_code,
+                    0 => ::gapi::wire::enum_field(&self.error_code),
                     1 => &self.error_message,
                     2 => &self.last_refresh_time,
-                    3 => &self.state,
+                    3 => ::gapi::wire::enum_field(&self.state),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4262,10 +4858,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.error_code,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.error_code),
                     1 => &mut self.error_message,
                     2 => &mut self.last_refresh_time,
-                    3 => &mut self.state,
+                    3 => ::gapi::wire::enum_field_mut(&mut self.state),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4343,6 +4940,10 @@ pub mod schemas {
         pub developer_metadata_lookup: Option<DeveloperMetadataLookup>,
         /// Selects data that matches the range described by the GridRange.
         pub grid_range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataFilter {
         const NAME: &'static str = "DataFilter";
@@ -4356,8 +4957,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.a1_range,
-                    1 => &self.developer_metadata_lookup,
-                    2 => &self.grid_range,
+                    1 => ::gapi::wire::record_field(&self.developer_metadata_lookup),
+                    2 => ::gapi::wire::record_field(&self.grid_range),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4367,8 +4969,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.a1_range,
-                    1 => &mut self.developer_metadata_lookup,
-                    2 => &mut self.grid_range,
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.developer_metadata_lookup,
+                        )
+                    }
+                    2 => ::gapi::wire::record_field_mut(&mut self.grid_range),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4384,6 +4991,10 @@ pub mod schemas {
         pub major_dimension: Option<DataFilterValueRangeMajorDimension>,
         /// The data to be written. If the provided values exceed any of the ranges matched by the data filter then the request fails. If the provided values are less than the matched ranges only the specified values are written, existing values in the matched ranges remain unaffected.
         pub values: Option<Vec<Vec<::gapi::serde_json::Value>>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataFilterValueRange {
         const NAME: &'static str = "DataFilterValueRange";
@@ -4396,9 +5007,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filter,
-                    1 => &self.major_dimension,
+                    0 => ::gapi::wire::record_field(&self.data_filter),
+                    1 => ::gapi::wire::enum_field(&self.major_dimension),
                     2 => &self.values,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4407,9 +5019,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filter,
-                    1 => &mut self.major_dimension,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_filter),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.major_dimension),
                     2 => &mut self.values,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4429,6 +5042,10 @@ pub mod schemas {
         pub text_format: Option<TextFormat>,
         /// The type of the data label.
         pub r#type: Option<DataLabelType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataLabel {
         const NAME: &'static str = "DataLabel";
@@ -4442,10 +5059,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.custom_label_data,
-                    1 => &self.placement,
-                    2 => &self.text_format,
-                    3 => &self.r#type,
+                    0 => ::gapi::wire::record_field(&self.custom_label_data),
+                    1 => ::gapi::wire::enum_field(&self.placement),
+                    2 => ::gapi::wire::record_field(&self.text_format),
+                    3 => ::gapi::wire::enum_field(&self.r#type),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4454,10 +5072,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.custom_label_data,
-                    1 => &mut self.placement,
-                    2 => &mut self.text_format,
-                    3 => &mut self.r#type,
+                    0 => ::gapi::wire::record_field_mut(&mut self.custom_label_data),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.placement),
+                    2 => ::gapi::wire::record_field_mut(&mut self.text_format),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4511,6 +5130,10 @@ pub mod schemas {
         pub sheet_id: Option<i32>,
         /// The DataSourceSpec for the data source connected with this spreadsheet.
         pub spec: Option<DataSourceSpec>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSource {
         const NAME: &'static str = "DataSource";
@@ -4524,10 +5147,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.calculated_columns,
+                    0 => ::gapi::wire::records_field(&self.calculated_columns),
                     1 => &self.data_source_id,
                     2 => &self.sheet_id,
-                    3 => &self.spec,
+                    3 => ::gapi::wire::record_field(&self.spec),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4536,10 +5160,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.calculated_columns,
+                    0 => ::gapi::wire::records_field_mut(&mut self.calculated_columns),
                     1 => &mut self.data_source_id,
                     2 => &mut self.sheet_id,
-                    3 => &mut self.spec,
+                    3 => ::gapi::wire::record_field_mut(&mut self.spec),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4553,6 +5178,10 @@ pub mod schemas {
         pub data_execution_status: Option<DataExecutionStatus>,
         /// ID of the data source that the chart is associated with.
         pub data_source_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceChartProperties {
         const NAME: &'static str = "DataSourceChartProperties";
@@ -4561,8 +5190,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_execution_status,
+                    0 => ::gapi::wire::record_field(&self.data_execution_status),
                     1 => &self.data_source_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4571,8 +5201,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_execution_status,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_execution_status),
                     1 => &mut self.data_source_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4586,6 +5217,10 @@ pub mod schemas {
         pub formula: Option<String>,
         /// The column reference.
         pub reference: Option<DataSourceColumnReference>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceColumn {
         const NAME: &'static str = "DataSourceColumn";
@@ -4595,7 +5230,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.formula,
-                    1 => &self.reference,
+                    1 => ::gapi::wire::record_field(&self.reference),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4605,7 +5241,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.formula,
-                    1 => &mut self.reference,
+                    1 => ::gapi::wire::record_field_mut(&mut self.reference),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4617,6 +5254,10 @@ pub mod schemas {
     pub struct DataSourceColumnReference {
         /// The display name of the column. It should be unique within a data source.
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceColumnReference {
         const NAME: &'static str = "DataSourceColumnReference";
@@ -4626,6 +5267,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.name,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4635,6 +5277,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.name,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4648,6 +5291,10 @@ pub mod schemas {
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The ID of the data source the formula is associated with.
         pub data_source_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceFormula {
         const NAME: &'static str = "DataSourceFormula";
@@ -4656,8 +5303,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_execution_status,
+                    0 => ::gapi::wire::record_field(&self.data_execution_status),
                     1 => &self.data_source_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4666,8 +5314,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_execution_status,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_execution_status),
                     1 => &mut self.data_source_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4687,6 +5336,10 @@ pub mod schemas {
         pub data_source_table_anchor_cell: Option<GridCoordinate>,
         /// References to a DATA_SOURCE sheet.
         pub sheet_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceObjectReference {
         const NAME: &'static str = "DataSourceObjectReference";
@@ -4702,10 +5355,15 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.chart_id,
-                    1 => &self.data_source_formula_cell,
-                    2 => &self.data_source_pivot_table_anchor_cell,
-                    3 => &self.data_source_table_anchor_cell,
+                    1 => ::gapi::wire::record_field(&self.data_source_formula_cell),
+                    2 => {
+                        ::gapi::wire::record_field(
+                            &self.data_source_pivot_table_anchor_cell,
+                        )
+                    }
+                    3 => ::gapi::wire::record_field(&self.data_source_table_anchor_cell),
                     4 => &self.sheet_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4715,10 +5373,23 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.chart_id,
-                    1 => &mut self.data_source_formula_cell,
-                    2 => &mut self.data_source_pivot_table_anchor_cell,
-                    3 => &mut self.data_source_table_anchor_cell,
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_formula_cell,
+                        )
+                    }
+                    2 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_pivot_table_anchor_cell,
+                        )
+                    }
+                    3 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_table_anchor_cell,
+                        )
+                    }
                     4 => &mut self.sheet_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4730,6 +5401,10 @@ pub mod schemas {
     pub struct DataSourceObjectReferences {
         /// The references.
         pub references: Option<Vec<DataSourceObjectReference>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceObjectReferences {
         const NAME: &'static str = "DataSourceObjectReferences";
@@ -4738,7 +5413,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.references,
+                    0 => ::gapi::wire::records_field(&self.references),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4747,7 +5423,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.references,
+                    0 => ::gapi::wire::records_field_mut(&mut self.references),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4763,6 +5440,10 @@ pub mod schemas {
         pub named_range_id: Option<String>,
         /// A range that contains the value of the parameter. Its size must be 1x1.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceParameter {
         const NAME: &'static str = "DataSourceParameter";
@@ -4773,7 +5454,8 @@ pub mod schemas {
                 match index {
                     0 => &self.name,
                     1 => &self.named_range_id,
-                    2 => &self.range,
+                    2 => ::gapi::wire::record_field(&self.range),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4784,7 +5466,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.name,
                     1 => &mut self.named_range_id,
-                    2 => &mut self.range,
+                    2 => ::gapi::wire::record_field_mut(&mut self.range),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4796,6 +5479,10 @@ pub mod schemas {
     pub struct DataSourceRefreshDailySchedule {
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceRefreshDailySchedule {
         const NAME: &'static str = "DataSourceRefreshDailySchedule";
@@ -4804,7 +5491,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.start_time,
+                    0 => ::gapi::wire::record_field(&self.start_time),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4813,7 +5501,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.start_time,
+                    0 => ::gapi::wire::record_field_mut(&mut self.start_time),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4827,6 +5516,10 @@ pub mod schemas {
         pub days_of_month: Option<Vec<i32>>,
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceRefreshMonthlySchedule {
         const NAME: &'static str = "DataSourceRefreshMonthlySchedule";
@@ -4836,7 +5529,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.days_of_month,
-                    1 => &self.start_time,
+                    1 => ::gapi::wire::record_field(&self.start_time),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4846,7 +5540,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.days_of_month,
-                    1 => &mut self.start_time,
+                    1 => ::gapi::wire::record_field_mut(&mut self.start_time),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4868,6 +5563,10 @@ pub mod schemas {
         pub refresh_scope: Option<DataSourceRefreshScheduleRefreshScope>,
         /// Weekly refresh schedule.
         pub weekly_schedule: Option<DataSourceRefreshWeeklySchedule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceRefreshSchedule {
         const NAME: &'static str = "DataSourceRefreshSchedule";
@@ -4883,12 +5582,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.daily_schedule,
+                    0 => ::gapi::wire::record_field(&self.daily_schedule),
                     1 => &self.enabled,
-                    2 => &self.monthly_schedule,
-                    3 => &self.next_run,
-                    4 => &self.refresh_scope,
-                    5 => &self.weekly_schedule,
+                    2 => ::gapi::wire::record_field(&self.monthly_schedule),
+                    3 => ::gapi::wire::record_field(&self.next_run),
+                    4 => ::gapi::wire::enum_field(&self.refresh_scope),
+                    5 => ::gapi::wire::record_field(&self.weekly_schedule),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4897,12 +5597,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.daily_schedule,
+                    0 => ::gapi::wire::record_field_mut(&mut self.daily_schedule),
                     1 => &mut self.enabled,
-                    2 => &mut self.monthly_schedule,
-                    3 => &mut self.next_run,
-                    4 => &mut self.refresh_scope,
-                    5 => &mut self.weekly_schedule,
+                    2 => ::gapi::wire::record_field_mut(&mut self.monthly_schedule),
+                    3 => ::gapi::wire::record_field_mut(&mut self.next_run),
+                    4 => ::gapi::wire::enum_field_mut(&mut self.refresh_scope),
+                    5 => ::gapi::wire::record_field_mut(&mut self.weekly_schedule),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4925,6 +5626,10 @@ pub mod schemas {
         pub days_of_week: Option<Vec<DataSourceRefreshWeeklyScheduleDaysOfWeek>>,
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceRefreshWeeklySchedule {
         const NAME: &'static str = "DataSourceRefreshWeeklySchedule";
@@ -4934,7 +5639,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.days_of_week,
-                    1 => &self.start_time,
+                    1 => ::gapi::wire::record_field(&self.start_time),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4944,7 +5650,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.days_of_week,
-                    1 => &mut self.start_time,
+                    1 => ::gapi::wire::record_field_mut(&mut self.start_time),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4978,6 +5685,10 @@ pub mod schemas {
         pub column_references: Option<Vec<DataSourceColumnReference>>,
         /// The ID of the data source sheet the range is on.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceSheetDimensionRange {
         const NAME: &'static str = "DataSourceSheetDimensionRange";
@@ -4986,8 +5697,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.column_references,
+                    0 => ::gapi::wire::records_field(&self.column_references),
                     1 => &self.sheet_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4996,8 +5708,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.column_references,
+                    0 => ::gapi::wire::records_field_mut(&mut self.column_references),
                     1 => &mut self.sheet_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5013,6 +5726,10 @@ pub mod schemas {
         pub data_execution_status: Option<DataExecutionStatus>,
         /// ID of the DataSource the sheet is connected to.
         pub data_source_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceSheetProperties {
         const NAME: &'static str = "DataSourceSheetProperties";
@@ -5025,9 +5742,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.columns,
-                    1 => &self.data_execution_status,
+                    0 => ::gapi::wire::records_field(&self.columns),
+                    1 => ::gapi::wire::record_field(&self.data_execution_status),
                     2 => &self.data_source_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5036,9 +5754,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.columns,
-                    1 => &mut self.data_execution_status,
+                    0 => ::gapi::wire::records_field_mut(&mut self.columns),
+                    1 => ::gapi::wire::record_field_mut(&mut self.data_execution_status),
                     2 => &mut self.data_source_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5054,6 +5773,10 @@ pub mod schemas {
         pub looker: Option<LookerDataSourceSpec>,
         /// The parameters of the data source, used when querying the data source.
         pub parameters: Option<Vec<DataSourceParameter>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceSpec {
         const NAME: &'static str = "DataSourceSpec";
@@ -5062,9 +5785,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.big_query,
-                    1 => &self.looker,
-                    2 => &self.parameters,
+                    0 => ::gapi::wire::record_field(&self.big_query),
+                    1 => ::gapi::wire::record_field(&self.looker),
+                    2 => ::gapi::wire::records_field(&self.parameters),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5073,9 +5797,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.big_query,
-                    1 => &mut self.looker,
-                    2 => &mut self.parameters,
+                    0 => ::gapi::wire::record_field_mut(&mut self.big_query),
+                    1 => ::gapi::wire::record_field_mut(&mut self.looker),
+                    2 => ::gapi::wire::records_field_mut(&mut self.parameters),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5099,6 +5824,10 @@ pub mod schemas {
         pub row_limit: Option<i32>,
         /// Sort specifications in the data source table. The result of the data source table is sorted based on the sort specifications in order.
         pub sort_specs: Option<Vec<SortSpec>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataSourceTable {
         const NAME: &'static str = "DataSourceTable";
@@ -5115,13 +5844,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.column_selection_type,
-                    1 => &self.columns,
-                    2 => &self.data_execution_status,
+                    0 => ::gapi::wire::enum_field(&self.column_selection_type),
+                    1 => ::gapi::wire::records_field(&self.columns),
+                    2 => ::gapi::wire::record_field(&self.data_execution_status),
                     3 => &self.data_source_id,
-                    4 => &self.filter_specs,
+                    4 => ::gapi::wire::records_field(&self.filter_specs),
                     5 => &self.row_limit,
-                    6 => &self.sort_specs,
+                    6 => ::gapi::wire::records_field(&self.sort_specs),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5130,13 +5860,14 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.column_selection_type,
-                    1 => &mut self.columns,
-                    2 => &mut self.data_execution_status,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.column_selection_type),
+                    1 => ::gapi::wire::records_field_mut(&mut self.columns),
+                    2 => ::gapi::wire::record_field_mut(&mut self.data_execution_status),
                     3 => &mut self.data_source_id,
-                    4 => &mut self.filter_specs,
+                    4 => ::gapi::wire::records_field_mut(&mut self.filter_specs),
                     5 => &mut self.row_limit,
-                    6 => &mut self.sort_specs,
+                    6 => ::gapi::wire::records_field_mut(&mut self.sort_specs),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5165,6 +5896,10 @@ pub mod schemas {
         pub show_custom_ui: Option<bool>,
         /// True if invalid data should be rejected.
         pub strict: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DataValidationRule {
         const NAME: &'static str = "DataValidationRule";
@@ -5178,10 +5913,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.condition,
+                    0 => ::gapi::wire::record_field(&self.condition),
                     1 => &self.input_message,
                     2 => &self.show_custom_ui,
                     3 => &self.strict,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5190,10 +5926,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.condition,
+                    0 => ::gapi::wire::record_field_mut(&mut self.condition),
                     1 => &mut self.input_message,
                     2 => &mut self.show_custom_ui,
                     3 => &mut self.strict,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5205,6 +5942,10 @@ pub mod schemas {
     pub struct DateTimeRule {
         /// The type of date-time grouping to apply.
         pub r#type: Option<DateTimeRuleType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DateTimeRule {
         const NAME: &'static str = "DateTimeRule";
@@ -5213,7 +5954,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.r#type,
+                    0 => ::gapi::wire::enum_field(&self.r#type),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5222,7 +5964,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.r#type,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5271,6 +6014,10 @@ pub mod schemas {
     pub struct DeleteBandingRequest {
         /// The ID of the banded range to delete.
         pub banded_range_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteBandingRequest {
         const NAME: &'static str = "DeleteBandingRequest";
@@ -5280,6 +6027,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.banded_range_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5289,6 +6037,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.banded_range_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5302,6 +6051,10 @@ pub mod schemas {
         pub comment_id: Option<String>,
         /// The ID of the reply Post being deleted.
         pub post_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteCommentReplyRequest {
         const NAME: &'static str = "DeleteCommentReplyRequest";
@@ -5312,6 +6065,7 @@ pub mod schemas {
                 match index {
                     0 => &self.comment_id,
                     1 => &self.post_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5322,6 +6076,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.comment_id,
                     1 => &mut self.post_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5333,6 +6088,10 @@ pub mod schemas {
     pub struct DeleteCommentRequest {
         /// The ID of the CommentThread that is being deleted.
         pub comment_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteCommentRequest {
         const NAME: &'static str = "DeleteCommentRequest";
@@ -5342,6 +6101,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.comment_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5351,6 +6111,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.comment_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5364,6 +6125,10 @@ pub mod schemas {
         pub index: Option<i32>,
         /// The sheet the rule is being deleted from.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteConditionalFormatRuleRequest {
         const NAME: &'static str = "DeleteConditionalFormatRuleRequest";
@@ -5374,6 +6139,7 @@ pub mod schemas {
                 match index {
                     0 => &self.index,
                     1 => &self.sheet_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5384,6 +6150,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.index,
                     1 => &mut self.sheet_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5395,6 +6162,10 @@ pub mod schemas {
     pub struct DeleteConditionalFormatRuleResponse {
         /// The rule that was deleted.
         pub rule: Option<ConditionalFormatRule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteConditionalFormatRuleResponse {
         const NAME: &'static str = "DeleteConditionalFormatRuleResponse";
@@ -5403,7 +6174,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.rule,
+                    0 => ::gapi::wire::record_field(&self.rule),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5412,7 +6184,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.rule,
+                    0 => ::gapi::wire::record_field_mut(&mut self.rule),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5424,6 +6197,10 @@ pub mod schemas {
     pub struct DeleteDataSourceRequest {
         /// The ID of the data source to delete.
         pub data_source_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteDataSourceRequest {
         const NAME: &'static str = "DeleteDataSourceRequest";
@@ -5433,6 +6210,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.data_source_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5442,6 +6220,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.data_source_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5453,6 +6232,10 @@ pub mod schemas {
     pub struct DeleteDeveloperMetadataRequest {
         /// The data filter describing the criteria used to select which developer metadata entry to delete.
         pub data_filter: Option<DataFilter>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteDeveloperMetadataRequest {
         const NAME: &'static str = "DeleteDeveloperMetadataRequest";
@@ -5461,7 +6244,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filter,
+                    0 => ::gapi::wire::record_field(&self.data_filter),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5470,7 +6254,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filter,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_filter),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5482,6 +6267,10 @@ pub mod schemas {
     pub struct DeleteDeveloperMetadataResponse {
         /// The metadata that was deleted.
         pub deleted_developer_metadata: Option<Vec<DeveloperMetadata>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteDeveloperMetadataResponse {
         const NAME: &'static str = "DeleteDeveloperMetadataResponse";
@@ -5490,7 +6279,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.deleted_developer_metadata,
+                    0 => ::gapi::wire::records_field(&self.deleted_developer_metadata),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5499,7 +6289,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.deleted_developer_metadata,
+                    0 => {
+                        ::gapi::wire::records_field_mut(
+                            &mut self.deleted_developer_metadata,
+                        )
+                    }
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5511,6 +6306,10 @@ pub mod schemas {
     pub struct DeleteDimensionGroupRequest {
         /// The range of the group to be deleted.
         pub range: Option<DimensionRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteDimensionGroupRequest {
         const NAME: &'static str = "DeleteDimensionGroupRequest";
@@ -5519,7 +6318,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5528,7 +6328,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5540,6 +6341,10 @@ pub mod schemas {
     pub struct DeleteDimensionGroupResponse {
         /// All groups of a dimension after deleting a group from that dimension.
         pub dimension_groups: Option<Vec<DimensionGroup>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteDimensionGroupResponse {
         const NAME: &'static str = "DeleteDimensionGroupResponse";
@@ -5548,7 +6353,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.dimension_groups,
+                    0 => ::gapi::wire::records_field(&self.dimension_groups),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5557,7 +6363,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.dimension_groups,
+                    0 => ::gapi::wire::records_field_mut(&mut self.dimension_groups),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5569,6 +6376,10 @@ pub mod schemas {
     pub struct DeleteDimensionRequest {
         /// The dimensions to delete from the sheet.
         pub range: Option<DimensionRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteDimensionRequest {
         const NAME: &'static str = "DeleteDimensionRequest";
@@ -5577,7 +6388,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5586,7 +6398,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5600,6 +6413,10 @@ pub mod schemas {
         pub comparison_columns: Option<Vec<DimensionRange>>,
         /// The range to remove duplicates rows from.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteDuplicatesRequest {
         const NAME: &'static str = "DeleteDuplicatesRequest";
@@ -5608,8 +6425,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comparison_columns,
-                    1 => &self.range,
+                    0 => ::gapi::wire::records_field(&self.comparison_columns),
+                    1 => ::gapi::wire::record_field(&self.range),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5618,8 +6436,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comparison_columns,
-                    1 => &mut self.range,
+                    0 => ::gapi::wire::records_field_mut(&mut self.comparison_columns),
+                    1 => ::gapi::wire::record_field_mut(&mut self.range),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5631,6 +6450,10 @@ pub mod schemas {
     pub struct DeleteDuplicatesResponse {
         /// The number of duplicate rows removed.
         pub duplicates_removed_count: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteDuplicatesResponse {
         const NAME: &'static str = "DeleteDuplicatesResponse";
@@ -5640,6 +6463,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.duplicates_removed_count,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5649,6 +6473,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.duplicates_removed_count,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5660,6 +6485,10 @@ pub mod schemas {
     pub struct DeleteEmbeddedObjectRequest {
         /// The ID of the embedded object to delete.
         pub object_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteEmbeddedObjectRequest {
         const NAME: &'static str = "DeleteEmbeddedObjectRequest";
@@ -5669,6 +6498,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.object_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5678,6 +6508,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.object_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5689,6 +6520,10 @@ pub mod schemas {
     pub struct DeleteFilterViewRequest {
         /// The ID of the filter to delete.
         pub filter_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteFilterViewRequest {
         const NAME: &'static str = "DeleteFilterViewRequest";
@@ -5698,6 +6533,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.filter_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5707,6 +6543,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.filter_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5718,6 +6555,10 @@ pub mod schemas {
     pub struct DeleteNamedRangeRequest {
         /// The ID of the named range to delete.
         pub named_range_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteNamedRangeRequest {
         const NAME: &'static str = "DeleteNamedRangeRequest";
@@ -5727,6 +6568,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.named_range_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5736,6 +6578,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.named_range_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5747,6 +6590,10 @@ pub mod schemas {
     pub struct DeleteProtectedRangeRequest {
         /// The ID of the protected range to delete.
         pub protected_range_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteProtectedRangeRequest {
         const NAME: &'static str = "DeleteProtectedRangeRequest";
@@ -5756,6 +6603,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.protected_range_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5765,6 +6613,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.protected_range_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5778,6 +6627,10 @@ pub mod schemas {
         pub range: Option<GridRange>,
         /// The dimension from which deleted cells will be replaced with. If ROWS, existing cells will be shifted upward to replace the deleted cells. If COLUMNS, existing cells will be shifted left to replace the deleted cells.
         pub shift_dimension: Option<DeleteRangeRequestShiftDimension>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteRangeRequest {
         const NAME: &'static str = "DeleteRangeRequest";
@@ -5786,8 +6639,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
-                    1 => &self.shift_dimension,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => ::gapi::wire::enum_field(&self.shift_dimension),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5796,8 +6650,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
-                    1 => &mut self.shift_dimension,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.shift_dimension),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5811,6 +6666,10 @@ pub mod schemas {
     pub struct DeleteSheetRequest {
         /// The ID of the sheet to delete. If the sheet is of DATA_SOURCE type, the associated DataSource is also deleted.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteSheetRequest {
         const NAME: &'static str = "DeleteSheetRequest";
@@ -5820,6 +6679,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.sheet_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5829,6 +6689,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.sheet_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5840,6 +6701,10 @@ pub mod schemas {
     pub struct DeleteTableRequest {
         /// The ID of the table to delete.
         pub table_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeleteTableRequest {
         const NAME: &'static str = "DeleteTableRequest";
@@ -5849,6 +6714,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.table_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5858,6 +6724,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.table_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5877,6 +6744,10 @@ pub mod schemas {
         pub metadata_value: Option<String>,
         /// The metadata visibility. Developer metadata must always have visibility specified.
         pub visibility: Option<DeveloperMetadataVisibility>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeveloperMetadata {
         const NAME: &'static str = "DeveloperMetadata";
@@ -5891,11 +6762,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.location,
+                    0 => ::gapi::wire::record_field(&self.location),
                     1 => &self.metadata_id,
                     2 => &self.metadata_key,
                     3 => &self.metadata_value,
-                    4 => &self.visibility,
+                    4 => ::gapi::wire::enum_field(&self.visibility),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5904,11 +6776,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.location,
+                    0 => ::gapi::wire::record_field_mut(&mut self.location),
                     1 => &mut self.metadata_id,
                     2 => &mut self.metadata_key,
                     3 => &mut self.metadata_value,
-                    4 => &mut self.visibility,
+                    4 => ::gapi::wire::enum_field_mut(&mut self.visibility),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5926,6 +6799,10 @@ pub mod schemas {
         pub sheet_id: Option<i32>,
         /// True when metadata is associated with an entire spreadsheet.
         pub spreadsheet: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeveloperMetadataLocation {
         const NAME: &'static str = "DeveloperMetadataLocation";
@@ -5939,10 +6816,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.dimension_range,
-                    1 => &self.location_type,
+                    0 => ::gapi::wire::record_field(&self.dimension_range),
+                    1 => ::gapi::wire::enum_field(&self.location_type),
                     2 => &self.sheet_id,
                     3 => &self.spreadsheet,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5951,10 +6829,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.dimension_range,
-                    1 => &mut self.location_type,
+                    0 => ::gapi::wire::record_field_mut(&mut self.dimension_range),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.location_type),
                     2 => &mut self.sheet_id,
                     3 => &mut self.spreadsheet,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5995,6 +6874,10 @@ pub mod schemas {
         pub metadata_value: Option<String>,
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.visibility. If left unspecified, all developer metadata visible to the requesting project is considered.
         pub visibility: Option<DeveloperMetadataLookupVisibility>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DeveloperMetadataLookup {
         const NAME: &'static str = "DeveloperMetadataLookup";
@@ -6011,13 +6894,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.location_matching_strategy,
-                    1 => &self.location_type,
+                    0 => ::gapi::wire::enum_field(&self.location_matching_strategy),
+                    1 => ::gapi::wire::enum_field(&self.location_type),
                     2 => &self.metadata_id,
                     3 => &self.metadata_key,
-                    4 => &self.metadata_location,
+                    4 => ::gapi::wire::record_field(&self.metadata_location),
                     5 => &self.metadata_value,
-                    6 => &self.visibility,
+                    6 => ::gapi::wire::enum_field(&self.visibility),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6026,13 +6910,18 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.location_matching_strategy,
-                    1 => &mut self.location_type,
+                    0 => {
+                        ::gapi::wire::enum_field_mut(
+                            &mut self.location_matching_strategy,
+                        )
+                    }
+                    1 => ::gapi::wire::enum_field_mut(&mut self.location_type),
                     2 => &mut self.metadata_id,
                     3 => &mut self.metadata_key,
-                    4 => &mut self.metadata_location,
+                    4 => ::gapi::wire::record_field_mut(&mut self.metadata_location),
                     5 => &mut self.metadata_value,
-                    6 => &mut self.visibility,
+                    6 => ::gapi::wire::enum_field_mut(&mut self.visibility),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6074,6 +6963,10 @@ pub mod schemas {
         pub depth: Option<i32>,
         /// The range over which this group exists.
         pub range: Option<DimensionRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DimensionGroup {
         const NAME: &'static str = "DimensionGroup";
@@ -6084,7 +6977,8 @@ pub mod schemas {
                 match index {
                     0 => &self.collapsed,
                     1 => &self.depth,
-                    2 => &self.range,
+                    2 => ::gapi::wire::record_field(&self.range),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6095,7 +6989,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.collapsed,
                     1 => &mut self.depth,
-                    2 => &mut self.range,
+                    2 => ::gapi::wire::record_field_mut(&mut self.range),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6115,6 +7010,10 @@ pub mod schemas {
         pub hidden_by_user: Option<bool>,
         /// The height (if a row) or width (if a column) of the dimension in pixels.
         pub pixel_size: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DimensionProperties {
         const NAME: &'static str = "DimensionProperties";
@@ -6129,11 +7028,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_source_column_reference,
-                    1 => &self.developer_metadata,
+                    0 => ::gapi::wire::record_field(&self.data_source_column_reference),
+                    1 => ::gapi::wire::records_field(&self.developer_metadata),
                     2 => &self.hidden_by_filter,
                     3 => &self.hidden_by_user,
                     4 => &self.pixel_size,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6142,11 +7042,16 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_source_column_reference,
-                    1 => &mut self.developer_metadata,
+                    0 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_column_reference,
+                        )
+                    }
+                    1 => ::gapi::wire::records_field_mut(&mut self.developer_metadata),
                     2 => &mut self.hidden_by_filter,
                     3 => &mut self.hidden_by_user,
                     4 => &mut self.pixel_size,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6164,6 +7069,10 @@ pub mod schemas {
         pub sheet_id: Option<i32>,
         /// The start (inclusive) of the span, or not set if unbounded.
         pub start_index: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DimensionRange {
         const NAME: &'static str = "DimensionRange";
@@ -6177,10 +7086,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.dimension,
+                    0 => ::gapi::wire::enum_field(&self.dimension),
                     1 => &self.end_index,
                     2 => &self.sheet_id,
                     3 => &self.start_index,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6189,10 +7099,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.dimension,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.dimension),
                     1 => &mut self.end_index,
                     2 => &mut self.sheet_id,
                     3 => &mut self.start_index,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6206,6 +7117,10 @@ pub mod schemas {
     pub struct DuplicateFilterViewRequest {
         /// The ID of the filter being duplicated.
         pub filter_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DuplicateFilterViewRequest {
         const NAME: &'static str = "DuplicateFilterViewRequest";
@@ -6215,6 +7130,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.filter_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6224,6 +7140,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.filter_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6235,6 +7152,10 @@ pub mod schemas {
     pub struct DuplicateFilterViewResponse {
         /// The newly created filter.
         pub filter: Option<FilterView>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DuplicateFilterViewResponse {
         const NAME: &'static str = "DuplicateFilterViewResponse";
@@ -6243,7 +7164,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.filter,
+                    0 => ::gapi::wire::record_field(&self.filter),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6252,7 +7174,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.filter,
+                    0 => ::gapi::wire::record_field_mut(&mut self.filter),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6270,6 +7193,10 @@ pub mod schemas {
         pub new_sheet_name: Option<String>,
         /// The sheet to duplicate. If the source sheet is of DATA_SOURCE type, its backing DataSource is also duplicated and associated with the new copy of the sheet. No data execution is triggered, the grid data of this sheet is also copied over but only available after the batch request completes.
         pub source_sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DuplicateSheetRequest {
         const NAME: &'static str = "DuplicateSheetRequest";
@@ -6287,6 +7214,7 @@ pub mod schemas {
                     1 => &self.new_sheet_id,
                     2 => &self.new_sheet_name,
                     3 => &self.source_sheet_id,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6299,6 +7227,7 @@ pub mod schemas {
                     1 => &mut self.new_sheet_id,
                     2 => &mut self.new_sheet_name,
                     3 => &mut self.source_sheet_id,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6310,6 +7239,10 @@ pub mod schemas {
     pub struct DuplicateSheetResponse {
         /// The properties of the duplicate sheet.
         pub properties: Option<SheetProperties>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DuplicateSheetResponse {
         const NAME: &'static str = "DuplicateSheetResponse";
@@ -6318,7 +7251,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.properties,
+                    0 => ::gapi::wire::record_field(&self.properties),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6327,7 +7261,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.properties,
+                    0 => ::gapi::wire::record_field_mut(&mut self.properties),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6343,6 +7278,10 @@ pub mod schemas {
         pub groups: Option<Vec<String>>,
         /// The email addresses of users with edit access to the protected range.
         pub users: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Editors {
         const NAME: &'static str = "Editors";
@@ -6358,6 +7297,7 @@ pub mod schemas {
                     0 => &self.domain_users_can_edit,
                     1 => &self.groups,
                     2 => &self.users,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6369,6 +7309,7 @@ pub mod schemas {
                     0 => &mut self.domain_users_can_edit,
                     1 => &mut self.groups,
                     2 => &mut self.users,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6386,6 +7327,10 @@ pub mod schemas {
         pub position: Option<EmbeddedObjectPosition>,
         /// The specification of the chart.
         pub spec: Option<ChartSpec>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EmbeddedChart {
         const NAME: &'static str = "EmbeddedChart";
@@ -6399,10 +7344,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.border,
+                    0 => ::gapi::wire::record_field(&self.border),
                     1 => &self.chart_id,
-                    2 => &self.position,
-                    3 => &self.spec,
+                    2 => ::gapi::wire::record_field(&self.position),
+                    3 => ::gapi::wire::record_field(&self.spec),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6411,10 +7357,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.border,
+                    0 => ::gapi::wire::record_field_mut(&mut self.border),
                     1 => &mut self.chart_id,
-                    2 => &mut self.position,
-                    3 => &mut self.spec,
+                    2 => ::gapi::wire::record_field_mut(&mut self.position),
+                    3 => ::gapi::wire::record_field_mut(&mut self.spec),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6428,6 +7375,10 @@ pub mod schemas {
         pub color: Option<Color>,
         /// The color of the border. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EmbeddedObjectBorder {
         const NAME: &'static str = "EmbeddedObjectBorder";
@@ -6436,8 +7387,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color,
-                    1 => &self.color_style,
+                    0 => ::gapi::wire::record_field(&self.color),
+                    1 => ::gapi::wire::record_field(&self.color_style),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6446,8 +7398,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color,
-                    1 => &mut self.color_style,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.color_style),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6463,6 +7416,10 @@ pub mod schemas {
         pub overlay_position: Option<OverlayPosition>,
         /// The sheet this is on. Set only if the embedded object is on its own sheet. Must be non-negative.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for EmbeddedObjectPosition {
         const NAME: &'static str = "EmbeddedObjectPosition";
@@ -6476,8 +7433,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.new_sheet,
-                    1 => &self.overlay_position,
+                    1 => ::gapi::wire::record_field(&self.overlay_position),
                     2 => &self.sheet_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6487,8 +7445,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.new_sheet,
-                    1 => &mut self.overlay_position,
+                    1 => ::gapi::wire::record_field_mut(&mut self.overlay_position),
                     2 => &mut self.sheet_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6502,6 +7461,10 @@ pub mod schemas {
         pub message: Option<String>,
         /// The type of error.
         pub r#type: Option<ErrorValueType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ErrorValue {
         const NAME: &'static str = "ErrorValue";
@@ -6511,7 +7474,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.message,
-                    1 => &self.r#type,
+                    1 => ::gapi::wire::enum_field(&self.r#type),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6521,7 +7485,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.message,
-                    1 => &mut self.r#type,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6566,6 +7531,10 @@ pub mod schemas {
         pub number_value: Option<f64>,
         /// Represents a string value. Leading single quotes are not included. For example, if the user typed `'123` into the UI, this would be represented as a `stringValue` of `"123"`.
         pub string_value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ExtendedValue {
         const NAME: &'static str = "ExtendedValue";
@@ -6581,10 +7550,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.bool_value,
-                    1 => &self.error_value,
+                    1 => ::gapi::wire::record_field(&self.error_value),
                     2 => &self.formula_value,
                     3 => &self.number_value,
                     4 => &self.string_value,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6594,10 +7564,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.bool_value,
-                    1 => &mut self.error_value,
+                    1 => ::gapi::wire::record_field_mut(&mut self.error_value),
                     2 => &mut self.formula_value,
                     3 => &mut self.number_value,
                     4 => &mut self.string_value,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6619,6 +7590,10 @@ pub mod schemas {
         pub visible_foreground_color: Option<Color>,
         /// The foreground color to filter by; only cells with this foreground color are shown. This field is mutually exclusive with visible_background_color, and must be set to an RGB-type color. If visible_foreground_color is also set, this field takes precedence.
         pub visible_foreground_color_style: Option<ColorStyle>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FilterCriteria {
         const NAME: &'static str = "FilterCriteria";
@@ -6634,12 +7609,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.condition,
+                    0 => ::gapi::wire::record_field(&self.condition),
                     1 => &self.hidden_values,
-                    2 => &self.visible_background_color,
-                    3 => &self.visible_background_color_style,
-                    4 => &self.visible_foreground_color,
-                    5 => &self.visible_foreground_color_style,
+                    2 => ::gapi::wire::record_field(&self.visible_background_color),
+                    3 => ::gapi::wire::record_field(&self.visible_background_color_style),
+                    4 => ::gapi::wire::record_field(&self.visible_foreground_color),
+                    5 => ::gapi::wire::record_field(&self.visible_foreground_color_style),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6648,12 +7624,29 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.condition,
+                    0 => ::gapi::wire::record_field_mut(&mut self.condition),
                     1 => &mut self.hidden_values,
-                    2 => &mut self.visible_background_color,
-                    3 => &mut self.visible_background_color_style,
-                    4 => &mut self.visible_foreground_color,
-                    5 => &mut self.visible_foreground_color_style,
+                    2 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.visible_background_color,
+                        )
+                    }
+                    3 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.visible_background_color_style,
+                        )
+                    }
+                    4 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.visible_foreground_color,
+                        )
+                    }
+                    5 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.visible_foreground_color_style,
+                        )
+                    }
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6669,6 +7662,10 @@ pub mod schemas {
         pub data_source_column_reference: Option<DataSourceColumnReference>,
         /// The criteria for the column.
         pub filter_criteria: Option<FilterCriteria>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FilterSpec {
         const NAME: &'static str = "FilterSpec";
@@ -6682,8 +7679,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.column_index,
-                    1 => &self.data_source_column_reference,
-                    2 => &self.filter_criteria,
+                    1 => ::gapi::wire::record_field(&self.data_source_column_reference),
+                    2 => ::gapi::wire::record_field(&self.filter_criteria),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6693,8 +7691,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.column_index,
-                    1 => &mut self.data_source_column_reference,
-                    2 => &mut self.filter_criteria,
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_column_reference,
+                        )
+                    }
+                    2 => ::gapi::wire::record_field_mut(&mut self.filter_criteria),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6720,6 +7723,10 @@ pub mod schemas {
         pub table_id: Option<String>,
         /// The name of the filter view.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FilterView {
         const NAME: &'static str = "FilterView";
@@ -6738,13 +7745,14 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.criteria,
-                    1 => &self.filter_specs,
+                    1 => ::gapi::wire::records_field(&self.filter_specs),
                     2 => &self.filter_view_id,
                     3 => &self.named_range_id,
-                    4 => &self.range,
-                    5 => &self.sort_specs,
+                    4 => ::gapi::wire::record_field(&self.range),
+                    5 => ::gapi::wire::records_field(&self.sort_specs),
                     6 => &self.table_id,
                     7 => &self.title,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6754,13 +7762,14 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.criteria,
-                    1 => &mut self.filter_specs,
+                    1 => ::gapi::wire::records_field_mut(&mut self.filter_specs),
                     2 => &mut self.filter_view_id,
                     3 => &mut self.named_range_id,
-                    4 => &mut self.range,
-                    5 => &mut self.sort_specs,
+                    4 => ::gapi::wire::record_field_mut(&mut self.range),
+                    5 => ::gapi::wire::records_field_mut(&mut self.sort_specs),
                     6 => &mut self.table_id,
                     7 => &mut self.title,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6788,6 +7797,10 @@ pub mod schemas {
         pub search_by_regex: Option<bool>,
         /// The sheet to find/replace over.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FindReplaceRequest {
         const NAME: &'static str = "FindReplaceRequest";
@@ -6811,10 +7824,11 @@ pub mod schemas {
                     2 => &self.include_formulas,
                     3 => &self.match_case,
                     4 => &self.match_entire_cell,
-                    5 => &self.range,
+                    5 => ::gapi::wire::record_field(&self.range),
                     6 => &self.replacement,
                     7 => &self.search_by_regex,
                     8 => &self.sheet_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6828,10 +7842,11 @@ pub mod schemas {
                     2 => &mut self.include_formulas,
                     3 => &mut self.match_case,
                     4 => &mut self.match_entire_cell,
-                    5 => &mut self.range,
+                    5 => ::gapi::wire::record_field_mut(&mut self.range),
                     6 => &mut self.replacement,
                     7 => &mut self.search_by_regex,
                     8 => &mut self.sheet_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6851,6 +7866,10 @@ pub mod schemas {
         pub sheets_changed: Option<i32>,
         /// The number of non-formula cells changed.
         pub values_changed: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FindReplaceResponse {
         const NAME: &'static str = "FindReplaceResponse";
@@ -6870,6 +7889,7 @@ pub mod schemas {
                     2 => &self.rows_changed,
                     3 => &self.sheets_changed,
                     4 => &self.values_changed,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6883,6 +7903,7 @@ pub mod schemas {
                     2 => &mut self.rows_changed,
                     3 => &mut self.sheets_changed,
                     4 => &mut self.values_changed,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6902,6 +7923,10 @@ pub mod schemas {
         pub exclude_tables_in_banded_ranges: Option<bool>,
         /// True if grid data should be returned. This parameter is ignored if a field mask was set in the request.
         pub include_grid_data: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GetSpreadsheetByDataFilterRequest {
         const NAME: &'static str = "GetSpreadsheetByDataFilterRequest";
@@ -6915,10 +7940,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comments_view_mode,
-                    1 => &self.data_filters,
+                    0 => ::gapi::wire::enum_field(&self.comments_view_mode),
+                    1 => ::gapi::wire::records_field(&self.data_filters),
                     2 => &self.exclude_tables_in_banded_ranges,
                     3 => &self.include_grid_data,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6927,10 +7953,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comments_view_mode,
-                    1 => &mut self.data_filters,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.comments_view_mode),
+                    1 => ::gapi::wire::records_field_mut(&mut self.data_filters),
                     2 => &mut self.exclude_tables_in_banded_ranges,
                     3 => &mut self.include_grid_data,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6948,6 +7975,10 @@ pub mod schemas {
         pub midpoint: Option<InterpolationPoint>,
         /// The starting interpolation point.
         pub minpoint: Option<InterpolationPoint>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GradientRule {
         const NAME: &'static str = "GradientRule";
@@ -6956,9 +7987,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.maxpoint,
-                    1 => &self.midpoint,
-                    2 => &self.minpoint,
+                    0 => ::gapi::wire::record_field(&self.maxpoint),
+                    1 => ::gapi::wire::record_field(&self.midpoint),
+                    2 => ::gapi::wire::record_field(&self.minpoint),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6967,9 +7999,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.maxpoint,
-                    1 => &mut self.midpoint,
-                    2 => &mut self.minpoint,
+                    0 => ::gapi::wire::record_field_mut(&mut self.maxpoint),
+                    1 => ::gapi::wire::record_field_mut(&mut self.midpoint),
+                    2 => ::gapi::wire::record_field_mut(&mut self.minpoint),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6985,6 +8018,10 @@ pub mod schemas {
         pub row_index: Option<i32>,
         /// The sheet this coordinate is on.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GridCoordinate {
         const NAME: &'static str = "GridCoordinate";
@@ -6996,6 +8033,7 @@ pub mod schemas {
                     0 => &self.column_index,
                     1 => &self.row_index,
                     2 => &self.sheet_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7007,6 +8045,7 @@ pub mod schemas {
                     0 => &mut self.column_index,
                     1 => &mut self.row_index,
                     2 => &mut self.sheet_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7026,6 +8065,10 @@ pub mod schemas {
         pub start_column: Option<i32>,
         /// The first row this GridData refers to, zero-based.
         pub start_row: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GridData {
         const NAME: &'static str = "GridData";
@@ -7040,11 +8083,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.column_metadata,
-                    1 => &self.row_data,
-                    2 => &self.row_metadata,
+                    0 => ::gapi::wire::records_field(&self.column_metadata),
+                    1 => ::gapi::wire::records_field(&self.row_data),
+                    2 => ::gapi::wire::records_field(&self.row_metadata),
                     3 => &self.start_column,
                     4 => &self.start_row,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7053,11 +8097,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.column_metadata,
-                    1 => &mut self.row_data,
-                    2 => &mut self.row_metadata,
+                    0 => ::gapi::wire::records_field_mut(&mut self.column_metadata),
+                    1 => ::gapi::wire::records_field_mut(&mut self.row_data),
+                    2 => ::gapi::wire::records_field_mut(&mut self.row_metadata),
                     3 => &mut self.start_column,
                     4 => &mut self.start_row,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7081,6 +8126,10 @@ pub mod schemas {
         pub row_count: Option<i32>,
         /// True if the row grouping control toggle is shown after the group.
         pub row_group_control_after: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GridProperties {
         const NAME: &'static str = "GridProperties";
@@ -7104,6 +8153,7 @@ pub mod schemas {
                     4 => &self.hide_gridlines,
                     5 => &self.row_count,
                     6 => &self.row_group_control_after,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7119,6 +8169,7 @@ pub mod schemas {
                     4 => &mut self.hide_gridlines,
                     5 => &mut self.row_count,
                     6 => &mut self.row_group_control_after,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7138,6 +8189,10 @@ pub mod schemas {
         pub start_column_index: Option<i32>,
         /// The start row (inclusive) of the range, or not set if unbounded.
         pub start_row_index: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GridRange {
         const NAME: &'static str = "GridRange";
@@ -7157,6 +8212,7 @@ pub mod schemas {
                     2 => &self.sheet_id,
                     3 => &self.start_column_index,
                     4 => &self.start_row_index,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7170,6 +8226,7 @@ pub mod schemas {
                     2 => &mut self.sheet_id,
                     3 => &mut self.start_column_index,
                     4 => &mut self.start_row_index,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7189,6 +8246,10 @@ pub mod schemas {
         pub series: Option<Vec<HistogramSeries>>,
         /// Whether horizontal divider lines should be displayed between items in each column.
         pub show_item_dividers: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HistogramChartSpec {
         const NAME: &'static str = "HistogramChartSpec";
@@ -7204,10 +8265,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.bucket_size,
-                    1 => &self.legend_position,
+                    1 => ::gapi::wire::enum_field(&self.legend_position),
                     2 => &self.outlier_percentile,
-                    3 => &self.series,
+                    3 => ::gapi::wire::records_field(&self.series),
                     4 => &self.show_item_dividers,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7217,10 +8279,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.bucket_size,
-                    1 => &mut self.legend_position,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.legend_position),
                     2 => &mut self.outlier_percentile,
-                    3 => &mut self.series,
+                    3 => ::gapi::wire::records_field_mut(&mut self.series),
                     4 => &mut self.show_item_dividers,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7255,6 +8318,10 @@ pub mod schemas {
         pub interval: Option<f64>,
         /// The minimum value at which items are placed into buckets of constant size. Values below start are lumped into a single bucket. This field is optional.
         pub start: Option<f64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HistogramRule {
         const NAME: &'static str = "HistogramRule";
@@ -7266,6 +8333,7 @@ pub mod schemas {
                     0 => &self.end,
                     1 => &self.interval,
                     2 => &self.start,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7277,6 +8345,7 @@ pub mod schemas {
                     0 => &mut self.end,
                     1 => &mut self.interval,
                     2 => &mut self.start,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7292,6 +8361,10 @@ pub mod schemas {
         pub bar_color_style: Option<ColorStyle>,
         /// The data for this histogram series.
         pub data: Option<ChartData>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HistogramSeries {
         const NAME: &'static str = "HistogramSeries";
@@ -7300,9 +8373,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.bar_color,
-                    1 => &self.bar_color_style,
-                    2 => &self.data,
+                    0 => ::gapi::wire::record_field(&self.bar_color),
+                    1 => ::gapi::wire::record_field(&self.bar_color_style),
+                    2 => ::gapi::wire::record_field(&self.data),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7311,9 +8385,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.bar_color,
-                    1 => &mut self.bar_color_style,
-                    2 => &mut self.data,
+                    0 => ::gapi::wire::record_field_mut(&mut self.bar_color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.bar_color_style),
+                    2 => ::gapi::wire::record_field_mut(&mut self.data),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7329,6 +8404,10 @@ pub mod schemas {
         pub content: Option<String>,
         /// The GridCoordinate in the sheet that is tied to this comment.
         pub coordinate: Option<GridCoordinate>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InsertCommentRequest {
         const NAME: &'static str = "InsertCommentRequest";
@@ -7343,7 +8422,8 @@ pub mod schemas {
                 match index {
                     0 => &self.assignee_email_address,
                     1 => &self.content,
-                    2 => &self.coordinate,
+                    2 => ::gapi::wire::record_field(&self.coordinate),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7354,7 +8434,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.assignee_email_address,
                     1 => &mut self.content,
-                    2 => &mut self.coordinate,
+                    2 => ::gapi::wire::record_field_mut(&mut self.coordinate),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7366,6 +8447,10 @@ pub mod schemas {
     pub struct InsertCommentResponse {
         /// The newly-inserted comment thread.
         pub comment_thread: Option<CommentThread>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InsertCommentResponse {
         const NAME: &'static str = "InsertCommentResponse";
@@ -7374,7 +8459,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comment_thread,
+                    0 => ::gapi::wire::record_field(&self.comment_thread),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7383,7 +8469,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comment_thread,
+                    0 => ::gapi::wire::record_field_mut(&mut self.comment_thread),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7397,6 +8484,10 @@ pub mod schemas {
         pub inherit_from_before: Option<bool>,
         /// The dimensions to insert. Both the start and end indexes must be bounded.
         pub range: Option<DimensionRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InsertDimensionRequest {
         const NAME: &'static str = "InsertDimensionRequest";
@@ -7406,7 +8497,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.inherit_from_before,
-                    1 => &self.range,
+                    1 => ::gapi::wire::record_field(&self.range),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7416,7 +8508,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.inherit_from_before,
-                    1 => &mut self.range,
+                    1 => ::gapi::wire::record_field_mut(&mut self.range),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7430,6 +8523,10 @@ pub mod schemas {
         pub range: Option<GridRange>,
         /// The dimension which will be shifted when inserting cells. If ROWS, existing cells will be shifted down. If COLUMNS, existing cells will be shifted right.
         pub shift_dimension: Option<InsertRangeRequestShiftDimension>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InsertRangeRequest {
         const NAME: &'static str = "InsertRangeRequest";
@@ -7438,8 +8535,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
-                    1 => &self.shift_dimension,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => ::gapi::wire::enum_field(&self.shift_dimension),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7448,8 +8546,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
-                    1 => &mut self.shift_dimension,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.shift_dimension),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7469,6 +8568,10 @@ pub mod schemas {
         pub r#type: Option<InterpolationPointType>,
         /// The value this interpolation point uses. May be a formula. Unused if type is MIN or MAX.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InterpolationPoint {
         const NAME: &'static str = "InterpolationPoint";
@@ -7482,10 +8585,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color,
-                    1 => &self.color_style,
-                    2 => &self.r#type,
+                    0 => ::gapi::wire::record_field(&self.color),
+                    1 => ::gapi::wire::record_field(&self.color_style),
+                    2 => ::gapi::wire::enum_field(&self.r#type),
                     3 => &self.value,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7494,10 +8598,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color,
-                    1 => &mut self.color_style,
-                    2 => &mut self.r#type,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.color_style),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.r#type),
                     3 => &mut self.value,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7528,6 +8633,10 @@ pub mod schemas {
         pub end_time: Option<::gapi::types::DateTime>,
         /// Optional. Inclusive start of the interval. If specified, a Timestamp matching this interval will have to be the same or after the start.
         pub start_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Interval {
         const NAME: &'static str = "Interval";
@@ -7538,6 +8647,7 @@ pub mod schemas {
                 match index {
                     0 => &self.end_time,
                     1 => &self.start_time,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7548,6 +8658,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.end_time,
                     1 => &mut self.start_time,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7561,6 +8672,10 @@ pub mod schemas {
         pub convergence_threshold: Option<f64>,
         /// When iterative calculation is enabled, the maximum number of calculation rounds to perform.
         pub max_iterations: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for IterativeCalculationSettings {
         const NAME: &'static str = "IterativeCalculationSettings";
@@ -7574,6 +8689,7 @@ pub mod schemas {
                 match index {
                     0 => &self.convergence_threshold,
                     1 => &self.max_iterations,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7584,6 +8700,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.convergence_threshold,
                     1 => &mut self.max_iterations,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7597,6 +8714,10 @@ pub mod schemas {
         pub position: Option<TextPosition>,
         /// Text formatting options for key value. The link field is not supported.
         pub text_format: Option<TextFormat>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for KeyValueFormat {
         const NAME: &'static str = "KeyValueFormat";
@@ -7605,8 +8726,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.position,
-                    1 => &self.text_format,
+                    0 => ::gapi::wire::record_field(&self.position),
+                    1 => ::gapi::wire::record_field(&self.text_format),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7615,8 +8737,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.position,
-                    1 => &mut self.text_format,
+                    0 => ::gapi::wire::record_field_mut(&mut self.position),
+                    1 => ::gapi::wire::record_field_mut(&mut self.text_format),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7630,6 +8753,10 @@ pub mod schemas {
         pub r#type: Option<LineStyleType>,
         /// The thickness of the line, in px.
         pub width: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LineStyle {
         const NAME: &'static str = "LineStyle";
@@ -7638,8 +8765,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.r#type,
+                    0 => ::gapi::wire::enum_field(&self.r#type),
                     1 => &self.width,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7648,8 +8776,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.r#type,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.r#type),
                     1 => &mut self.width,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7684,6 +8813,10 @@ pub mod schemas {
     pub struct Link {
         /// The link identifier.
         pub uri: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Link {
         const NAME: &'static str = "Link";
@@ -7693,6 +8826,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.uri,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7702,6 +8836,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.uri,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7717,6 +8852,10 @@ pub mod schemas {
         pub instance_uri: Option<String>,
         /// Name of a Looker model.
         pub model: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LookerDataSourceSpec {
         const NAME: &'static str = "LookerDataSourceSpec";
@@ -7728,6 +8867,7 @@ pub mod schemas {
                     0 => &self.explore,
                     1 => &self.instance_uri,
                     2 => &self.model,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7739,6 +8879,7 @@ pub mod schemas {
                     0 => &mut self.explore,
                     1 => &mut self.instance_uri,
                     2 => &mut self.model,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7750,6 +8891,10 @@ pub mod schemas {
     pub struct ManualRule {
         /// The list of group names and the corresponding items from the source data that map to each group name.
         pub groups: Option<Vec<ManualRuleGroup>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ManualRule {
         const NAME: &'static str = "ManualRule";
@@ -7758,7 +8903,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.groups,
+                    0 => ::gapi::wire::records_field(&self.groups),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7767,7 +8913,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.groups,
+                    0 => ::gapi::wire::records_field_mut(&mut self.groups),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7781,6 +8928,10 @@ pub mod schemas {
         pub group_name: Option<ExtendedValue>,
         /// The items in the source data that should be placed into this group. Each item may be a string, number, or boolean. Items may appear in at most one group within a given ManualRule. Items that do not appear in any group will appear on their own.
         pub items: Option<Vec<ExtendedValue>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ManualRuleGroup {
         const NAME: &'static str = "ManualRuleGroup";
@@ -7789,8 +8940,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.group_name,
-                    1 => &self.items,
+                    0 => ::gapi::wire::record_field(&self.group_name),
+                    1 => ::gapi::wire::records_field(&self.items),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7799,8 +8951,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.group_name,
-                    1 => &mut self.items,
+                    0 => ::gapi::wire::record_field_mut(&mut self.group_name),
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7814,6 +8967,10 @@ pub mod schemas {
         pub data_filters: Option<Vec<DataFilter>>,
         /// The developer metadata matching the specified filters.
         pub developer_metadata: Option<DeveloperMetadata>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MatchedDeveloperMetadata {
         const NAME: &'static str = "MatchedDeveloperMetadata";
@@ -7822,8 +8979,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filters,
-                    1 => &self.developer_metadata,
+                    0 => ::gapi::wire::records_field(&self.data_filters),
+                    1 => ::gapi::wire::record_field(&self.developer_metadata),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7832,8 +8990,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filters,
-                    1 => &mut self.developer_metadata,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data_filters),
+                    1 => ::gapi::wire::record_field_mut(&mut self.developer_metadata),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7847,6 +9006,10 @@ pub mod schemas {
         pub data_filters: Option<Vec<DataFilter>>,
         /// The values matched by the DataFilter.
         pub value_range: Option<ValueRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MatchedValueRange {
         const NAME: &'static str = "MatchedValueRange";
@@ -7855,8 +9018,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filters,
-                    1 => &self.value_range,
+                    0 => ::gapi::wire::records_field(&self.data_filters),
+                    1 => ::gapi::wire::record_field(&self.value_range),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7865,8 +9029,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filters,
-                    1 => &mut self.value_range,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data_filters),
+                    1 => ::gapi::wire::record_field_mut(&mut self.value_range),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7880,6 +9045,10 @@ pub mod schemas {
         pub merge_type: Option<MergeCellsRequestMergeType>,
         /// The range of cells to merge.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MergeCellsRequest {
         const NAME: &'static str = "MergeCellsRequest";
@@ -7888,8 +9057,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.merge_type,
-                    1 => &self.range,
+                    0 => ::gapi::wire::enum_field(&self.merge_type),
+                    1 => ::gapi::wire::record_field(&self.range),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7898,8 +9068,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.merge_type,
-                    1 => &mut self.range,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.merge_type),
+                    1 => ::gapi::wire::record_field_mut(&mut self.range),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7924,6 +9095,10 @@ pub mod schemas {
         pub destination_index: Option<i32>,
         /// The source dimensions to move.
         pub source: Option<DimensionRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MoveDimensionRequest {
         const NAME: &'static str = "MoveDimensionRequest";
@@ -7933,7 +9108,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.destination_index,
-                    1 => &self.source,
+                    1 => ::gapi::wire::record_field(&self.source),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7943,7 +9119,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.destination_index,
-                    1 => &mut self.source,
+                    1 => ::gapi::wire::record_field_mut(&mut self.source),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7959,6 +9136,10 @@ pub mod schemas {
         pub named_range_id: Option<String>,
         /// The range this represents.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for NamedRange {
         const NAME: &'static str = "NamedRange";
@@ -7969,7 +9150,8 @@ pub mod schemas {
                 match index {
                     0 => &self.name,
                     1 => &self.named_range_id,
-                    2 => &self.range,
+                    2 => ::gapi::wire::record_field(&self.range),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7980,7 +9162,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.name,
                     1 => &mut self.named_range_id,
-                    2 => &mut self.range,
+                    2 => ::gapi::wire::record_field_mut(&mut self.range),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7994,6 +9177,10 @@ pub mod schemas {
         pub pattern: Option<String>,
         /// The type of the number format. When writing, this field must be set.
         pub r#type: Option<NumberFormatType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for NumberFormat {
         const NAME: &'static str = "NumberFormat";
@@ -8003,7 +9190,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.pattern,
-                    1 => &self.r#type,
+                    1 => ::gapi::wire::enum_field(&self.r#type),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8013,7 +9201,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.pattern,
-                    1 => &mut self.r#type,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8062,6 +9251,10 @@ pub mod schemas {
         pub selected_node_color_style: Option<ColorStyle>,
         /// The data containing the tooltip for the corresponding node. A blank value results in no tooltip being displayed for the node. This field is optional.
         pub tooltips: Option<ChartData>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for OrgChartSpec {
         const NAME: &'static str = "OrgChartSpec";
@@ -8079,14 +9272,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.labels,
-                    1 => &self.node_color,
-                    2 => &self.node_color_style,
-                    3 => &self.node_size,
-                    4 => &self.parent_labels,
-                    5 => &self.selected_node_color,
-                    6 => &self.selected_node_color_style,
-                    7 => &self.tooltips,
+                    0 => ::gapi::wire::record_field(&self.labels),
+                    1 => ::gapi::wire::record_field(&self.node_color),
+                    2 => ::gapi::wire::record_field(&self.node_color_style),
+                    3 => ::gapi::wire::enum_field(&self.node_size),
+                    4 => ::gapi::wire::record_field(&self.parent_labels),
+                    5 => ::gapi::wire::record_field(&self.selected_node_color),
+                    6 => ::gapi::wire::record_field(&self.selected_node_color_style),
+                    7 => ::gapi::wire::record_field(&self.tooltips),
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8095,14 +9289,19 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.labels,
-                    1 => &mut self.node_color,
-                    2 => &mut self.node_color_style,
-                    3 => &mut self.node_size,
-                    4 => &mut self.parent_labels,
-                    5 => &mut self.selected_node_color,
-                    6 => &mut self.selected_node_color_style,
-                    7 => &mut self.tooltips,
+                    0 => ::gapi::wire::record_field_mut(&mut self.labels),
+                    1 => ::gapi::wire::record_field_mut(&mut self.node_color),
+                    2 => ::gapi::wire::record_field_mut(&mut self.node_color_style),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.node_size),
+                    4 => ::gapi::wire::record_field_mut(&mut self.parent_labels),
+                    5 => ::gapi::wire::record_field_mut(&mut self.selected_node_color),
+                    6 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.selected_node_color_style,
+                        )
+                    }
+                    7 => ::gapi::wire::record_field_mut(&mut self.tooltips),
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8135,6 +9334,10 @@ pub mod schemas {
         pub offset_y_pixels: Option<i32>,
         /// The width of the object, in pixels. Defaults to 600.
         pub width_pixels: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for OverlayPosition {
         const NAME: &'static str = "OverlayPosition";
@@ -8149,11 +9352,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.anchor_cell,
+                    0 => ::gapi::wire::record_field(&self.anchor_cell),
                     1 => &self.height_pixels,
                     2 => &self.offset_x_pixels,
                     3 => &self.offset_y_pixels,
                     4 => &self.width_pixels,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8162,11 +9366,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.anchor_cell,
+                    0 => ::gapi::wire::record_field_mut(&mut self.anchor_cell),
                     1 => &mut self.height_pixels,
                     2 => &mut self.offset_x_pixels,
                     3 => &mut self.offset_y_pixels,
                     4 => &mut self.width_pixels,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8184,6 +9389,10 @@ pub mod schemas {
         pub right: Option<i32>,
         /// The top padding of the cell.
         pub top: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Padding {
         const NAME: &'static str = "Padding";
@@ -8196,6 +9405,7 @@ pub mod schemas {
                     1 => &self.left,
                     2 => &self.right,
                     3 => &self.top,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8208,6 +9418,7 @@ pub mod schemas {
                     1 => &mut self.left,
                     2 => &mut self.right,
                     3 => &mut self.top,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8227,6 +9438,10 @@ pub mod schemas {
         pub html: Option<bool>,
         /// How the data should be pasted.
         pub r#type: Option<PasteDataRequestType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PasteDataRequest {
         const NAME: &'static str = "PasteDataRequest";
@@ -8241,11 +9456,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.coordinate,
+                    0 => ::gapi::wire::record_field(&self.coordinate),
                     1 => &self.data,
                     2 => &self.delimiter,
                     3 => &self.html,
-                    4 => &self.r#type,
+                    4 => ::gapi::wire::enum_field(&self.r#type),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8254,11 +9470,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.coordinate,
+                    0 => ::gapi::wire::record_field_mut(&mut self.coordinate),
                     1 => &mut self.data,
                     2 => &mut self.delimiter,
                     3 => &mut self.html,
-                    4 => &mut self.r#type,
+                    4 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8274,6 +9491,10 @@ pub mod schemas {
         pub display_format: Option<PersonPropertiesDisplayFormat>,
         /// Required. The email address linked to this person. This field is always present.
         pub email: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PersonProperties {
         const NAME: &'static str = "PersonProperties";
@@ -8282,8 +9503,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.display_format,
+                    0 => ::gapi::wire::enum_field(&self.display_format),
                     1 => &self.email,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8292,8 +9514,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.display_format,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.display_format),
                     1 => &mut self.email,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8326,6 +9549,10 @@ pub mod schemas {
         pub series: Option<ChartData>,
         /// True if the pie is three dimensional.
         pub three_dimensional: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PieChartSpec {
         const NAME: &'static str = "PieChartSpec";
@@ -8340,11 +9567,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.domain,
-                    1 => &self.legend_position,
+                    0 => ::gapi::wire::record_field(&self.domain),
+                    1 => ::gapi::wire::enum_field(&self.legend_position),
                     2 => &self.pie_hole,
-                    3 => &self.series,
+                    3 => ::gapi::wire::record_field(&self.series),
                     4 => &self.three_dimensional,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8353,11 +9581,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.domain,
-                    1 => &mut self.legend_position,
+                    0 => ::gapi::wire::record_field_mut(&mut self.domain),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.legend_position),
                     2 => &mut self.pie_hole,
-                    3 => &mut self.series,
+                    3 => ::gapi::wire::record_field_mut(&mut self.series),
                     4 => &mut self.three_dimensional,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8392,6 +9621,10 @@ pub mod schemas {
         pub visible_by_default: Option<bool>,
         /// Values that should be included. Values not listed here are excluded.
         pub visible_values: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotFilterCriteria {
         const NAME: &'static str = "PivotFilterCriteria";
@@ -8404,9 +9637,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.condition,
+                    0 => ::gapi::wire::record_field(&self.condition),
                     1 => &self.visible_by_default,
                     2 => &self.visible_values,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8415,9 +9649,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.condition,
+                    0 => ::gapi::wire::record_field_mut(&mut self.condition),
                     1 => &mut self.visible_by_default,
                     2 => &mut self.visible_values,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8433,6 +9668,10 @@ pub mod schemas {
         pub data_source_column_reference: Option<DataSourceColumnReference>,
         /// The criteria for the column.
         pub filter_criteria: Option<PivotFilterCriteria>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotFilterSpec {
         const NAME: &'static str = "PivotFilterSpec";
@@ -8446,8 +9685,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.column_offset_index,
-                    1 => &self.data_source_column_reference,
-                    2 => &self.filter_criteria,
+                    1 => ::gapi::wire::record_field(&self.data_source_column_reference),
+                    2 => ::gapi::wire::record_field(&self.filter_criteria),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8457,8 +9697,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.column_offset_index,
-                    1 => &mut self.data_source_column_reference,
-                    2 => &mut self.filter_criteria,
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_column_reference,
+                        )
+                    }
+                    2 => ::gapi::wire::record_field_mut(&mut self.filter_criteria),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8488,6 +9733,10 @@ pub mod schemas {
         pub value_bucket: Option<PivotGroupSortValueBucket>,
         /// Metadata about values in the grouping.
         pub value_metadata: Option<Vec<PivotGroupValueMetadata>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotGroup {
         const NAME: &'static str = "PivotGroup";
@@ -8507,16 +9756,17 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_source_column_reference,
-                    1 => &self.group_limit,
-                    2 => &self.group_rule,
+                    0 => ::gapi::wire::record_field(&self.data_source_column_reference),
+                    1 => ::gapi::wire::record_field(&self.group_limit),
+                    2 => ::gapi::wire::record_field(&self.group_rule),
                     3 => &self.label,
                     4 => &self.repeat_headings,
                     5 => &self.show_totals,
-                    6 => &self.sort_order,
+                    6 => ::gapi::wire::enum_field(&self.sort_order),
                     7 => &self.source_column_offset,
-                    8 => &self.value_bucket,
-                    9 => &self.value_metadata,
+                    8 => ::gapi::wire::record_field(&self.value_bucket),
+                    9 => ::gapi::wire::records_field(&self.value_metadata),
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8525,16 +9775,21 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_source_column_reference,
-                    1 => &mut self.group_limit,
-                    2 => &mut self.group_rule,
+                    0 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_column_reference,
+                        )
+                    }
+                    1 => ::gapi::wire::record_field_mut(&mut self.group_limit),
+                    2 => ::gapi::wire::record_field_mut(&mut self.group_rule),
                     3 => &mut self.label,
                     4 => &mut self.repeat_headings,
                     5 => &mut self.show_totals,
-                    6 => &mut self.sort_order,
+                    6 => ::gapi::wire::enum_field_mut(&mut self.sort_order),
                     7 => &mut self.source_column_offset,
-                    8 => &mut self.value_bucket,
-                    9 => &mut self.value_metadata,
+                    8 => ::gapi::wire::record_field_mut(&mut self.value_bucket),
+                    9 => ::gapi::wire::records_field_mut(&mut self.value_metadata),
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8548,6 +9803,10 @@ pub mod schemas {
         pub apply_order: Option<i32>,
         /// The count limit.
         pub count_limit: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotGroupLimit {
         const NAME: &'static str = "PivotGroupLimit";
@@ -8558,6 +9817,7 @@ pub mod schemas {
                 match index {
                     0 => &self.apply_order,
                     1 => &self.count_limit,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8568,6 +9828,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.apply_order,
                     1 => &mut self.count_limit,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8583,6 +9844,10 @@ pub mod schemas {
         pub histogram_rule: Option<HistogramRule>,
         /// A ManualRule.
         pub manual_rule: Option<ManualRule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotGroupRule {
         const NAME: &'static str = "PivotGroupRule";
@@ -8595,9 +9860,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.date_time_rule,
-                    1 => &self.histogram_rule,
-                    2 => &self.manual_rule,
+                    0 => ::gapi::wire::record_field(&self.date_time_rule),
+                    1 => ::gapi::wire::record_field(&self.histogram_rule),
+                    2 => ::gapi::wire::record_field(&self.manual_rule),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8606,9 +9872,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.date_time_rule,
-                    1 => &mut self.histogram_rule,
-                    2 => &mut self.manual_rule,
+                    0 => ::gapi::wire::record_field_mut(&mut self.date_time_rule),
+                    1 => ::gapi::wire::record_field_mut(&mut self.histogram_rule),
+                    2 => ::gapi::wire::record_field_mut(&mut self.manual_rule),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8633,6 +9900,10 @@ pub mod schemas {
         pub buckets: Option<Vec<ExtendedValue>>,
         /// The offset in the PivotTable.values list which the values in this grouping should be sorted by.
         pub values_index: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotGroupSortValueBucket {
         const NAME: &'static str = "PivotGroupSortValueBucket";
@@ -8641,8 +9912,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.buckets,
+                    0 => ::gapi::wire::records_field(&self.buckets),
                     1 => &self.values_index,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8651,8 +9923,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.buckets,
+                    0 => ::gapi::wire::records_field_mut(&mut self.buckets),
                     1 => &mut self.values_index,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8666,6 +9939,10 @@ pub mod schemas {
         pub collapsed: Option<bool>,
         /// The calculated value the metadata corresponds to. (Note that formulaValue is not valid, because the values will be calculated.)
         pub value: Option<ExtendedValue>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotGroupValueMetadata {
         const NAME: &'static str = "PivotGroupValueMetadata";
@@ -8675,7 +9952,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.collapsed,
-                    1 => &self.value,
+                    1 => ::gapi::wire::record_field(&self.value),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8685,7 +9963,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.collapsed,
-                    1 => &mut self.value,
+                    1 => ::gapi::wire::record_field_mut(&mut self.value),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8713,6 +9992,10 @@ pub mod schemas {
         pub value_layout: Option<PivotTableValueLayout>,
         /// A list of values to include in the pivot table.
         pub values: Option<Vec<PivotValue>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotTable {
         const NAME: &'static str = "PivotTable";
@@ -8731,15 +10014,16 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.columns,
+                    0 => ::gapi::wire::records_field(&self.columns),
                     1 => &self.criteria,
-                    2 => &self.data_execution_status,
+                    2 => ::gapi::wire::record_field(&self.data_execution_status),
                     3 => &self.data_source_id,
-                    4 => &self.filter_specs,
-                    5 => &self.rows,
-                    6 => &self.source,
-                    7 => &self.value_layout,
-                    8 => &self.values,
+                    4 => ::gapi::wire::records_field(&self.filter_specs),
+                    5 => ::gapi::wire::records_field(&self.rows),
+                    6 => ::gapi::wire::record_field(&self.source),
+                    7 => ::gapi::wire::enum_field(&self.value_layout),
+                    8 => ::gapi::wire::records_field(&self.values),
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8748,15 +10032,16 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.columns,
+                    0 => ::gapi::wire::records_field_mut(&mut self.columns),
                     1 => &mut self.criteria,
-                    2 => &mut self.data_execution_status,
+                    2 => ::gapi::wire::record_field_mut(&mut self.data_execution_status),
                     3 => &mut self.data_source_id,
-                    4 => &mut self.filter_specs,
-                    5 => &mut self.rows,
-                    6 => &mut self.source,
-                    7 => &mut self.value_layout,
-                    8 => &mut self.values,
+                    4 => ::gapi::wire::records_field_mut(&mut self.filter_specs),
+                    5 => ::gapi::wire::records_field_mut(&mut self.rows),
+                    6 => ::gapi::wire::record_field_mut(&mut self.source),
+                    7 => ::gapi::wire::enum_field_mut(&mut self.value_layout),
+                    8 => ::gapi::wire::records_field_mut(&mut self.values),
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8787,6 +10072,10 @@ pub mod schemas {
         pub source_column_offset: Option<i32>,
         /// A function to summarize the value. If formula is set, the only supported values are SUM and CUSTOM. If sourceColumnOffset is set, then `CUSTOM` is not supported.
         pub summarize_function: Option<PivotValueSummarizeFunction>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PivotValue {
         const NAME: &'static str = "PivotValue";
@@ -8802,12 +10091,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.calculated_display_type,
-                    1 => &self.data_source_column_reference,
+                    0 => ::gapi::wire::enum_field(&self.calculated_display_type),
+                    1 => ::gapi::wire::record_field(&self.data_source_column_reference),
                     2 => &self.formula,
                     3 => &self.name,
                     4 => &self.source_column_offset,
-                    5 => &self.summarize_function,
+                    5 => ::gapi::wire::enum_field(&self.summarize_function),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8816,12 +10106,17 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.calculated_display_type,
-                    1 => &mut self.data_source_column_reference,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.calculated_display_type),
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_column_reference,
+                        )
+                    }
                     2 => &mut self.formula,
                     3 => &mut self.name,
                     4 => &mut self.source_column_offset,
-                    5 => &mut self.summarize_function,
+                    5 => ::gapi::wire::enum_field_mut(&mut self.summarize_function),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8885,6 +10180,10 @@ pub mod schemas {
         pub shape: Option<PointStyleShape>,
         /// The point size. If empty, a default size is used.
         pub size: Option<f64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PointStyle {
         const NAME: &'static str = "PointStyle";
@@ -8893,8 +10192,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.shape,
+                    0 => ::gapi::wire::enum_field(&self.shape),
                     1 => &self.size,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8903,8 +10203,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.shape,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.shape),
                     1 => &mut self.size,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8959,6 +10260,10 @@ pub mod schemas {
         pub post_id: Option<String>,
         /// Output only. The time the post was last updated.
         pub update_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Post {
         const NAME: &'static str = "Post";
@@ -8980,8 +10285,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.assignee_email,
-                    1 => &self.author,
-                    2 => &self.comment_action,
+                    1 => ::gapi::wire::record_field(&self.author),
+                    2 => ::gapi::wire::enum_field(&self.comment_action),
                     3 => &self.content,
                     4 => &self.content_html,
                     5 => &self.create_time,
@@ -8990,6 +10295,7 @@ pub mod schemas {
                     8 => &self.from_imported_spreadsheet,
                     9 => &self.post_id,
                     10 => &self.update_time,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8999,8 +10305,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.assignee_email,
-                    1 => &mut self.author,
-                    2 => &mut self.comment_action,
+                    1 => ::gapi::wire::record_field_mut(&mut self.author),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.comment_action),
                     3 => &mut self.content,
                     4 => &mut self.content_html,
                     5 => &mut self.create_time,
@@ -9009,6 +10315,7 @@ pub mod schemas {
                     8 => &mut self.from_imported_spreadsheet,
                     9 => &mut self.post_id,
                     10 => &mut self.update_time,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9026,6 +10333,10 @@ pub mod schemas {
         pub me: Option<bool>,
         /// The resource name of the post author user, which can also be used to identify the user in the \[Google People API\](https://developers.google.com/people/api/rest/v1/people). Format: `users/{user}`. Will not be populated if the anonymous field is `true` or if the post is from an imported spreadsheet.
         pub user: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PostAuthor {
         const NAME: &'static str = "PostAuthor";
@@ -9043,6 +10354,7 @@ pub mod schemas {
                     1 => &self.display_name,
                     2 => &self.me,
                     3 => &self.user,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9055,6 +10367,7 @@ pub mod schemas {
                     1 => &mut self.display_name,
                     2 => &mut self.me,
                     3 => &mut self.user,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9095,6 +10408,10 @@ pub mod schemas {
         pub unprotected_ranges: Option<Vec<GridRange>>,
         /// True if this protected range will show a warning when editing. Warning-based protection means that every user can edit data in the protected range, except editing will prompt a warning asking the user to confirm the edit. When writing: if this field is true, then editors are ignored. Additionally, if this field is changed from true to false and the `editors` field is not set (nor included in the field mask), then the editors will be set to all the editors in the document.
         pub warning_only: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ProtectedRange {
         const NAME: &'static str = "ProtectedRange";
@@ -9114,14 +10431,15 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.description,
-                    1 => &self.editors,
+                    1 => ::gapi::wire::record_field(&self.editors),
                     2 => &self.named_range_id,
                     3 => &self.protected_range_id,
-                    4 => &self.range,
+                    4 => ::gapi::wire::record_field(&self.range),
                     5 => &self.requesting_user_can_edit,
                     6 => &self.table_id,
-                    7 => &self.unprotected_ranges,
+                    7 => ::gapi::wire::records_field(&self.unprotected_ranges),
                     8 => &self.warning_only,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9131,14 +10449,15 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.description,
-                    1 => &mut self.editors,
+                    1 => ::gapi::wire::record_field_mut(&mut self.editors),
                     2 => &mut self.named_range_id,
                     3 => &mut self.protected_range_id,
-                    4 => &mut self.range,
+                    4 => ::gapi::wire::record_field_mut(&mut self.range),
                     5 => &mut self.requesting_user_can_edit,
                     6 => &mut self.table_id,
-                    7 => &mut self.unprotected_ranges,
+                    7 => ::gapi::wire::records_field_mut(&mut self.unprotected_ranges),
                     8 => &mut self.warning_only,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9150,6 +10469,10 @@ pub mod schemas {
     pub struct RandomizeRangeRequest {
         /// The range to randomize.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RandomizeRangeRequest {
         const NAME: &'static str = "RandomizeRangeRequest";
@@ -9158,7 +10481,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9167,7 +10491,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9181,6 +10506,10 @@ pub mod schemas {
         pub error_code: Option<RefreshCancellationStatusErrorCode>,
         /// The state of a call to cancel a refresh in Sheets.
         pub state: Option<RefreshCancellationStatusState>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RefreshCancellationStatus {
         const NAME: &'static str = "RefreshCancellationStatus";
@@ -9189,8 +10518,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.error_code,
-                    1 => &self.state,
+                    0 => ::gapi::wire::enum_field(&self.error_code),
+                    1 => ::gapi::wire::enum_field(&self.state),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9199,8 +10529,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.error_code,
-                    1 => &mut self.state,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.error_code),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.state),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9242,6 +10573,10 @@ pub mod schemas {
         pub data_execution_status: Option<DataExecutionStatus>,
         /// Reference to a data source object being refreshed.
         pub reference: Option<DataSourceObjectReference>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RefreshDataSourceObjectExecutionStatus {
         const NAME: &'static str = "RefreshDataSourceObjectExecutionStatus";
@@ -9250,8 +10585,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_execution_status,
-                    1 => &self.reference,
+                    0 => ::gapi::wire::record_field(&self.data_execution_status),
+                    1 => ::gapi::wire::record_field(&self.reference),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9260,8 +10596,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_execution_status,
-                    1 => &mut self.reference,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_execution_status),
+                    1 => ::gapi::wire::record_field_mut(&mut self.reference),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9279,6 +10616,10 @@ pub mod schemas {
         pub is_all: Option<bool>,
         /// References to data source objects to refresh.
         pub references: Option<DataSourceObjectReferences>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RefreshDataSourceRequest {
         const NAME: &'static str = "RefreshDataSourceRequest";
@@ -9295,7 +10636,8 @@ pub mod schemas {
                     0 => &self.data_source_id,
                     1 => &self.force,
                     2 => &self.is_all,
-                    3 => &self.references,
+                    3 => ::gapi::wire::record_field(&self.references),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9307,7 +10649,8 @@ pub mod schemas {
                     0 => &mut self.data_source_id,
                     1 => &mut self.force,
                     2 => &mut self.is_all,
-                    3 => &mut self.references,
+                    3 => ::gapi::wire::record_field_mut(&mut self.references),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9319,6 +10662,10 @@ pub mod schemas {
     pub struct RefreshDataSourceResponse {
         /// All the refresh status for the data source object references specified in the request. If is_all is specified, the field contains only those in failure status.
         pub statuses: Option<Vec<RefreshDataSourceObjectExecutionStatus>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RefreshDataSourceResponse {
         const NAME: &'static str = "RefreshDataSourceResponse";
@@ -9327,7 +10674,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.statuses,
+                    0 => ::gapi::wire::records_field(&self.statuses),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9336,7 +10684,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.statuses,
+                    0 => ::gapi::wire::records_field_mut(&mut self.statuses),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9352,6 +10701,10 @@ pub mod schemas {
         pub fields: Option<::gapi::types::FieldMask>,
         /// The range to repeat the cell in.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RepeatCellRequest {
         const NAME: &'static str = "RepeatCellRequest";
@@ -9360,9 +10713,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.cell,
+                    0 => ::gapi::wire::record_field(&self.cell),
                     1 => &self.fields,
-                    2 => &self.range,
+                    2 => ::gapi::wire::record_field(&self.range),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9371,9 +10725,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.cell,
+                    0 => ::gapi::wire::record_field_mut(&mut self.cell),
                     1 => &mut self.fields,
-                    2 => &mut self.range,
+                    2 => ::gapi::wire::record_field_mut(&mut self.range),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9531,6 +10886,10 @@ pub mod schemas {
         pub update_spreadsheet_properties: Option<UpdateSpreadsheetPropertiesRequest>,
         /// Updates a table.
         pub update_table: Option<UpdateTableRequest>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Request {
         const NAME: &'static str = "Request";
@@ -9614,80 +10973,87 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.add_banding,
-                    1 => &self.add_chart,
-                    2 => &self.add_comment_reply,
-                    3 => &self.add_conditional_format_rule,
-                    4 => &self.add_data_source,
-                    5 => &self.add_dimension_group,
-                    6 => &self.add_filter_view,
-                    7 => &self.add_named_range,
-                    8 => &self.add_protected_range,
-                    9 => &self.add_sheet,
-                    10 => &self.add_slicer,
-                    11 => &self.add_table,
-                    12 => &self.append_cells,
-                    13 => &self.append_dimension,
-                    14 => &self.auto_fill,
-                    15 => &self.auto_resize_dimensions,
-                    16 => &self.cancel_data_source_refresh,
-                    17 => &self.clear_basic_filter,
-                    18 => &self.copy_paste,
-                    19 => &self.create_developer_metadata,
-                    20 => &self.cut_paste,
-                    21 => &self.delete_banding,
-                    22 => &self.delete_comment,
-                    23 => &self.delete_comment_reply,
-                    24 => &self.delete_conditional_format_rule,
-                    25 => &self.delete_data_source,
-                    26 => &self.delete_developer_metadata,
-                    27 => &self.delete_dimension,
-                    28 => &self.delete_dimension_group,
-                    29 => &self.delete_duplicates,
-                    30 => &self.delete_embedded_object,
-                    31 => &self.delete_filter_view,
-                    32 => &self.delete_named_range,
-                    33 => &self.delete_protected_range,
-                    34 => &self.delete_range,
-                    35 => &self.delete_sheet,
-                    36 => &self.delete_table,
-                    37 => &self.duplicate_filter_view,
-                    38 => &self.duplicate_sheet,
-                    39 => &self.find_replace,
-                    40 => &self.insert_comment,
-                    41 => &self.insert_dimension,
-                    42 => &self.insert_range,
-                    43 => &self.merge_cells,
-                    44 => &self.move_dimension,
-                    45 => &self.paste_data,
-                    46 => &self.randomize_range,
-                    47 => &self.refresh_data_source,
-                    48 => &self.repeat_cell,
-                    49 => &self.set_basic_filter,
-                    50 => &self.set_data_validation,
-                    51 => &self.sort_range,
-                    52 => &self.text_to_columns,
-                    53 => &self.trim_whitespace,
-                    54 => &self.unmerge_cells,
-                    55 => &self.update_banding,
-                    56 => &self.update_borders,
-                    57 => &self.update_cells,
-                    58 => &self.update_chart_spec,
-                    59 => &self.update_comment_post,
-                    60 => &self.update_conditional_format_rule,
-                    61 => &self.update_data_source,
-                    62 => &self.update_developer_metadata,
-                    63 => &self.update_dimension_group,
-                    64 => &self.update_dimension_properties,
-                    65 => &self.update_embedded_object_border,
-                    66 => &self.update_embedded_object_position,
-                    67 => &self.update_filter_view,
-                    68 => &self.update_named_range,
-                    69 => &self.update_protected_range,
-                    70 => &self.update_sheet_properties,
-                    71 => &self.update_slicer_spec,
-                    72 => &self.update_spreadsheet_properties,
-                    73 => &self.update_table,
+                    0 => ::gapi::wire::record_field(&self.add_banding),
+                    1 => ::gapi::wire::record_field(&self.add_chart),
+                    2 => ::gapi::wire::record_field(&self.add_comment_reply),
+                    3 => ::gapi::wire::record_field(&self.add_conditional_format_rule),
+                    4 => ::gapi::wire::record_field(&self.add_data_source),
+                    5 => ::gapi::wire::record_field(&self.add_dimension_group),
+                    6 => ::gapi::wire::record_field(&self.add_filter_view),
+                    7 => ::gapi::wire::record_field(&self.add_named_range),
+                    8 => ::gapi::wire::record_field(&self.add_protected_range),
+                    9 => ::gapi::wire::record_field(&self.add_sheet),
+                    10 => ::gapi::wire::record_field(&self.add_slicer),
+                    11 => ::gapi::wire::record_field(&self.add_table),
+                    12 => ::gapi::wire::record_field(&self.append_cells),
+                    13 => ::gapi::wire::record_field(&self.append_dimension),
+                    14 => ::gapi::wire::record_field(&self.auto_fill),
+                    15 => ::gapi::wire::record_field(&self.auto_resize_dimensions),
+                    16 => ::gapi::wire::record_field(&self.cancel_data_source_refresh),
+                    17 => ::gapi::wire::record_field(&self.clear_basic_filter),
+                    18 => ::gapi::wire::record_field(&self.copy_paste),
+                    19 => ::gapi::wire::record_field(&self.create_developer_metadata),
+                    20 => ::gapi::wire::record_field(&self.cut_paste),
+                    21 => ::gapi::wire::record_field(&self.delete_banding),
+                    22 => ::gapi::wire::record_field(&self.delete_comment),
+                    23 => ::gapi::wire::record_field(&self.delete_comment_reply),
+                    24 => {
+                        ::gapi::wire::record_field(&self.delete_conditional_format_rule)
+                    }
+                    25 => ::gapi::wire::record_field(&self.delete_data_source),
+                    26 => ::gapi::wire::record_field(&self.delete_developer_metadata),
+                    27 => ::gapi::wire::record_field(&self.delete_dimension),
+                    28 => ::gapi::wire::record_field(&self.delete_dimension_group),
+                    29 => ::gapi::wire::record_field(&self.delete_duplicates),
+                    30 => ::gapi::wire::record_field(&self.delete_embedded_object),
+                    31 => ::gapi::wire::record_field(&self.delete_filter_view),
+                    32 => ::gapi::wire::record_field(&self.delete_named_range),
+                    33 => ::gapi::wire::record_field(&self.delete_protected_range),
+                    34 => ::gapi::wire::record_field(&self.delete_range),
+                    35 => ::gapi::wire::record_field(&self.delete_sheet),
+                    36 => ::gapi::wire::record_field(&self.delete_table),
+                    37 => ::gapi::wire::record_field(&self.duplicate_filter_view),
+                    38 => ::gapi::wire::record_field(&self.duplicate_sheet),
+                    39 => ::gapi::wire::record_field(&self.find_replace),
+                    40 => ::gapi::wire::record_field(&self.insert_comment),
+                    41 => ::gapi::wire::record_field(&self.insert_dimension),
+                    42 => ::gapi::wire::record_field(&self.insert_range),
+                    43 => ::gapi::wire::record_field(&self.merge_cells),
+                    44 => ::gapi::wire::record_field(&self.move_dimension),
+                    45 => ::gapi::wire::record_field(&self.paste_data),
+                    46 => ::gapi::wire::record_field(&self.randomize_range),
+                    47 => ::gapi::wire::record_field(&self.refresh_data_source),
+                    48 => ::gapi::wire::record_field(&self.repeat_cell),
+                    49 => ::gapi::wire::record_field(&self.set_basic_filter),
+                    50 => ::gapi::wire::record_field(&self.set_data_validation),
+                    51 => ::gapi::wire::record_field(&self.sort_range),
+                    52 => ::gapi::wire::record_field(&self.text_to_columns),
+                    53 => ::gapi::wire::record_field(&self.trim_whitespace),
+                    54 => ::gapi::wire::record_field(&self.unmerge_cells),
+                    55 => ::gapi::wire::record_field(&self.update_banding),
+                    56 => ::gapi::wire::record_field(&self.update_borders),
+                    57 => ::gapi::wire::record_field(&self.update_cells),
+                    58 => ::gapi::wire::record_field(&self.update_chart_spec),
+                    59 => ::gapi::wire::record_field(&self.update_comment_post),
+                    60 => {
+                        ::gapi::wire::record_field(&self.update_conditional_format_rule)
+                    }
+                    61 => ::gapi::wire::record_field(&self.update_data_source),
+                    62 => ::gapi::wire::record_field(&self.update_developer_metadata),
+                    63 => ::gapi::wire::record_field(&self.update_dimension_group),
+                    64 => ::gapi::wire::record_field(&self.update_dimension_properties),
+                    65 => ::gapi::wire::record_field(&self.update_embedded_object_border),
+                    66 => {
+                        ::gapi::wire::record_field(&self.update_embedded_object_position)
+                    }
+                    67 => ::gapi::wire::record_field(&self.update_filter_view),
+                    68 => ::gapi::wire::record_field(&self.update_named_range),
+                    69 => ::gapi::wire::record_field(&self.update_protected_range),
+                    70 => ::gapi::wire::record_field(&self.update_sheet_properties),
+                    71 => ::gapi::wire::record_field(&self.update_slicer_spec),
+                    72 => ::gapi::wire::record_field(&self.update_spreadsheet_properties),
+                    73 => ::gapi::wire::record_field(&self.update_table),
+                    74 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9696,80 +11062,139 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.add_banding,
-                    1 => &mut self.add_chart,
-                    2 => &mut self.add_comment_reply,
-                    3 => &mut self.add_conditional_format_rule,
-                    4 => &mut self.add_data_source,
-                    5 => &mut self.add_dimension_group,
-                    6 => &mut self.add_filter_view,
-                    7 => &mut self.add_named_range,
-                    8 => &mut self.add_protected_range,
-                    9 => &mut self.add_sheet,
-                    10 => &mut self.add_slicer,
-                    11 => &mut self.add_table,
-                    12 => &mut self.append_cells,
-                    13 => &mut self.append_dimension,
-                    14 => &mut self.auto_fill,
-                    15 => &mut self.auto_resize_dimensions,
-                    16 => &mut self.cancel_data_source_refresh,
-                    17 => &mut self.clear_basic_filter,
-                    18 => &mut self.copy_paste,
-                    19 => &mut self.create_developer_metadata,
-                    20 => &mut self.cut_paste,
-                    21 => &mut self.delete_banding,
-                    22 => &mut self.delete_comment,
-                    23 => &mut self.delete_comment_reply,
-                    24 => &mut self.delete_conditional_format_rule,
-                    25 => &mut self.delete_data_source,
-                    26 => &mut self.delete_developer_metadata,
-                    27 => &mut self.delete_dimension,
-                    28 => &mut self.delete_dimension_group,
-                    29 => &mut self.delete_duplicates,
-                    30 => &mut self.delete_embedded_object,
-                    31 => &mut self.delete_filter_view,
-                    32 => &mut self.delete_named_range,
-                    33 => &mut self.delete_protected_range,
-                    34 => &mut self.delete_range,
-                    35 => &mut self.delete_sheet,
-                    36 => &mut self.delete_table,
-                    37 => &mut self.duplicate_filter_view,
-                    38 => &mut self.duplicate_sheet,
-                    39 => &mut self.find_replace,
-                    40 => &mut self.insert_comment,
-                    41 => &mut self.insert_dimension,
-                    42 => &mut self.insert_range,
-                    43 => &mut self.merge_cells,
-                    44 => &mut self.move_dimension,
-                    45 => &mut self.paste_data,
-                    46 => &mut self.randomize_range,
-                    47 => &mut self.refresh_data_source,
-                    48 => &mut self.repeat_cell,
-                    49 => &mut self.set_basic_filter,
-                    50 => &mut self.set_data_validation,
-                    51 => &mut self.sort_range,
-                    52 => &mut self.text_to_columns,
-                    53 => &mut self.trim_whitespace,
-                    54 => &mut self.unmerge_cells,
-                    55 => &mut self.update_banding,
-                    56 => &mut self.update_borders,
-                    57 => &mut self.update_cells,
-                    58 => &mut self.update_chart_spec,
-                    59 => &mut self.update_comment_post,
-                    60 => &mut self.update_conditional_format_rule,
-                    61 => &mut self.update_data_source,
-                    62 => &mut self.update_developer_metadata,
-                    63 => &mut self.update_dimension_group,
-                    64 => &mut self.update_dimension_properties,
-                    65 => &mut self.update_embedded_object_border,
-                    66 => &mut self.update_embedded_object_position,
-                    67 => &mut self.update_filter_view,
-                    68 => &mut self.update_named_range,
-                    69 => &mut self.update_protected_range,
-                    70 => &mut self.update_sheet_properties,
-                    71 => &mut self.update_slicer_spec,
-                    72 => &mut self.update_spreadsheet_properties,
-                    73 => &mut self.update_table,
+                    0 => ::gapi::wire::record_field_mut(&mut self.add_banding),
+                    1 => ::gapi::wire::record_field_mut(&mut self.add_chart),
+                    2 => ::gapi::wire::record_field_mut(&mut self.add_comment_reply),
+                    3 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.add_conditional_format_rule,
+                        )
+                    }
+                    4 => ::gapi::wire::record_field_mut(&mut self.add_data_source),
+                    5 => ::gapi::wire::record_field_mut(&mut self.add_dimension_group),
+                    6 => ::gapi::wire::record_field_mut(&mut self.add_filter_view),
+                    7 => ::gapi::wire::record_field_mut(&mut self.add_named_range),
+                    8 => ::gapi::wire::record_field_mut(&mut self.add_protected_range),
+                    9 => ::gapi::wire::record_field_mut(&mut self.add_sheet),
+                    10 => ::gapi::wire::record_field_mut(&mut self.add_slicer),
+                    11 => ::gapi::wire::record_field_mut(&mut self.add_table),
+                    12 => ::gapi::wire::record_field_mut(&mut self.append_cells),
+                    13 => ::gapi::wire::record_field_mut(&mut self.append_dimension),
+                    14 => ::gapi::wire::record_field_mut(&mut self.auto_fill),
+                    15 => {
+                        ::gapi::wire::record_field_mut(&mut self.auto_resize_dimensions)
+                    }
+                    16 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.cancel_data_source_refresh,
+                        )
+                    }
+                    17 => ::gapi::wire::record_field_mut(&mut self.clear_basic_filter),
+                    18 => ::gapi::wire::record_field_mut(&mut self.copy_paste),
+                    19 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.create_developer_metadata,
+                        )
+                    }
+                    20 => ::gapi::wire::record_field_mut(&mut self.cut_paste),
+                    21 => ::gapi::wire::record_field_mut(&mut self.delete_banding),
+                    22 => ::gapi::wire::record_field_mut(&mut self.delete_comment),
+                    23 => ::gapi::wire::record_field_mut(&mut self.delete_comment_reply),
+                    24 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.delete_conditional_format_rule,
+                        )
+                    }
+                    25 => ::gapi::wire::record_field_mut(&mut self.delete_data_source),
+                    26 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.delete_developer_metadata,
+                        )
+                    }
+                    27 => ::gapi::wire::record_field_mut(&mut self.delete_dimension),
+                    28 => {
+                        ::gapi::wire::record_field_mut(&mut self.delete_dimension_group)
+                    }
+                    29 => ::gapi::wire::record_field_mut(&mut self.delete_duplicates),
+                    30 => {
+                        ::gapi::wire::record_field_mut(&mut self.delete_embedded_object)
+                    }
+                    31 => ::gapi::wire::record_field_mut(&mut self.delete_filter_view),
+                    32 => ::gapi::wire::record_field_mut(&mut self.delete_named_range),
+                    33 => {
+                        ::gapi::wire::record_field_mut(&mut self.delete_protected_range)
+                    }
+                    34 => ::gapi::wire::record_field_mut(&mut self.delete_range),
+                    35 => ::gapi::wire::record_field_mut(&mut self.delete_sheet),
+                    36 => ::gapi::wire::record_field_mut(&mut self.delete_table),
+                    37 => ::gapi::wire::record_field_mut(&mut self.duplicate_filter_view),
+                    38 => ::gapi::wire::record_field_mut(&mut self.duplicate_sheet),
+                    39 => ::gapi::wire::record_field_mut(&mut self.find_replace),
+                    40 => ::gapi::wire::record_field_mut(&mut self.insert_comment),
+                    41 => ::gapi::wire::record_field_mut(&mut self.insert_dimension),
+                    42 => ::gapi::wire::record_field_mut(&mut self.insert_range),
+                    43 => ::gapi::wire::record_field_mut(&mut self.merge_cells),
+                    44 => ::gapi::wire::record_field_mut(&mut self.move_dimension),
+                    45 => ::gapi::wire::record_field_mut(&mut self.paste_data),
+                    46 => ::gapi::wire::record_field_mut(&mut self.randomize_range),
+                    47 => ::gapi::wire::record_field_mut(&mut self.refresh_data_source),
+                    48 => ::gapi::wire::record_field_mut(&mut self.repeat_cell),
+                    49 => ::gapi::wire::record_field_mut(&mut self.set_basic_filter),
+                    50 => ::gapi::wire::record_field_mut(&mut self.set_data_validation),
+                    51 => ::gapi::wire::record_field_mut(&mut self.sort_range),
+                    52 => ::gapi::wire::record_field_mut(&mut self.text_to_columns),
+                    53 => ::gapi::wire::record_field_mut(&mut self.trim_whitespace),
+                    54 => ::gapi::wire::record_field_mut(&mut self.unmerge_cells),
+                    55 => ::gapi::wire::record_field_mut(&mut self.update_banding),
+                    56 => ::gapi::wire::record_field_mut(&mut self.update_borders),
+                    57 => ::gapi::wire::record_field_mut(&mut self.update_cells),
+                    58 => ::gapi::wire::record_field_mut(&mut self.update_chart_spec),
+                    59 => ::gapi::wire::record_field_mut(&mut self.update_comment_post),
+                    60 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_conditional_format_rule,
+                        )
+                    }
+                    61 => ::gapi::wire::record_field_mut(&mut self.update_data_source),
+                    62 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_developer_metadata,
+                        )
+                    }
+                    63 => {
+                        ::gapi::wire::record_field_mut(&mut self.update_dimension_group)
+                    }
+                    64 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_dimension_properties,
+                        )
+                    }
+                    65 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_embedded_object_border,
+                        )
+                    }
+                    66 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_embedded_object_position,
+                        )
+                    }
+                    67 => ::gapi::wire::record_field_mut(&mut self.update_filter_view),
+                    68 => ::gapi::wire::record_field_mut(&mut self.update_named_range),
+                    69 => {
+                        ::gapi::wire::record_field_mut(&mut self.update_protected_range)
+                    }
+                    70 => {
+                        ::gapi::wire::record_field_mut(&mut self.update_sheet_properties)
+                    }
+                    71 => ::gapi::wire::record_field_mut(&mut self.update_slicer_spec),
+                    72 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_spreadsheet_properties,
+                        )
+                    }
+                    73 => ::gapi::wire::record_field_mut(&mut self.update_table),
+                    74 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9835,6 +11260,10 @@ pub mod schemas {
         pub update_embedded_object_position: Option<
             UpdateEmbeddedObjectPositionResponse,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Response {
         const NAME: &'static str = "Response";
@@ -9871,33 +11300,40 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.add_banding,
-                    1 => &self.add_chart,
-                    2 => &self.add_comment_reply,
-                    3 => &self.add_data_source,
-                    4 => &self.add_dimension_group,
-                    5 => &self.add_filter_view,
-                    6 => &self.add_named_range,
-                    7 => &self.add_protected_range,
-                    8 => &self.add_sheet,
-                    9 => &self.add_slicer,
-                    10 => &self.add_table,
-                    11 => &self.cancel_data_source_refresh,
-                    12 => &self.create_developer_metadata,
-                    13 => &self.delete_conditional_format_rule,
-                    14 => &self.delete_developer_metadata,
-                    15 => &self.delete_dimension_group,
-                    16 => &self.delete_duplicates,
-                    17 => &self.duplicate_filter_view,
-                    18 => &self.duplicate_sheet,
-                    19 => &self.find_replace,
-                    20 => &self.insert_comment,
-                    21 => &self.refresh_data_source,
-                    22 => &self.trim_whitespace,
-                    23 => &self.update_conditional_format_rule,
-                    24 => &self.update_data_source,
-                    25 => &self.update_developer_metadata,
-                    26 => &self.update_embedded_object_position,
+                    0 => ::gapi::wire::record_field(&self.add_banding),
+                    1 => ::gapi::wire::record_field(&self.add_chart),
+                    2 => ::gapi::wire::record_field(&self.add_comment_reply),
+                    3 => ::gapi::wire::record_field(&self.add_data_source),
+                    4 => ::gapi::wire::record_field(&self.add_dimension_group),
+                    5 => ::gapi::wire::record_field(&self.add_filter_view),
+                    6 => ::gapi::wire::record_field(&self.add_named_range),
+                    7 => ::gapi::wire::record_field(&self.add_protected_range),
+                    8 => ::gapi::wire::record_field(&self.add_sheet),
+                    9 => ::gapi::wire::record_field(&self.add_slicer),
+                    10 => ::gapi::wire::record_field(&self.add_table),
+                    11 => ::gapi::wire::record_field(&self.cancel_data_source_refresh),
+                    12 => ::gapi::wire::record_field(&self.create_developer_metadata),
+                    13 => {
+                        ::gapi::wire::record_field(&self.delete_conditional_format_rule)
+                    }
+                    14 => ::gapi::wire::record_field(&self.delete_developer_metadata),
+                    15 => ::gapi::wire::record_field(&self.delete_dimension_group),
+                    16 => ::gapi::wire::record_field(&self.delete_duplicates),
+                    17 => ::gapi::wire::record_field(&self.duplicate_filter_view),
+                    18 => ::gapi::wire::record_field(&self.duplicate_sheet),
+                    19 => ::gapi::wire::record_field(&self.find_replace),
+                    20 => ::gapi::wire::record_field(&self.insert_comment),
+                    21 => ::gapi::wire::record_field(&self.refresh_data_source),
+                    22 => ::gapi::wire::record_field(&self.trim_whitespace),
+                    23 => {
+                        ::gapi::wire::record_field(&self.update_conditional_format_rule)
+                    }
+                    24 => ::gapi::wire::record_field(&self.update_data_source),
+                    25 => ::gapi::wire::record_field(&self.update_developer_metadata),
+                    26 => {
+                        ::gapi::wire::record_field(&self.update_embedded_object_position)
+                    }
+                    27 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9906,33 +11342,64 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.add_banding,
-                    1 => &mut self.add_chart,
-                    2 => &mut self.add_comment_reply,
-                    3 => &mut self.add_data_source,
-                    4 => &mut self.add_dimension_group,
-                    5 => &mut self.add_filter_view,
-                    6 => &mut self.add_named_range,
-                    7 => &mut self.add_protected_range,
-                    8 => &mut self.add_sheet,
-                    9 => &mut self.add_slicer,
-                    10 => &mut self.add_table,
-                    11 => &mut self.cancel_data_source_refresh,
-                    12 => &mut self.create_developer_metadata,
-                    13 => &mut self.delete_conditional_format_rule,
-                    14 => &mut self.delete_developer_metadata,
-                    15 => &mut self.delete_dimension_group,
-                    16 => &mut self.delete_duplicates,
-                    17 => &mut self.duplicate_filter_view,
-                    18 => &mut self.duplicate_sheet,
-                    19 => &mut self.find_replace,
-                    20 => &mut self.insert_comment,
-                    21 => &mut self.refresh_data_source,
-                    22 => &mut self.trim_whitespace,
-                    23 => &mut self.update_conditional_format_rule,
-                    24 => &mut self.update_data_source,
-                    25 => &mut self.update_developer_metadata,
-                    26 => &mut self.update_embedded_object_position,
+                    0 => ::gapi::wire::record_field_mut(&mut self.add_banding),
+                    1 => ::gapi::wire::record_field_mut(&mut self.add_chart),
+                    2 => ::gapi::wire::record_field_mut(&mut self.add_comment_reply),
+                    3 => ::gapi::wire::record_field_mut(&mut self.add_data_source),
+                    4 => ::gapi::wire::record_field_mut(&mut self.add_dimension_group),
+                    5 => ::gapi::wire::record_field_mut(&mut self.add_filter_view),
+                    6 => ::gapi::wire::record_field_mut(&mut self.add_named_range),
+                    7 => ::gapi::wire::record_field_mut(&mut self.add_protected_range),
+                    8 => ::gapi::wire::record_field_mut(&mut self.add_sheet),
+                    9 => ::gapi::wire::record_field_mut(&mut self.add_slicer),
+                    10 => ::gapi::wire::record_field_mut(&mut self.add_table),
+                    11 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.cancel_data_source_refresh,
+                        )
+                    }
+                    12 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.create_developer_metadata,
+                        )
+                    }
+                    13 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.delete_conditional_format_rule,
+                        )
+                    }
+                    14 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.delete_developer_metadata,
+                        )
+                    }
+                    15 => {
+                        ::gapi::wire::record_field_mut(&mut self.delete_dimension_group)
+                    }
+                    16 => ::gapi::wire::record_field_mut(&mut self.delete_duplicates),
+                    17 => ::gapi::wire::record_field_mut(&mut self.duplicate_filter_view),
+                    18 => ::gapi::wire::record_field_mut(&mut self.duplicate_sheet),
+                    19 => ::gapi::wire::record_field_mut(&mut self.find_replace),
+                    20 => ::gapi::wire::record_field_mut(&mut self.insert_comment),
+                    21 => ::gapi::wire::record_field_mut(&mut self.refresh_data_source),
+                    22 => ::gapi::wire::record_field_mut(&mut self.trim_whitespace),
+                    23 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_conditional_format_rule,
+                        )
+                    }
+                    24 => ::gapi::wire::record_field_mut(&mut self.update_data_source),
+                    25 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_developer_metadata,
+                        )
+                    }
+                    26 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.update_embedded_object_position,
+                        )
+                    }
+                    27 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9946,6 +11413,10 @@ pub mod schemas {
         pub mime_type: Option<String>,
         /// Required. The URI to the link. This is always present.
         pub uri: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RichLinkProperties {
         const NAME: &'static str = "RichLinkProperties";
@@ -9956,6 +11427,7 @@ pub mod schemas {
                 match index {
                     0 => &self.mime_type,
                     1 => &self.uri,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9966,6 +11438,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.mime_type,
                     1 => &mut self.uri,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9977,6 +11450,10 @@ pub mod schemas {
     pub struct RowData {
         /// The values in the row, one per column.
         pub values: Option<Vec<CellData>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RowData {
         const NAME: &'static str = "RowData";
@@ -9985,7 +11462,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.values,
+                    0 => ::gapi::wire::records_field(&self.values),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9994,7 +11472,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.values,
+                    0 => ::gapi::wire::records_field_mut(&mut self.values),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10020,6 +11499,10 @@ pub mod schemas {
         pub number_format_source: Option<ScorecardChartSpecNumberFormatSource>,
         /// Value to scale scorecard key and baseline value. For example, a factor of 10 can be used to divide all values in the chart by 10. This field is optional.
         pub scale_factor: Option<f64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ScorecardChartSpec {
         const NAME: &'static str = "ScorecardChartSpec";
@@ -10037,14 +11520,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.aggregate_type,
-                    1 => &self.baseline_value_data,
-                    2 => &self.baseline_value_format,
-                    3 => &self.custom_format_options,
-                    4 => &self.key_value_data,
-                    5 => &self.key_value_format,
-                    6 => &self.number_format_source,
+                    0 => ::gapi::wire::enum_field(&self.aggregate_type),
+                    1 => ::gapi::wire::record_field(&self.baseline_value_data),
+                    2 => ::gapi::wire::record_field(&self.baseline_value_format),
+                    3 => ::gapi::wire::record_field(&self.custom_format_options),
+                    4 => ::gapi::wire::record_field(&self.key_value_data),
+                    5 => ::gapi::wire::record_field(&self.key_value_format),
+                    6 => ::gapi::wire::enum_field(&self.number_format_source),
                     7 => &self.scale_factor,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10053,14 +11537,15 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.aggregate_type,
-                    1 => &mut self.baseline_value_data,
-                    2 => &mut self.baseline_value_format,
-                    3 => &mut self.custom_format_options,
-                    4 => &mut self.key_value_data,
-                    5 => &mut self.key_value_format,
-                    6 => &mut self.number_format_source,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.aggregate_type),
+                    1 => ::gapi::wire::record_field_mut(&mut self.baseline_value_data),
+                    2 => ::gapi::wire::record_field_mut(&mut self.baseline_value_format),
+                    3 => ::gapi::wire::record_field_mut(&mut self.custom_format_options),
+                    4 => ::gapi::wire::record_field_mut(&mut self.key_value_data),
+                    5 => ::gapi::wire::record_field_mut(&mut self.key_value_format),
+                    6 => ::gapi::wire::enum_field_mut(&mut self.number_format_source),
                     7 => &mut self.scale_factor,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10085,6 +11570,10 @@ pub mod schemas {
     pub struct SearchDeveloperMetadataRequest {
         /// The data filters describing the criteria used to determine which DeveloperMetadata entries to return. DeveloperMetadata matching any of the specified filters are included in the response.
         pub data_filters: Option<Vec<DataFilter>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SearchDeveloperMetadataRequest {
         const NAME: &'static str = "SearchDeveloperMetadataRequest";
@@ -10093,7 +11582,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filters,
+                    0 => ::gapi::wire::records_field(&self.data_filters),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10102,7 +11592,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filters,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data_filters),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10114,6 +11605,10 @@ pub mod schemas {
     pub struct SearchDeveloperMetadataResponse {
         /// The metadata matching the criteria of the search request.
         pub matched_developer_metadata: Option<Vec<MatchedDeveloperMetadata>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SearchDeveloperMetadataResponse {
         const NAME: &'static str = "SearchDeveloperMetadataResponse";
@@ -10122,7 +11617,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.matched_developer_metadata,
+                    0 => ::gapi::wire::records_field(&self.matched_developer_metadata),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10131,7 +11627,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.matched_developer_metadata,
+                    0 => {
+                        ::gapi::wire::records_field_mut(
+                            &mut self.matched_developer_metadata,
+                        )
+                    }
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10143,6 +11644,10 @@ pub mod schemas {
     pub struct SetBasicFilterRequest {
         /// The filter to set.
         pub filter: Option<BasicFilter>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SetBasicFilterRequest {
         const NAME: &'static str = "SetBasicFilterRequest";
@@ -10151,7 +11656,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.filter,
+                    0 => ::gapi::wire::record_field(&self.filter),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10160,7 +11666,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.filter,
+                    0 => ::gapi::wire::record_field_mut(&mut self.filter),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10176,6 +11683,10 @@ pub mod schemas {
         pub range: Option<GridRange>,
         /// The data validation rule to set on each cell in the range, or empty to clear the data validation in the range.
         pub rule: Option<DataValidationRule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SetDataValidationRequest {
         const NAME: &'static str = "SetDataValidationRequest";
@@ -10189,8 +11700,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.filtered_rows_included,
-                    1 => &self.range,
-                    2 => &self.rule,
+                    1 => ::gapi::wire::record_field(&self.range),
+                    2 => ::gapi::wire::record_field(&self.rule),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10200,8 +11712,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.filtered_rows_included,
-                    1 => &mut self.range,
-                    2 => &mut self.rule,
+                    1 => ::gapi::wire::record_field_mut(&mut self.range),
+                    2 => ::gapi::wire::record_field_mut(&mut self.rule),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10241,6 +11754,10 @@ pub mod schemas {
         pub slicers: Option<Vec<Slicer>>,
         /// The tables on this sheet.
         pub tables: Option<Vec<Table>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Sheet {
         const NAME: &'static str = "Sheet";
@@ -10265,21 +11782,22 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.banded_ranges,
-                    1 => &self.basic_filter,
-                    2 => &self.charts,
-                    3 => &self.column_groups,
-                    4 => &self.comment_anchors,
-                    5 => &self.conditional_formats,
-                    6 => &self.data,
-                    7 => &self.developer_metadata,
-                    8 => &self.filter_views,
-                    9 => &self.merges,
-                    10 => &self.properties,
-                    11 => &self.protected_ranges,
-                    12 => &self.row_groups,
-                    13 => &self.slicers,
-                    14 => &self.tables,
+                    0 => ::gapi::wire::records_field(&self.banded_ranges),
+                    1 => ::gapi::wire::record_field(&self.basic_filter),
+                    2 => ::gapi::wire::records_field(&self.charts),
+                    3 => ::gapi::wire::records_field(&self.column_groups),
+                    4 => ::gapi::wire::records_field(&self.comment_anchors),
+                    5 => ::gapi::wire::records_field(&self.conditional_formats),
+                    6 => ::gapi::wire::records_field(&self.data),
+                    7 => ::gapi::wire::records_field(&self.developer_metadata),
+                    8 => ::gapi::wire::records_field(&self.filter_views),
+                    9 => ::gapi::wire::records_field(&self.merges),
+                    10 => ::gapi::wire::record_field(&self.properties),
+                    11 => ::gapi::wire::records_field(&self.protected_ranges),
+                    12 => ::gapi::wire::records_field(&self.row_groups),
+                    13 => ::gapi::wire::records_field(&self.slicers),
+                    14 => ::gapi::wire::records_field(&self.tables),
+                    15 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10288,21 +11806,22 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.banded_ranges,
-                    1 => &mut self.basic_filter,
-                    2 => &mut self.charts,
-                    3 => &mut self.column_groups,
-                    4 => &mut self.comment_anchors,
-                    5 => &mut self.conditional_formats,
-                    6 => &mut self.data,
-                    7 => &mut self.developer_metadata,
-                    8 => &mut self.filter_views,
-                    9 => &mut self.merges,
-                    10 => &mut self.properties,
-                    11 => &mut self.protected_ranges,
-                    12 => &mut self.row_groups,
-                    13 => &mut self.slicers,
-                    14 => &mut self.tables,
+                    0 => ::gapi::wire::records_field_mut(&mut self.banded_ranges),
+                    1 => ::gapi::wire::record_field_mut(&mut self.basic_filter),
+                    2 => ::gapi::wire::records_field_mut(&mut self.charts),
+                    3 => ::gapi::wire::records_field_mut(&mut self.column_groups),
+                    4 => ::gapi::wire::records_field_mut(&mut self.comment_anchors),
+                    5 => ::gapi::wire::records_field_mut(&mut self.conditional_formats),
+                    6 => ::gapi::wire::records_field_mut(&mut self.data),
+                    7 => ::gapi::wire::records_field_mut(&mut self.developer_metadata),
+                    8 => ::gapi::wire::records_field_mut(&mut self.filter_views),
+                    9 => ::gapi::wire::records_field_mut(&mut self.merges),
+                    10 => ::gapi::wire::record_field_mut(&mut self.properties),
+                    11 => ::gapi::wire::records_field_mut(&mut self.protected_ranges),
+                    12 => ::gapi::wire::records_field_mut(&mut self.row_groups),
+                    13 => ::gapi::wire::records_field_mut(&mut self.slicers),
+                    14 => ::gapi::wire::records_field_mut(&mut self.tables),
+                    15 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10332,6 +11851,10 @@ pub mod schemas {
         pub tab_color_style: Option<ColorStyle>,
         /// The name of the sheet.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SheetProperties {
         const NAME: &'static str = "SheetProperties";
@@ -10351,16 +11874,17 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_source_sheet_properties,
-                    1 => &self.grid_properties,
+                    0 => ::gapi::wire::record_field(&self.data_source_sheet_properties),
+                    1 => ::gapi::wire::record_field(&self.grid_properties),
                     2 => &self.hidden,
                     3 => &self.index,
                     4 => &self.right_to_left,
                     5 => &self.sheet_id,
-                    6 => &self.sheet_type,
-                    7 => &self.tab_color,
-                    8 => &self.tab_color_style,
+                    6 => ::gapi::wire::enum_field(&self.sheet_type),
+                    7 => ::gapi::wire::record_field(&self.tab_color),
+                    8 => ::gapi::wire::record_field(&self.tab_color_style),
                     9 => &self.title,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10369,16 +11893,21 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_source_sheet_properties,
-                    1 => &mut self.grid_properties,
+                    0 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_sheet_properties,
+                        )
+                    }
+                    1 => ::gapi::wire::record_field_mut(&mut self.grid_properties),
                     2 => &mut self.hidden,
                     3 => &mut self.index,
                     4 => &mut self.right_to_left,
                     5 => &mut self.sheet_id,
-                    6 => &mut self.sheet_type,
-                    7 => &mut self.tab_color,
-                    8 => &mut self.tab_color_style,
+                    6 => ::gapi::wire::enum_field_mut(&mut self.sheet_type),
+                    7 => ::gapi::wire::record_field_mut(&mut self.tab_color),
+                    8 => ::gapi::wire::record_field_mut(&mut self.tab_color_style),
                     9 => &mut self.title,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10407,6 +11936,10 @@ pub mod schemas {
         pub slicer_id: Option<i32>,
         /// The specification of the slicer.
         pub spec: Option<SlicerSpec>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Slicer {
         const NAME: &'static str = "Slicer";
@@ -10415,9 +11948,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.position,
+                    0 => ::gapi::wire::record_field(&self.position),
                     1 => &self.slicer_id,
-                    2 => &self.spec,
+                    2 => ::gapi::wire::record_field(&self.spec),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10426,9 +11960,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.position,
+                    0 => ::gapi::wire::record_field_mut(&mut self.position),
                     1 => &mut self.slicer_id,
-                    2 => &mut self.spec,
+                    2 => ::gapi::wire::record_field_mut(&mut self.spec),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10456,6 +11991,10 @@ pub mod schemas {
         pub text_format: Option<TextFormat>,
         /// The title of the slicer.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SlicerSpec {
         const NAME: &'static str = "SlicerSpec";
@@ -10475,14 +12014,15 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.apply_to_pivot_tables,
-                    1 => &self.background_color,
-                    2 => &self.background_color_style,
+                    1 => ::gapi::wire::record_field(&self.background_color),
+                    2 => ::gapi::wire::record_field(&self.background_color_style),
                     3 => &self.column_index,
-                    4 => &self.data_range,
-                    5 => &self.filter_criteria,
-                    6 => &self.horizontal_alignment,
-                    7 => &self.text_format,
+                    4 => ::gapi::wire::record_field(&self.data_range),
+                    5 => ::gapi::wire::record_field(&self.filter_criteria),
+                    6 => ::gapi::wire::enum_field(&self.horizontal_alignment),
+                    7 => ::gapi::wire::record_field(&self.text_format),
                     8 => &self.title,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10492,14 +12032,15 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.apply_to_pivot_tables,
-                    1 => &mut self.background_color,
-                    2 => &mut self.background_color_style,
+                    1 => ::gapi::wire::record_field_mut(&mut self.background_color),
+                    2 => ::gapi::wire::record_field_mut(&mut self.background_color_style),
                     3 => &mut self.column_index,
-                    4 => &mut self.data_range,
-                    5 => &mut self.filter_criteria,
-                    6 => &mut self.horizontal_alignment,
-                    7 => &mut self.text_format,
+                    4 => ::gapi::wire::record_field_mut(&mut self.data_range),
+                    5 => ::gapi::wire::record_field_mut(&mut self.filter_criteria),
+                    6 => ::gapi::wire::enum_field_mut(&mut self.horizontal_alignment),
+                    7 => ::gapi::wire::record_field_mut(&mut self.text_format),
                     8 => &mut self.title,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10515,6 +12056,10 @@ pub mod schemas {
         pub range: Option<GridRange>,
         /// The sort order per column. Later specifications are used when values are equal in the earlier specifications.
         pub sort_specs: Option<Vec<SortSpec>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SortRangeRequest {
         const NAME: &'static str = "SortRangeRequest";
@@ -10523,8 +12068,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
-                    1 => &self.sort_specs,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => ::gapi::wire::records_field(&self.sort_specs),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10533,8 +12079,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
-                    1 => &mut self.sort_specs,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => ::gapi::wire::records_field_mut(&mut self.sort_specs),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10558,6 +12105,10 @@ pub mod schemas {
         pub foreground_color_style: Option<ColorStyle>,
         /// The order data should be sorted.
         pub sort_order: Option<SortSpecSortOrder>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SortSpec {
         const NAME: &'static str = "SortSpec";
@@ -10574,13 +12125,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.background_color,
-                    1 => &self.background_color_style,
-                    2 => &self.data_source_column_reference,
+                    0 => ::gapi::wire::record_field(&self.background_color),
+                    1 => ::gapi::wire::record_field(&self.background_color_style),
+                    2 => ::gapi::wire::record_field(&self.data_source_column_reference),
                     3 => &self.dimension_index,
-                    4 => &self.foreground_color,
-                    5 => &self.foreground_color_style,
-                    6 => &self.sort_order,
+                    4 => ::gapi::wire::record_field(&self.foreground_color),
+                    5 => ::gapi::wire::record_field(&self.foreground_color_style),
+                    6 => ::gapi::wire::enum_field(&self.sort_order),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10589,13 +12141,18 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.background_color,
-                    1 => &mut self.background_color_style,
-                    2 => &mut self.data_source_column_reference,
+                    0 => ::gapi::wire::record_field_mut(&mut self.background_color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.background_color_style),
+                    2 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.data_source_column_reference,
+                        )
+                    }
                     3 => &mut self.dimension_index,
-                    4 => &mut self.foreground_color,
-                    5 => &mut self.foreground_color_style,
-                    6 => &mut self.sort_order,
+                    4 => ::gapi::wire::record_field_mut(&mut self.foreground_color),
+                    5 => ::gapi::wire::record_field_mut(&mut self.foreground_color_style),
+                    6 => ::gapi::wire::enum_field_mut(&mut self.sort_order),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10613,6 +12170,10 @@ pub mod schemas {
         pub fill_length: Option<i32>,
         /// The location of the data to use as the source of the autofill.
         pub source: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SourceAndDestination {
         const NAME: &'static str = "SourceAndDestination";
@@ -10621,9 +12182,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.dimension,
+                    0 => ::gapi::wire::enum_field(&self.dimension),
                     1 => &self.fill_length,
-                    2 => &self.source,
+                    2 => ::gapi::wire::record_field(&self.source),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10632,9 +12194,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.dimension,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.dimension),
                     1 => &mut self.fill_length,
-                    2 => &mut self.source,
+                    2 => ::gapi::wire::record_field_mut(&mut self.source),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10666,6 +12229,10 @@ pub mod schemas {
         pub spreadsheet_id: Option<String>,
         /// The url of the spreadsheet. This field is read-only.
         pub spreadsheet_url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Spreadsheet {
         const NAME: &'static str = "Spreadsheet";
@@ -10685,16 +12252,17 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comments,
-                    1 => &self.comments_view_mode,
-                    2 => &self.data_source_schedules,
-                    3 => &self.data_sources,
-                    4 => &self.developer_metadata,
-                    5 => &self.named_ranges,
-                    6 => &self.properties,
-                    7 => &self.sheets,
+                    0 => ::gapi::wire::records_field(&self.comments),
+                    1 => ::gapi::wire::enum_field(&self.comments_view_mode),
+                    2 => ::gapi::wire::records_field(&self.data_source_schedules),
+                    3 => ::gapi::wire::records_field(&self.data_sources),
+                    4 => ::gapi::wire::records_field(&self.developer_metadata),
+                    5 => ::gapi::wire::records_field(&self.named_ranges),
+                    6 => ::gapi::wire::record_field(&self.properties),
+                    7 => ::gapi::wire::records_field(&self.sheets),
                     8 => &self.spreadsheet_id,
                     9 => &self.spreadsheet_url,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10703,16 +12271,17 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comments,
-                    1 => &mut self.comments_view_mode,
-                    2 => &mut self.data_source_schedules,
-                    3 => &mut self.data_sources,
-                    4 => &mut self.developer_metadata,
-                    5 => &mut self.named_ranges,
-                    6 => &mut self.properties,
-                    7 => &mut self.sheets,
+                    0 => ::gapi::wire::records_field_mut(&mut self.comments),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.comments_view_mode),
+                    2 => ::gapi::wire::records_field_mut(&mut self.data_source_schedules),
+                    3 => ::gapi::wire::records_field_mut(&mut self.data_sources),
+                    4 => ::gapi::wire::records_field_mut(&mut self.developer_metadata),
+                    5 => ::gapi::wire::records_field_mut(&mut self.named_ranges),
+                    6 => ::gapi::wire::record_field_mut(&mut self.properties),
+                    7 => ::gapi::wire::records_field_mut(&mut self.sheets),
                     8 => &mut self.spreadsheet_id,
                     9 => &mut self.spreadsheet_url,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10740,6 +12309,10 @@ pub mod schemas {
         pub time_zone: Option<String>,
         /// The title of the spreadsheet.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SpreadsheetProperties {
         const NAME: &'static str = "SpreadsheetProperties";
@@ -10757,14 +12330,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.auto_recalc,
-                    1 => &self.default_format,
+                    0 => ::gapi::wire::enum_field(&self.auto_recalc),
+                    1 => ::gapi::wire::record_field(&self.default_format),
                     2 => &self.import_functions_external_url_access_allowed,
-                    3 => &self.iterative_calculation_settings,
+                    3 => ::gapi::wire::record_field(&self.iterative_calculation_settings),
                     4 => &self.locale,
-                    5 => &self.spreadsheet_theme,
+                    5 => ::gapi::wire::record_field(&self.spreadsheet_theme),
                     6 => &self.time_zone,
                     7 => &self.title,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10773,14 +12347,19 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.auto_recalc,
-                    1 => &mut self.default_format,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.auto_recalc),
+                    1 => ::gapi::wire::record_field_mut(&mut self.default_format),
                     2 => &mut self.import_functions_external_url_access_allowed,
-                    3 => &mut self.iterative_calculation_settings,
+                    3 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.iterative_calculation_settings,
+                        )
+                    }
                     4 => &mut self.locale,
-                    5 => &mut self.spreadsheet_theme,
+                    5 => ::gapi::wire::record_field_mut(&mut self.spreadsheet_theme),
                     6 => &mut self.time_zone,
                     7 => &mut self.title,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10807,6 +12386,10 @@ pub mod schemas {
         pub primary_font_family: Option<String>,
         /// The spreadsheet theme color pairs. To update you must provide all theme color pairs.
         pub theme_colors: Option<Vec<ThemeColorPair>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SpreadsheetTheme {
         const NAME: &'static str = "SpreadsheetTheme";
@@ -10816,7 +12399,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.primary_font_family,
-                    1 => &self.theme_colors,
+                    1 => ::gapi::wire::records_field(&self.theme_colors),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10826,7 +12410,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.primary_font_family,
-                    1 => &mut self.theme_colors,
+                    1 => ::gapi::wire::records_field_mut(&mut self.theme_colors),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10846,6 +12431,10 @@ pub mod schemas {
         pub rows_properties: Option<TableRowsProperties>,
         /// The id of the table.
         pub table_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Table {
         const NAME: &'static str = "Table";
@@ -10860,11 +12449,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.column_properties,
+                    0 => ::gapi::wire::records_field(&self.column_properties),
                     1 => &self.name,
-                    2 => &self.range,
-                    3 => &self.rows_properties,
+                    2 => ::gapi::wire::record_field(&self.range),
+                    3 => ::gapi::wire::record_field(&self.rows_properties),
                     4 => &self.table_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10873,11 +12463,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.column_properties,
+                    0 => ::gapi::wire::records_field_mut(&mut self.column_properties),
                     1 => &mut self.name,
-                    2 => &mut self.range,
-                    3 => &mut self.rows_properties,
+                    2 => ::gapi::wire::record_field_mut(&mut self.range),
+                    3 => ::gapi::wire::record_field_mut(&mut self.rows_properties),
                     4 => &mut self.table_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10889,6 +12480,10 @@ pub mod schemas {
     pub struct TableColumnDataValidationRule {
         /// The condition that data in the cell must match. Valid only if the \[BooleanCondition.type\] is ONE_OF_LIST.
         pub condition: Option<BooleanCondition>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TableColumnDataValidationRule {
         const NAME: &'static str = "TableColumnDataValidationRule";
@@ -10897,7 +12492,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.condition,
+                    0 => ::gapi::wire::record_field(&self.condition),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10906,7 +12502,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.condition,
+                    0 => ::gapi::wire::record_field_mut(&mut self.condition),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10924,6 +12521,10 @@ pub mod schemas {
         pub column_type: Option<TableColumnPropertiesColumnType>,
         /// The column data validation rule. Only set for dropdown column type.
         pub data_validation_rule: Option<TableColumnDataValidationRule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TableColumnProperties {
         const NAME: &'static str = "TableColumnProperties";
@@ -10939,8 +12540,9 @@ pub mod schemas {
                 match index {
                     0 => &self.column_index,
                     1 => &self.column_name,
-                    2 => &self.column_type,
-                    3 => &self.data_validation_rule,
+                    2 => ::gapi::wire::enum_field(&self.column_type),
+                    3 => ::gapi::wire::record_field(&self.data_validation_rule),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10951,8 +12553,9 @@ pub mod schemas {
                 match index {
                     0 => &mut self.column_index,
                     1 => &mut self.column_name,
-                    2 => &mut self.column_type,
-                    3 => &mut self.data_validation_rule,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.column_type),
+                    3 => ::gapi::wire::record_field_mut(&mut self.data_validation_rule),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11005,6 +12608,10 @@ pub mod schemas {
         pub header_color_style: Option<ColorStyle>,
         /// The second color that is alternating. If this field is set, the second banded row is filled with the specified color. Otherwise, the second banded row is filled with a default color.
         pub second_band_color_style: Option<ColorStyle>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TableRowsProperties {
         const NAME: &'static str = "TableRowsProperties";
@@ -11018,10 +12625,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.first_band_color_style,
-                    1 => &self.footer_color_style,
-                    2 => &self.header_color_style,
-                    3 => &self.second_band_color_style,
+                    0 => ::gapi::wire::record_field(&self.first_band_color_style),
+                    1 => ::gapi::wire::record_field(&self.footer_color_style),
+                    2 => ::gapi::wire::record_field(&self.header_color_style),
+                    3 => ::gapi::wire::record_field(&self.second_band_color_style),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11030,10 +12638,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.first_band_color_style,
-                    1 => &mut self.footer_color_style,
-                    2 => &mut self.header_color_style,
-                    3 => &mut self.second_band_color_style,
+                    0 => ::gapi::wire::record_field_mut(&mut self.first_band_color_style),
+                    1 => ::gapi::wire::record_field_mut(&mut self.footer_color_style),
+                    2 => ::gapi::wire::record_field_mut(&mut self.header_color_style),
+                    3 => {
+                        ::gapi::wire::record_field_mut(&mut self.second_band_color_style)
+                    }
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11061,6 +12672,10 @@ pub mod schemas {
         pub strikethrough: Option<bool>,
         /// True if the text is underlined.
         pub underline: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TextFormat {
         const NAME: &'static str = "TextFormat";
@@ -11082,12 +12697,13 @@ pub mod schemas {
                     0 => &self.bold,
                     1 => &self.font_family,
                     2 => &self.font_size,
-                    3 => &self.foreground_color,
-                    4 => &self.foreground_color_style,
+                    3 => ::gapi::wire::record_field(&self.foreground_color),
+                    4 => ::gapi::wire::record_field(&self.foreground_color_style),
                     5 => &self.italic,
-                    6 => &self.link,
+                    6 => ::gapi::wire::record_field(&self.link),
                     7 => &self.strikethrough,
                     8 => &self.underline,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11099,12 +12715,13 @@ pub mod schemas {
                     0 => &mut self.bold,
                     1 => &mut self.font_family,
                     2 => &mut self.font_size,
-                    3 => &mut self.foreground_color,
-                    4 => &mut self.foreground_color_style,
+                    3 => ::gapi::wire::record_field_mut(&mut self.foreground_color),
+                    4 => ::gapi::wire::record_field_mut(&mut self.foreground_color_style),
                     5 => &mut self.italic,
-                    6 => &mut self.link,
+                    6 => ::gapi::wire::record_field_mut(&mut self.link),
                     7 => &mut self.strikethrough,
                     8 => &mut self.underline,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11118,6 +12735,10 @@ pub mod schemas {
         pub format: Option<TextFormat>,
         /// The zero-based character index where this run starts, in UTF-16 code units.
         pub start_index: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TextFormatRun {
         const NAME: &'static str = "TextFormatRun";
@@ -11126,8 +12747,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.format,
+                    0 => ::gapi::wire::record_field(&self.format),
                     1 => &self.start_index,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11136,8 +12758,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.format,
+                    0 => ::gapi::wire::record_field_mut(&mut self.format),
                     1 => &mut self.start_index,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11149,6 +12772,10 @@ pub mod schemas {
     pub struct TextPosition {
         /// Horizontal alignment setting for the piece of text.
         pub horizontal_alignment: Option<TextPositionHorizontalAlignment>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TextPosition {
         const NAME: &'static str = "TextPosition";
@@ -11157,7 +12784,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.horizontal_alignment,
+                    0 => ::gapi::wire::enum_field(&self.horizontal_alignment),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11166,7 +12794,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.horizontal_alignment,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.horizontal_alignment),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11182,6 +12811,10 @@ pub mod schemas {
         pub angle: Option<i32>,
         /// If true, text reads top to bottom, but the orientation of individual characters is unchanged. For example: | V | | e | | r | | t | | i | | c | | a | | l |
         pub vertical: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TextRotation {
         const NAME: &'static str = "TextRotation";
@@ -11192,6 +12825,7 @@ pub mod schemas {
                 match index {
                     0 => &self.angle,
                     1 => &self.vertical,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11202,6 +12836,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.angle,
                     1 => &mut self.vertical,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11217,6 +12852,10 @@ pub mod schemas {
         pub delimiter_type: Option<TextToColumnsRequestDelimiterType>,
         /// The source data range. This must span exactly one column.
         pub source: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TextToColumnsRequest {
         const NAME: &'static str = "TextToColumnsRequest";
@@ -11230,8 +12869,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.delimiter,
-                    1 => &self.delimiter_type,
-                    2 => &self.source,
+                    1 => ::gapi::wire::enum_field(&self.delimiter_type),
+                    2 => ::gapi::wire::record_field(&self.source),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11241,8 +12881,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.delimiter,
-                    1 => &mut self.delimiter_type,
-                    2 => &mut self.source,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.delimiter_type),
+                    2 => ::gapi::wire::record_field_mut(&mut self.source),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11275,6 +12916,10 @@ pub mod schemas {
         pub color: Option<ColorStyle>,
         /// The type of the spreadsheet theme color.
         pub color_type: Option<ThemeColorPairColorType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ThemeColorPair {
         const NAME: &'static str = "ThemeColorPair";
@@ -11283,8 +12928,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color,
-                    1 => &self.color_type,
+                    0 => ::gapi::wire::record_field(&self.color),
+                    1 => ::gapi::wire::enum_field(&self.color_type),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11293,8 +12939,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color,
-                    1 => &mut self.color_type,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.color_type),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11314,6 +12961,10 @@ pub mod schemas {
         pub nanos: Option<i32>,
         /// Seconds of a minute. Must be greater than or equal to 0 and typically must be less than or equal to 59. An API may allow the value 60 if it allows leap-seconds.
         pub seconds: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TimeOfDay {
         const NAME: &'static str = "TimeOfDay";
@@ -11331,6 +12982,7 @@ pub mod schemas {
                     1 => &self.minutes,
                     2 => &self.nanos,
                     3 => &self.seconds,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11343,6 +12995,7 @@ pub mod schemas {
                     1 => &mut self.minutes,
                     2 => &mut self.nanos,
                     3 => &mut self.seconds,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11368,6 +13021,10 @@ pub mod schemas {
         pub no_data_color: Option<Color>,
         /// The background color for cells that have no color data associated with them. Defaults to #000000 if not specified. If no_data_color is also set, this field takes precedence.
         pub no_data_color_style: Option<ColorStyle>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TreemapChartColorScale {
         const NAME: &'static str = "TreemapChartColorScale";
@@ -11385,14 +13042,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.max_value_color,
-                    1 => &self.max_value_color_style,
-                    2 => &self.mid_value_color,
-                    3 => &self.mid_value_color_style,
-                    4 => &self.min_value_color,
-                    5 => &self.min_value_color_style,
-                    6 => &self.no_data_color,
-                    7 => &self.no_data_color_style,
+                    0 => ::gapi::wire::record_field(&self.max_value_color),
+                    1 => ::gapi::wire::record_field(&self.max_value_color_style),
+                    2 => ::gapi::wire::record_field(&self.mid_value_color),
+                    3 => ::gapi::wire::record_field(&self.mid_value_color_style),
+                    4 => ::gapi::wire::record_field(&self.min_value_color),
+                    5 => ::gapi::wire::record_field(&self.min_value_color_style),
+                    6 => ::gapi::wire::record_field(&self.no_data_color),
+                    7 => ::gapi::wire::record_field(&self.no_data_color_style),
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11401,14 +13059,15 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.max_value_color,
-                    1 => &mut self.max_value_color_style,
-                    2 => &mut self.mid_value_color,
-                    3 => &mut self.mid_value_color_style,
-                    4 => &mut self.min_value_color,
-                    5 => &mut self.min_value_color_style,
-                    6 => &mut self.no_data_color,
-                    7 => &mut self.no_data_color_style,
+                    0 => ::gapi::wire::record_field_mut(&mut self.max_value_color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.max_value_color_style),
+                    2 => ::gapi::wire::record_field_mut(&mut self.mid_value_color),
+                    3 => ::gapi::wire::record_field_mut(&mut self.mid_value_color_style),
+                    4 => ::gapi::wire::record_field_mut(&mut self.min_value_color),
+                    5 => ::gapi::wire::record_field_mut(&mut self.min_value_color_style),
+                    6 => ::gapi::wire::record_field_mut(&mut self.no_data_color),
+                    7 => ::gapi::wire::record_field_mut(&mut self.no_data_color_style),
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11444,6 +13103,10 @@ pub mod schemas {
         pub size_data: Option<ChartData>,
         /// The text format for all labels on the chart. The link field is not supported.
         pub text_format: Option<TextFormat>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TreemapChartSpec {
         const NAME: &'static str = "TreemapChartSpec";
@@ -11466,19 +13129,20 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color_data,
-                    1 => &self.color_scale,
-                    2 => &self.header_color,
-                    3 => &self.header_color_style,
+                    0 => ::gapi::wire::record_field(&self.color_data),
+                    1 => ::gapi::wire::record_field(&self.color_scale),
+                    2 => ::gapi::wire::record_field(&self.header_color),
+                    3 => ::gapi::wire::record_field(&self.header_color_style),
                     4 => &self.hide_tooltips,
                     5 => &self.hinted_levels,
-                    6 => &self.labels,
+                    6 => ::gapi::wire::record_field(&self.labels),
                     7 => &self.levels,
                     8 => &self.max_value,
                     9 => &self.min_value,
-                    10 => &self.parent_labels,
-                    11 => &self.size_data,
-                    12 => &self.text_format,
+                    10 => ::gapi::wire::record_field(&self.parent_labels),
+                    11 => ::gapi::wire::record_field(&self.size_data),
+                    12 => ::gapi::wire::record_field(&self.text_format),
+                    13 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11487,19 +13151,20 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color_data,
-                    1 => &mut self.color_scale,
-                    2 => &mut self.header_color,
-                    3 => &mut self.header_color_style,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color_data),
+                    1 => ::gapi::wire::record_field_mut(&mut self.color_scale),
+                    2 => ::gapi::wire::record_field_mut(&mut self.header_color),
+                    3 => ::gapi::wire::record_field_mut(&mut self.header_color_style),
                     4 => &mut self.hide_tooltips,
                     5 => &mut self.hinted_levels,
-                    6 => &mut self.labels,
+                    6 => ::gapi::wire::record_field_mut(&mut self.labels),
                     7 => &mut self.levels,
                     8 => &mut self.max_value,
                     9 => &mut self.min_value,
-                    10 => &mut self.parent_labels,
-                    11 => &mut self.size_data,
-                    12 => &mut self.text_format,
+                    10 => ::gapi::wire::record_field_mut(&mut self.parent_labels),
+                    11 => ::gapi::wire::record_field_mut(&mut self.size_data),
+                    12 => ::gapi::wire::record_field_mut(&mut self.text_format),
+                    13 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11511,6 +13176,10 @@ pub mod schemas {
     pub struct TrimWhitespaceRequest {
         /// The range whose cells to trim.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TrimWhitespaceRequest {
         const NAME: &'static str = "TrimWhitespaceRequest";
@@ -11519,7 +13188,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11528,7 +13198,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11540,6 +13211,10 @@ pub mod schemas {
     pub struct TrimWhitespaceResponse {
         /// The number of cells that were trimmed of whitespace.
         pub cells_changed_count: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TrimWhitespaceResponse {
         const NAME: &'static str = "TrimWhitespaceResponse";
@@ -11549,6 +13224,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.cells_changed_count,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11558,6 +13234,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.cells_changed_count,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11569,6 +13246,10 @@ pub mod schemas {
     pub struct UnmergeCellsRequest {
         /// The range within which all cells should be unmerged. If the range spans multiple merges, all will be unmerged. The range must not partially span any merge.
         pub range: Option<GridRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UnmergeCellsRequest {
         const NAME: &'static str = "UnmergeCellsRequest";
@@ -11577,7 +13258,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.range,
+                    0 => ::gapi::wire::record_field(&self.range),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11586,7 +13268,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.range),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11600,6 +13283,10 @@ pub mod schemas {
         pub banded_range: Option<BandedRange>,
         /// The fields that should be updated. At least one field must be specified. The root `bandedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<::gapi::types::FieldMask>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateBandingRequest {
         const NAME: &'static str = "UpdateBandingRequest";
@@ -11608,8 +13295,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.banded_range,
+                    0 => ::gapi::wire::record_field(&self.banded_range),
                     1 => &self.fields,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11618,8 +13306,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.banded_range,
+                    0 => ::gapi::wire::record_field_mut(&mut self.banded_range),
                     1 => &mut self.fields,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11643,6 +13332,10 @@ pub mod schemas {
         pub right: Option<Border>,
         /// The border to put at the top of the range.
         pub top: Option<Border>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateBordersRequest {
         const NAME: &'static str = "UpdateBordersRequest";
@@ -11659,13 +13352,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.bottom,
-                    1 => &self.inner_horizontal,
-                    2 => &self.inner_vertical,
-                    3 => &self.left,
-                    4 => &self.range,
-                    5 => &self.right,
-                    6 => &self.top,
+                    0 => ::gapi::wire::record_field(&self.bottom),
+                    1 => ::gapi::wire::record_field(&self.inner_horizontal),
+                    2 => ::gapi::wire::record_field(&self.inner_vertical),
+                    3 => ::gapi::wire::record_field(&self.left),
+                    4 => ::gapi::wire::record_field(&self.range),
+                    5 => ::gapi::wire::record_field(&self.right),
+                    6 => ::gapi::wire::record_field(&self.top),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11674,13 +13368,14 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.bottom,
-                    1 => &mut self.inner_horizontal,
-                    2 => &mut self.inner_vertical,
-                    3 => &mut self.left,
-                    4 => &mut self.range,
-                    5 => &mut self.right,
-                    6 => &mut self.top,
+                    0 => ::gapi::wire::record_field_mut(&mut self.bottom),
+                    1 => ::gapi::wire::record_field_mut(&mut self.inner_horizontal),
+                    2 => ::gapi::wire::record_field_mut(&mut self.inner_vertical),
+                    3 => ::gapi::wire::record_field_mut(&mut self.left),
+                    4 => ::gapi::wire::record_field_mut(&mut self.range),
+                    5 => ::gapi::wire::record_field_mut(&mut self.right),
+                    6 => ::gapi::wire::record_field_mut(&mut self.top),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11698,6 +13393,10 @@ pub mod schemas {
         pub rows: Option<Vec<RowData>>,
         /// The coordinate to start writing data at. Any number of rows and columns (including a different number of columns per row) may be written.
         pub start: Option<GridCoordinate>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateCellsRequest {
         const NAME: &'static str = "UpdateCellsRequest";
@@ -11707,9 +13406,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.range,
-                    2 => &self.rows,
-                    3 => &self.start,
+                    1 => ::gapi::wire::record_field(&self.range),
+                    2 => ::gapi::wire::records_field(&self.rows),
+                    3 => ::gapi::wire::record_field(&self.start),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11719,9 +13419,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.range,
-                    2 => &mut self.rows,
-                    3 => &mut self.start,
+                    1 => ::gapi::wire::record_field_mut(&mut self.range),
+                    2 => ::gapi::wire::records_field_mut(&mut self.rows),
+                    3 => ::gapi::wire::record_field_mut(&mut self.start),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11735,6 +13436,10 @@ pub mod schemas {
         pub chart_id: Option<i32>,
         /// The specification to apply to the chart.
         pub spec: Option<ChartSpec>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateChartSpecRequest {
         const NAME: &'static str = "UpdateChartSpecRequest";
@@ -11744,7 +13449,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.chart_id,
-                    1 => &self.spec,
+                    1 => ::gapi::wire::record_field(&self.spec),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11754,7 +13460,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.chart_id,
-                    1 => &mut self.spec,
+                    1 => ::gapi::wire::record_field_mut(&mut self.spec),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11770,6 +13477,10 @@ pub mod schemas {
         pub content: Option<String>,
         /// The ID of the post being updated.
         pub post_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateCommentPostRequest {
         const NAME: &'static str = "UpdateCommentPostRequest";
@@ -11781,6 +13492,7 @@ pub mod schemas {
                     0 => &self.comment_id,
                     1 => &self.content,
                     2 => &self.post_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11792,6 +13504,7 @@ pub mod schemas {
                     0 => &mut self.comment_id,
                     1 => &mut self.content,
                     2 => &mut self.post_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11809,6 +13522,10 @@ pub mod schemas {
         pub rule: Option<ConditionalFormatRule>,
         /// The sheet of the rule to move. Required if new_index is set, unused otherwise.
         pub sheet_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateConditionalFormatRuleRequest {
         const NAME: &'static str = "UpdateConditionalFormatRuleRequest";
@@ -11824,8 +13541,9 @@ pub mod schemas {
                 match index {
                     0 => &self.index,
                     1 => &self.new_index,
-                    2 => &self.rule,
+                    2 => ::gapi::wire::record_field(&self.rule),
                     3 => &self.sheet_id,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11836,8 +13554,9 @@ pub mod schemas {
                 match index {
                     0 => &mut self.index,
                     1 => &mut self.new_index,
-                    2 => &mut self.rule,
+                    2 => ::gapi::wire::record_field_mut(&mut self.rule),
                     3 => &mut self.sheet_id,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11855,6 +13574,10 @@ pub mod schemas {
         pub old_index: Option<i32>,
         /// The old (deleted) rule. Not set if a rule was moved (because it is the same as new_rule).
         pub old_rule: Option<ConditionalFormatRule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateConditionalFormatRuleResponse {
         const NAME: &'static str = "UpdateConditionalFormatRuleResponse";
@@ -11869,9 +13592,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.new_index,
-                    1 => &self.new_rule,
+                    1 => ::gapi::wire::record_field(&self.new_rule),
                     2 => &self.old_index,
-                    3 => &self.old_rule,
+                    3 => ::gapi::wire::record_field(&self.old_rule),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11881,9 +13605,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.new_index,
-                    1 => &mut self.new_rule,
+                    1 => ::gapi::wire::record_field_mut(&mut self.new_rule),
                     2 => &mut self.old_index,
-                    3 => &mut self.old_rule,
+                    3 => ::gapi::wire::record_field_mut(&mut self.old_rule),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11897,6 +13622,10 @@ pub mod schemas {
         pub data_source: Option<DataSource>,
         /// The fields that should be updated. At least one field must be specified. The root `dataSource` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<::gapi::types::FieldMask>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateDataSourceRequest {
         const NAME: &'static str = "UpdateDataSourceRequest";
@@ -11905,8 +13634,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_source,
+                    0 => ::gapi::wire::record_field(&self.data_source),
                     1 => &self.fields,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11915,8 +13645,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_source,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_source),
                     1 => &mut self.fields,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11930,6 +13661,10 @@ pub mod schemas {
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The updated data source.
         pub data_source: Option<DataSource>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateDataSourceResponse {
         const NAME: &'static str = "UpdateDataSourceResponse";
@@ -11938,8 +13673,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_execution_status,
-                    1 => &self.data_source,
+                    0 => ::gapi::wire::record_field(&self.data_execution_status),
+                    1 => ::gapi::wire::record_field(&self.data_source),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11948,8 +13684,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_execution_status,
-                    1 => &mut self.data_source,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_execution_status),
+                    1 => ::gapi::wire::record_field_mut(&mut self.data_source),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11965,6 +13702,10 @@ pub mod schemas {
         pub developer_metadata: Option<DeveloperMetadata>,
         /// The fields that should be updated. At least one field must be specified. The root `developerMetadata` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<::gapi::types::FieldMask>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateDeveloperMetadataRequest {
         const NAME: &'static str = "UpdateDeveloperMetadataRequest";
@@ -11977,9 +13718,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filters,
-                    1 => &self.developer_metadata,
+                    0 => ::gapi::wire::records_field(&self.data_filters),
+                    1 => ::gapi::wire::record_field(&self.developer_metadata),
                     2 => &self.fields,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11988,9 +13730,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filters,
-                    1 => &mut self.developer_metadata,
+                    0 => ::gapi::wire::records_field_mut(&mut self.data_filters),
+                    1 => ::gapi::wire::record_field_mut(&mut self.developer_metadata),
                     2 => &mut self.fields,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12002,6 +13745,10 @@ pub mod schemas {
     pub struct UpdateDeveloperMetadataResponse {
         /// The updated developer metadata.
         pub developer_metadata: Option<Vec<DeveloperMetadata>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateDeveloperMetadataResponse {
         const NAME: &'static str = "UpdateDeveloperMetadataResponse";
@@ -12010,7 +13757,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.developer_metadata,
+                    0 => ::gapi::wire::records_field(&self.developer_metadata),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12019,7 +13767,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.developer_metadata,
+                    0 => ::gapi::wire::records_field_mut(&mut self.developer_metadata),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12033,6 +13782,10 @@ pub mod schemas {
         pub dimension_group: Option<DimensionGroup>,
         /// The fields that should be updated. At least one field must be specified. The root `dimensionGroup` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<::gapi::types::FieldMask>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateDimensionGroupRequest {
         const NAME: &'static str = "UpdateDimensionGroupRequest";
@@ -12041,8 +13794,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.dimension_group,
+                    0 => ::gapi::wire::record_field(&self.dimension_group),
                     1 => &self.fields,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12051,8 +13805,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.dimension_group,
+                    0 => ::gapi::wire::record_field_mut(&mut self.dimension_group),
                     1 => &mut self.fields,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12070,6 +13825,10 @@ pub mod schemas {
         pub properties: Option<DimensionProperties>,
         /// The rows or columns to update.
         pub range: Option<DimensionRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateDimensionPropertiesRequest {
         const NAME: &'static str = "UpdateDimensionPropertiesRequest";
@@ -12083,10 +13842,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_source_sheet_range,
+                    0 => ::gapi::wire::record_field(&self.data_source_sheet_range),
                     1 => &self.fields,
-                    2 => &self.properties,
-                    3 => &self.range,
+                    2 => ::gapi::wire::record_field(&self.properties),
+                    3 => ::gapi::wire::record_field(&self.range),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12095,10 +13855,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_source_sheet_range,
+                    0 => {
+                        ::gapi::wire::record_field_mut(&mut self.data_source_sheet_range)
+                    }
                     1 => &mut self.fields,
-                    2 => &mut self.properties,
-                    3 => &mut self.range,
+                    2 => ::gapi::wire::record_field_mut(&mut self.properties),
+                    3 => ::gapi::wire::record_field_mut(&mut self.range),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12114,6 +13877,10 @@ pub mod schemas {
         pub fields: Option<::gapi::types::FieldMask>,
         /// The ID of the embedded object to update.
         pub object_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateEmbeddedObjectBorderRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectBorderRequest";
@@ -12122,9 +13889,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.border,
+                    0 => ::gapi::wire::record_field(&self.border),
                     1 => &self.fields,
                     2 => &self.object_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12133,9 +13901,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.border,
+                    0 => ::gapi::wire::record_field_mut(&mut self.border),
                     1 => &mut self.fields,
                     2 => &mut self.object_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12151,6 +13920,10 @@ pub mod schemas {
         pub new_position: Option<EmbeddedObjectPosition>,
         /// The ID of the object to moved.
         pub object_id: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateEmbeddedObjectPositionRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionRequest";
@@ -12160,8 +13933,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.new_position,
+                    1 => ::gapi::wire::record_field(&self.new_position),
                     2 => &self.object_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12171,8 +13945,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.new_position,
+                    1 => ::gapi::wire::record_field_mut(&mut self.new_position),
                     2 => &mut self.object_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12184,6 +13959,10 @@ pub mod schemas {
     pub struct UpdateEmbeddedObjectPositionResponse {
         /// The new position of the embedded object.
         pub position: Option<EmbeddedObjectPosition>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateEmbeddedObjectPositionResponse {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionResponse";
@@ -12192,7 +13971,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.position,
+                    0 => ::gapi::wire::record_field(&self.position),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12201,7 +13981,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.position,
+                    0 => ::gapi::wire::record_field_mut(&mut self.position),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12215,6 +13996,10 @@ pub mod schemas {
         pub fields: Option<::gapi::types::FieldMask>,
         /// The new properties of the filter view.
         pub filter: Option<FilterView>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateFilterViewRequest {
         const NAME: &'static str = "UpdateFilterViewRequest";
@@ -12224,7 +14009,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.filter,
+                    1 => ::gapi::wire::record_field(&self.filter),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12234,7 +14020,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.filter,
+                    1 => ::gapi::wire::record_field_mut(&mut self.filter),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12248,6 +14035,10 @@ pub mod schemas {
         pub fields: Option<::gapi::types::FieldMask>,
         /// The named range to update with the new properties.
         pub named_range: Option<NamedRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateNamedRangeRequest {
         const NAME: &'static str = "UpdateNamedRangeRequest";
@@ -12257,7 +14048,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.named_range,
+                    1 => ::gapi::wire::record_field(&self.named_range),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12267,7 +14059,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.named_range,
+                    1 => ::gapi::wire::record_field_mut(&mut self.named_range),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12281,6 +14074,10 @@ pub mod schemas {
         pub fields: Option<::gapi::types::FieldMask>,
         /// The protected range to update with the new properties.
         pub protected_range: Option<ProtectedRange>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateProtectedRangeRequest {
         const NAME: &'static str = "UpdateProtectedRangeRequest";
@@ -12290,7 +14087,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.protected_range,
+                    1 => ::gapi::wire::record_field(&self.protected_range),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12300,7 +14098,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.protected_range,
+                    1 => ::gapi::wire::record_field_mut(&mut self.protected_range),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12314,6 +14113,10 @@ pub mod schemas {
         pub fields: Option<::gapi::types::FieldMask>,
         /// The properties to update.
         pub properties: Option<SheetProperties>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateSheetPropertiesRequest {
         const NAME: &'static str = "UpdateSheetPropertiesRequest";
@@ -12323,7 +14126,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.properties,
+                    1 => ::gapi::wire::record_field(&self.properties),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12333,7 +14137,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.properties,
+                    1 => ::gapi::wire::record_field_mut(&mut self.properties),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12349,6 +14154,10 @@ pub mod schemas {
         pub slicer_id: Option<i32>,
         /// The specification to apply to the slicer.
         pub spec: Option<SlicerSpec>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateSlicerSpecRequest {
         const NAME: &'static str = "UpdateSlicerSpecRequest";
@@ -12359,7 +14168,8 @@ pub mod schemas {
                 match index {
                     0 => &self.fields,
                     1 => &self.slicer_id,
-                    2 => &self.spec,
+                    2 => ::gapi::wire::record_field(&self.spec),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12370,7 +14180,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.fields,
                     1 => &mut self.slicer_id,
-                    2 => &mut self.spec,
+                    2 => ::gapi::wire::record_field_mut(&mut self.spec),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12384,6 +14195,10 @@ pub mod schemas {
         pub fields: Option<::gapi::types::FieldMask>,
         /// The properties to update.
         pub properties: Option<SpreadsheetProperties>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateSpreadsheetPropertiesRequest {
         const NAME: &'static str = "UpdateSpreadsheetPropertiesRequest";
@@ -12393,7 +14208,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.properties,
+                    1 => ::gapi::wire::record_field(&self.properties),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12403,7 +14219,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.properties,
+                    1 => ::gapi::wire::record_field_mut(&mut self.properties),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12417,6 +14234,10 @@ pub mod schemas {
         pub fields: Option<::gapi::types::FieldMask>,
         /// Required. The table to update.
         pub table: Option<Table>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateTableRequest {
         const NAME: &'static str = "UpdateTableRequest";
@@ -12426,7 +14247,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.fields,
-                    1 => &self.table,
+                    1 => ::gapi::wire::record_field(&self.table),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12436,7 +14258,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.fields,
-                    1 => &mut self.table,
+                    1 => ::gapi::wire::record_field_mut(&mut self.table),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12458,6 +14281,10 @@ pub mod schemas {
         pub updated_range: Option<String>,
         /// The number of rows where at least one cell in the row was updated.
         pub updated_rows: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateValuesByDataFilterResponse {
         const NAME: &'static str = "UpdateValuesByDataFilterResponse";
@@ -12473,12 +14300,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data_filter,
+                    0 => ::gapi::wire::record_field(&self.data_filter),
                     1 => &self.updated_cells,
                     2 => &self.updated_columns,
-                    3 => &self.updated_data,
+                    3 => ::gapi::wire::record_field(&self.updated_data),
                     4 => &self.updated_range,
                     5 => &self.updated_rows,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12487,12 +14315,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data_filter,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data_filter),
                     1 => &mut self.updated_cells,
                     2 => &mut self.updated_columns,
-                    3 => &mut self.updated_data,
+                    3 => ::gapi::wire::record_field_mut(&mut self.updated_data),
                     4 => &mut self.updated_range,
                     5 => &mut self.updated_rows,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12514,6 +14343,10 @@ pub mod schemas {
         pub updated_range: Option<String>,
         /// The number of rows where at least one cell in the row was updated.
         pub updated_rows: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UpdateValuesResponse {
         const NAME: &'static str = "UpdateValuesResponse";
@@ -12532,9 +14365,10 @@ pub mod schemas {
                     0 => &self.spreadsheet_id,
                     1 => &self.updated_cells,
                     2 => &self.updated_columns,
-                    3 => &self.updated_data,
+                    3 => ::gapi::wire::record_field(&self.updated_data),
                     4 => &self.updated_range,
                     5 => &self.updated_rows,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12546,9 +14380,10 @@ pub mod schemas {
                     0 => &mut self.spreadsheet_id,
                     1 => &mut self.updated_cells,
                     2 => &mut self.updated_columns,
-                    3 => &mut self.updated_data,
+                    3 => ::gapi::wire::record_field_mut(&mut self.updated_data),
                     4 => &mut self.updated_range,
                     5 => &mut self.updated_rows,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12564,6 +14399,10 @@ pub mod schemas {
         pub range: Option<String>,
         /// The data that was read or to be written. This is an array of arrays, the outer array representing all the data and each inner array representing a major dimension. Each item in the inner array corresponds with one cell. For output, empty trailing rows and columns will not be included. For input, supported value types are: bool, string, and double. Null values will be skipped. To set a cell to an empty value, set the string value to an empty string.
         pub values: Option<Vec<Vec<::gapi::serde_json::Value>>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ValueRange {
         const NAME: &'static str = "ValueRange";
@@ -12572,9 +14411,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.major_dimension,
+                    0 => ::gapi::wire::enum_field(&self.major_dimension),
                     1 => &self.range,
                     2 => &self.values,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12583,9 +14423,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.major_dimension,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.major_dimension),
                     1 => &mut self.range,
                     2 => &mut self.values,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12603,6 +14444,10 @@ pub mod schemas {
         pub color_style: Option<ColorStyle>,
         /// The label of the column's legend.
         pub label: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for WaterfallChartColumnStyle {
         const NAME: &'static str = "WaterfallChartColumnStyle";
@@ -12611,9 +14456,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.color,
-                    1 => &self.color_style,
+                    0 => ::gapi::wire::record_field(&self.color),
+                    1 => ::gapi::wire::record_field(&self.color_style),
                     2 => &self.label,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12622,9 +14468,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.color,
-                    1 => &mut self.color_style,
+                    0 => ::gapi::wire::record_field_mut(&mut self.color),
+                    1 => ::gapi::wire::record_field_mut(&mut self.color_style),
                     2 => &mut self.label,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12640,6 +14487,10 @@ pub mod schemas {
         pub label: Option<String>,
         /// The zero-based index of a data point within the series. If data_is_subtotal is true, the data point at this index is the subtotal. Otherwise, the subtotal appears after the data point with this index. A series can have multiple subtotals at arbitrary indices, but subtotals do not affect the indices of the data points. For example, if a series has three data points, their indices will always be 0, 1, and 2, regardless of how many subtotals exist on the series or what data points they are associated with.
         pub subtotal_index: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for WaterfallChartCustomSubtotal {
         const NAME: &'static str = "WaterfallChartCustomSubtotal";
@@ -12655,6 +14506,7 @@ pub mod schemas {
                     0 => &self.data_is_subtotal,
                     1 => &self.label,
                     2 => &self.subtotal_index,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12666,6 +14518,7 @@ pub mod schemas {
                     0 => &mut self.data_is_subtotal,
                     1 => &mut self.label,
                     2 => &mut self.subtotal_index,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12679,6 +14532,10 @@ pub mod schemas {
         pub data: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for WaterfallChartDomain {
         const NAME: &'static str = "WaterfallChartDomain";
@@ -12687,8 +14544,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.data,
+                    0 => ::gapi::wire::record_field(&self.data),
                     1 => &self.reversed,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12697,8 +14555,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.data,
+                    0 => ::gapi::wire::record_field_mut(&mut self.data),
                     1 => &mut self.reversed,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12722,6 +14581,10 @@ pub mod schemas {
         pub positive_columns_style: Option<WaterfallChartColumnStyle>,
         /// Styles for all subtotal columns in this series.
         pub subtotal_columns_style: Option<WaterfallChartColumnStyle>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for WaterfallChartSeries {
         const NAME: &'static str = "WaterfallChartSeries";
@@ -12738,13 +14601,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.custom_subtotals,
-                    1 => &self.data,
-                    2 => &self.data_label,
+                    0 => ::gapi::wire::records_field(&self.custom_subtotals),
+                    1 => ::gapi::wire::record_field(&self.data),
+                    2 => ::gapi::wire::record_field(&self.data_label),
                     3 => &self.hide_trailing_subtotal,
-                    4 => &self.negative_columns_style,
-                    5 => &self.positive_columns_style,
-                    6 => &self.subtotal_columns_style,
+                    4 => ::gapi::wire::record_field(&self.negative_columns_style),
+                    5 => ::gapi::wire::record_field(&self.positive_columns_style),
+                    6 => ::gapi::wire::record_field(&self.subtotal_columns_style),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12753,13 +14617,14 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.custom_subtotals,
-                    1 => &mut self.data,
-                    2 => &mut self.data_label,
+                    0 => ::gapi::wire::records_field_mut(&mut self.custom_subtotals),
+                    1 => ::gapi::wire::record_field_mut(&mut self.data),
+                    2 => ::gapi::wire::record_field_mut(&mut self.data_label),
                     3 => &mut self.hide_trailing_subtotal,
-                    4 => &mut self.negative_columns_style,
-                    5 => &mut self.positive_columns_style,
-                    6 => &mut self.subtotal_columns_style,
+                    4 => ::gapi::wire::record_field_mut(&mut self.negative_columns_style),
+                    5 => ::gapi::wire::record_field_mut(&mut self.positive_columns_style),
+                    6 => ::gapi::wire::record_field_mut(&mut self.subtotal_columns_style),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12783,6 +14648,10 @@ pub mod schemas {
         pub stacked_type: Option<WaterfallChartSpecStackedType>,
         /// Controls whether to display additional data labels on stacked charts which sum the total value of all stacked values at each value along the domain axis. stacked_type must be STACKED and neither CUSTOM nor placement can be set on the total_data_label.
         pub total_data_label: Option<DataLabel>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for WaterfallChartSpec {
         const NAME: &'static str = "WaterfallChartSpec";
@@ -12799,13 +14668,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.connector_line_style,
-                    1 => &self.domain,
+                    0 => ::gapi::wire::record_field(&self.connector_line_style),
+                    1 => ::gapi::wire::record_field(&self.domain),
                     2 => &self.first_value_is_total,
                     3 => &self.hide_connector_lines,
-                    4 => &self.series,
-                    5 => &self.stacked_type,
-                    6 => &self.total_data_label,
+                    4 => ::gapi::wire::records_field(&self.series),
+                    5 => ::gapi::wire::enum_field(&self.stacked_type),
+                    6 => ::gapi::wire::record_field(&self.total_data_label),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12814,13 +14684,14 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.connector_line_style,
-                    1 => &mut self.domain,
+                    0 => ::gapi::wire::record_field_mut(&mut self.connector_line_style),
+                    1 => ::gapi::wire::record_field_mut(&mut self.domain),
                     2 => &mut self.first_value_is_total,
                     3 => &mut self.hide_connector_lines,
-                    4 => &mut self.series,
-                    5 => &mut self.stacked_type,
-                    6 => &mut self.total_data_label,
+                    4 => ::gapi::wire::records_field_mut(&mut self.series),
+                    5 => ::gapi::wire::enum_field_mut(&mut self.stacked_type),
+                    6 => ::gapi::wire::record_field_mut(&mut self.total_data_label),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

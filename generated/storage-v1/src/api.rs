@@ -36,6 +36,10 @@ pub mod schemas {
         pub expire_time: Option<::gapi::types::DateTime>,
         /// Specifies the duration after which the relocation will revert to the sync stage if the relocation hasn't succeeded. Optional, if not supplied, a default value of 12h will be used.
         pub ttl: Option<::gapi::types::Duration>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AdvanceRelocateBucketOperationRequest {
         const NAME: &'static str = "AdvanceRelocateBucketOperationRequest";
@@ -46,6 +50,7 @@ pub mod schemas {
                 match index {
                     0 => &self.expire_time,
                     1 => &self.ttl,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -56,6 +61,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.expire_time,
                     1 => &mut self.ttl,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -91,6 +97,10 @@ pub mod schemas {
         pub update_time: Option<::gapi::types::DateTime>,
         /// The zone in which the cache instance is running. For example, us-central1-a.
         pub zone: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AnywhereCache {
         const NAME: &'static str = "AnywhereCache";
@@ -126,6 +136,7 @@ pub mod schemas {
                     10 => &self.ttl,
                     11 => &self.update_time,
                     12 => &self.zone,
+                    13 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -147,6 +158,7 @@ pub mod schemas {
                     10 => &mut self.ttl,
                     11 => &mut self.update_time,
                     12 => &mut self.zone,
+                    13 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -162,6 +174,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AnywhereCaches {
         const NAME: &'static str = "AnywhereCaches";
@@ -170,9 +186,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -181,9 +198,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -282,6 +300,10 @@ pub mod schemas {
         pub versioning: Option<BucketVersioning>,
         /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
         pub website: Option<BucketWebsite>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Bucket {
         const NAME: &'static str = "Bucket";
@@ -329,44 +351,45 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.acl,
-                    1 => &self.autoclass,
-                    2 => &self.billing,
-                    3 => &self.cors,
-                    4 => &self.custom_placement_config,
+                    0 => ::gapi::wire::records_field(&self.acl),
+                    1 => ::gapi::wire::record_field(&self.autoclass),
+                    2 => ::gapi::wire::record_field(&self.billing),
+                    3 => ::gapi::wire::records_field(&self.cors),
+                    4 => ::gapi::wire::record_field(&self.custom_placement_config),
                     5 => &self.default_event_based_hold,
-                    6 => &self.default_object_acl,
-                    7 => &self.encryption,
+                    6 => ::gapi::wire::records_field(&self.default_object_acl),
+                    7 => ::gapi::wire::record_field(&self.encryption),
                     8 => &self.etag,
                     9 => ::gapi::wire::int64_field(&self.generation),
                     10 => &self.hard_delete_time,
-                    11 => &self.hierarchical_namespace,
-                    12 => &self.iam_configuration,
+                    11 => ::gapi::wire::record_field(&self.hierarchical_namespace),
+                    12 => ::gapi::wire::record_field(&self.iam_configuration),
                     13 => &self.id,
-                    14 => &self.ip_filter,
+                    14 => ::gapi::wire::record_field(&self.ip_filter),
                     15 => &self.kind,
                     16 => &self.labels,
-                    17 => &self.lifecycle,
+                    17 => ::gapi::wire::record_field(&self.lifecycle),
                     18 => &self.location,
                     19 => &self.location_type,
-                    20 => &self.logging,
+                    20 => ::gapi::wire::record_field(&self.logging),
                     21 => ::gapi::wire::int64_field(&self.metageneration),
                     22 => &self.name,
-                    23 => &self.object_retention,
-                    24 => &self.owner,
+                    23 => ::gapi::wire::record_field(&self.object_retention),
+                    24 => ::gapi::wire::record_field(&self.owner),
                     25 => ::gapi::wire::int64_field(&self.project_number),
-                    26 => &self.retention_policy,
+                    26 => ::gapi::wire::record_field(&self.retention_policy),
                     27 => &self.rpo,
                     28 => &self.satisfies_pzi,
                     29 => &self.satisfies_pzs,
                     30 => &self.self_link,
-                    31 => &self.soft_delete_policy,
+                    31 => ::gapi::wire::record_field(&self.soft_delete_policy),
                     32 => &self.soft_delete_time,
                     33 => &self.storage_class,
                     34 => &self.time_created,
                     35 => &self.updated,
-                    36 => &self.versioning,
-                    37 => &self.website,
+                    36 => ::gapi::wire::record_field(&self.versioning),
+                    37 => ::gapi::wire::record_field(&self.website),
+                    38 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -375,44 +398,49 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.acl,
-                    1 => &mut self.autoclass,
-                    2 => &mut self.billing,
-                    3 => &mut self.cors,
-                    4 => &mut self.custom_placement_config,
+                    0 => ::gapi::wire::records_field_mut(&mut self.acl),
+                    1 => ::gapi::wire::record_field_mut(&mut self.autoclass),
+                    2 => ::gapi::wire::record_field_mut(&mut self.billing),
+                    3 => ::gapi::wire::records_field_mut(&mut self.cors),
+                    4 => {
+                        ::gapi::wire::record_field_mut(&mut self.custom_placement_config)
+                    }
                     5 => &mut self.default_event_based_hold,
-                    6 => &mut self.default_object_acl,
-                    7 => &mut self.encryption,
+                    6 => ::gapi::wire::records_field_mut(&mut self.default_object_acl),
+                    7 => ::gapi::wire::record_field_mut(&mut self.encryption),
                     8 => &mut self.etag,
                     9 => ::gapi::wire::int64_field_mut(&mut self.generation),
                     10 => &mut self.hard_delete_time,
-                    11 => &mut self.hierarchical_namespace,
-                    12 => &mut self.iam_configuration,
+                    11 => {
+                        ::gapi::wire::record_field_mut(&mut self.hierarchical_namespace)
+                    }
+                    12 => ::gapi::wire::record_field_mut(&mut self.iam_configuration),
                     13 => &mut self.id,
-                    14 => &mut self.ip_filter,
+                    14 => ::gapi::wire::record_field_mut(&mut self.ip_filter),
                     15 => &mut self.kind,
                     16 => &mut self.labels,
-                    17 => &mut self.lifecycle,
+                    17 => ::gapi::wire::record_field_mut(&mut self.lifecycle),
                     18 => &mut self.location,
                     19 => &mut self.location_type,
-                    20 => &mut self.logging,
+                    20 => ::gapi::wire::record_field_mut(&mut self.logging),
                     21 => ::gapi::wire::int64_field_mut(&mut self.metageneration),
                     22 => &mut self.name,
-                    23 => &mut self.object_retention,
-                    24 => &mut self.owner,
+                    23 => ::gapi::wire::record_field_mut(&mut self.object_retention),
+                    24 => ::gapi::wire::record_field_mut(&mut self.owner),
                     25 => ::gapi::wire::int64_field_mut(&mut self.project_number),
-                    26 => &mut self.retention_policy,
+                    26 => ::gapi::wire::record_field_mut(&mut self.retention_policy),
                     27 => &mut self.rpo,
                     28 => &mut self.satisfies_pzi,
                     29 => &mut self.satisfies_pzs,
                     30 => &mut self.self_link,
-                    31 => &mut self.soft_delete_policy,
+                    31 => ::gapi::wire::record_field_mut(&mut self.soft_delete_policy),
                     32 => &mut self.soft_delete_time,
                     33 => &mut self.storage_class,
                     34 => &mut self.time_created,
                     35 => &mut self.updated,
-                    36 => &mut self.versioning,
-                    37 => &mut self.website,
+                    36 => ::gapi::wire::record_field_mut(&mut self.versioning),
+                    37 => ::gapi::wire::record_field_mut(&mut self.website),
+                    38 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -455,6 +483,10 @@ pub mod schemas {
         pub role: Option<String>,
         /// The link to this access-control entry.
         pub self_link: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketAccessControl {
         const NAME: &'static str = "BucketAccessControl";
@@ -483,9 +515,10 @@ pub mod schemas {
                     5 => &self.etag,
                     6 => &self.id,
                     7 => &self.kind,
-                    8 => &self.project_team,
+                    8 => ::gapi::wire::record_field(&self.project_team),
                     9 => &self.role,
                     10 => &self.self_link,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -502,9 +535,10 @@ pub mod schemas {
                     5 => &mut self.etag,
                     6 => &mut self.id,
                     7 => &mut self.kind,
-                    8 => &mut self.project_team,
+                    8 => ::gapi::wire::record_field_mut(&mut self.project_team),
                     9 => &mut self.role,
                     10 => &mut self.self_link,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -518,6 +552,10 @@ pub mod schemas {
         pub project_number: Option<String>,
         /// The team.
         pub team: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketAccessControlProjectTeam {
         const NAME: &'static str = "BucketAccessControlProjectTeam";
@@ -528,6 +566,7 @@ pub mod schemas {
                 match index {
                     0 => &self.project_number,
                     1 => &self.team,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -538,6 +577,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.project_number,
                     1 => &mut self.team,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -551,6 +591,10 @@ pub mod schemas {
         pub items: Option<Vec<BucketAccessControl>>,
         /// The kind of item this is. For lists of bucket access control entries, this is always storage#bucketAccessControls.
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketAccessControls {
         const NAME: &'static str = "BucketAccessControls";
@@ -559,8 +603,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -569,8 +614,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -588,6 +634,10 @@ pub mod schemas {
         pub terminal_storage_class_update_time: Option<::gapi::types::DateTime>,
         /// A date and time in RFC 3339 format representing the instant at which "enabled" was last toggled.
         pub toggle_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketAutoclass {
         const NAME: &'static str = "BucketAutoclass";
@@ -605,6 +655,7 @@ pub mod schemas {
                     1 => &self.terminal_storage_class,
                     2 => &self.terminal_storage_class_update_time,
                     3 => &self.toggle_time,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -617,6 +668,7 @@ pub mod schemas {
                     1 => &mut self.terminal_storage_class,
                     2 => &mut self.terminal_storage_class_update_time,
                     3 => &mut self.toggle_time,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -628,6 +680,10 @@ pub mod schemas {
     pub struct BucketBilling {
         /// When set to true, Requester Pays is enabled for this bucket.
         pub requester_pays: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketBilling {
         const NAME: &'static str = "BucketBilling";
@@ -637,6 +693,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.requester_pays,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -646,6 +703,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.requester_pays,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -662,6 +720,10 @@ pub mod schemas {
         pub origin: Option<Vec<String>>,
         /// The list of HTTP headers other than the simple response headers to give permission for the user-agent to share across domains.
         pub response_header: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketCors {
         const NAME: &'static str = "BucketCors";
@@ -679,6 +741,7 @@ pub mod schemas {
                     1 => &self.method,
                     2 => &self.origin,
                     3 => &self.response_header,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -691,6 +754,7 @@ pub mod schemas {
                     1 => &mut self.method,
                     2 => &mut self.origin,
                     3 => &mut self.response_header,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -702,6 +766,10 @@ pub mod schemas {
     pub struct BucketCustomPlacementConfig {
         /// The list of regional locations in which data is placed.
         pub data_locations: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketCustomPlacementConfig {
         const NAME: &'static str = "BucketCustomPlacementConfig";
@@ -711,6 +779,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.data_locations,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -720,6 +789,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.data_locations,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -743,6 +813,10 @@ pub mod schemas {
         pub google_managed_encryption_enforcement_config: Option<
             BucketEncryptionGoogleManagedEncryptionEnforcementConfig,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketEncryption {
         const NAME: &'static str = "BucketEncryption";
@@ -756,10 +830,23 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.customer_managed_encryption_enforcement_config,
-                    1 => &self.customer_supplied_encryption_enforcement_config,
+                    0 => {
+                        ::gapi::wire::record_field(
+                            &self.customer_managed_encryption_enforcement_config,
+                        )
+                    }
+                    1 => {
+                        ::gapi::wire::record_field(
+                            &self.customer_supplied_encryption_enforcement_config,
+                        )
+                    }
                     2 => &self.default_kms_key_name,
-                    3 => &self.google_managed_encryption_enforcement_config,
+                    3 => {
+                        ::gapi::wire::record_field(
+                            &self.google_managed_encryption_enforcement_config,
+                        )
+                    }
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -768,10 +855,23 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.customer_managed_encryption_enforcement_config,
-                    1 => &mut self.customer_supplied_encryption_enforcement_config,
+                    0 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.customer_managed_encryption_enforcement_config,
+                        )
+                    }
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.customer_supplied_encryption_enforcement_config,
+                        )
+                    }
                     2 => &mut self.default_kms_key_name,
-                    3 => &mut self.google_managed_encryption_enforcement_config,
+                    3 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.google_managed_encryption_enforcement_config,
+                        )
+                    }
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -787,6 +887,10 @@ pub mod schemas {
         pub restriction_mode: Option<
             BucketEncryptionCustomerManagedEncryptionEnforcementConfigRestrictionMode,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record
     for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
@@ -797,7 +901,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.effective_time,
-                    1 => &self.restriction_mode,
+                    1 => ::gapi::wire::enum_field(&self.restriction_mode),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -807,7 +912,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.effective_time,
-                    1 => &mut self.restriction_mode,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.restriction_mode),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -832,6 +938,10 @@ pub mod schemas {
         pub restriction_mode: Option<
             BucketEncryptionCustomerSuppliedEncryptionEnforcementConfigRestrictionMode,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record
     for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
@@ -842,7 +952,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.effective_time,
-                    1 => &self.restriction_mode,
+                    1 => ::gapi::wire::enum_field(&self.restriction_mode),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -852,7 +963,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.effective_time,
-                    1 => &mut self.restriction_mode,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.restriction_mode),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -877,6 +989,10 @@ pub mod schemas {
         pub restriction_mode: Option<
             BucketEncryptionGoogleManagedEncryptionEnforcementConfigRestrictionMode,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record
     for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
@@ -887,7 +1003,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.effective_time,
-                    1 => &self.restriction_mode,
+                    1 => ::gapi::wire::enum_field(&self.restriction_mode),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -897,7 +1014,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.effective_time,
-                    1 => &mut self.restriction_mode,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.restriction_mode),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -918,6 +1036,10 @@ pub mod schemas {
     pub struct BucketHierarchicalNamespace {
         /// When set to true, hierarchical namespace is enabled for this bucket.
         pub enabled: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketHierarchicalNamespace {
         const NAME: &'static str = "BucketHierarchicalNamespace";
@@ -927,6 +1049,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.enabled,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -936,6 +1059,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.enabled,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -953,6 +1077,10 @@ pub mod schemas {
         pub uniform_bucket_level_access: Option<
             BucketIamConfigurationUniformBucketLevelAccess,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketIamConfiguration {
         const NAME: &'static str = "BucketIamConfiguration";
@@ -965,9 +1093,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.bucket_policy_only,
+                    0 => ::gapi::wire::record_field(&self.bucket_policy_only),
                     1 => &self.public_access_prevention,
-                    2 => &self.uniform_bucket_level_access,
+                    2 => ::gapi::wire::record_field(&self.uniform_bucket_level_access),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -976,9 +1105,14 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.bucket_policy_only,
+                    0 => ::gapi::wire::record_field_mut(&mut self.bucket_policy_only),
                     1 => &mut self.public_access_prevention,
-                    2 => &mut self.uniform_bucket_level_access,
+                    2 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.uniform_bucket_level_access,
+                        )
+                    }
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -992,6 +1126,10 @@ pub mod schemas {
         pub enabled: Option<bool>,
         /// The deadline for changing iamConfiguration.bucketPolicyOnly.enabled from true to false in RFC 3339 format. iamConfiguration.bucketPolicyOnly.enabled may be changed from true to false until the locked time, after which the field is immutable.
         pub locked_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketIamConfigurationBucketPolicyOnly {
         const NAME: &'static str = "BucketIamConfigurationBucketPolicyOnly";
@@ -1002,6 +1140,7 @@ pub mod schemas {
                 match index {
                     0 => &self.enabled,
                     1 => &self.locked_time,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1012,6 +1151,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.enabled,
                     1 => &mut self.locked_time,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1025,6 +1165,10 @@ pub mod schemas {
         pub enabled: Option<bool>,
         /// The deadline for changing iamConfiguration.uniformBucketLevelAccess.enabled from true to false in RFC 3339  format. iamConfiguration.uniformBucketLevelAccess.enabled may be changed from true to false until the locked time, after which the field is immutable.
         pub locked_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketIamConfigurationUniformBucketLevelAccess {
         const NAME: &'static str = "BucketIamConfigurationUniformBucketLevelAccess";
@@ -1035,6 +1179,7 @@ pub mod schemas {
                 match index {
                     0 => &self.enabled,
                     1 => &self.locked_time,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1045,6 +1190,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.enabled,
                     1 => &mut self.locked_time,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1064,6 +1210,10 @@ pub mod schemas {
         pub public_network_source: Option<BucketIpFilterPublicNetworkSource>,
         /// The list of \[VPC network\](https://cloud.google.com/vpc/docs/vpc) sources of the bucket's IP filter.
         pub vpc_network_sources: Option<Vec<BucketIpFilterVpcNetworkSources>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketIpFilter {
         const NAME: &'static str = "BucketIpFilter";
@@ -1081,8 +1231,9 @@ pub mod schemas {
                     0 => &self.allow_all_service_agent_access,
                     1 => &self.allow_cross_org_vpcs,
                     2 => &self.mode,
-                    3 => &self.public_network_source,
-                    4 => &self.vpc_network_sources,
+                    3 => ::gapi::wire::record_field(&self.public_network_source),
+                    4 => ::gapi::wire::records_field(&self.vpc_network_sources),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1094,8 +1245,9 @@ pub mod schemas {
                     0 => &mut self.allow_all_service_agent_access,
                     1 => &mut self.allow_cross_org_vpcs,
                     2 => &mut self.mode,
-                    3 => &mut self.public_network_source,
-                    4 => &mut self.vpc_network_sources,
+                    3 => ::gapi::wire::record_field_mut(&mut self.public_network_source),
+                    4 => ::gapi::wire::records_field_mut(&mut self.vpc_network_sources),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1107,6 +1259,10 @@ pub mod schemas {
     pub struct BucketIpFilterPublicNetworkSource {
         /// The list of public IPv4, IPv6 cidr ranges that are allowed to access the bucket.
         pub allowed_ip_cidr_ranges: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketIpFilterPublicNetworkSource {
         const NAME: &'static str = "BucketIpFilterPublicNetworkSource";
@@ -1116,6 +1272,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.allowed_ip_cidr_ranges,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1125,6 +1282,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.allowed_ip_cidr_ranges,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1137,6 +1295,10 @@ pub mod schemas {
         pub allowed_ip_cidr_ranges: Option<Vec<String>>,
         /// Name of the network. Format: projects/{PROJECT_ID}/global/networks/{NETWORK_NAME}
         pub network: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketIpFilterVpcNetworkSources {
         const NAME: &'static str = "BucketIpFilterVpcNetworkSources";
@@ -1147,6 +1309,7 @@ pub mod schemas {
                 match index {
                     0 => &self.allowed_ip_cidr_ranges,
                     1 => &self.network,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1157,6 +1320,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.allowed_ip_cidr_ranges,
                     1 => &mut self.network,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1168,6 +1332,10 @@ pub mod schemas {
     pub struct BucketLifecycle {
         /// A lifecycle management rule, which is made of an action to take and the condition(s) under which the action will be taken.
         pub rule: Option<Vec<BucketLifecycleRule>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketLifecycle {
         const NAME: &'static str = "BucketLifecycle";
@@ -1176,7 +1344,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.rule,
+                    0 => ::gapi::wire::records_field(&self.rule),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1185,7 +1354,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.rule,
+                    0 => ::gapi::wire::records_field_mut(&mut self.rule),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1198,6 +1368,10 @@ pub mod schemas {
         pub action: Option<BucketLifecycleRuleAction>,
         /// The condition(s) under which the action will be taken.
         pub condition: Option<BucketLifecycleRuleCondition>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketLifecycleRule {
         const NAME: &'static str = "BucketLifecycleRule";
@@ -1206,8 +1380,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.action,
-                    1 => &self.condition,
+                    0 => ::gapi::wire::record_field(&self.action),
+                    1 => ::gapi::wire::record_field(&self.condition),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1216,8 +1391,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.action,
-                    1 => &mut self.condition,
+                    0 => ::gapi::wire::record_field_mut(&mut self.action),
+                    1 => ::gapi::wire::record_field_mut(&mut self.condition),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1231,6 +1407,10 @@ pub mod schemas {
         pub storage_class: Option<String>,
         /// Type of the action. Currently, only Delete, SetStorageClass, and AbortIncompleteMultipartUpload are supported.
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketLifecycleRuleAction {
         const NAME: &'static str = "BucketLifecycleRuleAction";
@@ -1241,6 +1421,7 @@ pub mod schemas {
                 match index {
                     0 => &self.storage_class,
                     1 => &self.r#type,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1251,6 +1432,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.storage_class,
                     1 => &mut self.r#type,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1288,6 +1470,10 @@ pub mod schemas {
         pub size_above_bytes: Option<i64>,
         /// Objects having a size less than this value in bytes will be matched.
         pub size_below_bytes: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketLifecycleRuleCondition {
         const NAME: &'static str = "BucketLifecycleRuleCondition";
@@ -1325,6 +1511,7 @@ pub mod schemas {
                     11 => &self.num_newer_versions,
                     12 => ::gapi::wire::int64_field(&self.size_above_bytes),
                     13 => ::gapi::wire::int64_field(&self.size_below_bytes),
+                    14 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1347,6 +1534,7 @@ pub mod schemas {
                     11 => &mut self.num_newer_versions,
                     12 => ::gapi::wire::int64_field_mut(&mut self.size_above_bytes),
                     13 => ::gapi::wire::int64_field_mut(&mut self.size_below_bytes),
+                    14 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1360,6 +1548,10 @@ pub mod schemas {
         pub log_bucket: Option<String>,
         /// A prefix for log object names.
         pub log_object_prefix: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketLogging {
         const NAME: &'static str = "BucketLogging";
@@ -1370,6 +1562,7 @@ pub mod schemas {
                 match index {
                     0 => &self.log_bucket,
                     1 => &self.log_object_prefix,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1380,6 +1573,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.log_bucket,
                     1 => &mut self.log_object_prefix,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1391,6 +1585,10 @@ pub mod schemas {
     pub struct BucketObjectRetention {
         /// The bucket's object retention mode. Can be Enabled.
         pub mode: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketObjectRetention {
         const NAME: &'static str = "BucketObjectRetention";
@@ -1400,6 +1598,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.mode,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1409,6 +1608,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.mode,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1422,6 +1622,10 @@ pub mod schemas {
         pub entity: Option<String>,
         /// The ID for the entity.
         pub entity_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketOwner {
         const NAME: &'static str = "BucketOwner";
@@ -1432,6 +1636,7 @@ pub mod schemas {
                 match index {
                     0 => &self.entity,
                     1 => &self.entity_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1442,6 +1647,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.entity,
                     1 => &mut self.entity_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1457,6 +1663,10 @@ pub mod schemas {
         pub is_locked: Option<bool>,
         /// The duration in seconds that objects need to be retained. Retention duration must be greater than zero and less than 100 years. Note that enforcement of retention periods less than a day is not guaranteed. Such periods should only be used for testing purposes.
         pub retention_period: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketRetentionPolicy {
         const NAME: &'static str = "BucketRetentionPolicy";
@@ -1472,6 +1682,7 @@ pub mod schemas {
                     0 => &self.effective_time,
                     1 => &self.is_locked,
                     2 => ::gapi::wire::int64_field(&self.retention_period),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1483,6 +1694,7 @@ pub mod schemas {
                     0 => &mut self.effective_time,
                     1 => &mut self.is_locked,
                     2 => ::gapi::wire::int64_field_mut(&mut self.retention_period),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1498,6 +1710,10 @@ pub mod schemas {
         pub hard_delete_pause: Option<BucketSoftDeletePolicyHardDeletePause>,
         /// The duration in seconds that soft-deleted objects in the bucket will be retained and cannot be permanently deleted.
         pub retention_duration_seconds: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketSoftDeletePolicy {
         const NAME: &'static str = "BucketSoftDeletePolicy";
@@ -1511,8 +1727,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.effective_time,
-                    1 => &self.hard_delete_pause,
+                    1 => ::gapi::wire::record_field(&self.hard_delete_pause),
                     2 => ::gapi::wire::int64_field(&self.retention_duration_seconds),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1522,12 +1739,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.effective_time,
-                    1 => &mut self.hard_delete_pause,
+                    1 => ::gapi::wire::record_field_mut(&mut self.hard_delete_pause),
                     2 => {
                         ::gapi::wire::int64_field_mut(
                             &mut self.retention_duration_seconds,
                         )
                     }
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1541,6 +1759,10 @@ pub mod schemas {
         pub effective_time: Option<::gapi::types::DateTime>,
         /// Whether hard deletions are paused.
         pub enabled: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketSoftDeletePolicyHardDeletePause {
         const NAME: &'static str = "BucketSoftDeletePolicyHardDeletePause";
@@ -1551,6 +1773,7 @@ pub mod schemas {
                 match index {
                     0 => &self.effective_time,
                     1 => &self.enabled,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1561,6 +1784,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.effective_time,
                     1 => &mut self.enabled,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1582,6 +1806,10 @@ pub mod schemas {
         pub location: Option<String>,
         /// The type of the bucket location.
         pub location_type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketStorageLayout {
         const NAME: &'static str = "BucketStorageLayout";
@@ -1598,11 +1826,12 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.bucket,
-                    1 => &self.custom_placement_config,
-                    2 => &self.hierarchical_namespace,
+                    1 => ::gapi::wire::record_field(&self.custom_placement_config),
+                    2 => ::gapi::wire::record_field(&self.hierarchical_namespace),
                     3 => &self.kind,
                     4 => &self.location,
                     5 => &self.location_type,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1612,11 +1841,14 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.bucket,
-                    1 => &mut self.custom_placement_config,
-                    2 => &mut self.hierarchical_namespace,
+                    1 => {
+                        ::gapi::wire::record_field_mut(&mut self.custom_placement_config)
+                    }
+                    2 => ::gapi::wire::record_field_mut(&mut self.hierarchical_namespace),
                     3 => &mut self.kind,
                     4 => &mut self.location,
                     5 => &mut self.location_type,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1632,6 +1864,10 @@ pub mod schemas {
     pub struct BucketVersioning {
         /// While set to true, versioning is fully enabled for this bucket.
         pub enabled: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketVersioning {
         const NAME: &'static str = "BucketVersioning";
@@ -1641,6 +1877,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.enabled,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1650,6 +1887,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.enabled,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1663,6 +1901,10 @@ pub mod schemas {
         pub main_page_suffix: Option<String>,
         /// If the requested object path is missing, and any mainPageSuffix object is missing, if applicable, the service will return the named object from this bucket as the content for a 404 Not Found result.
         pub not_found_page: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BucketWebsite {
         const NAME: &'static str = "BucketWebsite";
@@ -1673,6 +1915,7 @@ pub mod schemas {
                 match index {
                     0 => &self.main_page_suffix,
                     1 => &self.not_found_page,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1683,6 +1926,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.main_page_suffix,
                     1 => &mut self.not_found_page,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1700,6 +1944,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// The list of bucket resource names that could not be reached during the listing operation.
         pub unreachable: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Buckets {
         const NAME: &'static str = "Buckets";
@@ -1713,10 +1961,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
                     3 => &self.unreachable,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1725,10 +1974,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
                     3 => &mut self.unreachable,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1765,6 +2015,10 @@ pub mod schemas {
         pub soft_deleted_after_time: Option<::gapi::types::DateTime>,
         /// Restores only the objects that were soft-deleted before this time.
         pub soft_deleted_before_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BulkRestoreObjectsRequest {
         const NAME: &'static str = "BulkRestoreObjectsRequest";
@@ -1788,6 +2042,7 @@ pub mod schemas {
                     4 => &self.match_globs,
                     5 => &self.soft_deleted_after_time,
                     6 => &self.soft_deleted_before_time,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1803,6 +2058,7 @@ pub mod schemas {
                     4 => &mut self.match_globs,
                     5 => &mut self.soft_deleted_after_time,
                     6 => &mut self.soft_deleted_before_time,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1820,6 +2076,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The list of source objects that will be concatenated into a single object.
         pub source_objects: Option<Vec<ComposeRequestSourceObjects>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ComposeRequest {
         const NAME: &'static str = "ComposeRequest";
@@ -1834,9 +2094,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.delete_source_objects,
-                    1 => &self.destination,
+                    1 => ::gapi::wire::record_field(&self.destination),
                     2 => &self.kind,
-                    3 => &self.source_objects,
+                    3 => ::gapi::wire::records_field(&self.source_objects),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1846,9 +2107,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.delete_source_objects,
-                    1 => &mut self.destination,
+                    1 => ::gapi::wire::record_field_mut(&mut self.destination),
                     2 => &mut self.kind,
-                    3 => &mut self.source_objects,
+                    3 => ::gapi::wire::records_field_mut(&mut self.source_objects),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1863,6 +2125,10 @@ pub mod schemas {
         pub name: Option<String>,
         /// Conditions that must be met for this operation to execute.
         pub object_preconditions: Option<ComposeRequestSourceObjectsObjectPreconditions>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ComposeRequestSourceObjects {
         const NAME: &'static str = "ComposeRequestSourceObjects";
@@ -1877,7 +2143,8 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field(&self.generation),
                     1 => &self.name,
-                    2 => &self.object_preconditions,
+                    2 => ::gapi::wire::record_field(&self.object_preconditions),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1888,7 +2155,8 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.generation),
                     1 => &mut self.name,
-                    2 => &mut self.object_preconditions,
+                    2 => ::gapi::wire::record_field_mut(&mut self.object_preconditions),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1900,6 +2168,10 @@ pub mod schemas {
     pub struct ComposeRequestSourceObjectsObjectPreconditions {
         /// Only perform the composition if the generation of the source object that would be used matches this value. If this value and a generation are both specified, they must be the same value or the call will fail.
         pub if_generation_match: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ComposeRequestSourceObjectsObjectPreconditions {
         const NAME: &'static str = "ComposeRequestSourceObjectsObjectPreconditions";
@@ -1909,6 +2181,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field(&self.if_generation_match),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1918,6 +2191,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.if_generation_match),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1935,6 +2209,10 @@ pub mod schemas {
         pub location: Option<String>,
         /// An optional title for the expression, i.e. a short string describing its purpose. This can be used e.g. in UIs which allow to enter the expression.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Expr {
         const NAME: &'static str = "Expr";
@@ -1952,6 +2230,7 @@ pub mod schemas {
                     1 => &self.expression,
                     2 => &self.location,
                     3 => &self.title,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1964,6 +2243,7 @@ pub mod schemas {
                     1 => &mut self.expression,
                     2 => &mut self.location,
                     3 => &mut self.title,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1991,6 +2271,10 @@ pub mod schemas {
         pub self_link: Option<String>,
         /// The modification time of the folder metadata in RFC 3339 format.
         pub update_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Folder {
         const NAME: &'static str = "Folder";
@@ -2015,9 +2299,10 @@ pub mod schemas {
                     3 => &self.kind,
                     4 => ::gapi::wire::int64_field(&self.metageneration),
                     5 => &self.name,
-                    6 => &self.pending_rename_info,
+                    6 => ::gapi::wire::record_field(&self.pending_rename_info),
                     7 => &self.self_link,
                     8 => &self.update_time,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2032,9 +2317,10 @@ pub mod schemas {
                     3 => &mut self.kind,
                     4 => ::gapi::wire::int64_field_mut(&mut self.metageneration),
                     5 => &mut self.name,
-                    6 => &mut self.pending_rename_info,
+                    6 => ::gapi::wire::record_field_mut(&mut self.pending_rename_info),
                     7 => &mut self.self_link,
                     8 => &mut self.update_time,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2046,6 +2332,10 @@ pub mod schemas {
     pub struct FolderPendingRenameInfo {
         /// The ID of the rename folder operation.
         pub operation_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for FolderPendingRenameInfo {
         const NAME: &'static str = "FolderPendingRenameInfo";
@@ -2055,6 +2345,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.operation_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2064,6 +2355,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.operation_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2079,6 +2371,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Folders {
         const NAME: &'static str = "Folders";
@@ -2087,9 +2383,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2098,9 +2395,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2129,6 +2427,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// A list of operations that matches the specified filter in the request.
         pub operations: Option<Vec<GoogleLongrunningOperation>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GoogleLongrunningListOperationsResponse {
         const NAME: &'static str = "GoogleLongrunningListOperationsResponse";
@@ -2139,7 +2441,8 @@ pub mod schemas {
                 match index {
                     0 => &self.kind,
                     1 => &self.next_page_token,
-                    2 => &self.operations,
+                    2 => ::gapi::wire::records_field(&self.operations),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2150,7 +2453,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kind,
                     1 => &mut self.next_page_token,
-                    2 => &mut self.operations,
+                    2 => ::gapi::wire::records_field_mut(&mut self.operations),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2191,6 +2495,10 @@ pub mod schemas {
         >,
         /// The link to this long running operation.
         pub self_link: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GoogleLongrunningOperation {
         const NAME: &'static str = "GoogleLongrunningOperation";
@@ -2208,12 +2516,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.done,
-                    1 => &self.error,
+                    1 => ::gapi::wire::record_field(&self.error),
                     2 => &self.kind,
                     3 => &self.metadata,
                     4 => &self.name,
                     5 => &self.response,
                     6 => &self.self_link,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2223,12 +2532,13 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.done,
-                    1 => &mut self.error,
+                    1 => ::gapi::wire::record_field_mut(&mut self.error),
                     2 => &mut self.kind,
                     3 => &mut self.metadata,
                     4 => &mut self.name,
                     5 => &mut self.response,
                     6 => &mut self.self_link,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2246,6 +2556,10 @@ pub mod schemas {
         >,
         /// A developer-facing error message, which should be in English.
         pub message: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GoogleRpcStatus {
         const NAME: &'static str = "GoogleRpcStatus";
@@ -2257,6 +2571,7 @@ pub mod schemas {
                     0 => &self.code,
                     1 => &self.details,
                     2 => &self.message,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2268,6 +2583,7 @@ pub mod schemas {
                     0 => &mut self.code,
                     1 => &mut self.details,
                     2 => &mut self.message,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2283,6 +2599,10 @@ pub mod schemas {
         pub metadata: Option<HmacKeyMetadata>,
         /// HMAC secret key material.
         pub secret: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HmacKey {
         const NAME: &'static str = "HmacKey";
@@ -2292,8 +2612,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.kind,
-                    1 => &self.metadata,
+                    1 => ::gapi::wire::record_field(&self.metadata),
                     2 => &self.secret,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2303,8 +2624,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.kind,
-                    1 => &mut self.metadata,
+                    1 => ::gapi::wire::record_field_mut(&mut self.metadata),
                     2 => &mut self.secret,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2334,6 +2656,10 @@ pub mod schemas {
         pub time_created: Option<::gapi::types::DateTime>,
         /// The last modification time of the HMAC key metadata in RFC 3339 format.
         pub updated: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HmacKeyMetadata {
         const NAME: &'static str = "HmacKeyMetadata";
@@ -2363,6 +2689,7 @@ pub mod schemas {
                     7 => &self.state,
                     8 => &self.time_created,
                     9 => &self.updated,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2381,6 +2708,7 @@ pub mod schemas {
                     7 => &mut self.state,
                     8 => &mut self.time_created,
                     9 => &mut self.updated,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2396,6 +2724,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HmacKeysMetadata {
         const NAME: &'static str = "HmacKeysMetadata";
@@ -2404,9 +2736,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2415,9 +2748,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2458,6 +2792,10 @@ pub mod schemas {
         pub self_link: Option<String>,
         /// The last update time of the managed folder metadata in RFC 3339 format.
         pub update_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ManagedFolder {
         const NAME: &'static str = "ManagedFolder";
@@ -2482,9 +2820,10 @@ pub mod schemas {
                     3 => &self.kind,
                     4 => ::gapi::wire::int64_field(&self.metageneration),
                     5 => &self.name,
-                    6 => &self.rapid_cache_config,
+                    6 => ::gapi::wire::record_field(&self.rapid_cache_config),
                     7 => &self.self_link,
                     8 => &self.update_time,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2499,9 +2838,10 @@ pub mod schemas {
                     3 => &mut self.kind,
                     4 => ::gapi::wire::int64_field_mut(&mut self.metageneration),
                     5 => &mut self.name,
-                    6 => &mut self.rapid_cache_config,
+                    6 => ::gapi::wire::record_field_mut(&mut self.rapid_cache_config),
                     7 => &mut self.self_link,
                     8 => &mut self.update_time,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2517,6 +2857,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ManagedFolders {
         const NAME: &'static str = "ManagedFolders";
@@ -2525,9 +2869,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2536,9 +2881,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2579,6 +2925,10 @@ pub mod schemas {
         pub self_link: Option<String>,
         /// The Cloud PubSub topic to which this subscription publishes. Formatted as: '//pubsub.googleapis.com/projects/{project-identifier}/topics/{my-topic}'
         pub topic: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Notification {
         const NAME: &'static str = "Notification";
@@ -2606,6 +2956,7 @@ pub mod schemas {
                     6 => &self.payload_format,
                     7 => &self.self_link,
                     8 => &self.topic,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2623,6 +2974,7 @@ pub mod schemas {
                     6 => &mut self.payload_format,
                     7 => &mut self.self_link,
                     8 => &mut self.topic,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2636,6 +2988,10 @@ pub mod schemas {
         pub items: Option<Vec<Notification>>,
         /// The kind of item this is. For lists of notifications, this is always storage#notifications.
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Notifications {
         const NAME: &'static str = "Notifications";
@@ -2644,8 +3000,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2654,8 +3011,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2741,6 +3099,10 @@ pub mod schemas {
         pub time_storage_class_updated: Option<::gapi::types::DateTime>,
         /// The modification time of the object metadata in RFC 3339 format. Set initially to object creation time and then updated whenever any metadata of the object changes. This includes changes made by a requester, such as modifying custom metadata, as well as changes made by Cloud Storage on behalf of a requester, such as changing the storage class based on an Object Lifecycle Configuration.
         pub updated: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Object {
         const NAME: &'static str = "Object";
@@ -2788,7 +3150,7 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.acl,
+                    0 => ::gapi::wire::records_field(&self.acl),
                     1 => &self.bucket,
                     2 => &self.cache_control,
                     3 => &self.component_count,
@@ -2796,10 +3158,10 @@ pub mod schemas {
                     5 => &self.content_encoding,
                     6 => &self.content_language,
                     7 => &self.content_type,
-                    8 => &self.contexts,
+                    8 => ::gapi::wire::record_field(&self.contexts),
                     9 => &self.crc32c,
                     10 => &self.custom_time,
-                    11 => &self.customer_encryption,
+                    11 => ::gapi::wire::record_field(&self.customer_encryption),
                     12 => &self.etag,
                     13 => &self.event_based_hold,
                     14 => ::gapi::wire::int64_field(&self.generation),
@@ -2812,9 +3174,9 @@ pub mod schemas {
                     21 => &self.metadata,
                     22 => ::gapi::wire::int64_field(&self.metageneration),
                     23 => &self.name,
-                    24 => &self.owner,
+                    24 => ::gapi::wire::record_field(&self.owner),
                     25 => &self.restore_token,
-                    26 => &self.retention,
+                    26 => ::gapi::wire::record_field(&self.retention),
                     27 => &self.retention_expiration_time,
                     28 => &self.self_link,
                     29 => ::gapi::wire::int64_field(&self.size),
@@ -2826,6 +3188,7 @@ pub mod schemas {
                     35 => &self.time_finalized,
                     36 => &self.time_storage_class_updated,
                     37 => &self.updated,
+                    38 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2834,7 +3197,7 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.acl,
+                    0 => ::gapi::wire::records_field_mut(&mut self.acl),
                     1 => &mut self.bucket,
                     2 => &mut self.cache_control,
                     3 => &mut self.component_count,
@@ -2842,10 +3205,10 @@ pub mod schemas {
                     5 => &mut self.content_encoding,
                     6 => &mut self.content_language,
                     7 => &mut self.content_type,
-                    8 => &mut self.contexts,
+                    8 => ::gapi::wire::record_field_mut(&mut self.contexts),
                     9 => &mut self.crc32c,
                     10 => &mut self.custom_time,
-                    11 => &mut self.customer_encryption,
+                    11 => ::gapi::wire::record_field_mut(&mut self.customer_encryption),
                     12 => &mut self.etag,
                     13 => &mut self.event_based_hold,
                     14 => ::gapi::wire::int64_field_mut(&mut self.generation),
@@ -2858,9 +3221,9 @@ pub mod schemas {
                     21 => &mut self.metadata,
                     22 => ::gapi::wire::int64_field_mut(&mut self.metageneration),
                     23 => &mut self.name,
-                    24 => &mut self.owner,
+                    24 => ::gapi::wire::record_field_mut(&mut self.owner),
                     25 => &mut self.restore_token,
-                    26 => &mut self.retention,
+                    26 => ::gapi::wire::record_field_mut(&mut self.retention),
                     27 => &mut self.retention_expiration_time,
                     28 => &mut self.self_link,
                     29 => ::gapi::wire::int64_field_mut(&mut self.size),
@@ -2872,6 +3235,7 @@ pub mod schemas {
                     35 => &mut self.time_finalized,
                     36 => &mut self.time_storage_class_updated,
                     37 => &mut self.updated,
+                    38 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2918,6 +3282,10 @@ pub mod schemas {
         pub role: Option<String>,
         /// The link to this access-control entry.
         pub self_link: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ObjectAccessControl {
         const NAME: &'static str = "ObjectAccessControl";
@@ -2950,9 +3318,10 @@ pub mod schemas {
                     7 => &self.id,
                     8 => &self.kind,
                     9 => &self.object,
-                    10 => &self.project_team,
+                    10 => ::gapi::wire::record_field(&self.project_team),
                     11 => &self.role,
                     12 => &self.self_link,
+                    13 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2971,9 +3340,10 @@ pub mod schemas {
                     7 => &mut self.id,
                     8 => &mut self.kind,
                     9 => &mut self.object,
-                    10 => &mut self.project_team,
+                    10 => ::gapi::wire::record_field_mut(&mut self.project_team),
                     11 => &mut self.role,
                     12 => &mut self.self_link,
+                    13 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2989,6 +3359,10 @@ pub mod schemas {
         pub items: Option<Vec<ObjectAccessControl>>,
         /// The kind of item this is. For lists of object access control entries, this is always storage#objectAccessControls.
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ObjectAccessControls {
         const NAME: &'static str = "ObjectAccessControls";
@@ -2997,8 +3371,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3007,8 +3382,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3022,6 +3398,10 @@ pub mod schemas {
         pub custom: Option<
             ::std::collections::BTreeMap<String, ObjectCustomContextPayload>,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ObjectContexts {
         const NAME: &'static str = "ObjectContexts";
@@ -3031,6 +3411,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.custom,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3040,6 +3421,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.custom,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3057,6 +3439,10 @@ pub mod schemas {
         pub update_time: Option<::gapi::types::DateTime>,
         /// The value of the object context.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ObjectCustomContextPayload {
         const NAME: &'static str = "ObjectCustomContextPayload";
@@ -3074,6 +3460,7 @@ pub mod schemas {
                     1 => &self.extended_data_type_url,
                     2 => &self.update_time,
                     3 => &self.value,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3086,6 +3473,7 @@ pub mod schemas {
                     1 => &mut self.extended_data_type_url,
                     2 => &mut self.update_time,
                     3 => &mut self.value,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3099,6 +3487,10 @@ pub mod schemas {
         pub encryption_algorithm: Option<String>,
         /// SHA256 hash value of the encryption key.
         pub key_sha256: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ObjectCustomerEncryption {
         const NAME: &'static str = "ObjectCustomerEncryption";
@@ -3109,6 +3501,7 @@ pub mod schemas {
                 match index {
                     0 => &self.encryption_algorithm,
                     1 => &self.key_sha256,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3119,6 +3512,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.encryption_algorithm,
                     1 => &mut self.key_sha256,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3144,6 +3538,10 @@ pub mod schemas {
         pub update_time: Option<::gapi::types::DateTime>,
         /// The value of the object context.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ObjectFullContext {
         const NAME: &'static str = "ObjectFullContext";
@@ -3164,9 +3562,10 @@ pub mod schemas {
                     1 => &self.extended_data,
                     2 => &self.key,
                     3 => &self.kind,
-                    4 => &self.r#type,
+                    4 => ::gapi::wire::enum_field(&self.r#type),
                     5 => &self.update_time,
                     6 => &self.value,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3179,9 +3578,10 @@ pub mod schemas {
                     1 => &mut self.extended_data,
                     2 => &mut self.key,
                     3 => &mut self.kind,
-                    4 => &mut self.r#type,
+                    4 => ::gapi::wire::enum_field_mut(&mut self.r#type),
                     5 => &mut self.update_time,
                     6 => &mut self.value,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3202,6 +3602,10 @@ pub mod schemas {
         pub entity: Option<String>,
         /// The ID for the entity.
         pub entity_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ObjectOwner {
         const NAME: &'static str = "ObjectOwner";
@@ -3212,6 +3616,7 @@ pub mod schemas {
                 match index {
                     0 => &self.entity,
                     1 => &self.entity_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3222,6 +3627,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.entity,
                     1 => &mut self.entity_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3235,6 +3641,10 @@ pub mod schemas {
         pub mode: Option<String>,
         /// A time in RFC 3339 format until which object retention protects this object.
         pub retain_until_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ObjectRetention {
         const NAME: &'static str = "ObjectRetention";
@@ -3245,6 +3655,7 @@ pub mod schemas {
                 match index {
                     0 => &self.mode,
                     1 => &self.retain_until_time,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3255,6 +3666,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.mode,
                     1 => &mut self.retain_until_time,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3272,6 +3684,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// The list of prefixes of objects matching-but-not-listed up to and including the requested delimiter.
         pub prefixes: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Objects {
         const NAME: &'static str = "Objects";
@@ -3285,10 +3701,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
                     3 => &self.prefixes,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3297,10 +3714,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
                     3 => &mut self.prefixes,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3333,6 +3751,10 @@ pub mod schemas {
         pub resource_id: Option<String>,
         /// The IAM policy format version.
         pub version: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Policy {
         const NAME: &'static str = "Policy";
@@ -3347,11 +3769,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.bindings,
+                    0 => ::gapi::wire::records_field(&self.bindings),
                     1 => &self.etag,
                     2 => &self.kind,
                     3 => &self.resource_id,
                     4 => &self.version,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3360,11 +3783,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.bindings,
+                    0 => ::gapi::wire::records_field_mut(&mut self.bindings),
                     1 => &mut self.etag,
                     2 => &mut self.kind,
                     3 => &mut self.resource_id,
                     4 => &mut self.version,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3398,6 +3822,10 @@ pub mod schemas {
         /// - roles/storage.legacyBucketWriter - Read access to buckets with object listing/creation/deletion. Equivalent to an ACL entry on a bucket with the WRITER role.
         /// - roles/storage.legacyBucketOwner - Read and write access to existing buckets with object listing/creation/deletion. Equivalent to an ACL entry on a bucket with the OWNER role.
         pub role: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PolicyBindings {
         const NAME: &'static str = "PolicyBindings";
@@ -3406,9 +3834,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.condition,
+                    0 => ::gapi::wire::record_field(&self.condition),
                     1 => &self.members,
                     2 => &self.role,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3417,9 +3846,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.condition,
+                    0 => ::gapi::wire::record_field_mut(&mut self.condition),
                     1 => &mut self.members,
                     2 => &mut self.role,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3457,6 +3887,10 @@ pub mod schemas {
         pub update_time: Option<::gapi::types::DateTime>,
         /// The zone in which the cache instance is running. For example, us-central1-a.
         pub zone: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RapidCache {
         const NAME: &'static str = "RapidCache";
@@ -3494,6 +3928,7 @@ pub mod schemas {
                     11 => &self.ttl,
                     12 => &self.update_time,
                     13 => &self.zone,
+                    14 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3516,6 +3951,7 @@ pub mod schemas {
                     11 => &mut self.ttl,
                     12 => &mut self.update_time,
                     13 => &mut self.zone,
+                    14 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3527,6 +3963,10 @@ pub mod schemas {
     pub struct RapidCacheConfig {
         /// A map of rapid cache IDs to the corresponding `RapidCachePolicy` configurations for a managed folder.
         pub policies: Option<::std::collections::BTreeMap<String, RapidCachePolicy>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RapidCacheConfig {
         const NAME: &'static str = "RapidCacheConfig";
@@ -3536,6 +3976,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.policies,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3545,6 +3986,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.policies,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3558,6 +4000,10 @@ pub mod schemas {
         pub ingest_on_write: Option<RapidCachePolicyIngestOnWrite>,
         /// The unique identifier of the rapid cache.
         pub rapid_cache_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RapidCachePolicy {
         const NAME: &'static str = "RapidCachePolicy";
@@ -3566,8 +4012,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.ingest_on_write,
+                    0 => ::gapi::wire::enum_field(&self.ingest_on_write),
                     1 => &self.rapid_cache_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3576,8 +4023,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.ingest_on_write,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.ingest_on_write),
                     1 => &mut self.rapid_cache_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3602,6 +4050,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RapidCaches {
         const NAME: &'static str = "RapidCaches";
@@ -3610,9 +4062,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3621,9 +4074,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3656,6 +4110,10 @@ pub mod schemas {
         pub destination_location: Option<String>,
         /// If true, validate the operation, but do not actually relocate the bucket.
         pub validate_only: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RelocateBucketRequest {
         const NAME: &'static str = "RelocateBucketRequest";
@@ -3669,10 +4127,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.destination_custom_placement_config,
+                    0 => {
+                        ::gapi::wire::record_field(
+                            &self.destination_custom_placement_config,
+                        )
+                    }
                     1 => &self.destination_kms_key_name,
                     2 => &self.destination_location,
                     3 => &self.validate_only,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3681,10 +4144,15 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.destination_custom_placement_config,
+                    0 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.destination_custom_placement_config,
+                        )
+                    }
                     1 => &mut self.destination_kms_key_name,
                     2 => &mut self.destination_location,
                     3 => &mut self.validate_only,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3708,6 +4176,10 @@ pub mod schemas {
         pub rewrite_token: Option<String>,
         /// The total bytes written so far, which can be used to provide a waiting user with a progress indicator. This property is always present in the response.
         pub total_bytes_rewritten: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RewriteResponse {
         const NAME: &'static str = "RewriteResponse";
@@ -3726,9 +4198,10 @@ pub mod schemas {
                     0 => &self.done,
                     1 => &self.kind,
                     2 => ::gapi::wire::int64_field(&self.object_size),
-                    3 => &self.resource,
+                    3 => ::gapi::wire::record_field(&self.resource),
                     4 => &self.rewrite_token,
                     5 => ::gapi::wire::int64_field(&self.total_bytes_rewritten),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3740,9 +4213,10 @@ pub mod schemas {
                     0 => &mut self.done,
                     1 => &mut self.kind,
                     2 => ::gapi::wire::int64_field_mut(&mut self.object_size),
-                    3 => &mut self.resource,
+                    3 => ::gapi::wire::record_field_mut(&mut self.resource),
                     4 => &mut self.rewrite_token,
                     5 => ::gapi::wire::int64_field_mut(&mut self.total_bytes_rewritten),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3756,6 +4230,10 @@ pub mod schemas {
         pub email_address: Option<String>,
         /// The kind of item this is. For notifications, this is always storage#notification.
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ServiceAccount {
         const NAME: &'static str = "ServiceAccount";
@@ -3766,6 +4244,7 @@ pub mod schemas {
                 match index {
                     0 => &self.email_address,
                     1 => &self.kind,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3776,6 +4255,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.email_address,
                     1 => &mut self.kind,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3809,6 +4289,10 @@ pub mod schemas {
         /// - storage.managedFolders.list - List managed folders.
         /// - storage.managedFolders.setIamPolicy - Update managed folder IAM policy.
         pub permissions: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TestIamPermissionsResponse {
         const NAME: &'static str = "TestIamPermissionsResponse";
@@ -3819,6 +4303,7 @@ pub mod schemas {
                 match index {
                     0 => &self.kind,
                     1 => &self.permissions,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3829,6 +4314,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kind,
                     1 => &mut self.permissions,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

@@ -34,6 +34,10 @@ pub mod schemas {
         pub space_info: Option<SpaceInfo>,
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
         pub surface_type: Option<AssignmentInfoSurfaceType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AssignmentInfo {
         const NAME: &'static str = "AssignmentInfo";
@@ -47,10 +51,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.drive_resource_info,
+                    0 => ::gapi::wire::record_field(&self.drive_resource_info),
                     1 => &self.link_to_task,
-                    2 => &self.space_info,
-                    3 => &self.surface_type,
+                    2 => ::gapi::wire::record_field(&self.space_info),
+                    3 => ::gapi::wire::enum_field(&self.surface_type),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -59,10 +64,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.drive_resource_info,
+                    0 => ::gapi::wire::record_field_mut(&mut self.drive_resource_info),
                     1 => &mut self.link_to_task,
-                    2 => &mut self.space_info,
-                    3 => &mut self.surface_type,
+                    2 => ::gapi::wire::record_field_mut(&mut self.space_info),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.surface_type),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -89,6 +95,10 @@ pub mod schemas {
         pub drive_file_id: Option<String>,
         /// Output only. Resource key required to access files shared via a shared link. Not required for all files. See also developers.google.com/drive/api/guides/resource-keys.
         pub resource_key: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DriveResourceInfo {
         const NAME: &'static str = "DriveResourceInfo";
@@ -99,6 +109,7 @@ pub mod schemas {
                 match index {
                     0 => &self.drive_file_id,
                     1 => &self.resource_key,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -109,6 +120,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.drive_file_id,
                     1 => &mut self.resource_key,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -120,6 +132,10 @@ pub mod schemas {
     pub struct SpaceInfo {
         /// Output only. The Chat space where this task originates from. The format is "spaces/{space}".
         pub space: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SpaceInfo {
         const NAME: &'static str = "SpaceInfo";
@@ -129,6 +145,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.space,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -138,6 +155,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.space,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -180,6 +198,10 @@ pub mod schemas {
         pub updated: Option<String>,
         /// Output only. An absolute link to the task in the Google Tasks Web UI.
         pub web_view_link: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Task {
         const NAME: &'static str = "Task";
@@ -206,7 +228,7 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.assignment_info,
+                    0 => ::gapi::wire::record_field(&self.assignment_info),
                     1 => &self.completed,
                     2 => &self.deleted,
                     3 => &self.due,
@@ -214,7 +236,7 @@ pub mod schemas {
                     5 => &self.hidden,
                     6 => &self.id,
                     7 => &self.kind,
-                    8 => &self.links,
+                    8 => ::gapi::wire::records_field(&self.links),
                     9 => &self.notes,
                     10 => &self.parent,
                     11 => &self.position,
@@ -223,6 +245,7 @@ pub mod schemas {
                     14 => &self.title,
                     15 => &self.updated,
                     16 => &self.web_view_link,
+                    17 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -231,7 +254,7 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.assignment_info,
+                    0 => ::gapi::wire::record_field_mut(&mut self.assignment_info),
                     1 => &mut self.completed,
                     2 => &mut self.deleted,
                     3 => &mut self.due,
@@ -239,7 +262,7 @@ pub mod schemas {
                     5 => &mut self.hidden,
                     6 => &mut self.id,
                     7 => &mut self.kind,
-                    8 => &mut self.links,
+                    8 => ::gapi::wire::records_field_mut(&mut self.links),
                     9 => &mut self.notes,
                     10 => &mut self.parent,
                     11 => &mut self.position,
@@ -248,6 +271,7 @@ pub mod schemas {
                     14 => &mut self.title,
                     15 => &mut self.updated,
                     16 => &mut self.web_view_link,
+                    17 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -262,6 +286,10 @@ pub mod schemas {
         pub link: Option<String>,
         /// Type of the link, e.g. "email", "generic", "chat_message", "keep_note".
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TaskLinks {
         const NAME: &'static str = "TaskLinks";
@@ -273,6 +301,7 @@ pub mod schemas {
                     0 => &self.description,
                     1 => &self.link,
                     2 => &self.r#type,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -284,6 +313,7 @@ pub mod schemas {
                     0 => &mut self.description,
                     1 => &mut self.link,
                     2 => &mut self.r#type,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -304,6 +334,10 @@ pub mod schemas {
         pub title: Option<String>,
         /// Output only. Last modification time of the task list (as a RFC 3339 timestamp).
         pub updated: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TaskList {
         const NAME: &'static str = "TaskList";
@@ -325,6 +359,7 @@ pub mod schemas {
                     3 => &self.self_link,
                     4 => &self.title,
                     5 => &self.updated,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -339,6 +374,7 @@ pub mod schemas {
                     3 => &mut self.self_link,
                     4 => &mut self.title,
                     5 => &mut self.updated,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -355,6 +391,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// Token that can be used to request the next page of this result.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TaskLists {
         const NAME: &'static str = "TaskLists";
@@ -369,9 +409,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
                     3 => &self.next_page_token,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -381,9 +422,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
                     3 => &mut self.next_page_token,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -413,6 +455,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// Token used to access the next page of this result.
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Tasks {
         const NAME: &'static str = "Tasks";
@@ -427,9 +473,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
                     3 => &self.next_page_token,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -439,9 +486,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
                     3 => &mut self.next_page_token,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

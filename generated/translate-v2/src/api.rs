@@ -30,6 +30,10 @@ pub mod schemas {
         /// The input text upon which to perform language detection. Repeat this
         /// parameter to perform language detection on multiple text inputs.
         pub q: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DetectLanguageRequest {
         const NAME: &'static str = "DetectLanguageRequest";
@@ -39,6 +43,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.q,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -48,6 +53,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.q,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -58,6 +64,10 @@ pub mod schemas {
     pub struct DetectionsListResponse {
         /// A detections contains detection results of several text
         pub detections: Option<Vec<DetectionsResource>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DetectionsListResponse {
         const NAME: &'static str = "DetectionsListResponse";
@@ -67,6 +77,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.detections,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -76,6 +87,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.detections,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -92,6 +104,10 @@ pub mod schemas {
         pub is_reliable: Option<bool>,
         /// The language we detected.
         pub language: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DetectionsResourceItem {
         const NAME: &'static str = "DetectionsResourceItem";
@@ -107,6 +123,7 @@ pub mod schemas {
                     0 => &self.confidence,
                     1 => &self.is_reliable,
                     2 => &self.language,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -118,6 +135,7 @@ pub mod schemas {
                     0 => &mut self.confidence,
                     1 => &mut self.is_reliable,
                     2 => &mut self.language,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -130,6 +148,10 @@ pub mod schemas {
         /// The language to use to return localized, human readable names of supported
         /// languages.
         pub target: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GetSupportedLanguagesRequest {
         const NAME: &'static str = "GetSupportedLanguagesRequest";
@@ -139,6 +161,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.target,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -148,6 +171,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.target,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -158,6 +182,10 @@ pub mod schemas {
     pub struct LanguagesListResponse {
         /// List of source/target languages supported by the translation API. If target parameter is unspecified, the list is sorted by the ASCII code point order of the language code. If target parameter is specified, the list is sorted by the collation order of the language name in the target language.
         pub languages: Option<Vec<LanguagesResource>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LanguagesListResponse {
         const NAME: &'static str = "LanguagesListResponse";
@@ -166,7 +194,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.languages,
+                    0 => ::gapi::wire::records_field(&self.languages),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -175,7 +204,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.languages,
+                    0 => ::gapi::wire::records_field_mut(&mut self.languages),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -190,6 +220,10 @@ pub mod schemas {
         pub language: Option<String>,
         /// Human readable name of the language localized to the target language.
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LanguagesResource {
         const NAME: &'static str = "LanguagesResource";
@@ -200,6 +234,7 @@ pub mod schemas {
                 match index {
                     0 => &self.language,
                     1 => &self.name,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -210,6 +245,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.language,
                     1 => &mut self.name,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -236,6 +272,10 @@ pub mod schemas {
         /// The language to use for translation of the input text, set to one of the
         /// language codes listed in Language Support.
         pub target: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TranslateTextRequest {
         const NAME: &'static str = "TranslateTextRequest";
@@ -255,6 +295,7 @@ pub mod schemas {
                     2 => &self.q,
                     3 => &self.source,
                     4 => &self.target,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -268,6 +309,7 @@ pub mod schemas {
                     2 => &mut self.q,
                     3 => &mut self.source,
                     4 => &mut self.target,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -279,6 +321,10 @@ pub mod schemas {
     pub struct TranslationsListResponse {
         /// Translations contains list of translation results of given text
         pub translations: Option<Vec<TranslationsResource>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TranslationsListResponse {
         const NAME: &'static str = "TranslationsListResponse";
@@ -287,7 +333,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.translations,
+                    0 => ::gapi::wire::records_field(&self.translations),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -296,7 +343,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.translations,
+                    0 => ::gapi::wire::records_field_mut(&mut self.translations),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -316,6 +364,10 @@ pub mod schemas {
         pub model: Option<String>,
         /// Text translated into the target language.
         pub translated_text: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TranslationsResource {
         const NAME: &'static str = "TranslationsResource";
@@ -331,6 +383,7 @@ pub mod schemas {
                     0 => &self.detected_source_language,
                     1 => &self.model,
                     2 => &self.translated_text,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -342,6 +395,7 @@ pub mod schemas {
                     0 => &mut self.detected_source_language,
                     1 => &mut self.model,
                     2 => &mut self.translated_text,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

@@ -39,6 +39,10 @@ pub mod schemas {
         pub description: Option<String>,
         pub related_entities: Option<Vec<RelatedEntity>>,
         pub subject: Option<Entity>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AbuseReport {
         const NAME: &'static str = "AbuseReport";
@@ -52,10 +56,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.abuse_types,
+                    0 => ::gapi::wire::records_field(&self.abuse_types),
                     1 => &self.description,
-                    2 => &self.related_entities,
-                    3 => &self.subject,
+                    2 => ::gapi::wire::records_field(&self.related_entities),
+                    3 => ::gapi::wire::record_field(&self.subject),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -64,10 +69,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.abuse_types,
+                    0 => ::gapi::wire::records_field_mut(&mut self.abuse_types),
                     1 => &mut self.description,
-                    2 => &mut self.related_entities,
-                    3 => &mut self.subject,
+                    2 => ::gapi::wire::records_field_mut(&mut self.related_entities),
+                    3 => ::gapi::wire::record_field_mut(&mut self.subject),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -77,6 +83,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct AbuseType {
         pub id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AbuseType {
         const NAME: &'static str = "AbuseType";
@@ -86,6 +96,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -95,6 +106,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -108,6 +120,10 @@ pub mod schemas {
         pub allowed: Option<bool>,
         /// A list of region codes that identify countries where the default policy do not apply.
         pub exception: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AccessPolicy {
         const NAME: &'static str = "AccessPolicy";
@@ -118,6 +134,7 @@ pub mod schemas {
                 match index {
                     0 => &self.allowed,
                     1 => &self.exception,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -128,6 +145,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.allowed,
                     1 => &mut self.exception,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -147,6 +165,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The `snippet` object contains basic details about the activity, including the activity's type and group ID.
         pub snippet: Option<ActivitySnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Activity {
         const NAME: &'static str = "Activity";
@@ -161,11 +183,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.content_details),
                     1 => &self.etag,
                     2 => &self.id,
                     3 => &self.kind,
-                    4 => &self.snippet,
+                    4 => ::gapi::wire::record_field(&self.snippet),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -174,11 +197,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     1 => &mut self.etag,
                     2 => &mut self.id,
                     3 => &mut self.kind,
-                    4 => &mut self.snippet,
+                    4 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -206,6 +230,10 @@ pub mod schemas {
         pub subscription: Option<ActivityContentDetailsSubscription>,
         /// The `upload` object contains information about the uploaded video. This property is only present if the `snippet.type` is `upload`.
         pub upload: Option<ActivityContentDetailsUpload>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetails {
         const NAME: &'static str = "ActivityContentDetails";
@@ -224,15 +252,16 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.bulletin,
-                    1 => &self.channel_item,
-                    2 => &self.comment,
-                    3 => &self.playlist_item,
-                    4 => &self.promoted_item,
-                    5 => &self.recommendation,
-                    6 => &self.social,
-                    7 => &self.subscription,
-                    8 => &self.upload,
+                    0 => ::gapi::wire::record_field(&self.bulletin),
+                    1 => ::gapi::wire::record_field(&self.channel_item),
+                    2 => ::gapi::wire::record_field(&self.comment),
+                    3 => ::gapi::wire::record_field(&self.playlist_item),
+                    4 => ::gapi::wire::record_field(&self.promoted_item),
+                    5 => ::gapi::wire::record_field(&self.recommendation),
+                    6 => ::gapi::wire::record_field(&self.social),
+                    7 => ::gapi::wire::record_field(&self.subscription),
+                    8 => ::gapi::wire::record_field(&self.upload),
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -241,15 +270,16 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.bulletin,
-                    1 => &mut self.channel_item,
-                    2 => &mut self.comment,
-                    3 => &mut self.playlist_item,
-                    4 => &mut self.promoted_item,
-                    5 => &mut self.recommendation,
-                    6 => &mut self.social,
-                    7 => &mut self.subscription,
-                    8 => &mut self.upload,
+                    0 => ::gapi::wire::record_field_mut(&mut self.bulletin),
+                    1 => ::gapi::wire::record_field_mut(&mut self.channel_item),
+                    2 => ::gapi::wire::record_field_mut(&mut self.comment),
+                    3 => ::gapi::wire::record_field_mut(&mut self.playlist_item),
+                    4 => ::gapi::wire::record_field_mut(&mut self.promoted_item),
+                    5 => ::gapi::wire::record_field_mut(&mut self.recommendation),
+                    6 => ::gapi::wire::record_field_mut(&mut self.social),
+                    7 => ::gapi::wire::record_field_mut(&mut self.subscription),
+                    8 => ::gapi::wire::record_field_mut(&mut self.upload),
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -261,6 +291,10 @@ pub mod schemas {
     pub struct ActivityContentDetailsBulletin {
         /// The `resourceId` object contains information that identifies the resource associated with a bulletin post. @mutable youtube.activities.insert
         pub resource_id: Option<ResourceId>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsBulletin {
         const NAME: &'static str = "ActivityContentDetailsBulletin";
@@ -269,7 +303,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.resource_id,
+                    0 => ::gapi::wire::record_field(&self.resource_id),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -278,7 +313,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.resource_id,
+                    0 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -290,6 +326,10 @@ pub mod schemas {
     pub struct ActivityContentDetailsChannelItem {
         /// The `resourceId` object contains information that identifies the resource that was added to the channel.
         pub resource_id: Option<ResourceId>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsChannelItem {
         const NAME: &'static str = "ActivityContentDetailsChannelItem";
@@ -298,7 +338,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.resource_id,
+                    0 => ::gapi::wire::record_field(&self.resource_id),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -307,7 +348,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.resource_id,
+                    0 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -319,6 +361,10 @@ pub mod schemas {
     pub struct ActivityContentDetailsComment {
         /// The `resourceId` object contains information that identifies the resource associated with the comment.
         pub resource_id: Option<ResourceId>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsComment {
         const NAME: &'static str = "ActivityContentDetailsComment";
@@ -327,7 +373,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.resource_id,
+                    0 => ::gapi::wire::record_field(&self.resource_id),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -336,7 +383,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.resource_id,
+                    0 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -352,6 +400,10 @@ pub mod schemas {
         pub playlist_item_id: Option<String>,
         /// The `resourceId` object contains information about the resource that was added to the playlist.
         pub resource_id: Option<ResourceId>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsPlaylistItem {
         const NAME: &'static str = "ActivityContentDetailsPlaylistItem";
@@ -366,7 +418,8 @@ pub mod schemas {
                 match index {
                     0 => &self.playlist_id,
                     1 => &self.playlist_item_id,
-                    2 => &self.resource_id,
+                    2 => ::gapi::wire::record_field(&self.resource_id),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -377,7 +430,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.playlist_id,
                     1 => &mut self.playlist_item_id,
-                    2 => &mut self.resource_id,
+                    2 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -407,6 +461,10 @@ pub mod schemas {
         pub impression_url: Option<Vec<String>>,
         /// The ID that YouTube uses to uniquely identify the promoted video.
         pub video_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsPromotedItem {
         const NAME: &'static str = "ActivityContentDetailsPromotedItem";
@@ -429,13 +487,14 @@ pub mod schemas {
                     0 => &self.ad_tag,
                     1 => &self.click_tracking_url,
                     2 => &self.creative_view_url,
-                    3 => &self.cta_type,
+                    3 => ::gapi::wire::enum_field(&self.cta_type),
                     4 => &self.custom_cta_button_text,
                     5 => &self.description_text,
                     6 => &self.destination_url,
                     7 => &self.forecasting_url,
                     8 => &self.impression_url,
                     9 => &self.video_id,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -447,13 +506,14 @@ pub mod schemas {
                     0 => &mut self.ad_tag,
                     1 => &mut self.click_tracking_url,
                     2 => &mut self.creative_view_url,
-                    3 => &mut self.cta_type,
+                    3 => ::gapi::wire::enum_field_mut(&mut self.cta_type),
                     4 => &mut self.custom_cta_button_text,
                     5 => &mut self.description_text,
                     6 => &mut self.destination_url,
                     7 => &mut self.forecasting_url,
                     8 => &mut self.impression_url,
                     9 => &mut self.video_id,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -476,6 +536,10 @@ pub mod schemas {
         pub resource_id: Option<ResourceId>,
         /// The `seedResourceId` object contains information about the resource that caused the recommendation.
         pub seed_resource_id: Option<ResourceId>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsRecommendation {
         const NAME: &'static str = "ActivityContentDetailsRecommendation";
@@ -488,9 +552,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.reason,
-                    1 => &self.resource_id,
-                    2 => &self.seed_resource_id,
+                    0 => ::gapi::wire::enum_field(&self.reason),
+                    1 => ::gapi::wire::record_field(&self.resource_id),
+                    2 => ::gapi::wire::record_field(&self.seed_resource_id),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -499,9 +564,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.reason,
-                    1 => &mut self.resource_id,
-                    2 => &mut self.seed_resource_id,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.reason),
+                    1 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    2 => ::gapi::wire::record_field_mut(&mut self.seed_resource_id),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -528,6 +594,10 @@ pub mod schemas {
         pub resource_id: Option<ResourceId>,
         /// The name of the social network.
         pub r#type: Option<ActivityContentDetailsSocialType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsSocial {
         const NAME: &'static str = "ActivityContentDetailsSocial";
@@ -545,8 +615,9 @@ pub mod schemas {
                     0 => &self.author,
                     1 => &self.image_url,
                     2 => &self.reference_url,
-                    3 => &self.resource_id,
-                    4 => &self.r#type,
+                    3 => ::gapi::wire::record_field(&self.resource_id),
+                    4 => ::gapi::wire::enum_field(&self.r#type),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -558,8 +629,9 @@ pub mod schemas {
                     0 => &mut self.author,
                     1 => &mut self.image_url,
                     2 => &mut self.reference_url,
-                    3 => &mut self.resource_id,
-                    4 => &mut self.r#type,
+                    3 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    4 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -580,6 +652,10 @@ pub mod schemas {
     pub struct ActivityContentDetailsSubscription {
         /// The `resourceId` object contains information that identifies the resource that the user subscribed to.
         pub resource_id: Option<ResourceId>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsSubscription {
         const NAME: &'static str = "ActivityContentDetailsSubscription";
@@ -588,7 +664,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.resource_id,
+                    0 => ::gapi::wire::record_field(&self.resource_id),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -597,7 +674,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.resource_id,
+                    0 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -609,6 +687,10 @@ pub mod schemas {
     pub struct ActivityContentDetailsUpload {
         /// The ID that YouTube uses to uniquely identify the uploaded video.
         pub video_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityContentDetailsUpload {
         const NAME: &'static str = "ActivityContentDetailsUpload";
@@ -618,6 +700,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.video_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -627,6 +710,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.video_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -656,6 +740,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivityListResponse {
         const NAME: &'static str = "ActivityListResponse";
@@ -676,13 +764,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -693,13 +782,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -738,6 +828,10 @@ pub mod schemas {
         pub title: Option<String>,
         /// The type of activity that the resource describes.
         pub r#type: Option<ActivitySnippetType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivitySnippet {
         const NAME: &'static str = "ActivitySnippet";
@@ -760,9 +854,10 @@ pub mod schemas {
                     2 => &self.description,
                     3 => &self.group_id,
                     4 => &self.published_at,
-                    5 => &self.thumbnails,
+                    5 => ::gapi::wire::record_field(&self.thumbnails),
                     6 => &self.title,
-                    7 => &self.r#type,
+                    7 => ::gapi::wire::enum_field(&self.r#type),
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -776,9 +871,10 @@ pub mod schemas {
                     2 => &mut self.description,
                     3 => &mut self.group_id,
                     4 => &mut self.published_at,
-                    5 => &mut self.thumbnails,
+                    5 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     6 => &mut self.title,
-                    7 => &mut self.r#type,
+                    7 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -807,6 +903,10 @@ pub mod schemas {
         pub global_config: Option<AvailabilityConfigGlobalConfig>,
         /// Video is available in the specified regions only.
         pub regions_config: Option<AvailabilityConfigRegionsConfig>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AvailabilityConfig {
         const NAME: &'static str = "AvailabilityConfig";
@@ -815,8 +915,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.global_config,
-                    1 => &self.regions_config,
+                    0 => ::gapi::wire::record_field(&self.global_config),
+                    1 => ::gapi::wire::record_field(&self.regions_config),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -825,8 +926,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.global_config,
-                    1 => &mut self.regions_config,
+                    0 => ::gapi::wire::record_field_mut(&mut self.global_config),
+                    1 => ::gapi::wire::record_field_mut(&mut self.regions_config),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -840,6 +942,10 @@ pub mod schemas {
         pub excluded_region_codes: Option<Vec<String>>,
         /// Default time window where video is available for all non-blocked regions Not supported for upcoming / active live broadcasts. If start time is unspecified, video is already available If end time is unspecified, video is available forever Specified start and end times cannot be more than five years in the future.
         pub interval: Option<Interval>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AvailabilityConfigGlobalConfig {
         const NAME: &'static str = "AvailabilityConfigGlobalConfig";
@@ -849,7 +955,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.excluded_region_codes,
-                    1 => &self.interval,
+                    1 => ::gapi::wire::record_field(&self.interval),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -859,7 +966,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.excluded_region_codes,
-                    1 => &mut self.interval,
+                    1 => ::gapi::wire::record_field_mut(&mut self.interval),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -871,6 +979,10 @@ pub mod schemas {
     pub struct AvailabilityConfigRegionsConfig {
         /// Required. List of regions and time windows where video is available. If a region is specified multiple times, the union of all intervals is used.
         pub region_intervals: Option<Vec<AvailabilityConfigRegionsConfigRegionInterval>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AvailabilityConfigRegionsConfig {
         const NAME: &'static str = "AvailabilityConfigRegionsConfig";
@@ -879,7 +991,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.region_intervals,
+                    0 => ::gapi::wire::records_field(&self.region_intervals),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -888,7 +1001,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.region_intervals,
+                    0 => ::gapi::wire::records_field_mut(&mut self.region_intervals),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -902,6 +1016,10 @@ pub mod schemas {
         pub interval: Option<Interval>,
         /// Required. Region where video is available
         pub region_code: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AvailabilityConfigRegionsConfigRegionInterval {
         const NAME: &'static str = "AvailabilityConfigRegionsConfigRegionInterval";
@@ -910,8 +1028,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.interval,
+                    0 => ::gapi::wire::record_field(&self.interval),
                     1 => &self.region_code,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -920,8 +1039,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.interval,
+                    0 => ::gapi::wire::record_field_mut(&mut self.interval),
                     1 => &mut self.region_code,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -937,6 +1057,10 @@ pub mod schemas {
         pub items: Option<Vec<VideoStat>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#batchGetStatsResponse".
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BatchGetStatsResponse {
         const NAME: &'static str = "BatchGetStatsResponse";
@@ -946,8 +1070,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -957,8 +1082,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -972,6 +1098,10 @@ pub mod schemas {
         pub channel_handle: Option<String>,
         /// Required. External Channel ID, must begin with "UC"
         pub channel_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for BrandPartner {
         const NAME: &'static str = "BrandPartner";
@@ -982,6 +1112,7 @@ pub mod schemas {
                 match index {
                     0 => &self.channel_handle,
                     1 => &self.channel_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -992,6 +1123,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.channel_handle,
                     1 => &mut self.channel_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1009,6 +1141,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the caption.
         pub snippet: Option<CaptionSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Caption {
         const NAME: &'static str = "Caption";
@@ -1020,7 +1156,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1032,7 +1169,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1055,6 +1193,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CaptionListResponse {
         const NAME: &'static str = "CaptionListResponse";
@@ -1071,9 +1213,10 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.visitor_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1084,9 +1227,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.visitor_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1122,6 +1266,10 @@ pub mod schemas {
         pub track_kind: Option<CaptionSnippetTrackKind>,
         /// The ID that YouTube uses to uniquely identify the video associated with the caption track. @mutable youtube.captions.insert
         pub video_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CaptionSnippet {
         const NAME: &'static str = "CaptionSnippet";
@@ -1144,8 +1292,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.audio_track_type,
-                    1 => &self.failure_reason,
+                    0 => ::gapi::wire::enum_field(&self.audio_track_type),
+                    1 => ::gapi::wire::enum_field(&self.failure_reason),
                     2 => &self.is_auto_synced,
                     3 => &self.is_cc,
                     4 => &self.is_draft,
@@ -1154,9 +1302,10 @@ pub mod schemas {
                     7 => &self.language,
                     8 => &self.last_updated,
                     9 => &self.name,
-                    10 => &self.status,
-                    11 => &self.track_kind,
+                    10 => ::gapi::wire::enum_field(&self.status),
+                    11 => ::gapi::wire::enum_field(&self.track_kind),
                     12 => &self.video_id,
+                    13 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1165,8 +1314,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.audio_track_type,
-                    1 => &mut self.failure_reason,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.audio_track_type),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.failure_reason),
                     2 => &mut self.is_auto_synced,
                     3 => &mut self.is_cc,
                     4 => &mut self.is_draft,
@@ -1175,9 +1324,10 @@ pub mod schemas {
                     7 => &mut self.language,
                     8 => &mut self.last_updated,
                     9 => &mut self.name,
-                    10 => &mut self.status,
-                    11 => &mut self.track_kind,
+                    10 => ::gapi::wire::enum_field_mut(&mut self.status),
+                    11 => ::gapi::wire::enum_field_mut(&mut self.track_kind),
                     12 => &mut self.video_id,
+                    13 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1232,6 +1382,10 @@ pub mod schemas {
         pub ingestion_type: Option<CdnSettingsIngestionType>,
         /// The resolution of the inbound video data.
         pub resolution: Option<CdnSettingsResolution>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CdnSettings {
         const NAME: &'static str = "CdnSettings";
@@ -1247,10 +1401,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.format,
-                    1 => &self.frame_rate,
-                    2 => &self.ingestion_info,
-                    3 => &self.ingestion_type,
-                    4 => &self.resolution,
+                    1 => ::gapi::wire::enum_field(&self.frame_rate),
+                    2 => ::gapi::wire::record_field(&self.ingestion_info),
+                    3 => ::gapi::wire::enum_field(&self.ingestion_type),
+                    4 => ::gapi::wire::enum_field(&self.resolution),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1260,10 +1415,11 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.format,
-                    1 => &mut self.frame_rate,
-                    2 => &mut self.ingestion_info,
-                    3 => &mut self.ingestion_type,
-                    4 => &mut self.resolution,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.frame_rate),
+                    2 => ::gapi::wire::record_field_mut(&mut self.ingestion_info),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.ingestion_type),
+                    4 => ::gapi::wire::enum_field_mut(&mut self.resolution),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1333,6 +1489,10 @@ pub mod schemas {
         pub status: Option<ChannelStatus>,
         /// The topicDetails object encapsulates information about Freebase topics associated with the channel.
         pub topic_details: Option<ChannelTopicDetails>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
@@ -1355,19 +1515,20 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.audit_details,
-                    1 => &self.branding_settings,
-                    2 => &self.content_details,
-                    3 => &self.content_owner_details,
-                    4 => &self.conversion_pings,
+                    0 => ::gapi::wire::record_field(&self.audit_details),
+                    1 => ::gapi::wire::record_field(&self.branding_settings),
+                    2 => ::gapi::wire::record_field(&self.content_details),
+                    3 => ::gapi::wire::record_field(&self.content_owner_details),
+                    4 => ::gapi::wire::record_field(&self.conversion_pings),
                     5 => &self.etag,
                     6 => &self.id,
                     7 => &self.kind,
                     8 => &self.localizations,
-                    9 => &self.snippet,
-                    10 => &self.statistics,
-                    11 => &self.status,
-                    12 => &self.topic_details,
+                    9 => ::gapi::wire::record_field(&self.snippet),
+                    10 => ::gapi::wire::record_field(&self.statistics),
+                    11 => ::gapi::wire::record_field(&self.status),
+                    12 => ::gapi::wire::record_field(&self.topic_details),
+                    13 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1376,19 +1537,20 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.audit_details,
-                    1 => &mut self.branding_settings,
-                    2 => &mut self.content_details,
-                    3 => &mut self.content_owner_details,
-                    4 => &mut self.conversion_pings,
+                    0 => ::gapi::wire::record_field_mut(&mut self.audit_details),
+                    1 => ::gapi::wire::record_field_mut(&mut self.branding_settings),
+                    2 => ::gapi::wire::record_field_mut(&mut self.content_details),
+                    3 => ::gapi::wire::record_field_mut(&mut self.content_owner_details),
+                    4 => ::gapi::wire::record_field_mut(&mut self.conversion_pings),
                     5 => &mut self.etag,
                     6 => &mut self.id,
                     7 => &mut self.kind,
                     8 => &mut self.localizations,
-                    9 => &mut self.snippet,
-                    10 => &mut self.statistics,
-                    11 => &mut self.status,
-                    12 => &mut self.topic_details,
+                    9 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    10 => ::gapi::wire::record_field_mut(&mut self.statistics),
+                    11 => ::gapi::wire::record_field_mut(&mut self.status),
+                    12 => ::gapi::wire::record_field_mut(&mut self.topic_details),
+                    13 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1404,6 +1566,10 @@ pub mod schemas {
         pub content_id_claims_good_standing: Option<bool>,
         /// Whether or not the channel has any copyright strikes.
         pub copyright_strikes_good_standing: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelAuditDetails {
         const NAME: &'static str = "ChannelAuditDetails";
@@ -1419,6 +1585,7 @@ pub mod schemas {
                     0 => &self.community_guidelines_good_standing,
                     1 => &self.content_id_claims_good_standing,
                     2 => &self.copyright_strikes_good_standing,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1430,6 +1597,7 @@ pub mod schemas {
                     0 => &mut self.community_guidelines_good_standing,
                     1 => &mut self.content_id_claims_good_standing,
                     2 => &mut self.copyright_strikes_good_standing,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1444,6 +1612,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The URL of this banner image.
         pub url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelBannerResource {
         const NAME: &'static str = "ChannelBannerResource";
@@ -1455,6 +1627,7 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.kind,
                     2 => &self.url,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1466,6 +1639,7 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.kind,
                     2 => &mut self.url,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1487,6 +1661,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub watch: Option<WatchSettings>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelBrandingSettings {
         const NAME: &'static str = "ChannelBrandingSettings";
@@ -1495,10 +1673,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.channel,
-                    1 => &self.hints,
-                    2 => &self.image,
-                    3 => &self.watch,
+                    0 => ::gapi::wire::record_field(&self.channel),
+                    1 => ::gapi::wire::records_field(&self.hints),
+                    2 => ::gapi::wire::record_field(&self.image),
+                    3 => ::gapi::wire::record_field(&self.watch),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1507,10 +1686,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.channel,
-                    1 => &mut self.hints,
-                    2 => &mut self.image,
-                    3 => &mut self.watch,
+                    0 => ::gapi::wire::record_field_mut(&mut self.channel),
+                    1 => ::gapi::wire::records_field_mut(&mut self.hints),
+                    2 => ::gapi::wire::record_field_mut(&mut self.image),
+                    3 => ::gapi::wire::record_field_mut(&mut self.watch),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1521,6 +1701,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ChannelContentDetails {
         pub related_playlists: Option<ChannelContentDetailsRelatedPlaylists>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelContentDetails {
         const NAME: &'static str = "ChannelContentDetails";
@@ -1529,7 +1713,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.related_playlists,
+                    0 => ::gapi::wire::record_field(&self.related_playlists),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1538,7 +1723,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.related_playlists,
+                    0 => ::gapi::wire::record_field_mut(&mut self.related_playlists),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1563,6 +1749,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub watch_later: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelContentDetailsRelatedPlaylists {
         const NAME: &'static str = "ChannelContentDetailsRelatedPlaylists";
@@ -1582,6 +1772,7 @@ pub mod schemas {
                     2 => &self.uploads,
                     3 => &self.watch_history,
                     4 => &self.watch_later,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1595,6 +1786,7 @@ pub mod schemas {
                     2 => &mut self.uploads,
                     3 => &mut self.watch_history,
                     4 => &mut self.watch_later,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1608,6 +1800,10 @@ pub mod schemas {
         pub content_owner: Option<String>,
         /// The date and time when the channel was linked to the content owner.
         pub time_linked: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelContentOwnerDetails {
         const NAME: &'static str = "ChannelContentOwnerDetails";
@@ -1618,6 +1814,7 @@ pub mod schemas {
                 match index {
                     0 => &self.content_owner,
                     1 => &self.time_linked,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1628,6 +1825,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.content_owner,
                     1 => &mut self.time_linked,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1641,6 +1839,10 @@ pub mod schemas {
         pub context: Option<ChannelConversionPingContext>,
         /// The url (without the schema) that the player shall send the ping to. It's at caller's descretion to decide which schema to use (http vs https) Example of a returned url: //googleads.g.doubleclick.net/pagead/ viewthroughconversion/962985656/?data=path%3DtHe_path%3Btype%3D cview%3Butuid%3DGISQtTNGYqaYl4sKxoVvKA&labe=default The caller must append biscotti authentication (ms param in case of mobile, for example) to this ping.
         pub conversion_url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelConversionPing {
         const NAME: &'static str = "ChannelConversionPing";
@@ -1649,8 +1851,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.context,
+                    0 => ::gapi::wire::enum_field(&self.context),
                     1 => &self.conversion_url,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1659,8 +1862,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.context,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.context),
                     1 => &mut self.conversion_url,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1680,6 +1884,10 @@ pub mod schemas {
     pub struct ChannelConversionPings {
         /// Pings that the app shall fire (authenticated by biscotti cookie). Each ping has a context, in which the app must fire the ping, and a url identifying the ping.
         pub pings: Option<Vec<ChannelConversionPing>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelConversionPings {
         const NAME: &'static str = "ChannelConversionPings";
@@ -1688,7 +1896,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.pings,
+                    0 => ::gapi::wire::records_field(&self.pings),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1697,7 +1906,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.pings,
+                    0 => ::gapi::wire::records_field_mut(&mut self.pings),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1727,6 +1937,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelListResponse {
         const NAME: &'static str = "ChannelListResponse";
@@ -1747,13 +1961,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1764,13 +1979,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1797,6 +2013,10 @@ pub mod schemas {
         pub description: Option<String>,
         /// The localized strings for channel's title.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelLocalization {
         const NAME: &'static str = "ChannelLocalization";
@@ -1807,6 +2027,7 @@ pub mod schemas {
                 match index {
                     0 => &self.description,
                     1 => &self.title,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1817,6 +2038,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.description,
                     1 => &mut self.title,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1833,6 +2055,10 @@ pub mod schemas {
         pub display_name: Option<String>,
         /// The channels's avatar URL.
         pub profile_image_url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelProfileDetails {
         const NAME: &'static str = "ChannelProfileDetails";
@@ -1850,6 +2076,7 @@ pub mod schemas {
                     1 => &self.channel_url,
                     2 => &self.display_name,
                     3 => &self.profile_image_url,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1862,6 +2089,7 @@ pub mod schemas {
                     1 => &mut self.channel_url,
                     2 => &mut self.display_name,
                     3 => &mut self.profile_image_url,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1890,6 +2118,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub targeting: Option<ChannelSectionTargeting>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelSection {
         const NAME: &'static str = "ChannelSection";
@@ -1906,13 +2138,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.content_details),
                     1 => &self.etag,
                     2 => &self.id,
                     3 => &self.kind,
                     4 => &self.localizations,
-                    5 => &self.snippet,
-                    6 => &self.targeting,
+                    5 => ::gapi::wire::record_field(&self.snippet),
+                    6 => ::gapi::wire::record_field(&self.targeting),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1921,13 +2154,14 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     1 => &mut self.etag,
                     2 => &mut self.id,
                     3 => &mut self.kind,
                     4 => &mut self.localizations,
-                    5 => &mut self.snippet,
-                    6 => &mut self.targeting,
+                    5 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    6 => ::gapi::wire::record_field_mut(&mut self.targeting),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1941,6 +2175,10 @@ pub mod schemas {
         pub channels: Option<Vec<String>>,
         /// The playlist ids for type single_playlist and multiple_playlists. For singlePlaylist, only one playlistId is allowed.
         pub playlists: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelSectionContentDetails {
         const NAME: &'static str = "ChannelSectionContentDetails";
@@ -1951,6 +2189,7 @@ pub mod schemas {
                 match index {
                     0 => &self.channels,
                     1 => &self.playlists,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1961,6 +2200,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.channels,
                     1 => &mut self.playlists,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -1983,6 +2223,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelSectionListResponse {
         const NAME: &'static str = "ChannelSectionListResponse";
@@ -1999,9 +2243,10 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.visitor_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2012,9 +2257,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.visitor_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2028,6 +2274,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelSectionLocalization {
         const NAME: &'static str = "ChannelSectionLocalization";
@@ -2037,6 +2287,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.title,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2046,6 +2297,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.title,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2075,6 +2327,10 @@ pub mod schemas {
         pub title: Option<String>,
         /// The type of the channel section.
         pub r#type: Option<ChannelSectionSnippetType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelSectionSnippet {
         const NAME: &'static str = "ChannelSectionSnippet";
@@ -2093,11 +2349,12 @@ pub mod schemas {
                 match index {
                     0 => &self.channel_id,
                     1 => &self.default_language,
-                    2 => &self.localized,
+                    2 => ::gapi::wire::record_field(&self.localized),
                     3 => &self.position,
-                    4 => &self.style,
+                    4 => ::gapi::wire::enum_field(&self.style),
                     5 => &self.title,
-                    6 => &self.r#type,
+                    6 => ::gapi::wire::enum_field(&self.r#type),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2108,11 +2365,12 @@ pub mod schemas {
                 match index {
                     0 => &mut self.channel_id,
                     1 => &mut self.default_language,
-                    2 => &mut self.localized,
+                    2 => ::gapi::wire::record_field_mut(&mut self.localized),
                     3 => &mut self.position,
-                    4 => &mut self.style,
+                    4 => ::gapi::wire::enum_field_mut(&mut self.style),
                     5 => &mut self.title,
-                    6 => &mut self.r#type,
+                    6 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2170,6 +2428,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub regions: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelSectionTargeting {
         const NAME: &'static str = "ChannelSectionTargeting";
@@ -2181,6 +2443,7 @@ pub mod schemas {
                     0 => &self.countries,
                     1 => &self.languages,
                     2 => &self.regions,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2192,6 +2455,7 @@ pub mod schemas {
                     0 => &mut self.countries,
                     1 => &mut self.languages,
                     2 => &mut self.regions,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2242,6 +2506,10 @@ pub mod schemas {
         pub tracking_analytics_account_id: Option<String>,
         /// The trailer of the channel, for users that are not subscribers.
         pub unsubscribed_trailer: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelSettings {
         const NAME: &'static str = "ChannelSettings";
@@ -2279,6 +2547,7 @@ pub mod schemas {
                     11 => &self.title,
                     12 => &self.tracking_analytics_account_id,
                     13 => &self.unsubscribed_trailer,
+                    14 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2301,6 +2570,7 @@ pub mod schemas {
                     11 => &mut self.title,
                     12 => &mut self.tracking_analytics_account_id,
                     13 => &mut self.unsubscribed_trailer,
+                    14 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2326,6 +2596,10 @@ pub mod schemas {
         pub thumbnails: Option<ThumbnailDetails>,
         /// The channel's title.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelSnippet {
         const NAME: &'static str = "ChannelSnippet";
@@ -2347,10 +2621,11 @@ pub mod schemas {
                     1 => &self.custom_url,
                     2 => &self.default_language,
                     3 => &self.description,
-                    4 => &self.localized,
+                    4 => ::gapi::wire::record_field(&self.localized),
                     5 => &self.published_at,
-                    6 => &self.thumbnails,
+                    6 => ::gapi::wire::record_field(&self.thumbnails),
                     7 => &self.title,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2363,10 +2638,11 @@ pub mod schemas {
                     1 => &mut self.custom_url,
                     2 => &mut self.default_language,
                     3 => &mut self.description,
-                    4 => &mut self.localized,
+                    4 => ::gapi::wire::record_field_mut(&mut self.localized),
                     5 => &mut self.published_at,
-                    6 => &mut self.thumbnails,
+                    6 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     7 => &mut self.title,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2386,6 +2662,10 @@ pub mod schemas {
         pub video_count: Option<u64>,
         /// The number of times the channel has been viewed.
         pub view_count: Option<u64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelStatistics {
         const NAME: &'static str = "ChannelStatistics";
@@ -2405,6 +2685,7 @@ pub mod schemas {
                     2 => ::gapi::wire::int64_field(&self.subscriber_count),
                     3 => ::gapi::wire::int64_field(&self.video_count),
                     4 => ::gapi::wire::int64_field(&self.view_count),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2418,6 +2699,7 @@ pub mod schemas {
                     2 => ::gapi::wire::int64_field_mut(&mut self.subscriber_count),
                     3 => ::gapi::wire::int64_field_mut(&mut self.video_count),
                     4 => ::gapi::wire::int64_field_mut(&mut self.view_count),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2437,6 +2719,10 @@ pub mod schemas {
         /// Privacy status of the channel.
         pub privacy_status: Option<ChannelStatusPrivacyStatus>,
         pub self_declared_made_for_kids: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelStatus {
         const NAME: &'static str = "ChannelStatus";
@@ -2454,10 +2740,11 @@ pub mod schemas {
                 match index {
                     0 => &self.is_channel_monetization_enabled,
                     1 => &self.is_linked,
-                    2 => &self.long_uploads_status,
+                    2 => ::gapi::wire::enum_field(&self.long_uploads_status),
                     3 => &self.made_for_kids,
-                    4 => &self.privacy_status,
+                    4 => ::gapi::wire::enum_field(&self.privacy_status),
                     5 => &self.self_declared_made_for_kids,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2468,10 +2755,11 @@ pub mod schemas {
                 match index {
                     0 => &mut self.is_channel_monetization_enabled,
                     1 => &mut self.is_linked,
-                    2 => &mut self.long_uploads_status,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.long_uploads_status),
                     3 => &mut self.made_for_kids,
-                    4 => &mut self.privacy_status,
+                    4 => ::gapi::wire::enum_field_mut(&mut self.privacy_status),
                     5 => &mut self.self_declared_made_for_kids,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2506,6 +2794,10 @@ pub mod schemas {
         pub status_update_reason: Option<String>,
         /// Optional. Timestamp when the affiliate program status was last updated.
         pub status_update_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelToAffiliateProgramLinkDetails {
         const NAME: &'static str = "ChannelToAffiliateProgramLinkDetails";
@@ -2520,9 +2812,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field(&self.merchant_id),
-                    1 => &self.program_status,
+                    1 => ::gapi::wire::enum_field(&self.program_status),
                     2 => &self.status_update_reason,
                     3 => &self.status_update_time,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2532,9 +2825,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.merchant_id),
-                    1 => &mut self.program_status,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.program_status),
                     2 => &mut self.status_update_reason,
                     3 => &mut self.status_update_time,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2567,6 +2861,10 @@ pub mod schemas {
         pub store_name: Option<String>,
         /// Landing page of the store.
         pub store_url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelToStoreLinkDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetails";
@@ -2581,11 +2879,16 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.billing_details,
-                    1 => &self.merchant_affiliate_program_details,
+                    0 => ::gapi::wire::record_field(&self.billing_details),
+                    1 => {
+                        ::gapi::wire::record_field(
+                            &self.merchant_affiliate_program_details,
+                        )
+                    }
                     2 => ::gapi::wire::int64_field(&self.merchant_id),
                     3 => &self.store_name,
                     4 => &self.store_url,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2594,11 +2897,16 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.billing_details,
-                    1 => &mut self.merchant_affiliate_program_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.billing_details),
+                    1 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.merchant_affiliate_program_details,
+                        )
+                    }
                     2 => ::gapi::wire::int64_field_mut(&mut self.merchant_id),
                     3 => &mut self.store_name,
                     4 => &mut self.store_url,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2610,6 +2918,10 @@ pub mod schemas {
     pub struct ChannelToStoreLinkDetailsBillingDetails {
         /// The current billing profile status.
         pub billing_status: Option<ChannelToStoreLinkDetailsBillingDetailsBillingStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelToStoreLinkDetailsBillingDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetailsBillingDetails";
@@ -2618,7 +2930,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.billing_status,
+                    0 => ::gapi::wire::enum_field(&self.billing_status),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2627,7 +2940,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.billing_status,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.billing_status),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2650,6 +2964,10 @@ pub mod schemas {
         pub status: Option<
             ChannelToStoreLinkDetailsMerchantAffiliateProgramDetailsStatus,
         >,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record
     for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
@@ -2659,7 +2977,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.status,
+                    0 => ::gapi::wire::enum_field(&self.status),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2668,7 +2987,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.status,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.status),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2697,6 +3017,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub topic_ids: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ChannelTopicDetails {
         const NAME: &'static str = "ChannelTopicDetails";
@@ -2707,6 +3031,7 @@ pub mod schemas {
                 match index {
                     0 => &self.topic_categories,
                     1 => &self.topic_ids,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2717,6 +3042,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.topic_categories,
                     1 => &mut self.topic_ids,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2734,6 +3060,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the comment.
         pub snippet: Option<CommentSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Comment {
         const NAME: &'static str = "Comment";
@@ -2745,7 +3075,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2757,7 +3088,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2786,6 +3118,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentListResponse {
         const NAME: &'static str = "CommentListResponse";
@@ -2805,12 +3141,13 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
-                    6 => &self.token_pagination,
+                    5 => ::gapi::wire::record_field(&self.page_info),
+                    6 => ::gapi::wire::record_field(&self.token_pagination),
                     7 => &self.visitor_id,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2821,12 +3158,13 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
-                    6 => &mut self.token_pagination,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
+                    6 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     7 => &mut self.visitor_id,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2880,6 +3218,10 @@ pub mod schemas {
         pub video_id: Option<String>,
         /// The rating the viewer has given to this comment. For the time being this will never return RATE_TYPE_DISLIKE and instead return RATE_TYPE_NONE. This may change in the future.
         pub viewer_rating: Option<CommentSnippetViewerRating>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentSnippet {
         const NAME: &'static str = "CommentSnippet";
@@ -2905,7 +3247,7 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.author_channel_id,
+                    0 => ::gapi::wire::record_field(&self.author_channel_id),
                     1 => &self.author_channel_url,
                     2 => &self.author_display_name,
                     3 => &self.author_profile_image_url,
@@ -2913,14 +3255,15 @@ pub mod schemas {
                     5 => &self.channel_id,
                     6 => &self.image_url,
                     7 => &self.like_count,
-                    8 => &self.moderation_status,
+                    8 => ::gapi::wire::enum_field(&self.moderation_status),
                     9 => &self.parent_id,
                     10 => &self.published_at,
                     11 => &self.text_display,
                     12 => &self.text_original,
                     13 => &self.updated_at,
                     14 => &self.video_id,
-                    15 => &self.viewer_rating,
+                    15 => ::gapi::wire::enum_field(&self.viewer_rating),
+                    16 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2929,7 +3272,7 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.author_channel_id,
+                    0 => ::gapi::wire::record_field_mut(&mut self.author_channel_id),
                     1 => &mut self.author_channel_url,
                     2 => &mut self.author_display_name,
                     3 => &mut self.author_profile_image_url,
@@ -2937,14 +3280,15 @@ pub mod schemas {
                     5 => &mut self.channel_id,
                     6 => &mut self.image_url,
                     7 => &mut self.like_count,
-                    8 => &mut self.moderation_status,
+                    8 => ::gapi::wire::enum_field_mut(&mut self.moderation_status),
                     9 => &mut self.parent_id,
                     10 => &mut self.published_at,
                     11 => &mut self.text_display,
                     12 => &mut self.text_original,
                     13 => &mut self.updated_at,
                     14 => &mut self.video_id,
-                    15 => &mut self.viewer_rating,
+                    15 => ::gapi::wire::enum_field_mut(&mut self.viewer_rating),
+                    16 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2956,6 +3300,10 @@ pub mod schemas {
     pub struct CommentSnippetAuthorChannelId {
         /// The id of the author's YouTube channel.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentSnippetAuthorChannelId {
         const NAME: &'static str = "CommentSnippetAuthorChannelId";
@@ -2965,6 +3313,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.value,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -2974,6 +3323,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.value,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3016,6 +3366,10 @@ pub mod schemas {
         pub replies: Option<CommentThreadReplies>,
         /// The snippet object contains basic details about the comment thread and also the top level comment.
         pub snippet: Option<CommentThreadSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentThread {
         const NAME: &'static str = "CommentThread";
@@ -3033,8 +3387,9 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.replies,
-                    4 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.replies),
+                    4 => ::gapi::wire::record_field(&self.snippet),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3046,8 +3401,9 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.replies,
-                    4 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.replies),
+                    4 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3076,6 +3432,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentThreadListResponse {
         const NAME: &'static str = "CommentThreadListResponse";
@@ -3095,12 +3455,13 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
-                    6 => &self.token_pagination,
+                    5 => ::gapi::wire::record_field(&self.page_info),
+                    6 => ::gapi::wire::record_field(&self.token_pagination),
                     7 => &self.visitor_id,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3111,12 +3472,13 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
-                    6 => &mut self.token_pagination,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
+                    6 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     7 => &mut self.visitor_id,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3141,6 +3503,10 @@ pub mod schemas {
     pub struct CommentThreadReplies {
         /// A limited number of replies. Unless the number of replies returned equals total_reply_count in the snippet the returned replies are only a subset of the total number of replies.
         pub comments: Option<Vec<Comment>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentThreadReplies {
         const NAME: &'static str = "CommentThreadReplies";
@@ -3149,7 +3515,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.comments,
+                    0 => ::gapi::wire::records_field(&self.comments),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3158,7 +3525,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.comments,
+                    0 => ::gapi::wire::records_field_mut(&mut self.comments),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3180,6 +3548,10 @@ pub mod schemas {
         pub total_reply_count: Option<u32>,
         /// The ID of the video the comments refer to, if any.
         pub video_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CommentThreadSnippet {
         const NAME: &'static str = "CommentThreadSnippet";
@@ -3198,9 +3570,10 @@ pub mod schemas {
                     0 => &self.can_reply,
                     1 => &self.channel_id,
                     2 => &self.is_public,
-                    3 => &self.top_level_comment,
+                    3 => ::gapi::wire::record_field(&self.top_level_comment),
                     4 => &self.total_reply_count,
                     5 => &self.video_id,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3212,9 +3585,10 @@ pub mod schemas {
                     0 => &mut self.can_reply,
                     1 => &mut self.channel_id,
                     2 => &mut self.is_public,
-                    3 => &mut self.top_level_comment,
+                    3 => ::gapi::wire::record_field_mut(&mut self.top_level_comment),
                     4 => &mut self.total_reply_count,
                     5 => &mut self.video_id,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3366,6 +3740,10 @@ pub mod schemas {
         pub tvpg_rating: Option<ContentRatingTvpgRating>,
         /// A rating that YouTube uses to identify age-restricted content.
         pub yt_rating: Option<ContentRatingYtRating>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ContentRating {
         const NAME: &'static str = "ContentRating";
@@ -3446,77 +3824,78 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.acb_rating,
-                    1 => &self.agcom_rating,
-                    2 => &self.anatel_rating,
-                    3 => &self.bbfc_rating,
-                    4 => &self.bfvc_rating,
-                    5 => &self.bmukk_rating,
-                    6 => &self.catv_rating,
-                    7 => &self.catvfr_rating,
-                    8 => &self.cbfc_rating,
-                    9 => &self.ccc_rating,
-                    10 => &self.cce_rating,
-                    11 => &self.chfilm_rating,
-                    12 => &self.chvrs_rating,
-                    13 => &self.cicf_rating,
-                    14 => &self.cna_rating,
-                    15 => &self.cnc_rating,
-                    16 => &self.csa_rating,
-                    17 => &self.cscf_rating,
-                    18 => &self.czfilm_rating,
-                    19 => &self.djctq_rating,
+                    0 => ::gapi::wire::enum_field(&self.acb_rating),
+                    1 => ::gapi::wire::enum_field(&self.agcom_rating),
+                    2 => ::gapi::wire::enum_field(&self.anatel_rating),
+                    3 => ::gapi::wire::enum_field(&self.bbfc_rating),
+                    4 => ::gapi::wire::enum_field(&self.bfvc_rating),
+                    5 => ::gapi::wire::enum_field(&self.bmukk_rating),
+                    6 => ::gapi::wire::enum_field(&self.catv_rating),
+                    7 => ::gapi::wire::enum_field(&self.catvfr_rating),
+                    8 => ::gapi::wire::enum_field(&self.cbfc_rating),
+                    9 => ::gapi::wire::enum_field(&self.ccc_rating),
+                    10 => ::gapi::wire::enum_field(&self.cce_rating),
+                    11 => ::gapi::wire::enum_field(&self.chfilm_rating),
+                    12 => ::gapi::wire::enum_field(&self.chvrs_rating),
+                    13 => ::gapi::wire::enum_field(&self.cicf_rating),
+                    14 => ::gapi::wire::enum_field(&self.cna_rating),
+                    15 => ::gapi::wire::enum_field(&self.cnc_rating),
+                    16 => ::gapi::wire::enum_field(&self.csa_rating),
+                    17 => ::gapi::wire::enum_field(&self.cscf_rating),
+                    18 => ::gapi::wire::enum_field(&self.czfilm_rating),
+                    19 => ::gapi::wire::enum_field(&self.djctq_rating),
                     20 => &self.djctq_rating_reasons,
-                    21 => &self.ecbmct_rating,
-                    22 => &self.eefilm_rating,
-                    23 => &self.egfilm_rating,
-                    24 => &self.eirin_rating,
-                    25 => &self.fcbm_rating,
-                    26 => &self.fco_rating,
-                    27 => &self.fmoc_rating,
-                    28 => &self.fpb_rating,
+                    21 => ::gapi::wire::enum_field(&self.ecbmct_rating),
+                    22 => ::gapi::wire::enum_field(&self.eefilm_rating),
+                    23 => ::gapi::wire::enum_field(&self.egfilm_rating),
+                    24 => ::gapi::wire::enum_field(&self.eirin_rating),
+                    25 => ::gapi::wire::enum_field(&self.fcbm_rating),
+                    26 => ::gapi::wire::enum_field(&self.fco_rating),
+                    27 => ::gapi::wire::enum_field(&self.fmoc_rating),
+                    28 => ::gapi::wire::enum_field(&self.fpb_rating),
                     29 => &self.fpb_rating_reasons,
-                    30 => &self.fsk_rating,
-                    31 => &self.grfilm_rating,
-                    32 => &self.icaa_rating,
-                    33 => &self.ifco_rating,
-                    34 => &self.ilfilm_rating,
-                    35 => &self.incaa_rating,
-                    36 => &self.kfcb_rating,
-                    37 => &self.kijkwijzer_rating,
-                    38 => &self.kmrb_rating,
-                    39 => &self.lsf_rating,
-                    40 => &self.mccaa_rating,
-                    41 => &self.mccyp_rating,
-                    42 => &self.mcst_rating,
-                    43 => &self.mda_rating,
-                    44 => &self.medietilsynet_rating,
-                    45 => &self.meku_rating,
-                    46 => &self.mena_mpaa_rating,
-                    47 => &self.mibac_rating,
-                    48 => &self.moc_rating,
-                    49 => &self.moctw_rating,
-                    50 => &self.mpaa_rating,
-                    51 => &self.mpaat_rating,
-                    52 => &self.mtrcb_rating,
-                    53 => &self.nbc_rating,
-                    54 => &self.nbcpl_rating,
-                    55 => &self.nfrc_rating,
-                    56 => &self.nfvcb_rating,
-                    57 => &self.nkclv_rating,
-                    58 => &self.nmc_rating,
-                    59 => &self.oflc_rating,
-                    60 => &self.pefilm_rating,
-                    61 => &self.rcnof_rating,
-                    62 => &self.resorteviolencia_rating,
-                    63 => &self.rtc_rating,
-                    64 => &self.rte_rating,
-                    65 => &self.russia_rating,
-                    66 => &self.skfilm_rating,
-                    67 => &self.smais_rating,
-                    68 => &self.smsa_rating,
-                    69 => &self.tvpg_rating,
-                    70 => &self.yt_rating,
+                    30 => ::gapi::wire::enum_field(&self.fsk_rating),
+                    31 => ::gapi::wire::enum_field(&self.grfilm_rating),
+                    32 => ::gapi::wire::enum_field(&self.icaa_rating),
+                    33 => ::gapi::wire::enum_field(&self.ifco_rating),
+                    34 => ::gapi::wire::enum_field(&self.ilfilm_rating),
+                    35 => ::gapi::wire::enum_field(&self.incaa_rating),
+                    36 => ::gapi::wire::enum_field(&self.kfcb_rating),
+                    37 => ::gapi::wire::enum_field(&self.kijkwijzer_rating),
+                    38 => ::gapi::wire::enum_field(&self.kmrb_rating),
+                    39 => ::gapi::wire::enum_field(&self.lsf_rating),
+                    40 => ::gapi::wire::enum_field(&self.mccaa_rating),
+                    41 => ::gapi::wire::enum_field(&self.mccyp_rating),
+                    42 => ::gapi::wire::enum_field(&self.mcst_rating),
+                    43 => ::gapi::wire::enum_field(&self.mda_rating),
+                    44 => ::gapi::wire::enum_field(&self.medietilsynet_rating),
+                    45 => ::gapi::wire::enum_field(&self.meku_rating),
+                    46 => ::gapi::wire::enum_field(&self.mena_mpaa_rating),
+                    47 => ::gapi::wire::enum_field(&self.mibac_rating),
+                    48 => ::gapi::wire::enum_field(&self.moc_rating),
+                    49 => ::gapi::wire::enum_field(&self.moctw_rating),
+                    50 => ::gapi::wire::enum_field(&self.mpaa_rating),
+                    51 => ::gapi::wire::enum_field(&self.mpaat_rating),
+                    52 => ::gapi::wire::enum_field(&self.mtrcb_rating),
+                    53 => ::gapi::wire::enum_field(&self.nbc_rating),
+                    54 => ::gapi::wire::enum_field(&self.nbcpl_rating),
+                    55 => ::gapi::wire::enum_field(&self.nfrc_rating),
+                    56 => ::gapi::wire::enum_field(&self.nfvcb_rating),
+                    57 => ::gapi::wire::enum_field(&self.nkclv_rating),
+                    58 => ::gapi::wire::enum_field(&self.nmc_rating),
+                    59 => ::gapi::wire::enum_field(&self.oflc_rating),
+                    60 => ::gapi::wire::enum_field(&self.pefilm_rating),
+                    61 => ::gapi::wire::enum_field(&self.rcnof_rating),
+                    62 => ::gapi::wire::enum_field(&self.resorteviolencia_rating),
+                    63 => ::gapi::wire::enum_field(&self.rtc_rating),
+                    64 => ::gapi::wire::enum_field(&self.rte_rating),
+                    65 => ::gapi::wire::enum_field(&self.russia_rating),
+                    66 => ::gapi::wire::enum_field(&self.skfilm_rating),
+                    67 => ::gapi::wire::enum_field(&self.smais_rating),
+                    68 => ::gapi::wire::enum_field(&self.smsa_rating),
+                    69 => ::gapi::wire::enum_field(&self.tvpg_rating),
+                    70 => ::gapi::wire::enum_field(&self.yt_rating),
+                    71 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -3525,77 +3904,78 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.acb_rating,
-                    1 => &mut self.agcom_rating,
-                    2 => &mut self.anatel_rating,
-                    3 => &mut self.bbfc_rating,
-                    4 => &mut self.bfvc_rating,
-                    5 => &mut self.bmukk_rating,
-                    6 => &mut self.catv_rating,
-                    7 => &mut self.catvfr_rating,
-                    8 => &mut self.cbfc_rating,
-                    9 => &mut self.ccc_rating,
-                    10 => &mut self.cce_rating,
-                    11 => &mut self.chfilm_rating,
-                    12 => &mut self.chvrs_rating,
-                    13 => &mut self.cicf_rating,
-                    14 => &mut self.cna_rating,
-                    15 => &mut self.cnc_rating,
-                    16 => &mut self.csa_rating,
-                    17 => &mut self.cscf_rating,
-                    18 => &mut self.czfilm_rating,
-                    19 => &mut self.djctq_rating,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.acb_rating),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.agcom_rating),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.anatel_rating),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.bbfc_rating),
+                    4 => ::gapi::wire::enum_field_mut(&mut self.bfvc_rating),
+                    5 => ::gapi::wire::enum_field_mut(&mut self.bmukk_rating),
+                    6 => ::gapi::wire::enum_field_mut(&mut self.catv_rating),
+                    7 => ::gapi::wire::enum_field_mut(&mut self.catvfr_rating),
+                    8 => ::gapi::wire::enum_field_mut(&mut self.cbfc_rating),
+                    9 => ::gapi::wire::enum_field_mut(&mut self.ccc_rating),
+                    10 => ::gapi::wire::enum_field_mut(&mut self.cce_rating),
+                    11 => ::gapi::wire::enum_field_mut(&mut self.chfilm_rating),
+                    12 => ::gapi::wire::enum_field_mut(&mut self.chvrs_rating),
+                    13 => ::gapi::wire::enum_field_mut(&mut self.cicf_rating),
+                    14 => ::gapi::wire::enum_field_mut(&mut self.cna_rating),
+                    15 => ::gapi::wire::enum_field_mut(&mut self.cnc_rating),
+                    16 => ::gapi::wire::enum_field_mut(&mut self.csa_rating),
+                    17 => ::gapi::wire::enum_field_mut(&mut self.cscf_rating),
+                    18 => ::gapi::wire::enum_field_mut(&mut self.czfilm_rating),
+                    19 => ::gapi::wire::enum_field_mut(&mut self.djctq_rating),
                     20 => &mut self.djctq_rating_reasons,
-                    21 => &mut self.ecbmct_rating,
-                    22 => &mut self.eefilm_rating,
-                    23 => &mut self.egfilm_rating,
-                    24 => &mut self.eirin_rating,
-                    25 => &mut self.fcbm_rating,
-                    26 => &mut self.fco_rating,
-                    27 => &mut self.fmoc_rating,
-                    28 => &mut self.fpb_rating,
+                    21 => ::gapi::wire::enum_field_mut(&mut self.ecbmct_rating),
+                    22 => ::gapi::wire::enum_field_mut(&mut self.eefilm_rating),
+                    23 => ::gapi::wire::enum_field_mut(&mut self.egfilm_rating),
+                    24 => ::gapi::wire::enum_field_mut(&mut self.eirin_rating),
+                    25 => ::gapi::wire::enum_field_mut(&mut self.fcbm_rating),
+                    26 => ::gapi::wire::enum_field_mut(&mut self.fco_rating),
+                    27 => ::gapi::wire::enum_field_mut(&mut self.fmoc_rating),
+                    28 => ::gapi::wire::enum_field_mut(&mut self.fpb_rating),
                     29 => &mut self.fpb_rating_reasons,
-                    30 => &mut self.fsk_rating,
-                    31 => &mut self.grfilm_rating,
-                    32 => &mut self.icaa_rating,
-                    33 => &mut self.ifco_rating,
-                    34 => &mut self.ilfilm_rating,
-                    35 => &mut self.incaa_rating,
-                    36 => &mut self.kfcb_rating,
-                    37 => &mut self.kijkwijzer_rating,
-                    38 => &mut self.kmrb_rating,
-                    39 => &mut self.lsf_rating,
-                    40 => &mut self.mccaa_rating,
-                    41 => &mut self.mccyp_rating,
-                    42 => &mut self.mcst_rating,
-                    43 => &mut self.mda_rating,
-                    44 => &mut self.medietilsynet_rating,
-                    45 => &mut self.meku_rating,
-                    46 => &mut self.mena_mpaa_rating,
-                    47 => &mut self.mibac_rating,
-                    48 => &mut self.moc_rating,
-                    49 => &mut self.moctw_rating,
-                    50 => &mut self.mpaa_rating,
-                    51 => &mut self.mpaat_rating,
-                    52 => &mut self.mtrcb_rating,
-                    53 => &mut self.nbc_rating,
-                    54 => &mut self.nbcpl_rating,
-                    55 => &mut self.nfrc_rating,
-                    56 => &mut self.nfvcb_rating,
-                    57 => &mut self.nkclv_rating,
-                    58 => &mut self.nmc_rating,
-                    59 => &mut self.oflc_rating,
-                    60 => &mut self.pefilm_rating,
-                    61 => &mut self.rcnof_rating,
-                    62 => &mut self.resorteviolencia_rating,
-                    63 => &mut self.rtc_rating,
-                    64 => &mut self.rte_rating,
-                    65 => &mut self.russia_rating,
-                    66 => &mut self.skfilm_rating,
-                    67 => &mut self.smais_rating,
-                    68 => &mut self.smsa_rating,
-                    69 => &mut self.tvpg_rating,
-                    70 => &mut self.yt_rating,
+                    30 => ::gapi::wire::enum_field_mut(&mut self.fsk_rating),
+                    31 => ::gapi::wire::enum_field_mut(&mut self.grfilm_rating),
+                    32 => ::gapi::wire::enum_field_mut(&mut self.icaa_rating),
+                    33 => ::gapi::wire::enum_field_mut(&mut self.ifco_rating),
+                    34 => ::gapi::wire::enum_field_mut(&mut self.ilfilm_rating),
+                    35 => ::gapi::wire::enum_field_mut(&mut self.incaa_rating),
+                    36 => ::gapi::wire::enum_field_mut(&mut self.kfcb_rating),
+                    37 => ::gapi::wire::enum_field_mut(&mut self.kijkwijzer_rating),
+                    38 => ::gapi::wire::enum_field_mut(&mut self.kmrb_rating),
+                    39 => ::gapi::wire::enum_field_mut(&mut self.lsf_rating),
+                    40 => ::gapi::wire::enum_field_mut(&mut self.mccaa_rating),
+                    41 => ::gapi::wire::enum_field_mut(&mut self.mccyp_rating),
+                    42 => ::gapi::wire::enum_field_mut(&mut self.mcst_rating),
+                    43 => ::gapi::wire::enum_field_mut(&mut self.mda_rating),
+                    44 => ::gapi::wire::enum_field_mut(&mut self.medietilsynet_rating),
+                    45 => ::gapi::wire::enum_field_mut(&mut self.meku_rating),
+                    46 => ::gapi::wire::enum_field_mut(&mut self.mena_mpaa_rating),
+                    47 => ::gapi::wire::enum_field_mut(&mut self.mibac_rating),
+                    48 => ::gapi::wire::enum_field_mut(&mut self.moc_rating),
+                    49 => ::gapi::wire::enum_field_mut(&mut self.moctw_rating),
+                    50 => ::gapi::wire::enum_field_mut(&mut self.mpaa_rating),
+                    51 => ::gapi::wire::enum_field_mut(&mut self.mpaat_rating),
+                    52 => ::gapi::wire::enum_field_mut(&mut self.mtrcb_rating),
+                    53 => ::gapi::wire::enum_field_mut(&mut self.nbc_rating),
+                    54 => ::gapi::wire::enum_field_mut(&mut self.nbcpl_rating),
+                    55 => ::gapi::wire::enum_field_mut(&mut self.nfrc_rating),
+                    56 => ::gapi::wire::enum_field_mut(&mut self.nfvcb_rating),
+                    57 => ::gapi::wire::enum_field_mut(&mut self.nkclv_rating),
+                    58 => ::gapi::wire::enum_field_mut(&mut self.nmc_rating),
+                    59 => ::gapi::wire::enum_field_mut(&mut self.oflc_rating),
+                    60 => ::gapi::wire::enum_field_mut(&mut self.pefilm_rating),
+                    61 => ::gapi::wire::enum_field_mut(&mut self.rcnof_rating),
+                    62 => ::gapi::wire::enum_field_mut(&mut self.resorteviolencia_rating),
+                    63 => ::gapi::wire::enum_field_mut(&mut self.rtc_rating),
+                    64 => ::gapi::wire::enum_field_mut(&mut self.rte_rating),
+                    65 => ::gapi::wire::enum_field_mut(&mut self.russia_rating),
+                    66 => ::gapi::wire::enum_field_mut(&mut self.skfilm_rating),
+                    67 => ::gapi::wire::enum_field_mut(&mut self.smais_rating),
+                    68 => ::gapi::wire::enum_field_mut(&mut self.smsa_rating),
+                    69 => ::gapi::wire::enum_field_mut(&mut self.tvpg_rating),
+                    70 => ::gapi::wire::enum_field_mut(&mut self.yt_rating),
+                    71 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4965,6 +5345,10 @@ pub mod schemas {
         pub insertion_offset_time_ms: Option<i64>,
         /// The wall clock time at which the cuepoint should be inserted. Only one of insertion_offset_time_ms and walltime_ms may be set at a time.
         pub walltime_ms: Option<u64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Cuepoint {
         const NAME: &'static str = "Cuepoint";
@@ -4980,12 +5364,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.cue_type,
+                    0 => ::gapi::wire::enum_field(&self.cue_type),
                     1 => &self.duration_secs,
                     2 => &self.etag,
                     3 => &self.id,
                     4 => ::gapi::wire::int64_field(&self.insertion_offset_time_ms),
                     5 => ::gapi::wire::int64_field(&self.walltime_ms),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -4994,7 +5379,7 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.cue_type,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.cue_type),
                     1 => &mut self.duration_secs,
                     2 => &mut self.etag,
                     3 => &mut self.id,
@@ -5002,6 +5387,7 @@ pub mod schemas {
                         ::gapi::wire::int64_field_mut(&mut self.insertion_offset_time_ms)
                     }
                     5 => ::gapi::wire::int64_field_mut(&mut self.walltime_ms),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5029,6 +5415,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub schedule_strategy: Option<CuepointScheduleScheduleStrategy>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CuepointSchedule {
         const NAME: &'static str = "CuepointSchedule";
@@ -5045,7 +5435,8 @@ pub mod schemas {
                     0 => &self.enabled,
                     1 => &self.pause_ads_until,
                     2 => &self.repeat_interval_secs,
-                    3 => &self.schedule_strategy,
+                    3 => ::gapi::wire::enum_field(&self.schedule_strategy),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5057,7 +5448,8 @@ pub mod schemas {
                     0 => &mut self.enabled,
                     1 => &mut self.pause_ads_until,
                     2 => &mut self.repeat_interval_secs,
-                    3 => &mut self.schedule_strategy,
+                    3 => ::gapi::wire::enum_field_mut(&mut self.schedule_strategy),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5079,6 +5471,10 @@ pub mod schemas {
         pub id: Option<String>,
         pub type_id: Option<String>,
         pub url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Entity {
         const NAME: &'static str = "Entity";
@@ -5090,6 +5486,7 @@ pub mod schemas {
                     0 => &self.id,
                     1 => &self.type_id,
                     2 => &self.url,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5101,6 +5498,7 @@ pub mod schemas {
                     0 => &mut self.id,
                     1 => &mut self.type_id,
                     2 => &mut self.url,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5116,6 +5514,10 @@ pub mod schemas {
         pub latitude: Option<f64>,
         /// Longitude in degrees.
         pub longitude: Option<f64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GeoPoint {
         const NAME: &'static str = "GeoPoint";
@@ -5127,6 +5529,7 @@ pub mod schemas {
                     0 => &self.altitude,
                     1 => &self.latitude,
                     2 => &self.longitude,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5138,6 +5541,7 @@ pub mod schemas {
                     0 => &mut self.altitude,
                     1 => &mut self.latitude,
                     2 => &mut self.longitude,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5155,6 +5559,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the i18n language, such as language code and human-readable name.
         pub snippet: Option<I18nLanguageSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for I18nLanguage {
         const NAME: &'static str = "I18nLanguage";
@@ -5166,7 +5574,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5178,7 +5587,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5197,6 +5607,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for I18nLanguageListResponse {
         const NAME: &'static str = "I18nLanguageListResponse";
@@ -5213,9 +5627,10 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.visitor_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5226,9 +5641,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.visitor_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5242,6 +5658,10 @@ pub mod schemas {
         pub hl: Option<String>,
         /// The human-readable name of the language in the language itself.
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for I18nLanguageSnippet {
         const NAME: &'static str = "I18nLanguageSnippet";
@@ -5252,6 +5672,7 @@ pub mod schemas {
                 match index {
                     0 => &self.hl,
                     1 => &self.name,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5262,6 +5683,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.hl,
                     1 => &mut self.name,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5279,6 +5701,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the i18n region, such as region code and human-readable name.
         pub snippet: Option<I18nRegionSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for I18nRegion {
         const NAME: &'static str = "I18nRegion";
@@ -5290,7 +5716,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5302,7 +5729,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5325,6 +5753,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for I18nRegionListResponse {
         const NAME: &'static str = "I18nRegionListResponse";
@@ -5341,9 +5773,10 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.visitor_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5354,9 +5787,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.visitor_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5370,6 +5804,10 @@ pub mod schemas {
         pub gl: Option<String>,
         /// The human-readable name of the region.
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for I18nRegionSnippet {
         const NAME: &'static str = "I18nRegionSnippet";
@@ -5380,6 +5818,7 @@ pub mod schemas {
                 match index {
                     0 => &self.gl,
                     1 => &self.name,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5390,6 +5829,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.gl,
                     1 => &mut self.name,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5483,6 +5923,10 @@ pub mod schemas {
         pub tracking_image_url: Option<String>,
         /// Deprecated.
         pub watch_icon_image_url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ImageSettings {
         const NAME: &'static str = "ImageSettings";
@@ -5514,7 +5958,7 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.background_image_url,
+                    0 => ::gapi::wire::record_field(&self.background_image_url),
                     1 => &self.banner_external_url,
                     2 => &self.banner_image_url,
                     3 => &self.banner_mobile_extra_hd_image_url,
@@ -5530,12 +5974,25 @@ pub mod schemas {
                     13 => &self.banner_tv_image_url,
                     14 => &self.banner_tv_low_image_url,
                     15 => &self.banner_tv_medium_image_url,
-                    16 => &self.large_branded_banner_image_imap_script,
-                    17 => &self.large_branded_banner_image_url,
-                    18 => &self.small_branded_banner_image_imap_script,
-                    19 => &self.small_branded_banner_image_url,
+                    16 => {
+                        ::gapi::wire::record_field(
+                            &self.large_branded_banner_image_imap_script,
+                        )
+                    }
+                    17 => {
+                        ::gapi::wire::record_field(&self.large_branded_banner_image_url)
+                    }
+                    18 => {
+                        ::gapi::wire::record_field(
+                            &self.small_branded_banner_image_imap_script,
+                        )
+                    }
+                    19 => {
+                        ::gapi::wire::record_field(&self.small_branded_banner_image_url)
+                    }
                     20 => &self.tracking_image_url,
                     21 => &self.watch_icon_image_url,
+                    22 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5544,7 +6001,7 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.background_image_url,
+                    0 => ::gapi::wire::record_field_mut(&mut self.background_image_url),
                     1 => &mut self.banner_external_url,
                     2 => &mut self.banner_image_url,
                     3 => &mut self.banner_mobile_extra_hd_image_url,
@@ -5560,12 +6017,29 @@ pub mod schemas {
                     13 => &mut self.banner_tv_image_url,
                     14 => &mut self.banner_tv_low_image_url,
                     15 => &mut self.banner_tv_medium_image_url,
-                    16 => &mut self.large_branded_banner_image_imap_script,
-                    17 => &mut self.large_branded_banner_image_url,
-                    18 => &mut self.small_branded_banner_image_imap_script,
-                    19 => &mut self.small_branded_banner_image_url,
+                    16 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.large_branded_banner_image_imap_script,
+                        )
+                    }
+                    17 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.large_branded_banner_image_url,
+                        )
+                    }
+                    18 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.small_branded_banner_image_imap_script,
+                        )
+                    }
+                    19 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.small_branded_banner_image_url,
+                        )
+                    }
                     20 => &mut self.tracking_image_url,
                     21 => &mut self.watch_icon_image_url,
+                    22 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5585,6 +6059,10 @@ pub mod schemas {
         pub rtmps_ingestion_address: Option<String>,
         /// The stream name that YouTube assigns to the video stream.
         pub stream_name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for IngestionInfo {
         const NAME: &'static str = "IngestionInfo";
@@ -5604,6 +6082,7 @@ pub mod schemas {
                     2 => &self.rtmps_backup_ingestion_address,
                     3 => &self.rtmps_ingestion_address,
                     4 => &self.stream_name,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5617,6 +6096,7 @@ pub mod schemas {
                     2 => &mut self.rtmps_backup_ingestion_address,
                     3 => &mut self.rtmps_ingestion_address,
                     4 => &mut self.stream_name,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5630,6 +6110,10 @@ pub mod schemas {
         pub end_time: Option<::gapi::types::DateTime>,
         /// Optional. Inclusive start of the interval. If specified, a Timestamp matching this interval will have to be the same or after the start.
         pub start_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Interval {
         const NAME: &'static str = "Interval";
@@ -5640,6 +6124,7 @@ pub mod schemas {
                 match index {
                     0 => &self.end_time,
                     1 => &self.start_time,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5650,6 +6135,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.end_time,
                     1 => &mut self.start_time,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5671,6 +6157,10 @@ pub mod schemas {
         pub target_channel_id: Option<String>,
         /// The temporal position within the video where watermark will be displayed.
         pub timing: Option<InvideoTiming>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InvideoBranding {
         const NAME: &'static str = "InvideoBranding";
@@ -5687,9 +6177,10 @@ pub mod schemas {
                 match index {
                     0 => &self.image_bytes,
                     1 => &self.image_url,
-                    2 => &self.position,
+                    2 => ::gapi::wire::record_field(&self.position),
                     3 => &self.target_channel_id,
-                    4 => &self.timing,
+                    4 => ::gapi::wire::record_field(&self.timing),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5700,9 +6191,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.image_bytes,
                     1 => &mut self.image_url,
-                    2 => &mut self.position,
+                    2 => ::gapi::wire::record_field_mut(&mut self.position),
                     3 => &mut self.target_channel_id,
-                    4 => &mut self.timing,
+                    4 => ::gapi::wire::record_field_mut(&mut self.timing),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5716,6 +6208,10 @@ pub mod schemas {
         pub corner_position: Option<InvideoPositionCornerPosition>,
         /// Defines the position type.
         pub r#type: Option<InvideoPositionType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InvideoPosition {
         const NAME: &'static str = "InvideoPosition";
@@ -5724,8 +6220,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.corner_position,
-                    1 => &self.r#type,
+                    0 => ::gapi::wire::enum_field(&self.corner_position),
+                    1 => ::gapi::wire::enum_field(&self.r#type),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5734,8 +6231,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.corner_position,
-                    1 => &mut self.r#type,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.corner_position),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5769,6 +6267,10 @@ pub mod schemas {
         pub offset_ms: Option<u64>,
         /// Describes a timing type. If the value is offsetFromStart, then the offsetMs field represents an offset from the start of the video. If the value is offsetFromEnd, then the offsetMs field represents an offset from the end of the video.
         pub r#type: Option<InvideoTimingType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InvideoTiming {
         const NAME: &'static str = "InvideoTiming";
@@ -5779,7 +6281,8 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field(&self.duration_ms),
                     1 => ::gapi::wire::int64_field(&self.offset_ms),
-                    2 => &self.r#type,
+                    2 => ::gapi::wire::enum_field(&self.r#type),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5790,7 +6293,8 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.duration_ms),
                     1 => ::gapi::wire::int64_field_mut(&mut self.offset_ms),
-                    2 => &mut self.r#type,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5807,6 +6311,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct LanguageTag {
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LanguageTag {
         const NAME: &'static str = "LanguageTag";
@@ -5816,6 +6324,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.value,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5825,6 +6334,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.value,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5835,6 +6345,10 @@ pub mod schemas {
     pub struct LevelDetails {
         /// The name that should be used when referring to this level.
         pub display_name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LevelDetails {
         const NAME: &'static str = "LevelDetails";
@@ -5844,6 +6358,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.display_name,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5853,6 +6368,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.display_name,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5878,6 +6394,10 @@ pub mod schemas {
         pub statistics: Option<LiveBroadcastStatistics>,
         /// The status object contains information about the event's status.
         pub status: Option<LiveBroadcastStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveBroadcast {
         const NAME: &'static str = "LiveBroadcast";
@@ -5895,14 +6415,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.content_details),
                     1 => &self.etag,
                     2 => &self.id,
                     3 => &self.kind,
-                    4 => &self.monetization_details,
-                    5 => &self.snippet,
-                    6 => &self.statistics,
-                    7 => &self.status,
+                    4 => ::gapi::wire::record_field(&self.monetization_details),
+                    5 => ::gapi::wire::record_field(&self.snippet),
+                    6 => ::gapi::wire::record_field(&self.statistics),
+                    7 => ::gapi::wire::record_field(&self.status),
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5911,14 +6432,15 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     1 => &mut self.etag,
                     2 => &mut self.id,
                     3 => &mut self.kind,
-                    4 => &mut self.monetization_details,
-                    5 => &mut self.snippet,
-                    6 => &mut self.statistics,
-                    7 => &mut self.status,
+                    4 => ::gapi::wire::record_field_mut(&mut self.monetization_details),
+                    5 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    6 => ::gapi::wire::record_field_mut(&mut self.statistics),
+                    7 => ::gapi::wire::record_field_mut(&mut self.status),
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -5969,6 +6491,10 @@ pub mod schemas {
         pub start_with_slate: Option<bool>,
         /// The 3D stereo layout of this broadcast. This defaults to mono.
         pub stereo_layout: Option<LiveBroadcastContentDetailsStereoLayout>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveBroadcastContentDetails {
         const NAME: &'static str = "LiveBroadcastContentDetails";
@@ -5996,10 +6522,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.availability_config,
+                    0 => ::gapi::wire::record_field(&self.availability_config),
                     1 => &self.bound_stream_id,
                     2 => &self.bound_stream_last_update_time_ms,
-                    3 => &self.closed_captions_type,
+                    3 => ::gapi::wire::enum_field(&self.closed_captions_type),
                     4 => &self.enable_auto_start,
                     5 => &self.enable_auto_stop,
                     6 => &self.enable_closed_captions,
@@ -6007,13 +6533,14 @@ pub mod schemas {
                     8 => &self.enable_dvr,
                     9 => &self.enable_embed,
                     10 => &self.enable_low_latency,
-                    11 => &self.latency_preference,
+                    11 => ::gapi::wire::enum_field(&self.latency_preference),
                     12 => &self.mesh,
-                    13 => &self.monitor_stream,
-                    14 => &self.projection,
+                    13 => ::gapi::wire::record_field(&self.monitor_stream),
+                    14 => ::gapi::wire::enum_field(&self.projection),
                     15 => &self.record_from_start,
                     16 => &self.start_with_slate,
-                    17 => &self.stereo_layout,
+                    17 => ::gapi::wire::enum_field(&self.stereo_layout),
+                    18 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6022,10 +6549,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.availability_config,
+                    0 => ::gapi::wire::record_field_mut(&mut self.availability_config),
                     1 => &mut self.bound_stream_id,
                     2 => &mut self.bound_stream_last_update_time_ms,
-                    3 => &mut self.closed_captions_type,
+                    3 => ::gapi::wire::enum_field_mut(&mut self.closed_captions_type),
                     4 => &mut self.enable_auto_start,
                     5 => &mut self.enable_auto_stop,
                     6 => &mut self.enable_closed_captions,
@@ -6033,13 +6560,14 @@ pub mod schemas {
                     8 => &mut self.enable_dvr,
                     9 => &mut self.enable_embed,
                     10 => &mut self.enable_low_latency,
-                    11 => &mut self.latency_preference,
+                    11 => ::gapi::wire::enum_field_mut(&mut self.latency_preference),
                     12 => &mut self.mesh,
-                    13 => &mut self.monitor_stream,
-                    14 => &mut self.projection,
+                    13 => ::gapi::wire::record_field_mut(&mut self.monitor_stream),
+                    14 => ::gapi::wire::enum_field_mut(&mut self.projection),
                     15 => &mut self.record_from_start,
                     16 => &mut self.start_with_slate,
-                    17 => &mut self.stereo_layout,
+                    17 => ::gapi::wire::enum_field_mut(&mut self.stereo_layout),
+                    18 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6108,6 +6636,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveBroadcastListResponse {
         const NAME: &'static str = "LiveBroadcastListResponse";
@@ -6128,13 +6660,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6145,13 +6678,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6175,6 +6709,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct LiveBroadcastMonetizationDetails {
         pub cuepoint_schedule: Option<CuepointSchedule>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveBroadcastMonetizationDetails {
         const NAME: &'static str = "LiveBroadcastMonetizationDetails";
@@ -6183,7 +6721,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.cuepoint_schedule,
+                    0 => ::gapi::wire::record_field(&self.cuepoint_schedule),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6192,7 +6731,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.cuepoint_schedule,
+                    0 => ::gapi::wire::record_field_mut(&mut self.cuepoint_schedule),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6226,6 +6766,10 @@ pub mod schemas {
         pub thumbnails: Option<ThumbnailDetails>,
         /// The broadcast's title. Note that the broadcast represents exactly one YouTube video. You can set this field by modifying the broadcast resource or by setting the \[`title`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.title) field of the corresponding video resource.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveBroadcastSnippet {
         const NAME: &'static str = "LiveBroadcastSnippet";
@@ -6257,8 +6801,9 @@ pub mod schemas {
                     7 => &self.published_at,
                     8 => &self.scheduled_end_time,
                     9 => &self.scheduled_start_time,
-                    10 => &self.thumbnails,
+                    10 => ::gapi::wire::record_field(&self.thumbnails),
                     11 => &self.title,
+                    12 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6277,8 +6822,9 @@ pub mod schemas {
                     7 => &mut self.published_at,
                     8 => &mut self.scheduled_end_time,
                     9 => &mut self.scheduled_start_time,
-                    10 => &mut self.thumbnails,
+                    10 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     11 => &mut self.title,
+                    12 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6290,6 +6836,10 @@ pub mod schemas {
     pub struct LiveBroadcastStatistics {
         /// The number of viewers currently watching the broadcast. The property and its value will be present if the broadcast has current viewers and the broadcast owner has not hidden the viewcount for the video. Note that YouTube stops tracking the number of concurrent viewers for a broadcast when the broadcast ends. So, this property would not identify the number of viewers watching an archived video of a live broadcast that already ended.
         pub concurrent_viewers: Option<u64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveBroadcastStatistics {
         const NAME: &'static str = "LiveBroadcastStatistics";
@@ -6299,6 +6849,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field(&self.concurrent_viewers),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6308,6 +6859,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.concurrent_viewers),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6329,6 +6881,10 @@ pub mod schemas {
         pub recording_status: Option<LiveBroadcastStatusRecordingStatus>,
         /// This field will be set to True if the creator declares the broadcast to be kids only: go/live-cw-work.
         pub self_declared_made_for_kids: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveBroadcastStatus {
         const NAME: &'static str = "LiveBroadcastStatus";
@@ -6344,12 +6900,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.life_cycle_status,
-                    1 => &self.live_broadcast_priority,
+                    0 => ::gapi::wire::enum_field(&self.life_cycle_status),
+                    1 => ::gapi::wire::enum_field(&self.live_broadcast_priority),
                     2 => &self.made_for_kids,
-                    3 => &self.privacy_status,
-                    4 => &self.recording_status,
+                    3 => ::gapi::wire::enum_field(&self.privacy_status),
+                    4 => ::gapi::wire::enum_field(&self.recording_status),
                     5 => &self.self_declared_made_for_kids,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6358,12 +6915,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.life_cycle_status,
-                    1 => &mut self.live_broadcast_priority,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.life_cycle_status),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.live_broadcast_priority),
                     2 => &mut self.made_for_kids,
-                    3 => &mut self.privacy_status,
-                    4 => &mut self.recording_status,
+                    3 => ::gapi::wire::enum_field_mut(&mut self.privacy_status),
+                    4 => ::gapi::wire::enum_field_mut(&mut self.recording_status),
                     5 => &mut self.self_declared_made_for_kids,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6431,6 +6989,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The `snippet` object contains basic details about the ban.
         pub snippet: Option<LiveChatBanSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatBan {
         const NAME: &'static str = "LiveChatBan";
@@ -6442,7 +7004,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6454,7 +7017,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6470,6 +7034,10 @@ pub mod schemas {
         pub live_chat_id: Option<String>,
         /// The type of ban.
         pub r#type: Option<LiveChatBanSnippetType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatBanSnippet {
         const NAME: &'static str = "LiveChatBanSnippet";
@@ -6484,9 +7052,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field(&self.ban_duration_seconds),
-                    1 => &self.banned_user_details,
+                    1 => ::gapi::wire::record_field(&self.banned_user_details),
                     2 => &self.live_chat_id,
-                    3 => &self.r#type,
+                    3 => ::gapi::wire::enum_field(&self.r#type),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6496,9 +7065,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.ban_duration_seconds),
-                    1 => &mut self.banned_user_details,
+                    1 => ::gapi::wire::record_field_mut(&mut self.banned_user_details),
                     2 => &mut self.live_chat_id,
-                    3 => &mut self.r#type,
+                    3 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6526,6 +7096,10 @@ pub mod schemas {
         pub currency: Option<String>,
         /// The comment added by the user to this fan funding event.
         pub user_comment: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatFanFundingEventDetails {
         const NAME: &'static str = "LiveChatFanFundingEventDetails";
@@ -6543,6 +7117,7 @@ pub mod schemas {
                     1 => ::gapi::wire::int64_field(&self.amount_micros),
                     2 => &self.currency,
                     3 => &self.user_comment,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6555,6 +7130,7 @@ pub mod schemas {
                     1 => ::gapi::wire::int64_field_mut(&mut self.amount_micros),
                     2 => &mut self.currency,
                     3 => &mut self.user_comment,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6580,6 +7156,10 @@ pub mod schemas {
         pub jewels_amount: Option<i32>,
         /// The BCP-47 language code of the gift.
         pub language: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatGiftDetails {
         const NAME: &'static str = "LiveChatGiftDetails";
@@ -6605,6 +7185,7 @@ pub mod schemas {
                     5 => &self.has_visual_effect,
                     6 => &self.jewels_amount,
                     7 => &self.language,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6621,6 +7202,7 @@ pub mod schemas {
                     5 => &mut self.has_visual_effect,
                     6 => &mut self.jewels_amount,
                     7 => &mut self.language,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6635,6 +7217,10 @@ pub mod schemas {
         pub gifter_channel_id: Option<String>,
         /// The name of the Level at which the viewer is a member. This matches the `snippet.membershipGiftingDetails.giftMembershipsLevelName` of the associated membership gifting message. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub member_level_name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatGiftMembershipReceivedDetails {
         const NAME: &'static str = "LiveChatGiftMembershipReceivedDetails";
@@ -6650,6 +7236,7 @@ pub mod schemas {
                     0 => &self.associated_membership_gifting_message_id,
                     1 => &self.gifter_channel_id,
                     2 => &self.member_level_name,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6661,6 +7248,7 @@ pub mod schemas {
                     0 => &mut self.associated_membership_gifting_message_id,
                     1 => &mut self.gifter_channel_id,
                     2 => &mut self.member_level_name,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6675,6 +7263,10 @@ pub mod schemas {
         pub member_month: Option<u32>,
         /// The comment added by the member to this Member Milestone Chat. This field is empty for messages without a comment from the member.
         pub user_comment: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatMemberMilestoneChatDetails {
         const NAME: &'static str = "LiveChatMemberMilestoneChatDetails";
@@ -6690,6 +7282,7 @@ pub mod schemas {
                     0 => &self.member_level_name,
                     1 => &self.member_month,
                     2 => &self.user_comment,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6701,6 +7294,7 @@ pub mod schemas {
                     0 => &mut self.member_level_name,
                     1 => &mut self.member_month,
                     2 => &mut self.user_comment,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6713,6 +7307,10 @@ pub mod schemas {
         pub gift_memberships_count: Option<i32>,
         /// The name of the level of the gift memberships purchased by the user. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub gift_memberships_level_name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatMembershipGiftingDetails {
         const NAME: &'static str = "LiveChatMembershipGiftingDetails";
@@ -6726,6 +7324,7 @@ pub mod schemas {
                 match index {
                     0 => &self.gift_memberships_count,
                     1 => &self.gift_memberships_level_name,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6736,6 +7335,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.gift_memberships_count,
                     1 => &mut self.gift_memberships_level_name,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6755,6 +7355,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the message.
         pub snippet: Option<LiveChatMessageSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatMessage {
         const NAME: &'static str = "LiveChatMessage";
@@ -6769,11 +7373,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.author_details,
+                    0 => ::gapi::wire::record_field(&self.author_details),
                     1 => &self.etag,
                     2 => &self.id,
                     3 => &self.kind,
-                    4 => &self.snippet,
+                    4 => ::gapi::wire::record_field(&self.snippet),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6782,11 +7387,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.author_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.author_details),
                     1 => &mut self.etag,
                     2 => &mut self.id,
                     3 => &mut self.kind,
-                    4 => &mut self.snippet,
+                    4 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6811,6 +7417,10 @@ pub mod schemas {
         pub is_verified: Option<bool>,
         /// The channels's avatar URL.
         pub profile_image_url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatMessageAuthorDetails {
         const NAME: &'static str = "LiveChatMessageAuthorDetails";
@@ -6836,6 +7446,7 @@ pub mod schemas {
                     5 => &self.is_chat_sponsor,
                     6 => &self.is_verified,
                     7 => &self.profile_image_url,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6852,6 +7463,7 @@ pub mod schemas {
                     5 => &mut self.is_chat_sponsor,
                     6 => &mut self.is_verified,
                     7 => &mut self.profile_image_url,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6861,6 +7473,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct LiveChatMessageDeletedDetails {
         pub deleted_message_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatMessageDeletedDetails {
         const NAME: &'static str = "LiveChatMessageDeletedDetails";
@@ -6870,6 +7486,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.deleted_message_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6879,6 +7496,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.deleted_message_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6911,6 +7529,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatMessageListResponse {
         const NAME: &'static str = "LiveChatMessageListResponse";
@@ -6931,17 +7553,18 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.active_poll_item,
+                    0 => ::gapi::wire::record_field(&self.active_poll_item),
                     1 => &self.etag,
                     2 => &self.event_id,
-                    3 => &self.items,
+                    3 => ::gapi::wire::records_field(&self.items),
                     4 => &self.kind,
                     5 => &self.next_page_token,
                     6 => &self.offline_at,
-                    7 => &self.page_info,
+                    7 => ::gapi::wire::record_field(&self.page_info),
                     8 => &self.polling_interval_millis,
-                    9 => &self.token_pagination,
+                    9 => ::gapi::wire::record_field(&self.token_pagination),
                     10 => &self.visitor_id,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6950,17 +7573,18 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.active_poll_item,
+                    0 => ::gapi::wire::record_field_mut(&mut self.active_poll_item),
                     1 => &mut self.etag,
                     2 => &mut self.event_id,
-                    3 => &mut self.items,
+                    3 => ::gapi::wire::records_field_mut(&mut self.items),
                     4 => &mut self.kind,
                     5 => &mut self.next_page_token,
                     6 => &mut self.offline_at,
-                    7 => &mut self.page_info,
+                    7 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     8 => &mut self.polling_interval_millis,
-                    9 => &mut self.token_pagination,
+                    9 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     10 => &mut self.visitor_id,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -6983,6 +7607,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct LiveChatMessageRetractedDetails {
         pub retracted_message_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatMessageRetractedDetails {
         const NAME: &'static str = "LiveChatMessageRetractedDetails";
@@ -6992,6 +7620,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.retracted_message_id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7001,6 +7630,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.retracted_message_id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7050,6 +7680,10 @@ pub mod schemas {
         /// The type of message, this will always be present, it determines the contents of the message as well as which fields will be present.
         pub r#type: Option<LiveChatMessageSnippetType>,
         pub user_banned_details: Option<LiveChatUserBannedMessageDetails>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatMessageSnippet {
         const NAME: &'static str = "LiveChatMessageSnippet";
@@ -7080,23 +7714,28 @@ pub mod schemas {
                 match index {
                     0 => &self.author_channel_id,
                     1 => &self.display_message,
-                    2 => &self.fan_funding_event_details,
-                    3 => &self.gift_details,
-                    4 => &self.gift_membership_received_details,
+                    2 => ::gapi::wire::record_field(&self.fan_funding_event_details),
+                    3 => ::gapi::wire::record_field(&self.gift_details),
+                    4 => {
+                        ::gapi::wire::record_field(
+                            &self.gift_membership_received_details,
+                        )
+                    }
                     5 => &self.has_display_content,
                     6 => &self.live_chat_id,
-                    7 => &self.member_milestone_chat_details,
-                    8 => &self.membership_gifting_details,
-                    9 => &self.message_deleted_details,
-                    10 => &self.message_retracted_details,
-                    11 => &self.new_sponsor_details,
-                    12 => &self.poll_details,
+                    7 => ::gapi::wire::record_field(&self.member_milestone_chat_details),
+                    8 => ::gapi::wire::record_field(&self.membership_gifting_details),
+                    9 => ::gapi::wire::record_field(&self.message_deleted_details),
+                    10 => ::gapi::wire::record_field(&self.message_retracted_details),
+                    11 => ::gapi::wire::record_field(&self.new_sponsor_details),
+                    12 => ::gapi::wire::record_field(&self.poll_details),
                     13 => &self.published_at,
-                    14 => &self.super_chat_details,
-                    15 => &self.super_sticker_details,
-                    16 => &self.text_message_details,
-                    17 => &self.r#type,
-                    18 => &self.user_banned_details,
+                    14 => ::gapi::wire::record_field(&self.super_chat_details),
+                    15 => ::gapi::wire::record_field(&self.super_sticker_details),
+                    16 => ::gapi::wire::record_field(&self.text_message_details),
+                    17 => ::gapi::wire::enum_field(&self.r#type),
+                    18 => ::gapi::wire::record_field(&self.user_banned_details),
+                    19 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7107,23 +7746,46 @@ pub mod schemas {
                 match index {
                     0 => &mut self.author_channel_id,
                     1 => &mut self.display_message,
-                    2 => &mut self.fan_funding_event_details,
-                    3 => &mut self.gift_details,
-                    4 => &mut self.gift_membership_received_details,
+                    2 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.fan_funding_event_details,
+                        )
+                    }
+                    3 => ::gapi::wire::record_field_mut(&mut self.gift_details),
+                    4 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.gift_membership_received_details,
+                        )
+                    }
                     5 => &mut self.has_display_content,
                     6 => &mut self.live_chat_id,
-                    7 => &mut self.member_milestone_chat_details,
-                    8 => &mut self.membership_gifting_details,
-                    9 => &mut self.message_deleted_details,
-                    10 => &mut self.message_retracted_details,
-                    11 => &mut self.new_sponsor_details,
-                    12 => &mut self.poll_details,
+                    7 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.member_milestone_chat_details,
+                        )
+                    }
+                    8 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.membership_gifting_details,
+                        )
+                    }
+                    9 => {
+                        ::gapi::wire::record_field_mut(&mut self.message_deleted_details)
+                    }
+                    10 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.message_retracted_details,
+                        )
+                    }
+                    11 => ::gapi::wire::record_field_mut(&mut self.new_sponsor_details),
+                    12 => ::gapi::wire::record_field_mut(&mut self.poll_details),
                     13 => &mut self.published_at,
-                    14 => &mut self.super_chat_details,
-                    15 => &mut self.super_sticker_details,
-                    16 => &mut self.text_message_details,
-                    17 => &mut self.r#type,
-                    18 => &mut self.user_banned_details,
+                    14 => ::gapi::wire::record_field_mut(&mut self.super_chat_details),
+                    15 => ::gapi::wire::record_field_mut(&mut self.super_sticker_details),
+                    16 => ::gapi::wire::record_field_mut(&mut self.text_message_details),
+                    17 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    18 => ::gapi::wire::record_field_mut(&mut self.user_banned_details),
+                    19 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7167,6 +7829,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the moderator.
         pub snippet: Option<LiveChatModeratorSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatModerator {
         const NAME: &'static str = "LiveChatModerator";
@@ -7178,7 +7844,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7190,7 +7857,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7221,6 +7889,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatModeratorListResponse {
         const NAME: &'static str = "LiveChatModeratorListResponse";
@@ -7241,13 +7913,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7258,13 +7931,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7290,6 +7964,10 @@ pub mod schemas {
         pub live_chat_id: Option<String>,
         /// Details about the moderator.
         pub moderator_details: Option<ChannelProfileDetails>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatModeratorSnippet {
         const NAME: &'static str = "LiveChatModeratorSnippet";
@@ -7299,7 +7977,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.live_chat_id,
-                    1 => &self.moderator_details,
+                    1 => ::gapi::wire::record_field(&self.moderator_details),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7309,7 +7988,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.live_chat_id,
-                    1 => &mut self.moderator_details,
+                    1 => ::gapi::wire::record_field_mut(&mut self.moderator_details),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7322,6 +8002,10 @@ pub mod schemas {
         pub is_upgrade: Option<bool>,
         /// The name of the Level that the viewer just had joined. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub member_level_name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatNewSponsorDetails {
         const NAME: &'static str = "LiveChatNewSponsorDetails";
@@ -7332,6 +8016,7 @@ pub mod schemas {
                 match index {
                     0 => &self.is_upgrade,
                     1 => &self.member_level_name,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7342,6 +8027,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.is_upgrade,
                     1 => &mut self.member_level_name,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7352,6 +8038,10 @@ pub mod schemas {
     pub struct LiveChatPollDetails {
         pub metadata: Option<LiveChatPollDetailsPollMetadata>,
         pub status: Option<LiveChatPollDetailsStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatPollDetails {
         const NAME: &'static str = "LiveChatPollDetails";
@@ -7360,8 +8050,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.metadata,
-                    1 => &self.status,
+                    0 => ::gapi::wire::record_field(&self.metadata),
+                    1 => ::gapi::wire::enum_field(&self.status),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7370,8 +8061,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.metadata,
-                    1 => &mut self.status,
+                    0 => ::gapi::wire::record_field_mut(&mut self.metadata),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.status),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7383,6 +8075,10 @@ pub mod schemas {
         /// The options will be returned in the order that is displayed in 1P
         pub options: Option<Vec<LiveChatPollDetailsPollMetadataPollOption>>,
         pub question_text: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatPollDetailsPollMetadata {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadata";
@@ -7391,8 +8087,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.options,
+                    0 => ::gapi::wire::records_field(&self.options),
                     1 => &self.question_text,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7401,8 +8098,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.options,
+                    0 => ::gapi::wire::records_field_mut(&mut self.options),
                     1 => &mut self.question_text,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7413,6 +8111,10 @@ pub mod schemas {
     pub struct LiveChatPollDetailsPollMetadataPollOption {
         pub option_text: Option<String>,
         pub tally: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatPollDetailsPollMetadataPollOption {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadataPollOption";
@@ -7423,6 +8125,7 @@ pub mod schemas {
                 match index {
                     0 => &self.option_text,
                     1 => ::gapi::wire::int64_field(&self.tally),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7433,6 +8136,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.option_text,
                     1 => ::gapi::wire::int64_field_mut(&mut self.tally),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7458,6 +8162,10 @@ pub mod schemas {
         pub tier: Option<u32>,
         /// The comment added by the user to this Super Chat event.
         pub user_comment: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatSuperChatDetails {
         const NAME: &'static str = "LiveChatSuperChatDetails";
@@ -7477,6 +8185,7 @@ pub mod schemas {
                     2 => &self.currency,
                     3 => &self.tier,
                     4 => &self.user_comment,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7490,6 +8199,7 @@ pub mod schemas {
                     2 => &mut self.currency,
                     3 => &mut self.tier,
                     4 => &mut self.user_comment,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7508,6 +8218,10 @@ pub mod schemas {
         pub super_sticker_metadata: Option<SuperStickerMetadata>,
         /// The tier in which the amount belongs. Lower amounts belong to lower tiers. The lowest tier is `1`.
         pub tier: Option<u32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatSuperStickerDetails {
         const NAME: &'static str = "LiveChatSuperStickerDetails";
@@ -7525,8 +8239,9 @@ pub mod schemas {
                     0 => &self.amount_display_string,
                     1 => ::gapi::wire::int64_field(&self.amount_micros),
                     2 => &self.currency,
-                    3 => &self.super_sticker_metadata,
+                    3 => ::gapi::wire::record_field(&self.super_sticker_metadata),
                     4 => &self.tier,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7538,8 +8253,9 @@ pub mod schemas {
                     0 => &mut self.amount_display_string,
                     1 => ::gapi::wire::int64_field_mut(&mut self.amount_micros),
                     2 => &mut self.currency,
-                    3 => &mut self.super_sticker_metadata,
+                    3 => ::gapi::wire::record_field_mut(&mut self.super_sticker_metadata),
                     4 => &mut self.tier,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7550,6 +8266,10 @@ pub mod schemas {
     pub struct LiveChatTextMessageDetails {
         /// The user's message.
         pub message_text: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatTextMessageDetails {
         const NAME: &'static str = "LiveChatTextMessageDetails";
@@ -7559,6 +8279,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.message_text,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7568,6 +8289,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.message_text,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7582,6 +8304,10 @@ pub mod schemas {
         pub ban_type: Option<LiveChatUserBannedMessageDetailsBanType>,
         /// The details of the user that was banned.
         pub banned_user_details: Option<ChannelProfileDetails>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveChatUserBannedMessageDetails {
         const NAME: &'static str = "LiveChatUserBannedMessageDetails";
@@ -7595,8 +8321,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field(&self.ban_duration_seconds),
-                    1 => &self.ban_type,
-                    2 => &self.banned_user_details,
+                    1 => ::gapi::wire::enum_field(&self.ban_type),
+                    2 => ::gapi::wire::record_field(&self.banned_user_details),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7606,8 +8333,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.ban_duration_seconds),
-                    1 => &mut self.ban_type,
-                    2 => &mut self.banned_user_details,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.ban_type),
+                    2 => ::gapi::wire::record_field_mut(&mut self.banned_user_details),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7638,6 +8366,10 @@ pub mod schemas {
         pub snippet: Option<LiveStreamSnippet>,
         /// The status object contains information about live stream's status.
         pub status: Option<LiveStreamStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveStream {
         const NAME: &'static str = "LiveStream";
@@ -7654,13 +8386,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.cdn,
-                    1 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.cdn),
+                    1 => ::gapi::wire::record_field(&self.content_details),
                     2 => &self.etag,
                     3 => &self.id,
                     4 => &self.kind,
-                    5 => &self.snippet,
-                    6 => &self.status,
+                    5 => ::gapi::wire::record_field(&self.snippet),
+                    6 => ::gapi::wire::record_field(&self.status),
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7669,13 +8402,14 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.cdn,
-                    1 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.cdn),
+                    1 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     2 => &mut self.etag,
                     3 => &mut self.id,
                     4 => &mut self.kind,
-                    5 => &mut self.snippet,
-                    6 => &mut self.status,
+                    5 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    6 => ::gapi::wire::record_field_mut(&mut self.status),
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7692,6 +8426,10 @@ pub mod schemas {
         pub severity: Option<LiveStreamConfigurationIssueSeverity>,
         /// The kind of error happening.
         pub r#type: Option<LiveStreamConfigurationIssueType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveStreamConfigurationIssue {
         const NAME: &'static str = "LiveStreamConfigurationIssue";
@@ -7707,8 +8445,9 @@ pub mod schemas {
                 match index {
                     0 => &self.description,
                     1 => &self.reason,
-                    2 => &self.severity,
-                    3 => &self.r#type,
+                    2 => ::gapi::wire::enum_field(&self.severity),
+                    3 => ::gapi::wire::enum_field(&self.r#type),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7719,8 +8458,9 @@ pub mod schemas {
                 match index {
                     0 => &mut self.description,
                     1 => &mut self.reason,
-                    2 => &mut self.severity,
-                    3 => &mut self.r#type,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.severity),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7781,6 +8521,10 @@ pub mod schemas {
         pub closed_captions_ingestion_url: Option<String>,
         /// Indicates whether the stream is reusable, which means that it can be bound to multiple broadcasts. It is common for broadcasters to reuse the same stream for many different broadcasts if those broadcasts occur at different times. If you set this value to false, then the stream will not be reusable, which means that it can only be bound to one broadcast. Non-reusable streams differ from reusable streams in the following ways: * A non-reusable stream can only be bound to one broadcast. * A non-reusable stream might be deleted by an automated process after the broadcast ends. * The \[`liveStreams.list`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams/list) method does not list non-reusable streams if you call the method and set the mine parameter to true. The only way to use that method to retrieve the resource for a non-reusable stream is to use the id parameter to identify the stream.
         pub is_reusable: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveStreamContentDetails {
         const NAME: &'static str = "LiveStreamContentDetails";
@@ -7794,6 +8538,7 @@ pub mod schemas {
                 match index {
                     0 => &self.closed_captions_ingestion_url,
                     1 => &self.is_reusable,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7804,6 +8549,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.closed_captions_ingestion_url,
                     1 => &mut self.is_reusable,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7818,6 +8564,10 @@ pub mod schemas {
         pub last_update_time_seconds: Option<u64>,
         /// The status code of this stream
         pub status: Option<LiveStreamHealthStatusStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveStreamHealthStatus {
         const NAME: &'static str = "LiveStreamHealthStatus";
@@ -7830,9 +8580,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.configuration_issues,
+                    0 => ::gapi::wire::records_field(&self.configuration_issues),
                     1 => ::gapi::wire::int64_field(&self.last_update_time_seconds),
-                    2 => &self.status,
+                    2 => ::gapi::wire::enum_field(&self.status),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7841,11 +8592,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.configuration_issues,
+                    0 => ::gapi::wire::records_field_mut(&mut self.configuration_issues),
                     1 => {
                         ::gapi::wire::int64_field_mut(&mut self.last_update_time_seconds)
                     }
-                    2 => &mut self.status,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.status),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7885,6 +8637,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveStreamListResponse {
         const NAME: &'static str = "LiveStreamListResponse";
@@ -7905,13 +8661,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7922,13 +8679,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7959,6 +8717,10 @@ pub mod schemas {
         pub published_at: Option<::gapi::types::DateTime>,
         /// The stream's title. The value must be between 1 and 128 characters long.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveStreamSnippet {
         const NAME: &'static str = "LiveStreamSnippet";
@@ -7978,6 +8740,7 @@ pub mod schemas {
                     2 => &self.is_default_stream,
                     3 => &self.published_at,
                     4 => &self.title,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -7991,6 +8754,7 @@ pub mod schemas {
                     2 => &mut self.is_default_stream,
                     3 => &mut self.published_at,
                     4 => &mut self.title,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8003,6 +8767,10 @@ pub mod schemas {
         /// The health status of the stream.
         pub health_status: Option<LiveStreamHealthStatus>,
         pub stream_status: Option<LiveStreamStatusStreamStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LiveStreamStatus {
         const NAME: &'static str = "LiveStreamStatus";
@@ -8011,8 +8779,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.health_status,
-                    1 => &self.stream_status,
+                    0 => ::gapi::wire::record_field(&self.health_status),
+                    1 => ::gapi::wire::enum_field(&self.stream_status),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8021,8 +8790,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.health_status,
-                    1 => &mut self.stream_status,
+                    0 => ::gapi::wire::record_field_mut(&mut self.health_status),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.stream_status),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8044,6 +8814,10 @@ pub mod schemas {
         /// The language of the default property.
         pub default_language: Option<LanguageTag>,
         pub localized: Option<Vec<LocalizedString>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LocalizedProperty {
         const NAME: &'static str = "LocalizedProperty";
@@ -8057,8 +8831,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.default,
-                    1 => &self.default_language,
-                    2 => &self.localized,
+                    1 => ::gapi::wire::record_field(&self.default_language),
+                    2 => ::gapi::wire::records_field(&self.localized),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8068,8 +8843,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.default,
-                    1 => &mut self.default_language,
-                    2 => &mut self.localized,
+                    1 => ::gapi::wire::record_field_mut(&mut self.default_language),
+                    2 => ::gapi::wire::records_field_mut(&mut self.localized),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8080,6 +8856,10 @@ pub mod schemas {
     pub struct LocalizedString {
         pub language: Option<String>,
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LocalizedString {
         const NAME: &'static str = "LocalizedString";
@@ -8090,6 +8870,7 @@ pub mod schemas {
                 match index {
                     0 => &self.language,
                     1 => &self.value,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8100,6 +8881,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.language,
                     1 => &mut self.value,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8115,6 +8897,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the member.
         pub snippet: Option<MemberSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Member {
         const NAME: &'static str = "Member";
@@ -8125,7 +8911,8 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.kind,
-                    2 => &self.snippet,
+                    2 => ::gapi::wire::record_field(&self.snippet),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8136,7 +8923,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.kind,
-                    2 => &mut self.snippet,
+                    2 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8164,6 +8952,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MemberListResponse {
         const NAME: &'static str = "MemberListResponse";
@@ -8183,12 +8975,13 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
-                    6 => &self.token_pagination,
+                    5 => ::gapi::wire::record_field(&self.page_info),
+                    6 => ::gapi::wire::record_field(&self.token_pagination),
                     7 => &self.visitor_id,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8199,12 +8992,13 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
-                    6 => &mut self.token_pagination,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
+                    6 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     7 => &mut self.visitor_id,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8232,6 +9026,10 @@ pub mod schemas {
         pub member_details: Option<ChannelProfileDetails>,
         /// Details about the user's membership.
         pub memberships_details: Option<MembershipsDetails>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MemberSnippet {
         const NAME: &'static str = "MemberSnippet";
@@ -8245,8 +9043,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.creator_channel_id,
-                    1 => &self.member_details,
-                    2 => &self.memberships_details,
+                    1 => ::gapi::wire::record_field(&self.member_details),
+                    2 => ::gapi::wire::record_field(&self.memberships_details),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8256,8 +9055,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.creator_channel_id,
-                    1 => &mut self.member_details,
-                    2 => &mut self.memberships_details,
+                    1 => ::gapi::wire::record_field_mut(&mut self.member_details),
+                    2 => ::gapi::wire::record_field_mut(&mut self.memberships_details),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8276,6 +9076,10 @@ pub mod schemas {
         pub memberships_duration: Option<MembershipsDuration>,
         /// Data about memberships duration on particular pricing levels.
         pub memberships_duration_at_levels: Option<Vec<MembershipsDurationAtLevel>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MembershipsDetails {
         const NAME: &'static str = "MembershipsDetails";
@@ -8293,8 +9097,11 @@ pub mod schemas {
                     0 => &self.accessible_levels,
                     1 => &self.highest_accessible_level,
                     2 => &self.highest_accessible_level_display_name,
-                    3 => &self.memberships_duration,
-                    4 => &self.memberships_duration_at_levels,
+                    3 => ::gapi::wire::record_field(&self.memberships_duration),
+                    4 => {
+                        ::gapi::wire::records_field(&self.memberships_duration_at_levels)
+                    }
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8306,8 +9113,13 @@ pub mod schemas {
                     0 => &mut self.accessible_levels,
                     1 => &mut self.highest_accessible_level,
                     2 => &mut self.highest_accessible_level_display_name,
-                    3 => &mut self.memberships_duration,
-                    4 => &mut self.memberships_duration_at_levels,
+                    3 => ::gapi::wire::record_field_mut(&mut self.memberships_duration),
+                    4 => {
+                        ::gapi::wire::records_field_mut(
+                            &mut self.memberships_duration_at_levels,
+                        )
+                    }
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8320,6 +9132,10 @@ pub mod schemas {
         pub member_since: Option<String>,
         /// The cumulative time the user has been a member across all levels in complete months (the time is rounded down to the nearest integer).
         pub member_total_duration_months: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MembershipsDuration {
         const NAME: &'static str = "MembershipsDuration";
@@ -8333,6 +9149,7 @@ pub mod schemas {
                 match index {
                     0 => &self.member_since,
                     1 => &self.member_total_duration_months,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8343,6 +9160,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.member_since,
                     1 => &mut self.member_total_duration_months,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8357,6 +9175,10 @@ pub mod schemas {
         pub member_since: Option<String>,
         /// The cumulative time the user has been a member for the given level in complete months (the time is rounded down to the nearest integer).
         pub member_total_duration_months: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MembershipsDurationAtLevel {
         const NAME: &'static str = "MembershipsDurationAtLevel";
@@ -8372,6 +9194,7 @@ pub mod schemas {
                     0 => &self.level,
                     1 => &self.member_since,
                     2 => &self.member_total_duration_months,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8383,6 +9206,7 @@ pub mod schemas {
                     0 => &mut self.level,
                     1 => &mut self.member_since,
                     2 => &mut self.member_total_duration_months,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8400,6 +9224,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the level.
         pub snippet: Option<MembershipsLevelSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MembershipsLevel {
         const NAME: &'static str = "MembershipsLevel";
@@ -8411,7 +9239,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8423,7 +9252,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8446,6 +9276,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MembershipsLevelListResponse {
         const NAME: &'static str = "MembershipsLevelListResponse";
@@ -8462,9 +9296,10 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.visitor_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8475,9 +9310,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.visitor_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8490,6 +9326,10 @@ pub mod schemas {
         pub creator_channel_id: Option<String>,
         /// Details about the pricing level.
         pub level_details: Option<LevelDetails>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MembershipsLevelSnippet {
         const NAME: &'static str = "MembershipsLevelSnippet";
@@ -8499,7 +9339,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.creator_channel_id,
-                    1 => &self.level_details,
+                    1 => ::gapi::wire::record_field(&self.level_details),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8509,7 +9350,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.creator_channel_id,
-                    1 => &mut self.level_details,
+                    1 => ::gapi::wire::record_field_mut(&mut self.level_details),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8525,6 +9367,10 @@ pub mod schemas {
         pub embed_html: Option<String>,
         /// This value determines whether the monitor stream is enabled for the broadcast. If the monitor stream is enabled, then YouTube will broadcast the event content on a special stream intended only for the broadcaster's consumption. The broadcaster can use the stream to review the event content and also to identify the optimal times to insert cuepoints. You need to set this value to true if you intend to have a broadcast delay for your event. *Note:* This property cannot be updated once the broadcast is in the testing or live state.
         pub enable_monitor_stream: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for MonitorStreamInfo {
         const NAME: &'static str = "MonitorStreamInfo";
@@ -8540,6 +9386,7 @@ pub mod schemas {
                     0 => &self.broadcast_stream_delay_ms,
                     1 => &self.embed_html,
                     2 => &self.enable_monitor_stream,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8551,6 +9398,7 @@ pub mod schemas {
                     0 => &mut self.broadcast_stream_delay_ms,
                     1 => &mut self.embed_html,
                     2 => &mut self.enable_monitor_stream,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8564,6 +9412,10 @@ pub mod schemas {
         pub results_per_page: Option<i32>,
         /// The total number of results in the result set.
         pub total_results: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PageInfo {
         const NAME: &'static str = "PageInfo";
@@ -8574,6 +9426,7 @@ pub mod schemas {
                 match index {
                     0 => &self.results_per_page,
                     1 => &self.total_results,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8584,6 +9437,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.results_per_page,
                     1 => &mut self.total_results,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8611,6 +9465,10 @@ pub mod schemas {
         pub snippet: Option<PlaylistSnippet>,
         /// The status object contains status information for the playlist.
         pub status: Option<PlaylistStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Playlist {
         const NAME: &'static str = "Playlist";
@@ -8628,14 +9486,15 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.content_details),
                     1 => &self.etag,
                     2 => &self.id,
                     3 => &self.kind,
                     4 => &self.localizations,
-                    5 => &self.player,
-                    6 => &self.snippet,
-                    7 => &self.status,
+                    5 => ::gapi::wire::record_field(&self.player),
+                    6 => ::gapi::wire::record_field(&self.snippet),
+                    7 => ::gapi::wire::record_field(&self.status),
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8644,14 +9503,15 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     1 => &mut self.etag,
                     2 => &mut self.id,
                     3 => &mut self.kind,
                     4 => &mut self.localizations,
-                    5 => &mut self.player,
-                    6 => &mut self.snippet,
-                    7 => &mut self.status,
+                    5 => ::gapi::wire::record_field_mut(&mut self.player),
+                    6 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    7 => ::gapi::wire::record_field_mut(&mut self.status),
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8662,6 +9522,10 @@ pub mod schemas {
     pub struct PlaylistContentDetails {
         /// The number of videos in the playlist.
         pub item_count: Option<u32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistContentDetails {
         const NAME: &'static str = "PlaylistContentDetails";
@@ -8671,6 +9535,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.item_count,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8680,6 +9545,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.item_count,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8693,6 +9559,10 @@ pub mod schemas {
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#playlistImages".
         pub kind: Option<String>,
         pub snippet: Option<PlaylistImageSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistImage {
         const NAME: &'static str = "PlaylistImage";
@@ -8703,7 +9573,8 @@ pub mod schemas {
                 match index {
                     0 => &self.id,
                     1 => &self.kind,
-                    2 => &self.snippet,
+                    2 => ::gapi::wire::record_field(&self.snippet),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8714,7 +9585,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.id,
                     1 => &mut self.kind,
-                    2 => &mut self.snippet,
+                    2 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8732,6 +9604,10 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistImageListResponse {
         const NAME: &'static str = "PlaylistImageListResponse";
@@ -8746,11 +9622,12 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
-                    3 => &self.page_info,
+                    3 => ::gapi::wire::record_field(&self.page_info),
                     4 => &self.prev_page_token,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8759,11 +9636,12 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
-                    3 => &mut self.page_info,
+                    3 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     4 => &mut self.prev_page_token,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8794,6 +9672,10 @@ pub mod schemas {
         pub r#type: Option<PlaylistImageSnippetType>,
         /// The image width.
         pub width: Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistImageSnippet {
         const NAME: &'static str = "PlaylistImageSnippet";
@@ -8809,8 +9691,9 @@ pub mod schemas {
                 match index {
                     0 => &self.height,
                     1 => &self.playlist_id,
-                    2 => &self.r#type,
+                    2 => ::gapi::wire::enum_field(&self.r#type),
                     3 => &self.width,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8821,8 +9704,9 @@ pub mod schemas {
                 match index {
                     0 => &mut self.height,
                     1 => &mut self.playlist_id,
-                    2 => &mut self.r#type,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.r#type),
                     3 => &mut self.width,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8851,6 +9735,10 @@ pub mod schemas {
         pub snippet: Option<PlaylistItemSnippet>,
         /// The status object contains information about the playlist item's privacy status.
         pub status: Option<PlaylistItemStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistItem {
         const NAME: &'static str = "PlaylistItem";
@@ -8866,12 +9754,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.content_details),
                     1 => &self.etag,
                     2 => &self.id,
                     3 => &self.kind,
-                    4 => &self.snippet,
-                    5 => &self.status,
+                    4 => ::gapi::wire::record_field(&self.snippet),
+                    5 => ::gapi::wire::record_field(&self.status),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8880,12 +9769,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     1 => &mut self.etag,
                     2 => &mut self.id,
                     3 => &mut self.kind,
-                    4 => &mut self.snippet,
-                    5 => &mut self.status,
+                    4 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    5 => ::gapi::wire::record_field_mut(&mut self.status),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8908,6 +9798,10 @@ pub mod schemas {
         pub video_id: Option<String>,
         /// The date and time that the video was published to YouTube.
         pub video_published_at: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistItemContentDetails {
         const NAME: &'static str = "PlaylistItemContentDetails";
@@ -8927,6 +9821,7 @@ pub mod schemas {
                     2 => &self.start_at,
                     3 => &self.video_id,
                     4 => &self.video_published_at,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8940,6 +9835,7 @@ pub mod schemas {
                     2 => &mut self.start_at,
                     3 => &mut self.video_id,
                     4 => &mut self.video_published_at,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -8964,6 +9860,10 @@ pub mod schemas {
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistItemListResponse {
         const NAME: &'static str = "PlaylistItemListResponse";
@@ -8984,13 +9884,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9001,13 +9902,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9052,6 +9954,10 @@ pub mod schemas {
         pub video_owner_channel_id: Option<String>,
         /// Channel title for the channel this video belongs to.
         pub video_owner_channel_title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistItemSnippet {
         const NAME: &'static str = "PlaylistItemSnippet";
@@ -9078,11 +9984,12 @@ pub mod schemas {
                     3 => &self.playlist_id,
                     4 => &self.position,
                     5 => &self.published_at,
-                    6 => &self.resource_id,
-                    7 => &self.thumbnails,
+                    6 => ::gapi::wire::record_field(&self.resource_id),
+                    7 => ::gapi::wire::record_field(&self.thumbnails),
                     8 => &self.title,
                     9 => &self.video_owner_channel_id,
                     10 => &self.video_owner_channel_title,
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9097,11 +10004,12 @@ pub mod schemas {
                     3 => &mut self.playlist_id,
                     4 => &mut self.position,
                     5 => &mut self.published_at,
-                    6 => &mut self.resource_id,
-                    7 => &mut self.thumbnails,
+                    6 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    7 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     8 => &mut self.title,
                     9 => &mut self.video_owner_channel_id,
                     10 => &mut self.video_owner_channel_title,
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9113,6 +10021,10 @@ pub mod schemas {
     pub struct PlaylistItemStatus {
         /// This resource's privacy status.
         pub privacy_status: Option<PlaylistItemStatusPrivacyStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistItemStatus {
         const NAME: &'static str = "PlaylistItemStatus";
@@ -9121,7 +10033,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.privacy_status,
+                    0 => ::gapi::wire::enum_field(&self.privacy_status),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9130,7 +10043,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.privacy_status,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.privacy_status),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9163,6 +10077,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistListResponse {
         const NAME: &'static str = "PlaylistListResponse";
@@ -9183,13 +10101,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9200,13 +10119,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9233,6 +10153,10 @@ pub mod schemas {
         pub description: Option<String>,
         /// The localized strings for playlist's title.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistLocalization {
         const NAME: &'static str = "PlaylistLocalization";
@@ -9243,6 +10167,7 @@ pub mod schemas {
                 match index {
                     0 => &self.description,
                     1 => &self.title,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9253,6 +10178,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.description,
                     1 => &mut self.title,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9263,6 +10189,10 @@ pub mod schemas {
     pub struct PlaylistPlayer {
         /// An &lt;iframe> tag that embeds a player that will play the playlist.
         pub embed_html: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistPlayer {
         const NAME: &'static str = "PlaylistPlayer";
@@ -9272,6 +10202,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.embed_html,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9281,6 +10212,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.embed_html,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9312,6 +10244,10 @@ pub mod schemas {
         pub thumbnails: Option<ThumbnailDetails>,
         /// The playlist's title.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistSnippet {
         const NAME: &'static str = "PlaylistSnippet";
@@ -9335,12 +10271,13 @@ pub mod schemas {
                     1 => &self.channel_title,
                     2 => &self.default_language,
                     3 => &self.description,
-                    4 => &self.localized,
+                    4 => ::gapi::wire::record_field(&self.localized),
                     5 => &self.published_at,
                     6 => &self.tags,
                     7 => &self.thumbnail_video_id,
-                    8 => &self.thumbnails,
+                    8 => ::gapi::wire::record_field(&self.thumbnails),
                     9 => &self.title,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9353,12 +10290,13 @@ pub mod schemas {
                     1 => &mut self.channel_title,
                     2 => &mut self.default_language,
                     3 => &mut self.description,
-                    4 => &mut self.localized,
+                    4 => ::gapi::wire::record_field_mut(&mut self.localized),
                     5 => &mut self.published_at,
                     6 => &mut self.tags,
                     7 => &mut self.thumbnail_video_id,
-                    8 => &mut self.thumbnails,
+                    8 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     9 => &mut self.title,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9371,6 +10309,10 @@ pub mod schemas {
         pub podcast_status: Option<PlaylistStatusPodcastStatus>,
         /// The playlist's privacy status.
         pub privacy_status: Option<PlaylistStatusPrivacyStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PlaylistStatus {
         const NAME: &'static str = "PlaylistStatus";
@@ -9379,8 +10321,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.podcast_status,
-                    1 => &self.privacy_status,
+                    0 => ::gapi::wire::enum_field(&self.podcast_status),
+                    1 => ::gapi::wire::enum_field(&self.privacy_status),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9389,8 +10332,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.podcast_status,
-                    1 => &mut self.privacy_status,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.podcast_status),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.privacy_status),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9413,6 +10357,10 @@ pub mod schemas {
         pub property: Option<String>,
         /// The property's value.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for PropertyValue {
         const NAME: &'static str = "PropertyValue";
@@ -9423,6 +10371,7 @@ pub mod schemas {
                 match index {
                     0 => &self.property,
                     1 => &self.value,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9433,6 +10382,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.property,
                     1 => &mut self.value,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9442,6 +10392,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct RelatedEntity {
         pub entity: Option<Entity>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for RelatedEntity {
         const NAME: &'static str = "RelatedEntity";
@@ -9450,7 +10404,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.entity,
+                    0 => ::gapi::wire::record_field(&self.entity),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9459,7 +10414,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.entity,
+                    0 => ::gapi::wire::record_field_mut(&mut self.entity),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9477,6 +10433,10 @@ pub mod schemas {
         pub playlist_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the referred resource, if that resource is a video. This property is only present if the resourceId.kind value is youtube#video.
         pub video_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ResourceId {
         const NAME: &'static str = "ResourceId";
@@ -9494,6 +10454,7 @@ pub mod schemas {
                     1 => &self.kind,
                     2 => &self.playlist_id,
                     3 => &self.video_id,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9506,6 +10467,7 @@ pub mod schemas {
                     1 => &mut self.kind,
                     2 => &mut self.playlist_id,
                     3 => &mut self.video_id,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9532,6 +10494,10 @@ pub mod schemas {
         pub token_pagination: Option<TokenPagination>,
         /// The visitor ID identifies the visitor.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SearchListResponse {
         const NAME: &'static str = "SearchListResponse";
@@ -9553,14 +10519,15 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
                     7 => &self.region_code,
-                    8 => &self.token_pagination,
+                    8 => ::gapi::wire::record_field(&self.token_pagination),
                     9 => &self.visitor_id,
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9571,14 +10538,15 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
                     7 => &mut self.region_code,
-                    8 => &mut self.token_pagination,
+                    8 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     9 => &mut self.visitor_id,
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9609,6 +10577,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about a search result, such as its title or description. For example, if the search result is a video, then the title will be the video's title and the description will be the video's description.
         pub snippet: Option<SearchResultSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SearchResult {
         const NAME: &'static str = "SearchResult";
@@ -9618,9 +10590,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.id,
+                    1 => ::gapi::wire::record_field(&self.id),
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9630,9 +10603,10 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.id,
+                    1 => ::gapi::wire::record_field_mut(&mut self.id),
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9656,6 +10630,10 @@ pub mod schemas {
         pub thumbnails: Option<ThumbnailDetails>,
         /// The title of the search result.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SearchResultSnippet {
         const NAME: &'static str = "SearchResultSnippet";
@@ -9675,10 +10653,11 @@ pub mod schemas {
                     0 => &self.channel_id,
                     1 => &self.channel_title,
                     2 => &self.description,
-                    3 => &self.live_broadcast_content,
+                    3 => ::gapi::wire::enum_field(&self.live_broadcast_content),
                     4 => &self.published_at,
-                    5 => &self.thumbnails,
+                    5 => ::gapi::wire::record_field(&self.thumbnails),
                     6 => &self.title,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9690,10 +10669,11 @@ pub mod schemas {
                     0 => &mut self.channel_id,
                     1 => &mut self.channel_title,
                     2 => &mut self.description,
-                    3 => &mut self.live_broadcast_content,
+                    3 => ::gapi::wire::enum_field_mut(&mut self.live_broadcast_content),
                     4 => &mut self.published_at,
-                    5 => &mut self.thumbnails,
+                    5 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     6 => &mut self.title,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9728,6 +10708,10 @@ pub mod schemas {
         pub snippet: Option<SubscriptionSnippet>,
         /// The subscriberSnippet object contains basic details about the subscriber.
         pub subscriber_snippet: Option<SubscriptionSubscriberSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Subscription {
         const NAME: &'static str = "Subscription";
@@ -9743,12 +10727,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.content_details),
                     1 => &self.etag,
                     2 => &self.id,
                     3 => &self.kind,
-                    4 => &self.snippet,
-                    5 => &self.subscriber_snippet,
+                    4 => ::gapi::wire::record_field(&self.snippet),
+                    5 => ::gapi::wire::record_field(&self.subscriber_snippet),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9757,12 +10742,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     1 => &mut self.etag,
                     2 => &mut self.id,
                     3 => &mut self.kind,
-                    4 => &mut self.snippet,
-                    5 => &mut self.subscriber_snippet,
+                    4 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    5 => ::gapi::wire::record_field_mut(&mut self.subscriber_snippet),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9778,6 +10764,10 @@ pub mod schemas {
         pub new_item_count: Option<u32>,
         /// The approximate number of items that the subscription points to.
         pub total_item_count: Option<u32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SubscriptionContentDetails {
         const NAME: &'static str = "SubscriptionContentDetails";
@@ -9790,9 +10780,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.activity_type,
+                    0 => ::gapi::wire::enum_field(&self.activity_type),
                     1 => &self.new_item_count,
                     2 => &self.total_item_count,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9801,9 +10792,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.activity_type,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.activity_type),
                     1 => &mut self.new_item_count,
                     2 => &mut self.total_item_count,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9841,6 +10833,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SubscriptionListResponse {
         const NAME: &'static str = "SubscriptionListResponse";
@@ -9861,13 +10857,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9878,13 +10875,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9919,6 +10917,10 @@ pub mod schemas {
         pub thumbnails: Option<ThumbnailDetails>,
         /// The subscription's title.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SubscriptionSnippet {
         const NAME: &'static str = "SubscriptionSnippet";
@@ -9937,9 +10939,10 @@ pub mod schemas {
                     0 => &self.channel_id,
                     1 => &self.description,
                     2 => &self.published_at,
-                    3 => &self.resource_id,
-                    4 => &self.thumbnails,
+                    3 => ::gapi::wire::record_field(&self.resource_id),
+                    4 => ::gapi::wire::record_field(&self.thumbnails),
                     5 => &self.title,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9951,9 +10954,10 @@ pub mod schemas {
                     0 => &mut self.channel_id,
                     1 => &mut self.description,
                     2 => &mut self.published_at,
-                    3 => &mut self.resource_id,
-                    4 => &mut self.thumbnails,
+                    3 => ::gapi::wire::record_field_mut(&mut self.resource_id),
+                    4 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     5 => &mut self.title,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9971,6 +10975,10 @@ pub mod schemas {
         pub thumbnails: Option<ThumbnailDetails>,
         /// The title of the subscriber.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SubscriptionSubscriberSnippet {
         const NAME: &'static str = "SubscriptionSubscriberSnippet";
@@ -9986,8 +10994,9 @@ pub mod schemas {
                 match index {
                     0 => &self.channel_id,
                     1 => &self.description,
-                    2 => &self.thumbnails,
+                    2 => ::gapi::wire::record_field(&self.thumbnails),
                     3 => &self.title,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -9998,8 +11007,9 @@ pub mod schemas {
                 match index {
                     0 => &mut self.channel_id,
                     1 => &mut self.description,
-                    2 => &mut self.thumbnails,
+                    2 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     3 => &mut self.title,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10017,6 +11027,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The `snippet` object contains basic details about the Super Chat event.
         pub snippet: Option<SuperChatEventSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SuperChatEvent {
         const NAME: &'static str = "SuperChatEvent";
@@ -10028,7 +11042,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10040,7 +11055,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10068,6 +11084,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SuperChatEventListResponse {
         const NAME: &'static str = "SuperChatEventListResponse";
@@ -10087,12 +11107,13 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
-                    6 => &self.token_pagination,
+                    5 => ::gapi::wire::record_field(&self.page_info),
+                    6 => ::gapi::wire::record_field(&self.token_pagination),
                     7 => &self.visitor_id,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10103,12 +11124,13 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
-                    6 => &mut self.token_pagination,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
+                    6 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     7 => &mut self.visitor_id,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10150,6 +11172,10 @@ pub mod schemas {
         pub super_sticker_metadata: Option<SuperStickerMetadata>,
         /// Details about the supporter.
         pub supporter_details: Option<ChannelProfileDetails>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SuperChatEventSnippet {
         const NAME: &'static str = "SuperChatEventSnippet";
@@ -10177,8 +11203,9 @@ pub mod schemas {
                     5 => &self.display_string,
                     6 => &self.is_super_sticker_event,
                     7 => &self.message_type,
-                    8 => &self.super_sticker_metadata,
-                    9 => &self.supporter_details,
+                    8 => ::gapi::wire::record_field(&self.super_sticker_metadata),
+                    9 => ::gapi::wire::record_field(&self.supporter_details),
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10195,8 +11222,9 @@ pub mod schemas {
                     5 => &mut self.display_string,
                     6 => &mut self.is_super_sticker_event,
                     7 => &mut self.message_type,
-                    8 => &mut self.super_sticker_metadata,
-                    9 => &mut self.supporter_details,
+                    8 => ::gapi::wire::record_field_mut(&mut self.super_sticker_metadata),
+                    9 => ::gapi::wire::record_field_mut(&mut self.supporter_details),
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10211,6 +11239,10 @@ pub mod schemas {
         pub alt_text_language: Option<String>,
         /// Unique identifier of the Super Sticker. This is a shorter form of the alt_text that includes pack name and a recognizable characteristic of the sticker.
         pub sticker_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for SuperStickerMetadata {
         const NAME: &'static str = "SuperStickerMetadata";
@@ -10226,6 +11258,7 @@ pub mod schemas {
                     0 => &self.alt_text,
                     1 => &self.alt_text_language,
                     2 => &self.sticker_id,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10237,6 +11270,7 @@ pub mod schemas {
                     0 => &mut self.alt_text,
                     1 => &mut self.alt_text_language,
                     2 => &mut self.sticker_id,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10251,6 +11285,10 @@ pub mod schemas {
         pub gaia: Option<i64>,
         pub id: Option<String>,
         pub snippet: Option<TestItemTestItemSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TestItem {
         const NAME: &'static str = "TestItem";
@@ -10269,7 +11307,8 @@ pub mod schemas {
                     1 => &self.featured_part,
                     2 => ::gapi::wire::int64_field(&self.gaia),
                     3 => &self.id,
-                    4 => &self.snippet,
+                    4 => ::gapi::wire::record_field(&self.snippet),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10282,7 +11321,8 @@ pub mod schemas {
                     1 => &mut self.featured_part,
                     2 => ::gapi::wire::int64_field_mut(&mut self.gaia),
                     3 => &mut self.id,
-                    4 => &mut self.snippet,
+                    4 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10290,19 +11330,32 @@ pub mod schemas {
     }
     ::gapi::record!(TestItem);
     #[derive(Clone, Default)]
-    pub struct TestItemTestItemSnippet {}
+    pub struct TestItemTestItemSnippet {
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
+    }
     impl ::gapi::wire::Record for TestItemTestItemSnippet {
         const NAME: &'static str = "TestItemTestItemSnippet";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
         #[inline]
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &mut self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
     }
     ::gapi::record!(TestItemTestItemSnippet);
@@ -10319,6 +11372,10 @@ pub mod schemas {
         pub snippet: Option<ThirdPartyLinkSnippet>,
         /// The status object contains information about the status of the link.
         pub status: Option<ThirdPartyLinkStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ThirdPartyLink {
         const NAME: &'static str = "ThirdPartyLink";
@@ -10336,8 +11393,9 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.kind,
                     2 => &self.linking_token,
-                    3 => &self.snippet,
-                    4 => &self.status,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => ::gapi::wire::record_field(&self.status),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10349,8 +11407,9 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.kind,
                     2 => &mut self.linking_token,
-                    3 => &mut self.snippet,
-                    4 => &mut self.status,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => ::gapi::wire::record_field_mut(&mut self.status),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10364,6 +11423,10 @@ pub mod schemas {
         pub items: Option<Vec<ThirdPartyLink>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#thirdPartyLinkListResponse".
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ThirdPartyLinkListResponse {
         const NAME: &'static str = "ThirdPartyLinkListResponse";
@@ -10373,8 +11436,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10384,8 +11448,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10403,6 +11468,10 @@ pub mod schemas {
         pub channel_to_store_link: Option<ChannelToStoreLinkDetails>,
         /// Type of the link named after the entities that are being linked.
         pub r#type: Option<ThirdPartyLinkSnippetType>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ThirdPartyLinkSnippet {
         const NAME: &'static str = "ThirdPartyLinkSnippet";
@@ -10415,9 +11484,14 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.channel_to_affiliate_program_link,
-                    1 => &self.channel_to_store_link,
-                    2 => &self.r#type,
+                    0 => {
+                        ::gapi::wire::record_field(
+                            &self.channel_to_affiliate_program_link,
+                        )
+                    }
+                    1 => ::gapi::wire::record_field(&self.channel_to_store_link),
+                    2 => ::gapi::wire::enum_field(&self.r#type),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10426,9 +11500,14 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.channel_to_affiliate_program_link,
-                    1 => &mut self.channel_to_store_link,
-                    2 => &mut self.r#type,
+                    0 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.channel_to_affiliate_program_link,
+                        )
+                    }
+                    1 => ::gapi::wire::record_field_mut(&mut self.channel_to_store_link),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.r#type),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10449,6 +11528,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ThirdPartyLinkStatus {
         pub link_status: Option<ThirdPartyLinkStatusLinkStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ThirdPartyLinkStatus {
         const NAME: &'static str = "ThirdPartyLinkStatus";
@@ -10457,7 +11540,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.link_status,
+                    0 => ::gapi::wire::enum_field(&self.link_status),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10466,7 +11550,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.link_status,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.link_status),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10490,6 +11575,10 @@ pub mod schemas {
         pub url: Option<String>,
         /// (Optional) Width of the thumbnail image.
         pub width: Option<u32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Thumbnail {
         const NAME: &'static str = "Thumbnail";
@@ -10501,6 +11590,7 @@ pub mod schemas {
                     0 => &self.height,
                     1 => &self.url,
                     2 => &self.width,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10512,6 +11602,7 @@ pub mod schemas {
                     0 => &mut self.height,
                     1 => &mut self.url,
                     2 => &mut self.width,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10539,6 +11630,10 @@ pub mod schemas {
         pub standard: Option<Thumbnail>,
         /// The ultra-high resolution (4K) quality image for this resource.
         pub uhd: Option<Thumbnail>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ThumbnailDetails {
         const NAME: &'static str = "ThumbnailDetails";
@@ -10557,15 +11652,16 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.default,
-                    1 => &self.fhd,
-                    2 => &self.high,
-                    3 => &self.maxres,
-                    4 => &self.medium,
-                    5 => &self.qhd,
-                    6 => &self.shorts_aspect_ratio,
-                    7 => &self.standard,
-                    8 => &self.uhd,
+                    0 => ::gapi::wire::record_field(&self.default),
+                    1 => ::gapi::wire::record_field(&self.fhd),
+                    2 => ::gapi::wire::record_field(&self.high),
+                    3 => ::gapi::wire::record_field(&self.maxres),
+                    4 => ::gapi::wire::record_field(&self.medium),
+                    5 => ::gapi::wire::record_field(&self.qhd),
+                    6 => ::gapi::wire::record_field(&self.shorts_aspect_ratio),
+                    7 => ::gapi::wire::record_field(&self.standard),
+                    8 => ::gapi::wire::record_field(&self.uhd),
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10574,15 +11670,16 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.default,
-                    1 => &mut self.fhd,
-                    2 => &mut self.high,
-                    3 => &mut self.maxres,
-                    4 => &mut self.medium,
-                    5 => &mut self.qhd,
-                    6 => &mut self.shorts_aspect_ratio,
-                    7 => &mut self.standard,
-                    8 => &mut self.uhd,
+                    0 => ::gapi::wire::record_field_mut(&mut self.default),
+                    1 => ::gapi::wire::record_field_mut(&mut self.fhd),
+                    2 => ::gapi::wire::record_field_mut(&mut self.high),
+                    3 => ::gapi::wire::record_field_mut(&mut self.maxres),
+                    4 => ::gapi::wire::record_field_mut(&mut self.medium),
+                    5 => ::gapi::wire::record_field_mut(&mut self.qhd),
+                    6 => ::gapi::wire::record_field_mut(&mut self.shorts_aspect_ratio),
+                    7 => ::gapi::wire::record_field_mut(&mut self.standard),
+                    8 => ::gapi::wire::record_field_mut(&mut self.uhd),
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10605,6 +11702,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ThumbnailSetResponse {
         const NAME: &'static str = "ThumbnailSetResponse";
@@ -10621,9 +11722,10 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.visitor_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10634,9 +11736,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.visitor_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10690,6 +11793,10 @@ pub mod schemas {
         pub suggestions: Option<VideoSuggestions>,
         /// The topicDetails object encapsulates information about \[Freebase\](http://www.freebase.com) topics associated with the video.
         pub topic_details: Option<VideoTopicDetails>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Video {
         const NAME: &'static str = "Video";
@@ -10719,26 +11826,29 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.age_gating,
-                    1 => &self.brand_partner,
-                    2 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.age_gating),
+                    1 => ::gapi::wire::record_field(&self.brand_partner),
+                    2 => ::gapi::wire::record_field(&self.content_details),
                     3 => &self.etag,
-                    4 => &self.file_details,
+                    4 => ::gapi::wire::record_field(&self.file_details),
                     5 => &self.id,
                     6 => &self.kind,
-                    7 => &self.live_streaming_details,
+                    7 => ::gapi::wire::record_field(&self.live_streaming_details),
                     8 => &self.localizations,
-                    9 => &self.monetization_details,
-                    10 => &self.paid_product_placement_details,
-                    11 => &self.player,
-                    12 => &self.processing_details,
-                    13 => &self.project_details,
-                    14 => &self.recording_details,
-                    15 => &self.snippet,
-                    16 => &self.statistics,
-                    17 => &self.status,
-                    18 => &self.suggestions,
-                    19 => &self.topic_details,
+                    9 => ::gapi::wire::record_field(&self.monetization_details),
+                    10 => {
+                        ::gapi::wire::record_field(&self.paid_product_placement_details)
+                    }
+                    11 => ::gapi::wire::record_field(&self.player),
+                    12 => ::gapi::wire::record_field(&self.processing_details),
+                    13 => ::gapi::wire::record_field(&self.project_details),
+                    14 => ::gapi::wire::record_field(&self.recording_details),
+                    15 => ::gapi::wire::record_field(&self.snippet),
+                    16 => ::gapi::wire::record_field(&self.statistics),
+                    17 => ::gapi::wire::record_field(&self.status),
+                    18 => ::gapi::wire::record_field(&self.suggestions),
+                    19 => ::gapi::wire::record_field(&self.topic_details),
+                    20 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10747,26 +11857,31 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.age_gating,
-                    1 => &mut self.brand_partner,
-                    2 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.age_gating),
+                    1 => ::gapi::wire::record_field_mut(&mut self.brand_partner),
+                    2 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     3 => &mut self.etag,
-                    4 => &mut self.file_details,
+                    4 => ::gapi::wire::record_field_mut(&mut self.file_details),
                     5 => &mut self.id,
                     6 => &mut self.kind,
-                    7 => &mut self.live_streaming_details,
+                    7 => ::gapi::wire::record_field_mut(&mut self.live_streaming_details),
                     8 => &mut self.localizations,
-                    9 => &mut self.monetization_details,
-                    10 => &mut self.paid_product_placement_details,
-                    11 => &mut self.player,
-                    12 => &mut self.processing_details,
-                    13 => &mut self.project_details,
-                    14 => &mut self.recording_details,
-                    15 => &mut self.snippet,
-                    16 => &mut self.statistics,
-                    17 => &mut self.status,
-                    18 => &mut self.suggestions,
-                    19 => &mut self.topic_details,
+                    9 => ::gapi::wire::record_field_mut(&mut self.monetization_details),
+                    10 => {
+                        ::gapi::wire::record_field_mut(
+                            &mut self.paid_product_placement_details,
+                        )
+                    }
+                    11 => ::gapi::wire::record_field_mut(&mut self.player),
+                    12 => ::gapi::wire::record_field_mut(&mut self.processing_details),
+                    13 => ::gapi::wire::record_field_mut(&mut self.project_details),
+                    14 => ::gapi::wire::record_field_mut(&mut self.recording_details),
+                    15 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    16 => ::gapi::wire::record_field_mut(&mut self.statistics),
+                    17 => ::gapi::wire::record_field_mut(&mut self.status),
+                    18 => ::gapi::wire::record_field_mut(&mut self.suggestions),
+                    19 => ::gapi::wire::record_field_mut(&mut self.topic_details),
+                    20 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10785,6 +11900,10 @@ pub mod schemas {
         pub secondary_reason_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the video.
         pub video_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoAbuseReport {
         const NAME: &'static str = "VideoAbuseReport";
@@ -10804,6 +11923,7 @@ pub mod schemas {
                     2 => &self.reason_id,
                     3 => &self.secondary_reason_id,
                     4 => &self.video_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10817,6 +11937,7 @@ pub mod schemas {
                     2 => &mut self.reason_id,
                     3 => &mut self.secondary_reason_id,
                     4 => &mut self.video_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10834,6 +11955,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The `snippet` object contains basic details about the abuse report reason.
         pub snippet: Option<VideoAbuseReportReasonSnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoAbuseReportReason {
         const NAME: &'static str = "VideoAbuseReportReason";
@@ -10845,7 +11970,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10857,7 +11983,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10880,6 +12007,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoAbuseReportReasonListResponse {
         const NAME: &'static str = "VideoAbuseReportReasonListResponse";
@@ -10896,9 +12027,10 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.visitor_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10909,9 +12041,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.visitor_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10925,6 +12058,10 @@ pub mod schemas {
         pub label: Option<String>,
         /// The secondary reasons associated with this reason, if any are available. (There might be 0 or more.)
         pub secondary_reasons: Option<Vec<VideoAbuseReportSecondaryReason>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoAbuseReportReasonSnippet {
         const NAME: &'static str = "VideoAbuseReportReasonSnippet";
@@ -10934,7 +12071,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.label,
-                    1 => &self.secondary_reasons,
+                    1 => ::gapi::wire::records_field(&self.secondary_reasons),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10944,7 +12082,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.label,
-                    1 => &mut self.secondary_reasons,
+                    1 => ::gapi::wire::records_field_mut(&mut self.secondary_reasons),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10957,6 +12096,10 @@ pub mod schemas {
         pub id: Option<String>,
         /// The localized label for this abuse report secondary reason.
         pub label: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoAbuseReportSecondaryReason {
         const NAME: &'static str = "VideoAbuseReportSecondaryReason";
@@ -10967,6 +12110,7 @@ pub mod schemas {
                 match index {
                     0 => &self.id,
                     1 => &self.label,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10977,6 +12121,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.id,
                     1 => &mut self.label,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -10991,6 +12136,10 @@ pub mod schemas {
         pub restricted: Option<bool>,
         /// Video game rating, if any.
         pub video_game_rating: Option<VideoAgeGatingVideoGameRating>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoAgeGating {
         const NAME: &'static str = "VideoAgeGating";
@@ -11005,7 +12154,8 @@ pub mod schemas {
                 match index {
                     0 => &self.alcohol_content,
                     1 => &self.restricted,
-                    2 => &self.video_game_rating,
+                    2 => ::gapi::wire::enum_field(&self.video_game_rating),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11016,7 +12166,8 @@ pub mod schemas {
                 match index {
                     0 => &mut self.alcohol_content,
                     1 => &mut self.restricted,
-                    2 => &mut self.video_game_rating,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.video_game_rating),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11043,6 +12194,10 @@ pub mod schemas {
         pub kind: Option<String>,
         /// The snippet object contains basic details about the video category, including its title.
         pub snippet: Option<VideoCategorySnippet>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoCategory {
         const NAME: &'static str = "VideoCategory";
@@ -11054,7 +12209,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.id,
                     2 => &self.kind,
-                    3 => &self.snippet,
+                    3 => ::gapi::wire::record_field(&self.snippet),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11066,7 +12222,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.id,
                     2 => &mut self.kind,
-                    3 => &mut self.snippet,
+                    3 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11097,6 +12254,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoCategoryListResponse {
         const NAME: &'static str = "VideoCategoryListResponse";
@@ -11117,13 +12278,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11134,13 +12296,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11155,6 +12318,10 @@ pub mod schemas {
         pub channel_id: Option<String>,
         /// The video category's title.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoCategorySnippet {
         const NAME: &'static str = "VideoCategorySnippet";
@@ -11166,6 +12333,7 @@ pub mod schemas {
                     0 => &self.assignable,
                     1 => &self.channel_id,
                     2 => &self.title,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11177,6 +12345,7 @@ pub mod schemas {
                     0 => &mut self.assignable,
                     1 => &mut self.channel_id,
                     2 => &mut self.title,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11208,6 +12377,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub region_restriction: Option<VideoContentDetailsRegionRestriction>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoContentDetails {
         const NAME: &'static str = "VideoContentDetails";
@@ -11227,16 +12400,17 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.caption,
-                    1 => &self.content_rating,
-                    2 => &self.country_restriction,
-                    3 => &self.definition,
+                    0 => ::gapi::wire::enum_field(&self.caption),
+                    1 => ::gapi::wire::record_field(&self.content_rating),
+                    2 => ::gapi::wire::record_field(&self.country_restriction),
+                    3 => ::gapi::wire::enum_field(&self.definition),
                     4 => &self.dimension,
                     5 => &self.duration,
                     6 => &self.has_custom_thumbnail,
                     7 => &self.licensed_content,
-                    8 => &self.projection,
-                    9 => &self.region_restriction,
+                    8 => ::gapi::wire::enum_field(&self.projection),
+                    9 => ::gapi::wire::record_field(&self.region_restriction),
+                    10 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11245,16 +12419,17 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.caption,
-                    1 => &mut self.content_rating,
-                    2 => &mut self.country_restriction,
-                    3 => &mut self.definition,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.caption),
+                    1 => ::gapi::wire::record_field_mut(&mut self.content_rating),
+                    2 => ::gapi::wire::record_field_mut(&mut self.country_restriction),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.definition),
                     4 => &mut self.dimension,
                     5 => &mut self.duration,
                     6 => &mut self.has_custom_thumbnail,
                     7 => &mut self.licensed_content,
-                    8 => &mut self.projection,
-                    9 => &mut self.region_restriction,
+                    8 => ::gapi::wire::enum_field_mut(&mut self.projection),
+                    9 => ::gapi::wire::record_field_mut(&mut self.region_restriction),
+                    10 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11291,6 +12466,10 @@ pub mod schemas {
         pub allowed: Option<Vec<String>>,
         /// A list of region codes that identify countries where the video is blocked. If this property is present and a country is not listed in its value, then the video is viewable in that country. If this property is present and contains an empty list, the video is viewable in all countries.
         pub blocked: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoContentDetailsRegionRestriction {
         const NAME: &'static str = "VideoContentDetailsRegionRestriction";
@@ -11301,6 +12480,7 @@ pub mod schemas {
                 match index {
                     0 => &self.allowed,
                     1 => &self.blocked,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11311,6 +12491,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.allowed,
                     1 => &mut self.blocked,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11338,6 +12519,10 @@ pub mod schemas {
         pub file_type: Option<VideoFileDetailsFileType>,
         /// A list of video streams contained in the uploaded video file. Each item in the list contains detailed metadata about a video stream.
         pub video_streams: Option<Vec<VideoFileDetailsVideoStream>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoFileDetails {
         const NAME: &'static str = "VideoFileDetails";
@@ -11356,15 +12541,16 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.audio_streams,
+                    0 => ::gapi::wire::records_field(&self.audio_streams),
                     1 => ::gapi::wire::int64_field(&self.bitrate_bps),
                     2 => &self.container,
                     3 => &self.creation_time,
                     4 => ::gapi::wire::int64_field(&self.duration_ms),
                     5 => &self.file_name,
                     6 => ::gapi::wire::int64_field(&self.file_size),
-                    7 => &self.file_type,
-                    8 => &self.video_streams,
+                    7 => ::gapi::wire::enum_field(&self.file_type),
+                    8 => ::gapi::wire::records_field(&self.video_streams),
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11373,15 +12559,16 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.audio_streams,
+                    0 => ::gapi::wire::records_field_mut(&mut self.audio_streams),
                     1 => ::gapi::wire::int64_field_mut(&mut self.bitrate_bps),
                     2 => &mut self.container,
                     3 => &mut self.creation_time,
                     4 => ::gapi::wire::int64_field_mut(&mut self.duration_ms),
                     5 => &mut self.file_name,
                     6 => ::gapi::wire::int64_field_mut(&mut self.file_size),
-                    7 => &mut self.file_type,
-                    8 => &mut self.video_streams,
+                    7 => ::gapi::wire::enum_field_mut(&mut self.file_type),
+                    8 => ::gapi::wire::records_field_mut(&mut self.video_streams),
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11399,6 +12586,10 @@ pub mod schemas {
         pub codec: Option<String>,
         /// A value that uniquely identifies a video vendor. Typically, the value is a four-letter vendor code.
         pub vendor: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoFileDetailsAudioStream {
         const NAME: &'static str = "VideoFileDetailsAudioStream";
@@ -11416,6 +12607,7 @@ pub mod schemas {
                     1 => &self.channel_count,
                     2 => &self.codec,
                     3 => &self.vendor,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11428,6 +12620,7 @@ pub mod schemas {
                     1 => &mut self.channel_count,
                     2 => &mut self.codec,
                     3 => &mut self.vendor,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11472,6 +12665,10 @@ pub mod schemas {
         pub vendor: Option<String>,
         /// The encoded video content's width in pixels. You can calculate the video's encoding aspect ratio as width_pixels / height_pixels.
         pub width_pixels: Option<u32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoFileDetailsVideoStream {
         const NAME: &'static str = "VideoFileDetailsVideoStream";
@@ -11494,9 +12691,10 @@ pub mod schemas {
                     2 => &self.codec,
                     3 => &self.frame_rate_fps,
                     4 => &self.height_pixels,
-                    5 => &self.rotation,
+                    5 => ::gapi::wire::enum_field(&self.rotation),
                     6 => &self.vendor,
                     7 => &self.width_pixels,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11510,9 +12708,10 @@ pub mod schemas {
                     2 => &mut self.codec,
                     3 => &mut self.frame_rate_fps,
                     4 => &mut self.height_pixels,
-                    5 => &mut self.rotation,
+                    5 => ::gapi::wire::enum_field_mut(&mut self.rotation),
                     6 => &mut self.vendor,
                     7 => &mut self.width_pixels,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11545,6 +12744,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoGetRatingResponse {
         const NAME: &'static str = "VideoGetRatingResponse";
@@ -11561,9 +12764,10 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.visitor_id,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11574,9 +12778,10 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.visitor_id,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11606,6 +12811,10 @@ pub mod schemas {
         ///
         /// Deprecated.
         pub visitor_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoListResponse {
         const NAME: &'static str = "VideoListResponse";
@@ -11626,13 +12835,14 @@ pub mod schemas {
                 match index {
                     0 => &self.etag,
                     1 => &self.event_id,
-                    2 => &self.items,
+                    2 => ::gapi::wire::records_field(&self.items),
                     3 => &self.kind,
                     4 => &self.next_page_token,
-                    5 => &self.page_info,
+                    5 => ::gapi::wire::record_field(&self.page_info),
                     6 => &self.prev_page_token,
-                    7 => &self.token_pagination,
+                    7 => ::gapi::wire::record_field(&self.token_pagination),
                     8 => &self.visitor_id,
+                    9 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11643,13 +12853,14 @@ pub mod schemas {
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.event_id,
-                    2 => &mut self.items,
+                    2 => ::gapi::wire::records_field_mut(&mut self.items),
                     3 => &mut self.kind,
                     4 => &mut self.next_page_token,
-                    5 => &mut self.page_info,
+                    5 => ::gapi::wire::record_field_mut(&mut self.page_info),
                     6 => &mut self.prev_page_token,
-                    7 => &mut self.token_pagination,
+                    7 => ::gapi::wire::record_field_mut(&mut self.token_pagination),
                     8 => &mut self.visitor_id,
+                    9 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11684,6 +12895,10 @@ pub mod schemas {
         pub scheduled_end_time: Option<::gapi::types::DateTime>,
         /// The time that the broadcast is scheduled to begin.
         pub scheduled_start_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoLiveStreamingDetails {
         const NAME: &'static str = "VideoLiveStreamingDetails";
@@ -11705,6 +12920,7 @@ pub mod schemas {
                     3 => ::gapi::wire::int64_field(&self.concurrent_viewers),
                     4 => &self.scheduled_end_time,
                     5 => &self.scheduled_start_time,
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11719,6 +12935,7 @@ pub mod schemas {
                     3 => ::gapi::wire::int64_field_mut(&mut self.concurrent_viewers),
                     4 => &mut self.scheduled_end_time,
                     5 => &mut self.scheduled_start_time,
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11732,6 +12949,10 @@ pub mod schemas {
         pub description: Option<String>,
         /// Localized version of the video's title.
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoLocalization {
         const NAME: &'static str = "VideoLocalization";
@@ -11742,6 +12963,7 @@ pub mod schemas {
                 match index {
                     0 => &self.description,
                     1 => &self.title,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11752,6 +12974,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.description,
                     1 => &mut self.title,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11763,6 +12986,10 @@ pub mod schemas {
     pub struct VideoMonetizationDetails {
         /// The value of access indicates whether the video can be monetized or not.
         pub access: Option<AccessPolicy>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoMonetizationDetails {
         const NAME: &'static str = "VideoMonetizationDetails";
@@ -11771,7 +12998,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.access,
+                    0 => ::gapi::wire::record_field(&self.access),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11780,7 +13008,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.access,
+                    0 => ::gapi::wire::record_field_mut(&mut self.access),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11792,6 +13021,10 @@ pub mod schemas {
     pub struct VideoPaidProductPlacementDetails {
         /// This boolean represents whether the video contains Paid Product Placement, Studio equivalent: https://screenshot.googleplex.com/4Me79DE6AfT2ktp.png
         pub has_paid_product_placement: Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoPaidProductPlacementDetails {
         const NAME: &'static str = "VideoPaidProductPlacementDetails";
@@ -11801,6 +13034,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.has_paid_product_placement,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11810,6 +13044,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.has_paid_product_placement,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11824,6 +13059,10 @@ pub mod schemas {
         pub embed_html: Option<String>,
         /// The embed width
         pub embed_width: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoPlayer {
         const NAME: &'static str = "VideoPlayer";
@@ -11839,6 +13078,7 @@ pub mod schemas {
                     0 => ::gapi::wire::int64_field(&self.embed_height),
                     1 => &self.embed_html,
                     2 => ::gapi::wire::int64_field(&self.embed_width),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11850,6 +13090,7 @@ pub mod schemas {
                     0 => ::gapi::wire::int64_field_mut(&mut self.embed_height),
                     1 => &mut self.embed_html,
                     2 => ::gapi::wire::int64_field_mut(&mut self.embed_width),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11877,6 +13118,10 @@ pub mod schemas {
         pub tag_suggestions_availability: Option<String>,
         /// This value indicates whether thumbnail images have been generated for the video.
         pub thumbnails_availability: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoProcessingDetails {
         const NAME: &'static str = "VideoProcessingDetails";
@@ -11896,12 +13141,13 @@ pub mod schemas {
                 match index {
                     0 => &self.editor_suggestions_availability,
                     1 => &self.file_details_availability,
-                    2 => &self.processing_failure_reason,
+                    2 => ::gapi::wire::enum_field(&self.processing_failure_reason),
                     3 => &self.processing_issues_availability,
-                    4 => &self.processing_progress,
-                    5 => &self.processing_status,
+                    4 => ::gapi::wire::record_field(&self.processing_progress),
+                    5 => ::gapi::wire::enum_field(&self.processing_status),
                     6 => &self.tag_suggestions_availability,
                     7 => &self.thumbnails_availability,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11912,12 +13158,15 @@ pub mod schemas {
                 match index {
                     0 => &mut self.editor_suggestions_availability,
                     1 => &mut self.file_details_availability,
-                    2 => &mut self.processing_failure_reason,
+                    2 => {
+                        ::gapi::wire::enum_field_mut(&mut self.processing_failure_reason)
+                    }
                     3 => &mut self.processing_issues_availability,
-                    4 => &mut self.processing_progress,
-                    5 => &mut self.processing_status,
+                    4 => ::gapi::wire::record_field_mut(&mut self.processing_progress),
+                    5 => ::gapi::wire::enum_field_mut(&mut self.processing_status),
                     6 => &mut self.tag_suggestions_availability,
                     7 => &mut self.thumbnails_availability,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11942,6 +13191,10 @@ pub mod schemas {
         pub parts_total: Option<u64>,
         /// An estimate of the amount of time, in millseconds, that YouTube needs to finish processing the video.
         pub time_left_ms: Option<u64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoProcessingDetailsProcessingProgress {
         const NAME: &'static str = "VideoProcessingDetailsProcessingProgress";
@@ -11957,6 +13210,7 @@ pub mod schemas {
                     0 => ::gapi::wire::int64_field(&self.parts_processed),
                     1 => ::gapi::wire::int64_field(&self.parts_total),
                     2 => ::gapi::wire::int64_field(&self.time_left_ms),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11968,6 +13222,7 @@ pub mod schemas {
                     0 => ::gapi::wire::int64_field_mut(&mut self.parts_processed),
                     1 => ::gapi::wire::int64_field_mut(&mut self.parts_total),
                     2 => ::gapi::wire::int64_field_mut(&mut self.time_left_ms),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -11992,6 +13247,10 @@ pub mod schemas {
         pub rating: Option<VideoRatingRating>,
         /// The ID that YouTube uses to uniquely identify the video.
         pub video_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoRating {
         const NAME: &'static str = "VideoRating";
@@ -12000,8 +13259,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.rating,
+                    0 => ::gapi::wire::enum_field(&self.rating),
                     1 => &self.video_id,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12010,8 +13270,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.rating,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.rating),
                     1 => &mut self.video_id,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12029,6 +13290,10 @@ pub mod schemas {
         pub location_description: Option<String>,
         /// The date and time when the video was recorded.
         pub recording_date: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoRecordingDetails {
         const NAME: &'static str = "VideoRecordingDetails";
@@ -12041,9 +13306,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.location,
+                    0 => ::gapi::wire::record_field(&self.location),
                     1 => &self.location_description,
                     2 => &self.recording_date,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12052,9 +13318,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.location,
+                    0 => ::gapi::wire::record_field_mut(&mut self.location),
                     1 => &mut self.location_description,
                     2 => &mut self.recording_date,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12088,6 +13355,10 @@ pub mod schemas {
         pub thumbnails: Option<ThumbnailDetails>,
         /// The video's title. @mutable youtube.videos.insert youtube.videos.update
         pub title: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoSnippet {
         const NAME: &'static str = "VideoSnippet";
@@ -12115,12 +13386,13 @@ pub mod schemas {
                     3 => &self.default_audio_language,
                     4 => &self.default_language,
                     5 => &self.description,
-                    6 => &self.live_broadcast_content,
-                    7 => &self.localized,
+                    6 => ::gapi::wire::enum_field(&self.live_broadcast_content),
+                    7 => ::gapi::wire::record_field(&self.localized),
                     8 => &self.published_at,
                     9 => &self.tags,
-                    10 => &self.thumbnails,
+                    10 => ::gapi::wire::record_field(&self.thumbnails),
                     11 => &self.title,
+                    12 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12135,12 +13407,13 @@ pub mod schemas {
                     3 => &mut self.default_audio_language,
                     4 => &mut self.default_language,
                     5 => &mut self.description,
-                    6 => &mut self.live_broadcast_content,
-                    7 => &mut self.localized,
+                    6 => ::gapi::wire::enum_field_mut(&mut self.live_broadcast_content),
+                    7 => ::gapi::wire::record_field_mut(&mut self.localized),
                     8 => &mut self.published_at,
                     9 => &mut self.tags,
-                    10 => &mut self.thumbnails,
+                    10 => ::gapi::wire::record_field_mut(&mut self.thumbnails),
                     11 => &mut self.title,
+                    12 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12164,6 +13437,10 @@ pub mod schemas {
         pub snippet: Option<VideoStatsSnippet>,
         /// Output only. The VideoStatsStatistics object contains statistics about the video.
         pub statistics: Option<VideoStatsStatistics>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoStat {
         const NAME: &'static str = "VideoStat";
@@ -12179,12 +13456,13 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.content_details,
+                    0 => ::gapi::wire::record_field(&self.content_details),
                     1 => &self.etag,
                     2 => &self.id,
                     3 => &self.kind,
-                    4 => &self.snippet,
-                    5 => &self.statistics,
+                    4 => ::gapi::wire::record_field(&self.snippet),
+                    5 => ::gapi::wire::record_field(&self.statistics),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12193,12 +13471,13 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.content_details,
+                    0 => ::gapi::wire::record_field_mut(&mut self.content_details),
                     1 => &mut self.etag,
                     2 => &mut self.id,
                     3 => &mut self.kind,
-                    4 => &mut self.snippet,
-                    5 => &mut self.statistics,
+                    4 => ::gapi::wire::record_field_mut(&mut self.snippet),
+                    5 => ::gapi::wire::record_field_mut(&mut self.statistics),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12220,6 +13499,10 @@ pub mod schemas {
         pub like_count: Option<u64>,
         /// The number of times the video has been viewed.
         pub view_count: Option<u64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoStatistics {
         const NAME: &'static str = "VideoStatistics";
@@ -12239,6 +13522,7 @@ pub mod schemas {
                     2 => ::gapi::wire::int64_field(&self.favorite_count),
                     3 => ::gapi::wire::int64_field(&self.like_count),
                     4 => ::gapi::wire::int64_field(&self.view_count),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12252,6 +13536,7 @@ pub mod schemas {
                     2 => ::gapi::wire::int64_field_mut(&mut self.favorite_count),
                     3 => ::gapi::wire::int64_field_mut(&mut self.like_count),
                     4 => ::gapi::wire::int64_field_mut(&mut self.view_count),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12263,6 +13548,10 @@ pub mod schemas {
     pub struct VideoStatsContentDetails {
         /// Output only. The length of the video. The property value is a \[`google.protobuf.Duration`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#duration) object.
         pub duration: Option<::gapi::types::Duration>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoStatsContentDetails {
         const NAME: &'static str = "VideoStatsContentDetails";
@@ -12272,6 +13561,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.duration,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12281,6 +13571,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.duration,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12292,6 +13583,10 @@ pub mod schemas {
     pub struct VideoStatsSnippet {
         /// Output only. The date and time that the video was uploaded. The property value is a \[`google.protobuf.Timestamp`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#timestamp) object.
         pub publish_time: Option<::gapi::types::DateTime>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoStatsSnippet {
         const NAME: &'static str = "VideoStatsSnippet";
@@ -12301,6 +13596,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.publish_time,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12310,6 +13606,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.publish_time,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12325,6 +13622,10 @@ pub mod schemas {
         pub like_count: Option<i64>,
         /// Output only. The number of times the video has been viewed.
         pub view_count: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoStatsStatistics {
         const NAME: &'static str = "VideoStatsStatistics";
@@ -12340,6 +13641,7 @@ pub mod schemas {
                     0 => ::gapi::wire::int64_field(&self.comment_count),
                     1 => ::gapi::wire::int64_field(&self.like_count),
                     2 => ::gapi::wire::int64_field(&self.view_count),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12351,6 +13653,7 @@ pub mod schemas {
                     0 => ::gapi::wire::int64_field_mut(&mut self.comment_count),
                     1 => ::gapi::wire::int64_field_mut(&mut self.like_count),
                     2 => ::gapi::wire::int64_field_mut(&mut self.view_count),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12380,6 +13683,10 @@ pub mod schemas {
         pub self_declared_made_for_kids: Option<bool>,
         /// The status of the uploaded video.
         pub upload_status: Option<VideoStatusUploadStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoStatus {
         const NAME: &'static str = "VideoStatus";
@@ -12402,15 +13709,16 @@ pub mod schemas {
                 match index {
                     0 => &self.contains_synthetic_media,
                     1 => &self.embeddable,
-                    2 => &self.failure_reason,
-                    3 => &self.license,
+                    2 => ::gapi::wire::enum_field(&self.failure_reason),
+                    3 => ::gapi::wire::enum_field(&self.license),
                     4 => &self.made_for_kids,
-                    5 => &self.privacy_status,
+                    5 => ::gapi::wire::enum_field(&self.privacy_status),
                     6 => &self.public_stats_viewable,
                     7 => &self.publish_at,
-                    8 => &self.rejection_reason,
+                    8 => ::gapi::wire::enum_field(&self.rejection_reason),
                     9 => &self.self_declared_made_for_kids,
-                    10 => &self.upload_status,
+                    10 => ::gapi::wire::enum_field(&self.upload_status),
+                    11 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12421,15 +13729,16 @@ pub mod schemas {
                 match index {
                     0 => &mut self.contains_synthetic_media,
                     1 => &mut self.embeddable,
-                    2 => &mut self.failure_reason,
-                    3 => &mut self.license,
+                    2 => ::gapi::wire::enum_field_mut(&mut self.failure_reason),
+                    3 => ::gapi::wire::enum_field_mut(&mut self.license),
                     4 => &mut self.made_for_kids,
-                    5 => &mut self.privacy_status,
+                    5 => ::gapi::wire::enum_field_mut(&mut self.privacy_status),
                     6 => &mut self.public_stats_viewable,
                     7 => &mut self.publish_at,
-                    8 => &mut self.rejection_reason,
+                    8 => ::gapi::wire::enum_field_mut(&mut self.rejection_reason),
                     9 => &mut self.self_declared_made_for_kids,
-                    10 => &mut self.upload_status,
+                    10 => ::gapi::wire::enum_field_mut(&mut self.upload_status),
+                    11 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12517,6 +13826,10 @@ pub mod schemas {
         pub processing_warnings: Option<Vec<VideoSuggestionsProcessingWarnings>>,
         /// A list of keyword tags that could be added to the video's metadata to increase the likelihood that users will locate your video when searching or browsing on YouTube.
         pub tag_suggestions: Option<Vec<VideoSuggestionsTagSuggestion>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoSuggestions {
         const NAME: &'static str = "VideoSuggestions";
@@ -12535,7 +13848,8 @@ pub mod schemas {
                     1 => &self.processing_errors,
                     2 => &self.processing_hints,
                     3 => &self.processing_warnings,
-                    4 => &self.tag_suggestions,
+                    4 => ::gapi::wire::records_field(&self.tag_suggestions),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12548,7 +13862,8 @@ pub mod schemas {
                     1 => &mut self.processing_errors,
                     2 => &mut self.processing_hints,
                     3 => &mut self.processing_warnings,
-                    4 => &mut self.tag_suggestions,
+                    4 => ::gapi::wire::records_field_mut(&mut self.tag_suggestions),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12636,6 +13951,10 @@ pub mod schemas {
         pub category_restricts: Option<Vec<String>>,
         /// The keyword tag suggested for the video.
         pub tag: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoSuggestionsTagSuggestion {
         const NAME: &'static str = "VideoSuggestionsTagSuggestion";
@@ -12646,6 +13965,7 @@ pub mod schemas {
                 match index {
                     0 => &self.category_restricts,
                     1 => &self.tag,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12656,6 +13976,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.category_restricts,
                     1 => &mut self.tag,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12671,6 +13992,10 @@ pub mod schemas {
         pub topic_categories: Option<Vec<String>>,
         /// A list of Freebase topic IDs that are centrally associated with the video. These are topics that are centrally featured in the video, and it can be said that the video is mainly about each of these. You can retrieve information about each topic using the &lt; a href="http://wiki.freebase.com/wiki/Topic_API">Freebase Topic API.
         pub topic_ids: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoTopicDetails {
         const NAME: &'static str = "VideoTopicDetails";
@@ -12686,6 +14011,7 @@ pub mod schemas {
                     0 => &self.relevant_topic_ids,
                     1 => &self.topic_categories,
                     2 => &self.topic_ids,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12697,6 +14023,7 @@ pub mod schemas {
                     0 => &mut self.relevant_topic_ids,
                     1 => &mut self.topic_categories,
                     2 => &mut self.topic_ids,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12714,6 +14041,10 @@ pub mod schemas {
         pub permitted: Option<Vec<String>>,
         /// The ID of the video.
         pub video_id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for VideoTrainability {
         const NAME: &'static str = "VideoTrainability";
@@ -12731,6 +14062,7 @@ pub mod schemas {
                     1 => &self.kind,
                     2 => &self.permitted,
                     3 => &self.video_id,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12743,6 +14075,7 @@ pub mod schemas {
                     1 => &mut self.kind,
                     2 => &mut self.permitted,
                     3 => &mut self.video_id,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12758,6 +14091,10 @@ pub mod schemas {
         pub featured_playlist_id: Option<String>,
         /// The background color for the video watch page's branded area.
         pub text_color: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for WatchSettings {
         const NAME: &'static str = "WatchSettings";
@@ -12773,6 +14110,7 @@ pub mod schemas {
                     0 => &self.background_color,
                     1 => &self.featured_playlist_id,
                     2 => &self.text_color,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -12784,6 +14122,7 @@ pub mod schemas {
                     0 => &mut self.background_color,
                     1 => &mut self.featured_playlist_id,
                     2 => &mut self.text_color,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

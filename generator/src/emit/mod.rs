@@ -119,6 +119,9 @@ struct Cx {
     vec: TokenStream,
     boxed: TokenStream,
     into: TokenStream,
+    /// What each type of the `schemas` module is, aliases followed (only
+    /// filled for the `schemas` module, whose structs need it).
+    kinds: std::collections::HashMap<String, types::Kind>,
 }
 
 impl Cx {
@@ -149,6 +152,7 @@ impl Cx {
             vec: pick("Vec", quote!(::std::vec::Vec)),
             boxed: pick("Box", quote!(::std::boxed::Box)),
             into: pick("Into", quote!(::std::convert::Into)),
+            kinds: Default::default(),
         }
     }
 }
@@ -228,7 +232,8 @@ pub fn module_tokens(api: &Api) -> TokenStream {
         let doc = doc_attrs(s.description.as_deref());
         quote! { #doc pub const #name: &str = #url; }
     });
-    let schemas_cx = Cx::new(None, api.types.iter().map(|t| t.name()));
+    let mut schemas_cx = Cx::new(None, api.types.iter().map(|t| t.name()));
+    schemas_cx.kinds = types::kinds(&api.types);
     let types = api.types.iter().map(|t| type_tokens(t, &schemas_cx));
     let service = ident(&api.service_type);
     let service_doc = format!(

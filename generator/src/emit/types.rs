@@ -7,6 +7,64 @@ use quote::quote;
 use super::{Cx, doc_attrs, doc_with_extra, ident, lit, ty_tokens};
 use crate::resolve::ir::*;
 
+/// What a type of the `schemas` module is, for the field adapters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Struct,
+    Enum,
+    Other,
+}
+
+/// The kind of every type, aliases (of aliases) followed to what they name.
+pub(super) fn kinds(types: &[TypeDef]) -> std::collections::HashMap<String, Kind> {
+    let by_name: std::collections::HashMap<&str, &TypeDef> =
+        types.iter().map(|t| (t.name(), t)).collect();
+    let kind_of = |start: &TypeDef| {
+        let mut t = start;
+        // An alias chain is at most as long as the number of types; the
+        // resolver refuses alias cycles, and the bound keeps this total.
+        for _ in 0..=types.len() {
+            match t {
+                TypeDef::Struct(_) => return Kind::Struct,
+                TypeDef::Enum(_) => return Kind::Enum,
+                TypeDef::Alias(a) => match &a.ty {
+                    Ty::Schema(n) | Ty::Local(n) => match by_name.get(n.as_str()) {
+                        Some(next) => t = next,
+                        None => return Kind::Other,
+                    },
+                    _ => return Kind::Other,
+                },
+            }
+        }
+        Kind::Other
+    };
+    types
+        .iter()
+        .map(|t| (t.name().to_owned(), kind_of(t)))
+        .collect()
+}
+
+/// The runtime adapter a field is handed out through (`None`: as it is).
+fn adapter(f: &Field, cx: &Cx) -> Option<&'static str> {
+    let kind = |ty: &Ty| match ty {
+        Ty::Schema(n) | Ty::Local(n) => cx.kinds.get(n).copied().unwrap_or(Kind::Other),
+        _ => Kind::Other,
+    };
+    if f.int64 {
+        return Some("int64_field");
+    }
+    match (&f.ty, f.boxed) {
+        (ty, true) if kind(ty) == Kind::Struct => Some("boxed_field"),
+        (_, true) => None,
+        (Ty::Vec(item), false) if kind(item) == Kind::Struct => Some("records_field"),
+        (ty, false) => match kind(ty) {
+            Kind::Struct => Some("record_field"),
+            Kind::Enum => Some("enum_field"),
+            Kind::Other => None,
+        },
+    }
+}
+
 /// The tokens of one type of the `schemas` module.
 pub(super) fn type_tokens(t: &TypeDef, cx: &Cx) -> TokenStream {
     match t {
@@ -89,6 +147,10 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
         #[derive(Clone, Default)]
         pub struct #name {
             #(#fields)*
+            /// Members of the JSON object that this version of the discovery
+            /// document does not describe, kept in the order they came and
+            /// sent back unchanged (so a read-modify-write loses nothing).
+            pub _unknown_fields: ::gapi::wire::UnknownFields,
         }
         #serde
         #page
@@ -105,25 +167,32 @@ fn record_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
     let option = &cx.option;
     let wires = s.fields.iter().map(|f| lit(&f.wire));
     let arms = |mutable: bool| -> TokenStream {
-        if s.fields.is_empty() {
-            return quote! {
-                let _ = index;
-                None
-            };
-        }
+        let unknown_index = Literal::usize_unsuffixed(s.fields.len());
+        let unknown = if mutable {
+            quote!(#unknown_index => &mut self._unknown_fields,)
+        } else {
+            quote!(#unknown_index => &self._unknown_fields,)
+        };
         let arms = s.fields.iter().enumerate().map(|(i, f)| {
             let i = Literal::usize_unsuffixed(i);
             let rust = ident(&f.rust);
-            match (f.int64, mutable) {
-                (true, false) => quote!(#i => ::gapi::wire::int64_field(&self.#rust),),
-                (true, true) => quote!(#i => ::gapi::wire::int64_field_mut(&mut self.#rust),),
-                (false, false) => quote!(#i => &self.#rust,),
-                (false, true) => quote!(#i => &mut self.#rust,),
+            match (adapter(f, cx), mutable) {
+                (Some(a), false) => {
+                    let a = ident(a);
+                    quote!(#i => ::gapi::wire::#a(&self.#rust),)
+                }
+                (Some(a), true) => {
+                    let a = ident(&format!("{a}_mut"));
+                    quote!(#i => ::gapi::wire::#a(&mut self.#rust),)
+                }
+                (None, false) => quote!(#i => &self.#rust,),
+                (None, true) => quote!(#i => &mut self.#rust,),
             }
         });
         quote! {
             Some(match index {
                 #(#arms)*
+                #unknown
                 _ => return None,
             })
         }

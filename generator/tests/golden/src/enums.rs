@@ -22,6 +22,10 @@ pub mod schemas {
     pub struct ActivationStatus {
         /// Values that collide after UpperCamelCase.
         pub state: Option<ActivationStatusState>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ActivationStatus {
         const NAME: &'static str = "ActivationStatus";
@@ -30,7 +34,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.state,
+                    0 => ::gapi::wire::enum_field(&self.state),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -39,7 +44,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.state,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.state),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -64,6 +70,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct CallerAgent {
         pub authority: Option<CallerAgentAuthority>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CallerAgent {
         const NAME: &'static str = "CallerAgent";
@@ -72,7 +82,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.authority,
+                    0 => ::gapi::wire::enum_field(&self.authority),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -81,7 +92,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.authority,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.authority),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -102,6 +114,10 @@ pub mod schemas {
     pub struct Catchall {
         pub kind: Option<CatchallKind>,
         pub prelude: Option<CatchallPrelude>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Catchall {
         const NAME: &'static str = "Catchall";
@@ -110,8 +126,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.kind,
-                    1 => &self.prelude,
+                    0 => ::gapi::wire::enum_field(&self.kind),
+                    1 => ::gapi::wire::enum_field(&self.prelude),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -120,8 +137,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.kind,
-                    1 => &mut self.prelude,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.kind),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.prelude),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -152,6 +170,10 @@ pub mod schemas {
         pub frame_rate: Option<CdnSettingsFrameRate>,
         pub registry: Option<CdnSettingsRegistry>,
         pub resolution: Option<CdnSettingsResolution>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for CdnSettings {
         const NAME: &'static str = "CdnSettings";
@@ -160,9 +182,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.frame_rate,
-                    1 => &self.registry,
-                    2 => &self.resolution,
+                    0 => ::gapi::wire::enum_field(&self.frame_rate),
+                    1 => ::gapi::wire::enum_field(&self.registry),
+                    2 => ::gapi::wire::enum_field(&self.resolution),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -171,9 +194,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.frame_rate,
-                    1 => &mut self.registry,
-                    2 => &mut self.resolution,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.frame_rate),
+                    1 => ::gapi::wire::enum_field_mut(&mut self.registry),
+                    2 => ::gapi::wire::enum_field_mut(&mut self.resolution),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -208,6 +232,10 @@ pub mod schemas {
     pub struct Control {
         /// Synthesized name ControlFamily is taken by a schema.
         pub family: Option<ControlFamily2>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Control {
         const NAME: &'static str = "Control";
@@ -216,7 +244,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.family,
+                    0 => ::gapi::wire::enum_field(&self.family),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -225,7 +254,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.family,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.family),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -235,6 +265,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ControlFamily {
         pub id: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ControlFamily {
         const NAME: &'static str = "ControlFamily";
@@ -244,6 +278,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.id,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -253,6 +288,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.id,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -273,6 +309,10 @@ pub mod schemas {
         pub id: Option<String>,
         /// Informational warning (the same inline object on every list, as in compute v1).
         pub warning: Option<DiskListWarning>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DiskList {
         const NAME: &'static str = "DiskList";
@@ -282,7 +322,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.id,
-                    1 => &self.warning,
+                    1 => ::gapi::wire::record_field(&self.warning),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -292,7 +333,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.id,
-                    1 => &mut self.warning,
+                    1 => ::gapi::wire::record_field_mut(&mut self.warning),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -306,6 +348,10 @@ pub mod schemas {
         pub code: Option<DiskListWarningCode>,
         /// Metadata.
         pub data: Option<Vec<DiskListWarningData>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DiskListWarning {
         const NAME: &'static str = "DiskListWarning";
@@ -314,8 +360,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.code,
-                    1 => &self.data,
+                    0 => ::gapi::wire::enum_field(&self.code),
+                    1 => ::gapi::wire::records_field(&self.data),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -324,8 +371,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.code,
-                    1 => &mut self.data,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.code),
+                    1 => ::gapi::wire::records_field_mut(&mut self.data),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -347,6 +395,10 @@ pub mod schemas {
         pub key: Option<String>,
         /// Value.
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DiskListWarningData {
         const NAME: &'static str = "DiskListWarningData";
@@ -357,6 +409,7 @@ pub mod schemas {
                 match index {
                     0 => &self.key,
                     1 => &self.value,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -367,6 +420,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.key,
                     1 => &mut self.value,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -376,6 +430,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Holder {
         pub severity: Option<Severity>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Holder {
         const NAME: &'static str = "Holder";
@@ -384,7 +442,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.severity,
+                    0 => ::gapi::wire::enum_field(&self.severity),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -393,7 +452,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.severity,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.severity),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -414,6 +474,10 @@ pub mod schemas {
         pub matrix: Option<Vec<Vec<ListsMatrix>>>,
         /// An array of enums.
         pub regions: Option<Vec<ListsRegions>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Lists {
         const NAME: &'static str = "Lists";
@@ -425,6 +489,7 @@ pub mod schemas {
                     0 => &self.levels,
                     1 => &self.matrix,
                     2 => &self.regions,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -436,6 +501,7 @@ pub mod schemas {
                     0 => &mut self.levels,
                     1 => &mut self.matrix,
                     2 => &mut self.regions,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

@@ -26,6 +26,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Gapi {
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Gapi {
         const NAME: &'static str = "Gapi";
@@ -35,6 +39,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.value,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -44,6 +49,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.value,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -54,6 +60,10 @@ pub mod schemas {
     pub struct HostileGapiListResponse {
         pub items: Option<Vec<Gapi>>,
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HostileGapiListResponse {
         const NAME: &'static str = "HostileGapiListResponse";
@@ -62,8 +72,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.next_page_token,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -72,8 +83,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.next_page_token,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -98,6 +110,10 @@ pub mod schemas {
     pub struct Node {
         pub children: Option<Vec<NodeRef>>,
         pub next: Option<Box<NodeRef>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Node {
         const NAME: &'static str = "Node";
@@ -106,8 +122,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.children,
-                    1 => &self.next,
+                    0 => ::gapi::wire::records_field(&self.children),
+                    1 => ::gapi::wire::boxed_field(&self.next),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -116,8 +133,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.children,
-                    1 => &mut self.next,
+                    0 => ::gapi::wire::records_field_mut(&mut self.children),
+                    1 => ::gapi::wire::boxed_field_mut(&mut self.next),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -136,6 +154,10 @@ pub mod schemas {
         /// By-value recursion: boxed
         pub self_: Option<Box<V2fa>>,
         pub std: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for V2fa {
         const NAME: &'static str = "V2fa";
@@ -147,8 +169,9 @@ pub mod schemas {
                     0 => &self.value,
                     1 => &self._2x,
                     2 => &self.gapi,
-                    3 => &self.self_,
+                    3 => ::gapi::wire::boxed_field(&self.self_),
                     4 => ::gapi::wire::int64_field(&self.std),
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -160,8 +183,9 @@ pub mod schemas {
                     0 => &mut self.value,
                     1 => &mut self._2x,
                     2 => &mut self.gapi,
-                    3 => &mut self.self_,
+                    3 => ::gapi::wire::boxed_field_mut(&mut self.self_),
                     4 => ::gapi::wire::int64_field_mut(&mut self.std),
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -172,6 +196,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Value {
         pub level: Option<ValueLevel>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Value {
         const NAME: &'static str = "Value";
@@ -180,7 +208,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.level,
+                    0 => ::gapi::wire::enum_field(&self.level),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -189,7 +218,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.level,
+                    0 => ::gapi::wire::enum_field_mut(&mut self.level),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

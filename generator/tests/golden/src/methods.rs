@@ -26,6 +26,10 @@ pub mod schemas {
     pub struct AggregatedList {
         pub items: Option<::std::collections::BTreeMap<String, ItemList>>,
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AggregatedList {
         const NAME: &'static str = "AggregatedList";
@@ -36,6 +40,7 @@ pub mod schemas {
                 match index {
                     0 => &self.items,
                     1 => &self.next_page_token,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -46,6 +51,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.items,
                     1 => &mut self.next_page_token,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -59,19 +65,32 @@ pub mod schemas {
         }
     }
     #[derive(Clone, Default)]
-    pub struct Empty {}
+    pub struct Empty {
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
+    }
     impl ::gapi::wire::Record for Empty {
         const NAME: &'static str = "Empty";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
         #[inline]
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &mut self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
     }
     ::gapi::record!(Empty);
@@ -79,6 +98,10 @@ pub mod schemas {
     pub struct Item {
         pub id: Option<String>,
         pub size: Option<u64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Item {
         const NAME: &'static str = "Item";
@@ -89,6 +112,7 @@ pub mod schemas {
                 match index {
                     0 => &self.id,
                     1 => ::gapi::wire::int64_field(&self.size),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -99,6 +123,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.id,
                     1 => ::gapi::wire::int64_field_mut(&mut self.size),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -111,6 +136,10 @@ pub mod schemas {
         pub items: Option<Vec<Item>>,
         pub kind: Option<String>,
         pub next_page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ItemList {
         const NAME: &'static str = "ItemList";
@@ -119,9 +148,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
                     2 => &self.next_page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -130,9 +160,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
                     2 => &mut self.next_page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -156,6 +187,10 @@ pub mod schemas {
     pub struct Object {
         pub content_type: Option<String>,
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Object {
         const NAME: &'static str = "Object";
@@ -166,6 +201,7 @@ pub mod schemas {
                 match index {
                     0 => &self.content_type,
                     1 => &self.name,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -176,6 +212,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.content_type,
                     1 => &mut self.name,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -188,6 +225,10 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         pub operations: Option<Vec<Item>>,
         pub unreachable: Option<Vec<String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for OperationList {
         const NAME: &'static str = "OperationList";
@@ -201,8 +242,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.next_page_token,
-                    1 => &self.operations,
+                    1 => ::gapi::wire::records_field(&self.operations),
                     2 => &self.unreachable,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -212,8 +254,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.next_page_token,
-                    1 => &mut self.operations,
+                    1 => ::gapi::wire::records_field_mut(&mut self.operations),
                     2 => &mut self.unreachable,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -238,6 +281,10 @@ pub mod schemas {
         pub filter: Option<String>,
         pub page_size: Option<i32>,
         pub page_token: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for QueryRequest {
         const NAME: &'static str = "QueryRequest";
@@ -249,6 +296,7 @@ pub mod schemas {
                     0 => &self.filter,
                     1 => &self.page_size,
                     2 => &self.page_token,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -260,6 +308,7 @@ pub mod schemas {
                     0 => &mut self.filter,
                     1 => &mut self.page_size,
                     2 => &mut self.page_token,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -270,6 +319,10 @@ pub mod schemas {
     pub struct QueryResponse {
         pub next_page_token: Option<String>,
         pub results: Option<Vec<Item>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for QueryResponse {
         const NAME: &'static str = "QueryResponse";
@@ -279,7 +332,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.next_page_token,
-                    1 => &self.results,
+                    1 => ::gapi::wire::records_field(&self.results),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -289,7 +343,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.next_page_token,
-                    1 => &mut self.results,
+                    1 => ::gapi::wire::records_field_mut(&mut self.results),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -315,6 +370,10 @@ pub mod schemas {
         pub page_token: Option<String>,
         pub rows: Option<Vec<Vec<::gapi::serde_json::Value>>>,
         pub total_rows: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for TableDataList {
         const NAME: &'static str = "TableDataList";
@@ -326,6 +385,7 @@ pub mod schemas {
                     0 => &self.page_token,
                     1 => &self.rows,
                     2 => ::gapi::wire::int64_field(&self.total_rows),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -337,6 +397,7 @@ pub mod schemas {
                     0 => &mut self.page_token,
                     1 => &mut self.rows,
                     2 => ::gapi::wire::int64_field_mut(&mut self.total_rows),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

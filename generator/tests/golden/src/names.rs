@@ -31,6 +31,10 @@ pub mod schemas {
     pub struct Box {
         pub count: ::std::option::Option<i64>,
         pub inner: ::std::option::Option<::std::boxed::Box<Box>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Box {
         const NAME: &'static str = "Box";
@@ -43,7 +47,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field(&self.count),
-                    1 => &self.inner,
+                    1 => ::gapi::wire::boxed_field(&self.inner),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -56,7 +61,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.count),
-                    1 => &mut self.inner,
+                    1 => ::gapi::wire::boxed_field_mut(&mut self.inner),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -66,6 +72,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Copy {
         pub from: ::std::option::Option<::std::string::String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Copy {
         const NAME: &'static str = "Copy";
@@ -78,6 +88,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.from,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -90,6 +101,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.from,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -99,6 +111,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Default {
         pub on: ::std::option::Option<bool>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Default {
         const NAME: &'static str = "Default";
@@ -111,6 +127,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.on,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -123,6 +140,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.on,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -130,7 +148,12 @@ pub mod schemas {
     }
     ::gapi::record!(Default);
     #[derive(Clone, Default)]
-    pub struct Empty {}
+    pub struct Empty {
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
+    }
     impl ::gapi::wire::Record for Empty {
         const NAME: &'static str = "Empty";
         const FIELDS: &'static [&'static str] = &[];
@@ -139,22 +162,34 @@ pub mod schemas {
             &self,
             index: usize,
         ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
         #[inline]
         fn field_mut(
             &mut self,
             index: usize,
         ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &mut self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
     }
     ::gapi::record!(Empty);
     #[derive(Clone, Default)]
     pub struct Error {
         pub code: ::std::option::Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
@@ -167,6 +202,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.code,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -179,6 +215,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.code,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -188,6 +225,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct GoogleCloudV1Thing {
         pub a: ::std::option::Option<::std::string::String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for GoogleCloudV1Thing {
         const NAME: &'static str = "GoogleCloudV1Thing";
@@ -200,6 +241,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.a,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -212,6 +254,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.a,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -221,6 +264,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct HttpHealthCheck {
         pub request_path: ::std::option::Option<::std::string::String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HttpHealthCheck {
         const NAME: &'static str = "HttpHealthCheck";
@@ -233,6 +280,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.request_path,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -245,6 +293,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.request_path,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -254,6 +303,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct HttpHealthCheck2 {
         pub port: ::std::option::Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for HttpHealthCheck2 {
         const NAME: &'static str = "HttpHealthCheck2";
@@ -266,6 +319,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.port,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -278,6 +332,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.port,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -316,6 +371,10 @@ pub mod schemas {
         /// A keyword: becomes `r#type`.
         pub r#type: ::std::option::Option<::std::string::String>,
         pub r#use: ::std::option::Option<i32>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Keywords {
         const NAME: &'static str = "Keywords";
@@ -368,6 +427,7 @@ pub mod schemas {
                     17 => &self.super_,
                     18 => &self.r#type,
                     19 => &self.r#use,
+                    20 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -399,6 +459,7 @@ pub mod schemas {
                     17 => &mut self.super_,
                     18 => &mut self.r#type,
                     19 => &mut self.r#use,
+                    20 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -409,6 +470,10 @@ pub mod schemas {
     pub struct Option {
         pub value: ::std::option::Option<String>,
         pub values: ::std::option::Option<::std::vec::Vec<Vec>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Option {
         const NAME: &'static str = "Option";
@@ -420,8 +485,9 @@ pub mod schemas {
         ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.value,
-                    1 => &self.values,
+                    0 => ::gapi::wire::record_field(&self.value),
+                    1 => ::gapi::wire::records_field(&self.values),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -433,8 +499,9 @@ pub mod schemas {
         ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.value,
-                    1 => &mut self.values,
+                    0 => ::gapi::wire::record_field_mut(&mut self.value),
+                    1 => ::gapi::wire::records_field_mut(&mut self.values),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -445,6 +512,10 @@ pub mod schemas {
     pub struct Page {
         pub next_page_token: ::std::option::Option<::std::string::String>,
         pub results: ::std::option::Option<::std::vec::Vec<Result>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Page {
         const NAME: &'static str = "Page";
@@ -457,7 +528,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.next_page_token,
-                    1 => &self.results,
+                    1 => ::gapi::wire::records_field(&self.results),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -470,7 +542,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.next_page_token,
-                    1 => &mut self.results,
+                    1 => ::gapi::wire::records_field_mut(&mut self.results),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -495,6 +568,10 @@ pub mod schemas {
     pub struct Result {
         pub ok: ::std::option::Option<bool>,
         pub status: ::std::option::Option<ResultStatus>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Result {
         const NAME: &'static str = "Result";
@@ -507,7 +584,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.ok,
-                    1 => &self.status,
+                    1 => ::gapi::wire::enum_field(&self.status),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -520,7 +598,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.ok,
-                    1 => &mut self.status,
+                    1 => ::gapi::wire::enum_field_mut(&mut self.status),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -536,6 +615,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct String {
         pub text: ::std::option::Option<::std::string::String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for String {
         const NAME: &'static str = "String";
@@ -548,6 +631,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.text,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -560,6 +644,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.text,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -569,6 +654,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Vec {
         pub items: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Vec {
         const NAME: &'static str = "Vec";
@@ -581,6 +670,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.items,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -593,6 +683,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.items,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

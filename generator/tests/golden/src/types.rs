@@ -20,19 +20,32 @@ pub mod scopes {}
 pub mod schemas {
     /// No properties key at all.
     #[derive(Clone, Default)]
-    pub struct Bare {}
+    pub struct Bare {
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
+    }
     impl ::gapi::wire::Record for Bare {
         const NAME: &'static str = "Bare";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
         #[inline]
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
-            let _ = index;
-            None
+            Some(
+                match index {
+                    0 => &mut self._unknown_fields,
+                    _ => return None,
+                },
+            )
         }
     }
     ::gapi::record!(Bare);
@@ -55,6 +68,10 @@ pub mod schemas {
         pub map_of_refs: Option<::std::collections::BTreeMap<String, Node>>,
         /// Array of arrays.
         pub rows: Option<Vec<Vec<::gapi::serde_json::Value>>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Containers {
         const NAME: &'static str = "Containers";
@@ -78,6 +95,7 @@ pub mod schemas {
                     4 => &self.map_of_maps,
                     5 => &self.map_of_refs,
                     6 => &self.rows,
+                    7 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -93,6 +111,7 @@ pub mod schemas {
                     4 => &mut self.map_of_maps,
                     5 => &mut self.map_of_refs,
                     6 => &mut self.rows,
+                    7 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -105,6 +124,10 @@ pub mod schemas {
     pub struct DetectionsItem {
         pub confidence: Option<f32>,
         pub language: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for DetectionsItem {
         const NAME: &'static str = "DetectionsItem";
@@ -115,6 +138,7 @@ pub mod schemas {
                 match index {
                     0 => &self.confidence,
                     1 => &self.language,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -125,6 +149,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.confidence,
                     1 => &mut self.language,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -142,6 +167,10 @@ pub mod schemas {
         pub links: Option<Vec<InlineLinks>>,
         /// Map of inline objects.
         pub scopes: Option<::std::collections::BTreeMap<String, InlineScopes>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Inline {
         const NAME: &'static str = "Inline";
@@ -150,9 +179,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.author,
-                    1 => &self.links,
+                    0 => ::gapi::wire::record_field(&self.author),
+                    1 => ::gapi::wire::records_field(&self.links),
                     2 => &self.scopes,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -161,9 +191,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.author,
-                    1 => &mut self.links,
+                    0 => ::gapi::wire::record_field_mut(&mut self.author),
+                    1 => ::gapi::wire::records_field_mut(&mut self.links),
                     2 => &mut self.scopes,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -174,6 +205,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct InlineAuthor {
         pub x: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InlineAuthor {
         const NAME: &'static str = "InlineAuthor";
@@ -183,6 +218,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.x,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -192,6 +228,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.x,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -203,6 +240,10 @@ pub mod schemas {
     pub struct InlineAuthor2 {
         pub image: Option<InlineAuthor2Image>,
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InlineAuthor2 {
         const NAME: &'static str = "InlineAuthor2";
@@ -211,8 +252,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.image,
+                    0 => ::gapi::wire::record_field(&self.image),
                     1 => &self.name,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -221,8 +263,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.image,
+                    0 => ::gapi::wire::record_field_mut(&mut self.image),
                     1 => &mut self.name,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -233,6 +276,10 @@ pub mod schemas {
     pub struct InlineAuthor2Image {
         pub size: Option<i64>,
         pub url: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InlineAuthor2Image {
         const NAME: &'static str = "InlineAuthor2Image";
@@ -243,6 +290,7 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field(&self.size),
                     1 => &self.url,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -253,6 +301,7 @@ pub mod schemas {
                 match index {
                     0 => ::gapi::wire::int64_field_mut(&mut self.size),
                     1 => &mut self.url,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -263,6 +312,10 @@ pub mod schemas {
     pub struct InlineLinks {
         pub href: Option<String>,
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InlineLinks {
         const NAME: &'static str = "InlineLinks";
@@ -273,6 +326,7 @@ pub mod schemas {
                 match index {
                     0 => &self.href,
                     1 => &self.r#type,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -283,6 +337,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.href,
                     1 => &mut self.r#type,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -292,6 +347,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct InlineScopes {
         pub description: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for InlineScopes {
         const NAME: &'static str = "InlineScopes";
@@ -301,6 +360,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.description,
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -310,6 +370,7 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.description,
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -326,6 +387,10 @@ pub mod schemas {
         pub map: Option<::std::collections::BTreeMap<String, i64>>,
         pub map_of_lists: Option<::std::collections::BTreeMap<String, Vec<u64>>>,
         pub one: Option<i64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Int64s {
         const NAME: &'static str = "Int64s";
@@ -347,6 +412,7 @@ pub mod schemas {
                     3 => ::gapi::wire::int64_field(&self.map),
                     4 => ::gapi::wire::int64_field(&self.map_of_lists),
                     5 => ::gapi::wire::int64_field(&self.one),
+                    6 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -361,6 +427,7 @@ pub mod schemas {
                     3 => ::gapi::wire::int64_field_mut(&mut self.map),
                     4 => ::gapi::wire::int64_field_mut(&mut self.map_of_lists),
                     5 => ::gapi::wire::int64_field_mut(&mut self.one),
+                    6 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -373,6 +440,10 @@ pub mod schemas {
         pub items: Option<Box<JsonSchema>>,
         pub properties: Option<::std::collections::BTreeMap<String, JsonSchema>>,
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for JsonSchema {
         const NAME: &'static str = "JsonSchema";
@@ -381,9 +452,10 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::boxed_field(&self.items),
                     1 => &self.properties,
                     2 => &self.r#type,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -392,9 +464,10 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::boxed_field_mut(&mut self.items),
                     1 => &mut self.properties,
                     2 => &mut self.r#type,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -407,6 +480,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ListMatcher {
         pub one_of: Option<Box<ValueMatcher>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ListMatcher {
         const NAME: &'static str = "ListMatcher";
@@ -415,7 +492,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.one_of,
+                    0 => ::gapi::wire::boxed_field(&self.one_of),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -424,7 +502,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.one_of,
+                    0 => ::gapi::wire::boxed_field_mut(&mut self.one_of),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -437,6 +516,10 @@ pub mod schemas {
         pub by_name: Option<::std::collections::BTreeMap<String, Node>>,
         pub children: Option<Vec<Node>>,
         pub value: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Node {
         const NAME: &'static str = "Node";
@@ -446,8 +529,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.by_name,
-                    1 => &self.children,
+                    1 => ::gapi::wire::records_field(&self.children),
                     2 => &self.value,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -457,8 +541,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.by_name,
-                    1 => &mut self.children,
+                    1 => ::gapi::wire::records_field_mut(&mut self.children),
                     2 => &mut self.value,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -469,6 +554,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Outer {
         pub wrap: Option<Box<OuterWrap>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Outer {
         const NAME: &'static str = "Outer";
@@ -477,7 +566,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.wrap,
+                    0 => ::gapi::wire::boxed_field(&self.wrap),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -486,7 +576,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.wrap,
+                    0 => ::gapi::wire::boxed_field_mut(&mut self.wrap),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -496,6 +587,10 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct OuterWrap {
         pub back: Option<Box<Outer>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for OuterWrap {
         const NAME: &'static str = "OuterWrap";
@@ -504,7 +599,8 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.back,
+                    0 => ::gapi::wire::boxed_field(&self.back),
+                    1 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -513,7 +609,8 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.back,
+                    0 => ::gapi::wire::boxed_field_mut(&mut self.back),
+                    1 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -547,6 +644,10 @@ pub mod schemas {
         pub str: Option<String>,
         pub u32: Option<u32>,
         pub u64: Option<u64>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Scalars {
         const NAME: &'static str = "Scalars";
@@ -594,6 +695,7 @@ pub mod schemas {
                     16 => &self.str,
                     17 => &self.u32,
                     18 => ::gapi::wire::int64_field(&self.u64),
+                    19 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -621,6 +723,7 @@ pub mod schemas {
                     16 => &mut self.str,
                     17 => &mut self.u32,
                     18 => ::gapi::wire::int64_field_mut(&mut self.u64),
+                    19 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -633,6 +736,10 @@ pub mod schemas {
         pub detections: Option<Vec<Detections>>,
         pub json: Option<JsonValue>,
         pub row: Option<Row>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for UsesAliases {
         const NAME: &'static str = "UsesAliases";
@@ -641,10 +748,11 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.bare,
+                    0 => ::gapi::wire::record_field(&self.bare),
                     1 => &self.detections,
                     2 => &self.json,
                     3 => &self.row,
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -653,10 +761,11 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.bare,
+                    0 => ::gapi::wire::record_field_mut(&mut self.bare),
                     1 => &mut self.detections,
                     2 => &mut self.json,
                     3 => &mut self.row,
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -667,6 +776,10 @@ pub mod schemas {
     pub struct ValueMatcher {
         pub exact: Option<String>,
         pub list_match: Option<Box<ListMatcher>>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for ValueMatcher {
         const NAME: &'static str = "ValueMatcher";
@@ -676,7 +789,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.exact,
-                    1 => &self.list_match,
+                    1 => ::gapi::wire::boxed_field(&self.list_match),
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -686,7 +800,8 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.exact,
-                    1 => &mut self.list_match,
+                    1 => ::gapi::wire::boxed_field_mut(&mut self.list_match),
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

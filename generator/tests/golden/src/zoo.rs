@@ -25,6 +25,10 @@ pub mod schemas {
         pub kind: Option<String>,
         pub name: Option<String>,
         pub photo: Option<AnimalPhoto>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Animal {
         const NAME: &'static str = "Animal";
@@ -36,7 +40,8 @@ pub mod schemas {
                     0 => &self.etag,
                     1 => &self.kind,
                     2 => &self.name,
-                    3 => &self.photo,
+                    3 => ::gapi::wire::record_field(&self.photo),
+                    4 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -48,7 +53,8 @@ pub mod schemas {
                     0 => &mut self.etag,
                     1 => &mut self.kind,
                     2 => &mut self.name,
-                    3 => &mut self.photo,
+                    3 => ::gapi::wire::record_field_mut(&mut self.photo),
+                    4 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -59,6 +65,10 @@ pub mod schemas {
     pub struct Animal2 {
         pub kind: Option<String>,
         pub name: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for Animal2 {
         const NAME: &'static str = "Animal2";
@@ -69,6 +79,7 @@ pub mod schemas {
                 match index {
                     0 => &self.kind,
                     1 => &self.name,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -79,6 +90,7 @@ pub mod schemas {
                 match index {
                     0 => &mut self.kind,
                     1 => &mut self.name,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -90,6 +102,10 @@ pub mod schemas {
         pub etag: Option<String>,
         pub items: Option<Vec<Animal>>,
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AnimalFeed {
         const NAME: &'static str = "AnimalFeed";
@@ -99,8 +115,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &self.etag,
-                    1 => &self.items,
+                    1 => ::gapi::wire::records_field(&self.items),
                     2 => &self.kind,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -110,8 +127,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.etag,
-                    1 => &mut self.items,
+                    1 => ::gapi::wire::records_field_mut(&mut self.items),
                     2 => &mut self.kind,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -124,6 +142,10 @@ pub mod schemas {
         pub animals: Option<::std::collections::BTreeMap<String, Animal>>,
         pub etag: Option<String>,
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AnimalMap {
         const NAME: &'static str = "AnimalMap";
@@ -135,6 +157,7 @@ pub mod schemas {
                     0 => &self.animals,
                     1 => &self.etag,
                     2 => &self.kind,
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -146,6 +169,7 @@ pub mod schemas {
                     0 => &mut self.animals,
                     1 => &mut self.etag,
                     2 => &mut self.kind,
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -159,6 +183,10 @@ pub mod schemas {
         pub hash_algorithm: Option<String>,
         pub size: Option<i64>,
         pub r#type: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for AnimalPhoto {
         const NAME: &'static str = "AnimalPhoto";
@@ -178,6 +206,7 @@ pub mod schemas {
                     2 => &self.hash_algorithm,
                     3 => &self.size,
                     4 => &self.r#type,
+                    5 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -191,6 +220,7 @@ pub mod schemas {
                     2 => &mut self.hash_algorithm,
                     3 => &mut self.size,
                     4 => &mut self.r#type,
+                    5 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -201,6 +231,10 @@ pub mod schemas {
     pub struct LoadFeed {
         pub items: Option<Vec<LoadFeedItems>>,
         pub kind: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LoadFeed {
         const NAME: &'static str = "LoadFeed";
@@ -209,8 +243,9 @@ pub mod schemas {
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &self.items,
+                    0 => ::gapi::wire::records_field(&self.items),
                     1 => &self.kind,
+                    2 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -219,8 +254,9 @@ pub mod schemas {
         fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => &mut self.items,
+                    0 => ::gapi::wire::records_field_mut(&mut self.items),
                     1 => &mut self.kind,
+                    2 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -239,6 +275,10 @@ pub mod schemas {
         pub long_val: Option<i64>,
         pub null_val: Option<::gapi::serde_json::Value>,
         pub string_val: Option<String>,
+        /// Members of the JSON object that this version of the discovery
+        /// document does not describe, kept in the order they came and
+        /// sent back unchanged (so a read-modify-write loses nothing).
+        pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
     impl ::gapi::wire::Record for LoadFeedItems {
         const NAME: &'static str = "LoadFeedItems";
@@ -264,6 +304,7 @@ pub mod schemas {
                     5 => &self.long_val,
                     6 => &self.null_val,
                     7 => &self.string_val,
+                    8 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -280,6 +321,7 @@ pub mod schemas {
                     5 => &mut self.long_val,
                     6 => &mut self.null_val,
                     7 => &mut self.string_val,
+                    8 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )

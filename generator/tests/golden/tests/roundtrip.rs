@@ -131,8 +131,11 @@ fn identical_schemas_merge_into_aliases_that_keep_every_name() {
             data: Some(vec![InstanceListWarningData {
                 key: Some("zone".into()),
                 value: Some("us-east1-b".into()),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     let (back, wire) = roundtrip::<InstanceList>(serde_json::to_value(&list).unwrap());
     assert_eq!(back, list);
@@ -147,17 +150,30 @@ fn identical_schemas_merge_into_aliases_that_keep_every_name() {
 }
 
 #[test]
-fn unknown_fields_are_ignored() {
+fn unknown_fields_are_kept_and_sent_back() {
     let (task, back) = roundtrip::<tasks_v1::schemas::Task>(json!({
         "title": "x",
         "brandNewField": {"nested": [1, 2, 3]},
-        "anotherOne": null
+        "anotherOne": null,
+        "links": [{"type": "email", "newerLinkField": "kept too"}]
     }));
     assert_eq!(task.title.as_deref(), Some("x"));
-    assert_eq!(back, json!({"title": "x"}));
-    // An empty schema accepts anything and sends `{}`.
+    assert_eq!(
+        task._unknown_fields.get("brandNewField"),
+        Some(&json!({"nested": [1, 2, 3]}))
+    );
+    assert_eq!(
+        back,
+        json!({
+            "title": "x",
+            "links": [{"type": "email", "newerLinkField": "kept too"}],
+            "brandNewField": {"nested": [1, 2, 3]},
+            "anotherOne": null
+        })
+    );
+    // An empty schema keeps whatever comes.
     let (_, back) = roundtrip::<types::schemas::Empty>(json!({"surprise": true}));
-    assert_eq!(back, json!({}));
+    assert_eq!(back, json!({"surprise": true}));
 }
 
 #[test]
