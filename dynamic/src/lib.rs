@@ -80,7 +80,10 @@ mod method;
 mod page;
 pub mod suggest;
 
+/// The serde model of the discovery format (the generator's own).
+pub use gapi_gen::parse;
+
 pub use discovery::{Discovery, Target};
 pub use error::{Error, Result};
-pub use method::{Args, MethodRef, ParamValue, params_from_json};
+pub use method::{Args, MethodRef, ParamValue, Validated, params_from_json};
 pub use page::JsonPages;

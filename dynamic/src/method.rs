@@ -57,6 +57,48 @@ impl Args {
     }
 }
 
+/// A call checked against the document, ready to be built on a service.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    info: &'static gapi::MethodInfo,
+    sets: Vec<Set>,
+    body: Option<Value>,
+    api_version: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Set {
+    Path(&'static str, String),
+    Query(String, String),
+    Append(String, String),
+}
+
+impl Validated {
+    /// The call on `service`, filled as the generated builder fills it.
+    pub fn call(&self, service: &gapi::Service) -> gapi::Call {
+        let mut call = gapi::Call::new(service, self.info);
+        for s in &self.sets {
+            match s {
+                Set::Path(n, v) => call.path_param(n, v.clone()),
+                Set::Query(n, v) => call.query(n.clone(), v.clone()),
+                Set::Append(n, v) => call.query_append(n.clone(), v.clone()),
+            }
+        }
+        if let Some(b) = &self.body {
+            call.body(b);
+        }
+        if let Some(v) = &self.api_version {
+            call.header("X-Goog-Api-Version", v.clone());
+        }
+        call
+    }
+
+    /// The body as it will be sent (before `dataWrapper`).
+    pub fn body(&self) -> Option<&Value> {
+        self.body.as_ref()
+    }
+}
+
 /// Parses a JSON object of parameters keeping its members' order (the order
 /// the query string gets), e.g. `{"maxResults": 10, "showDeleted": true}`.
 pub fn params_from_json(text: &str) -> std::result::Result<Vec<(String, ParamValue)>, String> {
@@ -186,13 +228,19 @@ impl<'a> MethodRef<'a> {
     }
 
     /// Validates `args` against the document and builds the call on
-    /// `service`: path and query parameters converted by their types (as the
-    /// typed client's Rust types would write them), positional parameters
-    /// first in `parameterOrder` and the others in the order given, the
-    /// body checked against the request schema (int64 members as strings,
-    /// numbers as their Rust type writes them), `X-Goog-Api-Version` when the
-    /// method has one. Nothing is sent.
+    /// `service`: [`validate`](Self::validate) then
+    /// [`Validated::call`]. Nothing is sent.
     pub fn call(&self, service: &gapi::Service, args: &Args) -> Result<gapi::Call> {
+        Ok(self.validate(args)?.call(service))
+    }
+
+    /// Validates `args` against the document: parameters converted by their
+    /// types (as the typed client's Rust types would write them), required
+    /// and positional ones present, positional parameters first in
+    /// `parameterOrder` and the others in the order given, the body checked
+    /// against the request schema (int64 members as strings, numbers as
+    /// their Rust type writes them).
+    pub fn validate(&self, args: &Args) -> Result<Validated> {
         self.check()?;
         let id = self.id();
         // Values by name, names in the order first given.
@@ -246,8 +294,8 @@ impl<'a> MethodRef<'a> {
                 ));
             }
         }
-        let mut call = gapi::Call::new(service, self.info());
-        let emit = |call: &mut gapi::Call, name: &str| -> Result<()> {
+        let mut sets = Vec::new();
+        let mut emit = |name: &str| -> Result<()> {
             let Some((p, _)) = self.parameter(name) else {
                 return Ok(());
             };
@@ -257,32 +305,37 @@ impl<'a> MethodRef<'a> {
                     if v.is_empty() && !args.lenient {
                         return Err(Error::param(&id, name, "is a path parameter and is empty"));
                     }
-                    call.path_param(intern(name), v.clone());
+                    sets.push(Set::Path(intern(name), v.clone()));
                 }
             } else if p.repeated == Some(true) {
                 for v in vals {
-                    call.query_append(name.to_owned(), v.clone());
+                    sets.push(Set::Append(name.to_owned(), v.clone()));
                 }
             } else if let Some(v) = vals.first() {
-                call.query(name.to_owned(), v.clone());
+                sets.push(Set::Query(name.to_owned(), v.clone()));
             }
             Ok(())
         };
         for name in &positional {
-            emit(&mut call, name)?;
+            emit(name)?;
         }
         for name in &order {
             if !positional.contains(name) {
-                emit(&mut call, name)?;
+                emit(name)?;
             }
         }
-        match (&self.method.request, &args.body) {
+        let body = match (&self.method.request, &args.body) {
             (Some(schema), body) => {
                 let body = body
                     .clone()
                     .unwrap_or_else(|| Value::Object(Default::default()));
-                let body = body::normalize(self.discovery, &id, schema, body, args.lenient)?;
-                call.body(&body);
+                Some(body::normalize(
+                    self.discovery,
+                    &id,
+                    schema,
+                    body,
+                    args.lenient,
+                )?)
             }
             (None, Some(_)) => {
                 return Err(Error::Body {
@@ -291,12 +344,14 @@ impl<'a> MethodRef<'a> {
                     message: "the method takes no request body".into(),
                 });
             }
-            (None, None) => {}
-        }
-        if let Some(v) = &self.method.api_version {
-            call.header("X-Goog-Api-Version", v.clone());
-        }
-        Ok(call)
+            (None, None) => None,
+        };
+        Ok(Validated {
+            info: self.info(),
+            sets,
+            body,
+            api_version: self.method.api_version.clone(),
+        })
     }
 
     fn unknown_parameter(&self, name: &str) -> Error {
