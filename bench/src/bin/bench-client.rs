@@ -234,6 +234,7 @@ async fn run(a: &Args) -> Result<serde_json::Value, BoxError> {
         "download-gapi" => download_gapi(a).await,
         "download-reqwest" => download_reqwest(a).await,
         "decode" => decode_micro(a),
+        "decode-one" => decode_one(a),
         other => Err(format!("unknown subcommand {other}").into()),
     }
 }
@@ -628,6 +629,77 @@ fn decode_micro(a: &Args) -> Result<serde_json::Value, BoxError> {
         let out = serde_json::to_vec(&peer_value).unwrap();
         3 * usize::from(!out.is_empty())
     });
+    let drive = |name: &str| -> Result<serde_json::Value, BoxError> {
+        let body = std::fs::read(format!("{}/{name}", a.dir))?;
+        drive_micro(&body, (n / 100).max(20))
+    };
     Ok(serde_json::json!({"bytes": body.len(), "plain_ns": plain, "path_tracked_ns": tracked,
-        "peer_ns": peer, "encode_ns": encode, "peer_encode_ns": peer_encode}))
+        "peer_ns": peer, "encode_ns": encode, "peer_encode_ns": peer_encode,
+        "drive_common": drive("filelist_common.json")?, "drive_full": drive("filelist_full.json")?}))
+}
+
+/// One case of the decode benchmark, `--n` times, for an instruction
+/// count under callgrind (deterministic where wall time on a shared
+/// machine is not): `BENCH_CASE` = `ours`/`theirs` × `decode`/`encode`,
+/// `BENCH_BODY` = a file in `--dir`.
+fn decode_one(a: &Args) -> Result<serde_json::Value, BoxError> {
+    use gapi_drive_v3::schemas::FileList as Ours;
+    use google_drive3::api::FileList as Theirs;
+    let case = std::env::var("BENCH_CASE").unwrap_or_default();
+    let name = std::env::var("BENCH_BODY").unwrap_or_else(|_| "filelist_common.json".into());
+    let body = std::fs::read(format!("{}/{name}", a.dir))?;
+    let tasks = name.starts_with("tasklists");
+    let mut k = 0usize;
+    for _ in 0..a.n {
+        k += match (tasks, case.as_str()) {
+            (false, "ours-decode") => serde_json::from_slice::<Ours>(&body)?.files.map_or(0, |f| f.len()),
+            (false, "theirs-decode") => serde_json::from_slice::<Theirs>(&body)?.files.map_or(0, |f| f.len()),
+            (true, "ours-decode") => serde_json::from_slice::<gapi_tasks_v1::schemas::TaskLists>(&body)?.items.map_or(0, |f| f.len()),
+            (true, "theirs-decode") => serde_json::from_slice::<google_tasks1::api::TaskLists>(&body)?.items.map_or(0, |f| f.len()),
+            (false, "ours-encode") => serde_json::to_vec(&serde_json::from_slice::<Ours>(&body)?)?.len(),
+            (false, "theirs-encode") => serde_json::to_vec(&serde_json::from_slice::<Theirs>(&body)?)?.len(),
+            (true, "ours-encode") => serde_json::to_vec(&serde_json::from_slice::<gapi_tasks_v1::schemas::TaskLists>(&body)?)?.len(),
+            (true, "theirs-encode") => serde_json::to_vec(&serde_json::from_slice::<google_tasks1::api::TaskLists>(&body)?)?.len(),
+            _ => return Err(format!("BENCH_CASE {case:?}").into()),
+        };
+    }
+    Ok(serde_json::json!({"case": case, "body": name, "n": a.n, "k": k}))
+}
+
+/// Decode and encode of a Drive `FileList` body: gapi's generated types
+/// against google-drive3's serde derives, interleaved round by round (the
+/// best round of each counts).
+fn drive_micro(body: &[u8], n: usize) -> Result<serde_json::Value, BoxError> {
+    use gapi_drive_v3::schemas::FileList as Ours;
+    use google_drive3::api::FileList as Theirs;
+    let ours: Ours = serde_json::from_slice(body)?;
+    let theirs: Theirs = serde_json::from_slice(body)?;
+    let files = ours.files.as_ref().map_or(0, Vec::len);
+    assert_eq!(theirs.files.as_ref().map_or(0, Vec::len), files);
+    let once = |f: &dyn Fn() -> usize| {
+        let t = Instant::now();
+        let mut k = 0;
+        for _ in 0..n {
+            k += f();
+        }
+        assert_eq!(k, files * n);
+        t.elapsed().as_secs_f64() * 1e9 / n as f64
+    };
+    let cases: [(&str, &dyn Fn() -> usize); 4] = [
+        ("decode_ns", &|| serde_json::from_slice::<Ours>(body).unwrap().files.map_or(0, |f| f.len())),
+        ("peer_decode_ns", &|| serde_json::from_slice::<Theirs>(body).unwrap().files.map_or(0, |f| f.len())),
+        ("encode_ns", &|| files * usize::from(!serde_json::to_vec(&ours).unwrap().is_empty())),
+        ("peer_encode_ns", &|| files * usize::from(!serde_json::to_vec(&theirs).unwrap().is_empty())),
+    ];
+    let mut best = [f64::MAX; 4];
+    for _ in 0..9 {
+        for (i, (_, f)) in cases.iter().enumerate() {
+            best[i] = best[i].min(once(*f));
+        }
+    }
+    let mut out = serde_json::json!({"bytes": body.len(), "files": files});
+    for (i, (name, _)) in cases.iter().enumerate() {
+        out[*name] = best[i].into();
+    }
+    Ok(out)
 }

@@ -137,6 +137,17 @@ pub fn deserialize<'de, T: Int64Repr, D: Deserializer<'de>>(d: D) -> Result<T, D
 #[doc(hidden)]
 pub struct Int64Field<T>(T);
 
+impl<T> Int64Field<T> {
+    /// The field.
+    pub(crate) fn inner(&self) -> &T {
+        &self.0
+    }
+    /// The field, mutably.
+    pub(crate) fn inner_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
 impl<T: Int64Repr> Serialize for Int64Field<Option<T>> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.ser(s)

@@ -8,14 +8,18 @@
 //! - keys are looked up by binary search (the generator writes `FIELDS`
 //!   sorted by wire name; a table that is not sorted still works, by a
 //!   linear scan after a miss);
-//! - strings, booleans, numbers and lists of strings are recognised by
-//!   their concrete type and read or written by the format directly;
+//! - strings, booleans, numbers, lists of strings, maps of strings, int64s
+//!   and the string-formatted types (`DateTime`, `Date`, `Duration`,
+//!   `FieldMask`) are recognised by their concrete type (one `type_id`, then
+//!   comparisons) and read or written by the format directly;
 //! - nested records, lists of records and enums — through the adapters of
 //!   [`record_field`](super::record_field), [`records_field`](super::records_field),
 //!   [`boxed_field`](super::boxed_field) and [`enum_field`](super::enum_field) —
 //!   recurse with the same deserializer, without type erasure;
 //! - anything else goes through erased-serde ([`Field::read`] / [`Field::value`]).
 
+use std::any::TypeId;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -24,7 +28,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::UnknownFields;
 use super::adapters::{EnumSlot, Fast, FastSer, RecordSeq, RecordSlot, RecordsSlot};
+use super::int64::{Int64Field, Int64Repr};
 use super::record::{Field, Fields, Record, set_fields, unknown, unknown_mut};
+use crate::types::{Date, DateTime, Duration, FieldMask};
 
 /// `Serialize` of a generated struct (see [`record!`](crate::record)): a map
 /// of the fields that are set, then the unknown members.
@@ -63,21 +69,37 @@ impl Serialize for FieldSer<'_> {
             FastSer::None => {}
         }
         let any = self.0.as_any();
-        if let Some(Some(v)) = any.downcast_ref::<Option<String>>() {
-            return s.serialize_str(v);
+        let id = any.type_id();
+        macro_rules! direct {
+            ($($t:ty),*) => {$(
+                if id == TypeId::of::<Option<$t>>()
+                    && let Some(Some(v)) = any.downcast_ref::<Option<$t>>()
+                {
+                    return v.serialize(s);
+                }
+            )*};
         }
-        if let Some(Some(v)) = any.downcast_ref::<Option<bool>>() {
-            return s.serialize_bool(*v);
+        direct!(String, bool, i32, u32, f64, f32, Vec<String>, BTreeMap<String, String>);
+        macro_rules! wire_strings {
+            ($($t:ty),*) => {$(
+                if id == TypeId::of::<Option<$t>>()
+                    && let Some(Some(v)) = any.downcast_ref::<Option<$t>>()
+                {
+                    return s.serialize_str(v.as_str());
+                }
+            )*};
         }
-        if let Some(Some(v)) = any.downcast_ref::<Option<i32>>() {
-            return s.serialize_i32(*v);
+        wire_strings!(DateTime, Date, Duration, FieldMask);
+        macro_rules! int64s {
+            ($($t:ty),*) => {$(
+                if id == TypeId::of::<Int64Field<Option<$t>>>()
+                    && let Some(v) = any.downcast_ref::<Int64Field<Option<$t>>>()
+                {
+                    return v.inner().ser(s);
+                }
+            )*};
         }
-        if let Some(Some(v)) = any.downcast_ref::<Option<f64>>() {
-            return s.serialize_f64(*v);
-        }
-        if let Some(Some(v)) = any.downcast_ref::<Option<Vec<String>>>() {
-            return v.serialize(s);
-        }
+        int64s!(i64, u64, Vec<i64>, Vec<u64>);
         self.0.value().serialize(s)
     }
 }
@@ -189,26 +211,44 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             Fast::None => {}
         }
         let any = field.as_any_mut();
-        if let Some(slot) = any.downcast_mut::<Option<String>>() {
-            *slot = Option::<String>::deserialize(d)?;
-            return Ok(());
+        let id = (*any).type_id();
+        // One virtual call for the type, then plain comparisons; each
+        // `downcast_mut` below is known to succeed.
+        macro_rules! direct {
+            ($($t:ty),*) => {$(
+                if id == TypeId::of::<Option<$t>>()
+                    && let Some(slot) = any.downcast_mut::<Option<$t>>()
+                {
+                    *slot = Option::<$t>::deserialize(d)?;
+                    return Ok(());
+                }
+            )*};
         }
-        if let Some(slot) = any.downcast_mut::<Option<bool>>() {
-            *slot = Option::<bool>::deserialize(d)?;
-            return Ok(());
+        direct!(String, bool, i32, u32, f64, f32, Vec<String>, BTreeMap<String, String>);
+        // The string-formatted types keep the wire string as it is.
+        macro_rules! wire_strings {
+            ($($t:ty),*) => {$(
+                if id == TypeId::of::<Option<$t>>()
+                    && let Some(slot) = any.downcast_mut::<Option<$t>>()
+                {
+                    *slot = Option::<String>::deserialize(d)?.map(<$t>::from);
+                    return Ok(());
+                }
+            )*};
         }
-        if let Some(slot) = any.downcast_mut::<Option<i32>>() {
-            *slot = Option::<i32>::deserialize(d)?;
-            return Ok(());
+        wire_strings!(DateTime, Date, Duration, FieldMask);
+        // int64s: decimal strings (numbers accepted), through their adapter.
+        macro_rules! int64s {
+            ($($t:ty),*) => {$(
+                if id == TypeId::of::<Int64Field<Option<$t>>>()
+                    && let Some(slot) = any.downcast_mut::<Int64Field<Option<$t>>>()
+                {
+                    *slot.inner_mut() = Int64Repr::de(d)?;
+                    return Ok(());
+                }
+            )*};
         }
-        if let Some(slot) = any.downcast_mut::<Option<f64>>() {
-            *slot = Option::<f64>::deserialize(d)?;
-            return Ok(());
-        }
-        if let Some(slot) = any.downcast_mut::<Option<Vec<String>>>() {
-            *slot = Option::<Vec<String>>::deserialize(d)?;
-            return Ok(());
-        }
+        int64s!(i64, u64, Vec<i64>, Vec<u64>);
         let mut erased = <dyn erased_serde::Deserializer>::erase(d);
         field.read(&mut erased).map_err(de::Error::custom)
     }
@@ -296,5 +336,22 @@ impl<'de> Visitor<'de> for OptEnum<'_> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         self.0.set(v);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_found_in_sorted_and_unsorted_tables() {
+        let sorted: &'static [&'static str] = &["etag", "id", "items", "kind", "nextPageToken"];
+        for (i, k) in sorted.iter().enumerate() {
+            assert_eq!(FieldIndex(sorted).find(k), Some(i));
+        }
+        assert_eq!(FieldIndex(sorted).find("nope"), None);
+        let unsorted: &'static [&'static str] = &["z", "a", "m"];
+        assert_eq!(FieldIndex(unsorted).find("a"), Some(1));
+        assert_eq!(FieldIndex(unsorted).find("q"), None);
     }
 }
