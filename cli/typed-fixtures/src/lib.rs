@@ -32,3 +32,79 @@ pub mod iam_v1 {
 pub mod bigquery_v2 {
     include!(concat!(env!("OUT_DIR"), "/bigquery_v2.rs"));
 }
+
+/// `with_pubsub_v1!({ uses pubsub_v1 } else { without it })`: the first block when
+/// the module was generated, else the second (whose tokens alone are
+/// compiled).
+#[cfg(has_pubsub_v1)]
+#[macro_export]
+macro_rules! with_pubsub_v1 {
+    ($yes:block else $no:block) => {
+        $yes
+    };
+}
+/// See the other definition.
+#[cfg(not(has_pubsub_v1))]
+#[macro_export]
+macro_rules! with_pubsub_v1 {
+    ($yes:block else $no:block) => {
+        $no
+    };
+}
+
+/// `with_secretmanager_v1!({ uses secretmanager_v1 } else { without it })`: the first block when
+/// the module was generated, else the second (whose tokens alone are
+/// compiled).
+#[cfg(has_secretmanager_v1)]
+#[macro_export]
+macro_rules! with_secretmanager_v1 {
+    ($yes:block else $no:block) => {
+        $yes
+    };
+}
+/// See the other definition.
+#[cfg(not(has_secretmanager_v1))]
+#[macro_export]
+macro_rules! with_secretmanager_v1 {
+    ($yes:block else $no:block) => {
+        $no
+    };
+}
+
+/// `with_iam_v1!({ uses iam_v1 } else { without it })`: the first block when
+/// the module was generated, else the second (whose tokens alone are
+/// compiled).
+#[cfg(has_iam_v1)]
+#[macro_export]
+macro_rules! with_iam_v1 {
+    ($yes:block else $no:block) => {
+        $yes
+    };
+}
+/// See the other definition.
+#[cfg(not(has_iam_v1))]
+#[macro_export]
+macro_rules! with_iam_v1 {
+    ($yes:block else $no:block) => {
+        $no
+    };
+}
+
+/// `with_bigquery_v2!({ uses bigquery_v2 } else { without it })`: the first block when
+/// the module was generated, else the second (whose tokens alone are
+/// compiled).
+#[cfg(has_bigquery_v2)]
+#[macro_export]
+macro_rules! with_bigquery_v2 {
+    ($yes:block else $no:block) => {
+        $yes
+    };
+}
+/// See the other definition.
+#[cfg(not(has_bigquery_v2))]
+#[macro_export]
+macro_rules! with_bigquery_v2 {
+    ($yes:block else $no:block) => {
+        $no
+    };
+}
