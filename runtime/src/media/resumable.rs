@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use super::chunks::Chunks;
+pub use super::session::{ResumableSession, UploadProgress};
+use super::session::{parse_range_end, reports_size, resolve, session_gone};
 use super::verify::check_stored;
-use super::{Media, SourceReader, too_large};
+use super::{Media, SourceReader};
 use crate::call::{Call, decode};
 use crate::client::{Client, Prepared};
 use crate::error::{Error, ErrorKind, Result};
@@ -24,85 +26,6 @@ pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 
 /// The name used in messages for an upload resumed from a saved session.
 const RESUMED: &str = "resumable upload";
-
-/// A resumable upload session: everything needed to resume the upload,
-/// from this process or another. Serializable with serde.
-///
-/// The session URI alone authorizes uploading to the session: store it like
-/// a credential. `Debug` shows it without its query.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct ResumableSession {
-    /// The session URI the server returned in `Location`.
-    pub uri: String,
-    /// The size of the media, once known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<u64>,
-    /// The MIME type of the media.
-    pub mime_type: String,
-    /// The method that opened the session, e.g. `drive.files.create`.
-    #[serde(default)]
-    pub method_id: String,
-    /// The method's `maxSize`, enforced for media of unknown size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_size: Option<u64>,
-    /// How many bytes the server had confirmed when this was taken: what
-    /// it should hold when the upload is resumed.
-    #[serde(default)]
-    pub confirmed: u64,
-}
-
-impl ResumableSession {
-    /// A session opened elsewhere, known by its URI.
-    pub fn new(uri: impl Into<String>, mime_type: impl Into<String>, total: Option<u64>) -> Self {
-        ResumableSession {
-            uri: uri.into(),
-            total,
-            mime_type: mime_type.into(),
-            method_id: String::new(),
-            max_size: None,
-            confirmed: 0,
-        }
-    }
-}
-
-impl std::fmt::Debug for ResumableSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let uri = match self.uri.split_once('?') {
-            Some((base, _)) => format!("{base}?…"),
-            None => self.uri.clone(),
-        };
-        f.debug_struct("ResumableSession")
-            .field("uri", &uri)
-            .field("total", &self.total)
-            .field("mime_type", &self.mime_type)
-            .field("method_id", &self.method_id)
-            .field("max_size", &self.max_size)
-            .field("confirmed", &self.confirmed)
-            .finish()
-    }
-}
-
-/// How far an upload is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct UploadProgress {
-    /// Bytes the server has confirmed.
-    pub bytes_sent: u64,
-    /// The size of the media, once known.
-    pub total: Option<u64>,
-}
-
-impl UploadProgress {
-    /// The fraction done in `0.0..=1.0`, when the size is known.
-    pub fn fraction(&self) -> Option<f64> {
-        match self.total {
-            Some(0) => Some(1.0),
-            Some(t) => Some(self.bytes_sent as f64 / t as f64),
-            None => None,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -138,8 +61,9 @@ enum State {
 /// real 308 (which HTTP clients may take for a redirect); real 308s are
 /// understood too.
 ///
-/// At most one chunk of the source is held in memory: the chunk being sent,
-/// kept until the server has confirmed all of it.
+/// At most two chunks of the source are held in memory: the chunk being
+/// sent, kept until the server has confirmed all of it, and the next one,
+/// read from the source while the first is on the wire.
 ///
 /// The [`ResumableSession`] is plain data (serde): saved somewhere, it lets
 /// another process resume with [`ResumableUpload::resume_from`].
@@ -162,12 +86,13 @@ pub struct ResumableUpload {
     /// The call that opens the session; taken once it is open.
     call: Option<Call>,
     what: &'static str,
-    reader: SourceReader,
+    /// The source, chunk by chunk (the pending chunk and the next, read
+    /// ahead while the pending one is sent).
+    chunks: Chunks,
     /// The size declared by the media or the resumed session.
     declared: Option<u64>,
     mime_type: String,
     max_size: Option<u64>,
-    chunk_size: usize,
     session: Option<ResumableSession>,
     /// Bytes the server has confirmed.
     confirmed: u64,
@@ -177,8 +102,6 @@ pub struct ResumableUpload {
     attempted_end: u64,
     /// Resumed from a saved session: earlier bytes were sent by someone else.
     resumed: bool,
-    /// The chunk read but not all confirmed: its offset and bytes.
-    pending: Option<(u64, Bytes)>,
     /// Ask the server where it is before sending more.
     needs_query: bool,
     state: State,
@@ -195,7 +118,7 @@ impl std::fmt::Debug for ResumableUpload {
             .field("session", &self.session)
             .field("confirmed", &self.confirmed)
             .field("total", &self.total())
-            .field("chunk_size", &self.chunk_size)
+            .field("chunk_size", &self.chunks.chunk_size())
             .field("state", &self.state)
             .finish()
     }
@@ -241,16 +164,14 @@ impl ResumableUpload {
             client,
             call,
             what,
-            reader,
+            chunks: Chunks::new(reader, what, DEFAULT_CHUNK_SIZE, max_size),
             declared,
             mime_type,
             max_size,
-            chunk_size: DEFAULT_CHUNK_SIZE,
             session,
             confirmed: 0,
             attempted_end: 0,
             resumed,
-            pending: None,
             needs_query: resumed,
             state: State::Running,
             retry: None,
@@ -304,7 +225,7 @@ impl ResumableUpload {
     /// source held in memory.
     pub fn chunk_size(mut self, bytes: usize) -> Self {
         let units = bytes.div_ceil(CHUNK_GRANULARITY).max(1);
-        self.chunk_size = units * CHUNK_GRANULARITY;
+        self.chunks.set_chunk_size(units * CHUNK_GRANULARITY);
         self
     }
 
@@ -347,7 +268,7 @@ impl ResumableUpload {
 
     /// The chunk size in use.
     pub fn current_chunk_size(&self) -> usize {
-        self.chunk_size
+        self.chunks.chunk_size()
     }
 
     /// Whether the upload finished.
@@ -418,7 +339,7 @@ impl ResumableUpload {
             let err = match step {
                 Ok(Some(body)) => {
                     let total = self.total().unwrap_or(self.confirmed);
-                    let digests = self.reader.digests();
+                    let digests = self.chunks.digests();
                     if let Err(e) = check_stored(self.what, &body, total, digests) {
                         // The server committed something else: this session
                         // is over, the upload must start again.
@@ -474,7 +395,7 @@ impl ResumableUpload {
 
     fn finish(&mut self) {
         self.state = State::Complete;
-        self.pending = None;
+        self.chunks.clear();
         if let Some(t) = self.total() {
             self.confirmed = t;
         }
@@ -613,10 +534,19 @@ impl ResumableUpload {
         Ok(out)
     }
 
-    /// Sends the next chunk from `confirmed`.
+    /// Sends the next chunk from `confirmed`, reading the one after it
+    /// from the source meanwhile.
     async fn put_chunk(&mut self) -> Result<Option<Bytes>> {
         let offset = self.confirmed;
-        let data = self.chunk_at(offset).await?;
+        let chunk = self.chunks.at(offset, self.total()).await?;
+        if let Some(t) = chunk.found_total {
+            // The end of a source of unknown size: now the size is known.
+            if let Some(s) = &mut self.session {
+                s.total = Some(t);
+            }
+            self.declared = Some(t);
+        }
+        let data = chunk.data;
         let total = self.total();
         let range = if data.is_empty() {
             let t = total.ok_or_else(|| {
@@ -631,7 +561,11 @@ impl ResumableUpload {
         let end = offset + data.len() as u64;
         self.attempted_end = self.attempted_end.max(end);
         let req = self.session_request(Some(data).filter(|d| !d.is_empty()), range)?;
-        self.exchange(&req, Some(end)).await
+        let (answer, ()) = tokio::join!(
+            self.client.execute_full(&req),
+            self.chunks.read_ahead(total)
+        );
+        self.take_answer(answer, &req, Some(end))
     }
 
     /// Sends a session request and reads the answer: `Ok(None)` for an
@@ -639,7 +573,18 @@ impl ResumableUpload {
     /// `Ok(Some(body))` when complete. `sent_end` is how far the data sent
     /// reaches, to reject a server claiming more.
     async fn exchange(&mut self, req: &Prepared, sent_end: Option<u64>) -> Result<Option<Bytes>> {
-        let headers = match self.client.execute_full(req).await {
+        let answer = self.client.execute_full(req).await;
+        self.take_answer(answer, req, sent_end)
+    }
+
+    /// The answer to a session request (see [`exchange`](Self::exchange)).
+    fn take_answer(
+        &mut self,
+        answer: Result<crate::exec::Received>,
+        req: &Prepared,
+        sent_end: Option<u64>,
+    ) -> Result<Option<Bytes>> {
+        let headers = match answer {
             Ok(resp) => {
                 let overridden = resp.header("x-http-status-code-override") == Some("308");
                 if !overridden {
@@ -693,180 +638,11 @@ impl ResumableUpload {
         self.notify();
         Ok(None)
     }
-
-    /// The bytes to send from `offset`: what remains of the pending chunk,
-    /// or a new chunk read from the source (after skipping or rewinding to
-    /// `offset`). Empty when everything is sent and the size is known.
-    async fn chunk_at(&mut self, offset: u64) -> Result<Bytes> {
-        if let Some((start, data)) = &self.pending {
-            let end = start + data.len() as u64;
-            if offset >= *start && offset < end {
-                return Ok(data.slice((offset - start) as usize..));
-            }
-        }
-        self.pending = None;
-        if self.total().is_some_and(|t| offset >= t) {
-            return Ok(Bytes::new());
-        }
-        let io_err = |what: &str, e: std::io::Error| {
-            Error::new(
-                ErrorKind::Io,
-                format!("{what}: reading the media source failed"),
-            )
-            .with_source(e)
-        };
-        if self.reader.pos() != offset {
-            if offset < self.reader.pos() && !self.reader.can_rewind() {
-                return Err(Error::new(
-                    ErrorKind::Request,
-                    format!(
-                        "{}: cannot resume: the server has {offset} bytes but the reader is past byte {}, and a reader cannot go back",
-                        self.what,
-                        self.reader.pos()
-                    ),
-                ));
-            }
-            self.reader
-                .seek_to(offset)
-                .await
-                .map_err(|e| io_err(self.what, e))?;
-        }
-        let want = match self.total() {
-            Some(t) => (t - offset).min(self.chunk_size as u64) as usize,
-            None => self.chunk_size,
-        };
-        let data = self
-            .reader
-            .read_up_to(want)
-            .await
-            .map_err(|e| io_err(self.what, e))?;
-        let end = offset + data.len() as u64;
-        if data.len() < want {
-            if let Some(t) = self.total() {
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    format!(
-                        "{}: the media source ended after {end} bytes; its declared size is {t}",
-                        self.what
-                    ),
-                ));
-            }
-            // The end of a source of unknown size: now the size is known.
-            if let Some(s) = &mut self.session {
-                s.total = Some(end);
-            }
-            self.declared = Some(end);
-        } else if self.declared == Some(end) {
-            let more = self
-                .reader
-                .read_up_to(1)
-                .await
-                .map_err(|e| io_err(self.what, e))?;
-            if !more.is_empty() {
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    format!(
-                        "{}: the media source is longer than its declared size {end}",
-                        self.what
-                    ),
-                ));
-            }
-        }
-        if let Some(max) = self.max_size
-            && end > max
-        {
-            return Err(too_large(self.what, end, max));
-        }
-        self.pending = Some((offset, data.clone()));
-        Ok(data)
-    }
-}
-
-/// Whether a completed upload's resource says how big the stored object is.
-fn reports_size(body: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| {
-        ["size", "fileSize", "sizeBytes"]
-            .iter()
-            .any(|k| v.get(k).is_some())
-    })
-}
-
-/// `bytes=0-N` (or `0-N`) → N.
-fn parse_range_end(v: &str) -> Option<u64> {
-    let v = v.trim();
-    let v = v.strip_prefix("bytes=").unwrap_or(v);
-    let (start, end) = v.split_once('-')?;
-    if start.trim() != "0" {
-        return None;
-    }
-    end.trim().parse().ok()
-}
-
-/// Resolves a `Location` against the request URL.
-fn resolve(base: &str, location: &str) -> Result<String> {
-    let bad = |e: url::ParseError| {
-        Error::new(
-            ErrorKind::Decode,
-            format!("invalid upload session URI {location:?}: {e}"),
-        )
-    };
-    let base = url::Url::parse(base).map_err(bad)?;
-    Ok(base.join(location).map_err(bad)?.to_string())
-}
-
-/// The error for a session the server no longer knows (404/410).
-fn session_gone(err: Error) -> Error {
-    match err.api_error() {
-        Some(api) => {
-            let mut api = api.clone();
-            api.message = format!(
-                "the resumable upload session is gone; start a new upload ({})",
-                api.message
-            );
-            Error::api(api)
-        }
-        None => err,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn range_header_parsing() {
-        assert_eq!(parse_range_end("bytes=0-262143"), Some(262143));
-        assert_eq!(parse_range_end("0-5"), Some(5));
-        assert_eq!(parse_range_end("bytes=5-9"), None);
-        assert_eq!(parse_range_end("bytes=0-"), None);
-    }
-
-    #[test]
-    fn location_resolution() {
-        assert_eq!(
-            resolve("http://h:1/upload/x?uploadType=resumable", "/s?upload_id=1").unwrap(),
-            "http://h:1/s?upload_id=1"
-        );
-        assert_eq!(
-            resolve("http://h:1/a", "https://other/s?id=2").unwrap(),
-            "https://other/s?id=2"
-        );
-    }
-
-    #[test]
-    fn session_round_trips_and_hides_its_query_in_debug() {
-        let mut s =
-            ResumableSession::new("https://h/upload?upload_id=SECRET", "text/plain", Some(10));
-        s.method_id = "x.insert".into();
-        let json = serde_json::to_string(&s).unwrap();
-        assert_eq!(
-            json,
-            r#"{"uri":"https://h/upload?upload_id=SECRET","total":10,"mimeType":"text/plain","methodId":"x.insert","confirmed":0}"#
-        );
-        let back: ResumableSession = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, s);
-        assert!(!format!("{s:?}").contains("SECRET"));
-    }
 
     #[test]
     fn chunk_size_rounds_up_to_256_kib() {
@@ -893,16 +669,6 @@ mod tests {
             ResumableUpload::resume_from(&client, session, Media::from_bytes(&b"ab"[..], "a/b"))
                 .unwrap_err();
         assert!(e.to_string().contains("expects 3"), "{e}");
-    }
-
-    #[test]
-    fn progress_fraction() {
-        let p = UploadProgress {
-            bytes_sent: 5,
-            total: Some(10),
-        };
-        assert_eq!(p.fraction(), Some(0.5));
-        assert_eq!(UploadProgress::default().fraction(), None);
     }
 
     #[test]
