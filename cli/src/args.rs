@@ -121,7 +121,7 @@ pub struct CallOptions {
     pub anonymous: bool,
     /// Authenticate with an API key.
     #[arg(long, env = "GAPI_API_KEY", value_name = "KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
+    pub api_key: Option<SecretArg>,
     /// Authenticate with this access token.
     #[arg(
         long,
@@ -129,7 +129,25 @@ pub struct CallOptions {
         value_name = "TOKEN",
         hide_env_values = true
     )]
-    pub access_token: Option<String>,
+    pub access_token: Option<SecretArg>,
+}
+
+/// A secret given on the command line or in the environment: its `Debug`
+/// shows no more than that there is one.
+#[derive(Clone, Default)]
+pub struct SecretArg(pub String);
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(SecretArg(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,8 +24,8 @@ use serde_json::json;
 use crate::config::{Dirs, check_profile, write_private};
 use crate::fail::{Failure, Result};
 
-/// Where a call's credentials come from.
-#[derive(Debug, Clone)]
+/// Where a call's credentials come from (`Debug` shows no secret).
+#[derive(Clone)]
 pub enum Plan {
     /// No credentials.
     Anonymous,
@@ -39,8 +39,14 @@ pub enum Plan {
     Adc,
 }
 
-/// What chooses a call's credentials.
-#[derive(Debug, Clone, Default)]
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// What chooses a call's credentials (`Debug` shows no secret).
+#[derive(Clone, Default)]
 pub struct Choice {
     /// `--anonymous`.
     pub anonymous: bool,
@@ -50,6 +56,20 @@ pub struct Choice {
     pub access_token: Option<String>,
     /// `--profile`.
     pub profile: String,
+}
+
+impl std::fmt::Debug for Choice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Choice")
+            .field("anonymous", &self.anonymous)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("profile", &self.profile)
+            .finish()
+    }
 }
 
 impl Plan {

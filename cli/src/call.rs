@@ -63,8 +63,8 @@ pub async fn run(
     let scopes: Vec<&str> = info.scopes.to_vec();
     let choice = Choice {
         anonymous: opts.anonymous,
-        api_key: opts.api_key.clone(),
-        access_token: opts.access_token.clone(),
+        api_key: opts.api_key.as_ref().map(|s| s.0.clone()),
+        access_token: opts.access_token.as_ref().map(|s| s.0.clone()),
         profile: common.profile.clone(),
     };
     let plan = match Plan::choose(&choice, dirs, &scopes) {

@@ -16,7 +16,12 @@ use crate::bundle;
 pub fn summary(text: Option<&str>) -> String {
     let t = text.unwrap_or("").trim();
     let line = t.lines().next().unwrap_or("");
+    // One sentence; two when the first is a bare "Optional." or the like.
     let cut = match line.find(". ") {
+        Some(i) if i < 24 => match line[i + 2..].find(". ") {
+            Some(j) => &line[..=i + 2 + j],
+            None => line,
+        },
         Some(i) if i < 160 => &line[..=i],
         _ => line,
     };

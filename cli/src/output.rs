@@ -182,19 +182,34 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// A plain-text table: columns are the scalar members the rows have (in
-/// first-seen order), at most 8.
+/// Where a column goes: identifying members first, bookkeeping last.
+fn rank(column: &str) -> u8 {
+    match column {
+        "id" => 0,
+        "name" => 1,
+        "title" | "displayName" => 2,
+        "status" | "state" => 3,
+        "kind" | "etag" | "selfLink" | "position" => 9,
+        _ => 5,
+    }
+}
+
+/// A plain-text table: columns are the scalar members the rows have, at
+/// most 8, identifying ones first.
 fn table(v: &Value) -> String {
     let (header, body): (Vec<String>, Vec<Vec<String>>) = match rows(v) {
         Some(items) => {
             let mut cols: Vec<String> = Vec::new();
             for item in items {
                 for (k, x) in item.as_object().into_iter().flatten() {
-                    if is_scalar(x) && !cols.contains(k) && cols.len() < 8 {
+                    if is_scalar(x) && !cols.contains(k) {
                         cols.push(k.clone());
                     }
                 }
             }
+            // Names first, bookkeeping last, at most 8 columns.
+            cols.sort_by_key(|c| rank(c));
+            cols.truncate(8);
             let body = items
                 .iter()
                 .map(|i| cols.iter().map(|c| cell(&i[c.as_str()])).collect())

@@ -281,3 +281,61 @@ async fn help_comes_from_the_document() {
     let apis = apis.ok().json();
     assert!(apis["count"].as_u64().unwrap() >= 8);
 }
+
+#[tokio::test]
+async fn dry_runs_show_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let key = run(
+        c,
+        &[
+            "tasks",
+            "tasklists",
+            "list",
+            "--dry-run",
+            "--api-key",
+            "SEKRIT-KEY-123",
+        ],
+    )
+    .await;
+    let key = key.ok();
+    assert!(key.stdout.contains("key=<redacted>"), "{}", key.stdout);
+    let token = run(
+        c,
+        &[
+            "tasks",
+            "tasklists",
+            "list",
+            "--dry-run",
+            "--access-token",
+            "ya29.SEKRIT-TOKEN",
+        ],
+    )
+    .await;
+    let token = token.ok();
+    assert_eq!(
+        token.json()["headers"]["authorization"],
+        "Bearer <redacted>"
+    );
+    for r in [&key, &token] {
+        for secret in ["SEKRIT-KEY-123", "ya29.SEKRIT-TOKEN"] {
+            assert!(
+                !r.stdout.contains(secret) && !r.stderr.contains(secret),
+                "{secret} shown"
+            );
+        }
+    }
+    // The exact request: method, URL, the runtime's own headers.
+    let v = token.json();
+    assert_eq!(v["method"], "GET");
+    assert_eq!(
+        v["url"],
+        "https://tasks.googleapis.com/tasks/v1/users/@me/lists"
+    );
+    assert!(
+        v["headers"]["x-goog-api-client"]
+            .as_str()
+            .unwrap()
+            .contains("gdcl/")
+    );
+}

@@ -122,7 +122,7 @@ async fn upload_killed_and_resumed(emu: &Emulator, must_be_identical: bool) {
         Ok(d) => Some(d.bytes().await.unwrap()),
         Err(_) => None,
     };
-    let same = stored.as_ref().map(|b| Sha256::digest(b)) == Some(Sha256::digest(&data));
+    let same = stored.as_ref().map(Sha256::digest) == Some(Sha256::digest(&data));
     if out.code == 0 {
         assert_eq!(out.json()["size"], SIZE.to_string(), "{}", emu.name);
         assert!(same, "{}: reported stored, and byte-identical", emu.name);
