@@ -108,7 +108,7 @@ def machine():
 def build():
     run(["cargo", "build", "--release", "--manifest-path", BENCH / "Cargo.toml"])
     # the release CLI, into the bench target dir (not the shared one)
-    run(["cargo", "build", "--release", "-p", "gapi-gen", "--target-dir", TARGET], cwd=ROOT)
+    run(["cargo", "build", "--release", "-p", "gapi-gen", "--features", "cli", "--target-dir", TARGET], cwd=ROOT)
 
 
 def venv_python():

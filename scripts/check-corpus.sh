@@ -66,7 +66,7 @@ case "$mode" in
 esac
 
 echo "check-corpus: ${#files[@]} document(s); target dir $corpus_target" >&2
-(cd "$repo" && CARGO_TARGET_DIR="$gen_target" cargo build --release -q -p gapi-gen)
+(cd "$repo" && CARGO_TARGET_DIR="$gen_target" cargo build --release -q -p gapi-gen --features cli)
 gen="$gen_target/release/gapi-gen"
 export CARGO_TARGET_DIR="$corpus_target"
 

@@ -3,7 +3,7 @@
 # the CLI, and rewrites discovery-docs/REVISIONS.md. Run from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo run -q -p gapi-gen -- generate --out generated --runtime-path runtime discovery-docs/*.json
+cargo run -q -p gapi-gen --features cli -- generate --out generated --runtime-path runtime discovery-docs/*.json
 python3 - <<'PY'
 import hashlib, json, pathlib
 rows = ["# Discovery documents", "",
