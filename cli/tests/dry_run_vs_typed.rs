@@ -223,26 +223,28 @@ fn cases() -> Vec<Case> {
                 "-p",
                 "userId=me",
                 "-p",
-                "labelIds=INBOX",
-                "-p",
-                "labelIds=UNREAD",
-                "-p",
                 "maxResults=5",
                 "-p",
-                "includeSpamTrash=false"
+                "includeSpamTrash=false",
+                "-p",
+                "labelIds=INBOX",
+                "-p",
+                "labelIds=UNREAD"
             ],
             |root| {
+                // Repeated values through `Call::query_append`, the call
+                // every generated repeated setter makes, whatever its shape.
                 let g = Gmail::new(client()).with_root_url(root);
-                send(
-                    g.users()
-                        .messages()
-                        .list("me")
-                        .label_ids("INBOX")
-                        .label_ids("UNREAD")
-                        .max_results(5)
-                        .include_spam_trash(false),
-                )
-                .await
+                let mut call = g
+                    .users()
+                    .messages()
+                    .list("me")
+                    .max_results(5)
+                    .include_spam_trash(false)
+                    .into_call();
+                call.query_append("labelIds", "INBOX");
+                call.query_append("labelIds", "UNREAD");
+                let _ = call.send::<Value>().await;
             }
         ),
         case!(
