@@ -110,8 +110,9 @@ pub struct CallOptions {
     /// Fetch the document fresh from the Discovery Service (and cache it).
     #[arg(long)]
     pub fresh: bool,
-    /// The Discovery Service URL template ({api}, {version}).
-    #[arg(long, env = "GAPI_DISCOVERY_URL", value_name = "URL", hide = true)]
+    /// With --fresh: the document's URL, or a template with {api} and {version}
+    /// (default: the Discovery Service's).
+    #[arg(long, env = "GAPI_DISCOVERY_URL", value_name = "URL")]
     pub discovery_url: Option<String>,
     /// Let enum values and body members the document does not know through.
     #[arg(long)]
@@ -227,6 +228,9 @@ enum ApisCommand {
     Fetch {
         /// API.VERSION
         api: String,
+        /// The Discovery Service URL template ({api}, {version}).
+        #[arg(long, env = "GAPI_DISCOVERY_URL", value_name = "URL")]
+        discovery_url: Option<String>,
     },
 }
 
@@ -269,10 +273,10 @@ pub async fn run() -> Result<ExitCode> {
             print_value(&list, common.format)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Apis(ApisCommand::Fetch { api })) => {
+        Some(Command::Apis(ApisCommand::Fetch { api, discovery_url })) => {
             let source = crate::load::Source {
                 fresh: true,
-                url_template: cli.call.discovery_url.clone(),
+                url_template: discovery_url,
                 ..Default::default()
             };
             let loaded = crate::load::load(&api, &source, &dirs).await?;
