@@ -564,6 +564,7 @@ async fn send_group(
         what: "batch",
         stream: None,
         media: false,
+        origin: None,
     };
     let resp = client.execute_full(&prepared).await?;
     let content_type = resp.header("content-type").unwrap_or("").to_owned();

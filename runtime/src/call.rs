@@ -1,5 +1,5 @@
 //! [`Call`]: one request being built, and the [`CallBuilder`] trait every
-//! generated method builder implements.
+//! generated method builder implements (for batches).
 //!
 //! Generated builders only fill a `Call` (path parameters, query parameters,
 //! body) and call one of its terminal methods: [`Call::send`],
@@ -245,6 +245,7 @@ impl Call {
             what: self.method.id,
             stream: None,
             media: false,
+            origin: self.svc.origin().cloned(),
         })
     }
 
@@ -424,9 +425,11 @@ fn set_null(body: &mut serde_json::Value, path: &str) -> std::result::Result<(),
     Err("empty path")
 }
 
-/// Implemented by every generated method builder: gives access to the
-/// underlying [`Call`] and, through it, the standard parameters and per-call
-/// options every method shares.
+/// Implemented by every generated method builder (the `Call<M>` of
+/// [`method_builder!`](crate::method_builder)): its response type and the
+/// underlying [`Call`], which is what [`Batch::add`](crate::Batch::add)
+/// takes. Parameters and call options are the builder's own methods (the
+/// options all `with_*`), so this trait never needs importing.
 pub trait CallBuilder: Sized {
     /// The decoded response type (`()` for methods without one).
     type Response;
@@ -436,74 +439,6 @@ pub trait CallBuilder: Sized {
 
     /// Gives up the builder for its call (e.g. to add it to a batch).
     fn into_call(self) -> Call;
-
-    /// `fields`: selects the fields to include in a partial response.
-    fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call_mut().query("fields", fields.into());
-        self
-    }
-
-    /// `quotaUser`: an arbitrary string identifying a user for per-user quota.
-    fn quota_user(mut self, quota_user: impl Into<String>) -> Self {
-        self.call_mut().query("quotaUser", quota_user.into());
-        self
-    }
-
-    /// `prettyPrint`: whether the response is indented.
-    fn pretty_print(mut self, pretty: bool) -> Self {
-        self.call_mut().query("prettyPrint", pretty);
-        self
-    }
-
-    /// Any query parameter by its wire name.
-    fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.call_mut().query(name.into(), value.into());
-        self
-    }
-
-    /// A request header.
-    fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.call_mut().header(name, value);
-        self
-    }
-
-    /// Sends `null` for a (dotted) body field, to clear it.
-    fn null_field(mut self, path: impl Into<String>) -> Self {
-        self.call_mut().null_field(path);
-        self
-    }
-
-    /// The deadline of this call: all attempts, backoff and the response
-    /// body end within it, or it fails with a timeout.
-    fn timeout(mut self, total: Duration) -> Self {
-        self.call_mut().set_timeout(total);
-        self
-    }
-
-    /// The longest wait for response headers once the request is sent, per
-    /// attempt.
-    fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.call_mut().set_response_timeout(timeout);
-        self
-    }
-
-    /// The longest pause while sending or receiving a body.
-    fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.call_mut().set_idle_timeout(timeout);
-        self
-    }
-
-    /// A retry policy for this call.
-    fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.call_mut().set_retry_policy(policy);
-        self
-    }
-
-    /// Whether this call may be retried after the server may have seen it.
-    fn idempotent(mut self, idempotent: bool) -> Self {
-        self.call_mut().set_idempotent(idempotent);
-        self
-    }
 }
 
 #[cfg(test)]

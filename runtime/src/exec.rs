@@ -189,7 +189,12 @@ impl Client {
         if let Some(key) = auth.api_key_param() {
             crate::url::append_query(&mut url, [("key", key)]);
         }
-        let mut rb = self.http().request(req.method.clone(), url);
+        // Parsed against the service's origin, parsed once: the host is not
+        // parsed again per request.
+        let mut rb = match req.origin.as_ref().and_then(|o| o.parse(&url)) {
+            Some(parsed) => self.http().request(req.method.clone(), parsed),
+            None => self.http().request(req.method.clone(), url),
+        };
         rb = auth.apply(rb);
         rb = rb.header("x-goog-api-client", self.api_client_header());
         for (k, v) in &req.headers {

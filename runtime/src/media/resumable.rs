@@ -493,6 +493,7 @@ impl ResumableUpload {
             what: self.what,
             stream: None,
             media: true,
+            origin: None,
         })
     }
 
