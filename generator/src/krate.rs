@@ -325,6 +325,10 @@ fn lib_rs(api: &Api, lib_name: &str) -> String {
     let _ = writeln!(s, "//! # Ok(())");
     let _ = writeln!(s, "//! # }}");
     let _ = writeln!(s, "//! ```");
+    let _ = writeln!(s, "//!");
+    for line in naming_docs(api) {
+        let _ = writeln!(s, "//!{}{line}", if line.is_empty() { "" } else { " " });
+    }
     s.push_str(CRATE_ALLOWS);
     s.push('\n');
     s.push_str(&crate::header(api));
@@ -335,6 +339,56 @@ fn lib_rs(api: &Api, lib_name: &str) -> String {
     // (cloudtasks v2beta2 has one).
     s.push_str("include!(\"api.rs\");\n");
     s
+}
+
+/// The crate docs' section on how the API is spelled in Rust: the rules
+/// every generated crate follows (names from the resolver, `resolve/`).
+fn naming_docs(api: &Api) -> Vec<String> {
+    let service = &api.service_type;
+    let standard: Vec<String> = api
+        .standard
+        .iter()
+        .map(|p| format!("`{}`", crate::resolve::names::unraw(&p.rust)))
+        .collect();
+    let standard = if standard.is_empty() {
+        "The document declares no standard parameters; `with_param(name, value)` sets any \
+         query parameter."
+            .to_string()
+    } else {
+        format!(
+            "The standard parameters ({}) are setters of every builder.",
+            standard.join(", ")
+        )
+    };
+    let text = format!(
+        "## How the API is spelled\n\n\
+         - [`{service}`] is the entry point: the service type is always the API's name followed \
+         by `Service`. Its accessors are the document's resources, whose methods return \
+         builders (`ListCall` is [`Call`]`<ListMethod>`). Nothing else needs importing.\n\
+         - Required parameters are the method's arguments; the others are setters named after \
+         them in snake case (`maxResults` → `max_results`). A repeated parameter takes any \
+         number of values — a `Vec`, an array, an iterator — as an argument or a setter, and \
+         `add_<setter>(value)` adds one.\n\
+         - {standard} Call options are exactly the `with_*` methods: `with_timeout` (the \
+         call's deadline), `with_response_timeout`, `with_idle_timeout`, `with_retry_policy`, \
+         `with_idempotent`, `with_header`, `with_param`, `with_null_field`. No parameter \
+         setter starts with `with_`: a parameter whose name would (`withExtendedNotifications`) \
+         is `set_with_…` (`set_with_extended_notifications`), so an API's own `timeout` \
+         parameter and the call's deadline never hide each other.\n\
+         - Finish with `send()`; list methods also have `pages()` and `items()`, media methods \
+         `upload(media)` (protocol chosen by size), `upload_with(media, \
+         gapi::UploadProtocol::Resumable)` (or `Simple`, `Multipart`) and \
+         `upload_resumable(media)`, all with the typed response, or `download()`. The metadata \
+         argument of an upload is optional: `None` uploads the media alone.\n\
+         - Data types are in [`schemas`], named after the document's schemas and never \
+         re-exported at the root (where a type is the service or a builder); parameter enums are in \
+         [`params`], named after the parameter (`predefinedAcl` → `PredefinedAcl`), or \
+         `<Resource><Method><Param>` (`BucketsGetProjection`) when same-named parameters take \
+         different values; identical ones are one type. Each setter's docs link its enum.\n\
+         - Deprecated parameters, fields and methods are `#[deprecated]`, with the \
+         document's text."
+    );
+    text.lines().map(str::to_string).collect()
 }
 
 /// `src/api.rs`: the module body, as for `build.rs` users.
@@ -377,6 +431,12 @@ fn readme(api: &Api, package: &str, lib_name: &str) -> String {
         let _ = writeln!(s, "let response = api{call}.send().await?;");
     }
     let _ = writeln!(s, "```\n");
+    let _ = writeln!(
+        s,
+        "Required parameters are arguments, the others setters; call options are the `with_*` \
+         methods; data types are in `schemas`, parameter enums in `params` (the crate docs have \
+         the naming rules).\n"
+    );
     let _ = writeln!(s, "Do not edit: regenerate with `gapi-gen generate`.");
     s
 }

@@ -56,11 +56,12 @@ fn digit_led_resource_and_method_names_generate() {
         "pub mod _2fa",
         "pub struct V2faResource",
         "pub fn _3d(&self)",
-        "pub struct V3dCall",
-        "pub struct Call",
+        "pub type V3dCall = super::Call<V3dMethod>;",
+        "pub struct V3dMethod;",
+        "pub type Call = super::Call<Method>;",
         "pub mod value",
         "pub mod _9",
-        "pub struct V0Call",
+        "pub type V0Call = super::super::Call<V0Method>;",
     ] {
         assert!(src.contains(item), "{item} missing");
     }
@@ -146,8 +147,8 @@ fn newlines_in_name_version_and_revision_stay_in_string_literals() {
     assert!(src.contains(r#"name: "call\nBuilder","#));
     assert!(src.contains(r#"version: "v1\u{202e}","#));
     assert!(src.contains(r#"pub const REVISION: &str = "2026\n0105\u{2066}";"#));
-    // The service type `CallBuilder` would clash with the re-exported trait.
-    assert!(src.contains("pub struct CallBuilder2 {"));
+    // The service type is the API's name and `Service`.
+    assert!(src.contains("pub struct CallBuilderService {"));
 }
 
 #[test]

@@ -264,7 +264,9 @@ async fn results_come_back_typed_and_in_order() {
     let (base, app) = server(api, None).await;
     let svc = service(&base, Credentials::access_token("tok-0"));
     let mut batch = Batch::new(&svc);
-    let a = batch.add(get(&svc, "a").fields("id"));
+    let mut first = get(&svc, "a");
+    first.call_mut().query("fields", "id");
+    let a = batch.add(first);
     let b = batch.add(delete(&svc, "b"));
     let mut insert = Call::new(&svc, &INSERT);
     insert.body(&serde_json::json!({"name": "x"}));

@@ -12,8 +12,8 @@ use std::time::Duration;
 use gapi::auth::{AccessToken, Authorization, CredentialSource};
 use gapi::clock::BoxFuture;
 use gapi::{
-    Call, CallBuilder, Client, Credentials, HttpMethod, Media, MediaUploadInfo, MethodInfo, Page,
-    PageItems, PaginationInfo, RetryPolicy, Service, StreamExt, TokenLocation,
+    Call, Client, Credentials, HttpMethod, Media, MediaUploadInfo, MethodInfo, Page, PageItems,
+    PaginationInfo, RetryPolicy, Service, StreamExt, TokenLocation,
 };
 use serde::Deserialize;
 
@@ -511,30 +511,16 @@ async fn download_streams_media() {
 }
 
 #[tokio::test]
-async fn call_builder_standard_parameters() {
-    struct ListCall {
-        call: Call,
-    }
-    impl CallBuilder for ListCall {
-        type Response = ThingPage;
-        fn call_mut(&mut self) -> &mut Call {
-            &mut self.call
-        }
-        fn into_call(self) -> Call {
-            self.call
-        }
-    }
+async fn standard_parameters_and_headers_of_a_call() {
     let (base, seen) = scripted_server("{}").await;
     let svc = service(&base, Credentials::anonymous(), Default::default());
-    let b = ListCall {
-        call: Call::new(&svc, &LIST),
-    }
-    .fields("items(id),nextPageToken")
-    .quota_user("u1")
-    .pretty_print(false)
-    .param("$.xgafv", "2")
-    .header("x-test", "1");
-    let _: ThingPage = b.into_call().send().await.unwrap();
+    let mut call = Call::new(&svc, &LIST);
+    call.query("fields", "items(id),nextPageToken");
+    call.query("quotaUser", "u1");
+    call.query("prettyPrint", false);
+    call.query("$.xgafv", "2");
+    call.header("x-test", "1");
+    let _: ThingPage = call.send().await.unwrap();
     let reqs = seen.requests.lock().unwrap();
     assert_eq!(
         reqs[0].1,

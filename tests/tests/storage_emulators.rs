@@ -14,8 +14,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use gapi::{CallBuilder as _, Media, TryStreamExt as _, UploadProtocol};
-use gapi_storage_v1::Storage;
+use gapi::{Media, TryStreamExt as _, UploadProtocol};
+use gapi_storage_v1::StorageService;
 use gapi_storage_v1::schemas::{Bucket, Object};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -23,7 +23,7 @@ mod emulators;
 
 use emulators::{Emulator, fake_gcs, gcp_storage_emulator, payload, storage, wait_ready};
 
-async fn download(s: &Storage, bucket: &str, name: &str) -> Vec<u8> {
+async fn download(s: &StorageService, bucket: &str, name: &str) -> Vec<u8> {
     s.objects()
         .get(bucket, name)
         .download()
@@ -52,13 +52,12 @@ async fn story(emu: &Emulator) {
         .unwrap_or_else(|e| panic!("{}: create bucket: {e}", emu.name));
     assert_eq!(b.name.as_deref(), Some(bucket.as_str()));
 
-    // simple: media only, the name as a query parameter
+    // simple: media only (no metadata), the name as a query parameter
     let simple = payload(100_000, 1);
-    let o: Object = s
+    let o = s
         .objects()
-        .insert(&bucket, Object::default())
+        .insert(&bucket, None)
         .name("simple.bin")
-        .into_call()
         .upload_with(
             Media::from_bytes(simple.clone(), "application/octet-stream"),
             UploadProtocol::Simple,
@@ -76,7 +75,7 @@ async fn story(emu: &Emulator) {
 
     // multipart: metadata + media
     let multi = payload(200_000, 2);
-    let o: Object = s
+    let o = s
         .objects()
         .insert(
             &bucket,
@@ -86,7 +85,6 @@ async fn story(emu: &Emulator) {
                 ..Default::default()
             },
         )
-        .into_call()
         .upload_with(
             Media::from_bytes(multi.clone(), "image/png"),
             UploadProtocol::Multipart,
@@ -98,7 +96,7 @@ async fn story(emu: &Emulator) {
 
     // resumable: several 256 KiB chunks
     let big = payload(1_300_000, 3);
-    let o: Object = s
+    let o = s
         .objects()
         .insert(
             &bucket,
@@ -107,7 +105,6 @@ async fn story(emu: &Emulator) {
                 ..Default::default()
             },
         )
-        .into_call()
         .upload_resumable(Media::from_bytes(big.clone(), "application/octet-stream"))
         .chunk_size(256 * 1024)
         .send()
@@ -120,7 +117,7 @@ async fn story(emu: &Emulator) {
     let part = s
         .objects()
         .get(&bucket, "resumable.bin")
-        .header("Range", "bytes=1000-1999")
+        .with_header("Range", "bytes=1000-1999")
         .download()
         .await
         .unwrap()
@@ -309,7 +306,6 @@ async fn fifty_mib_resumable_upload_survives_a_cut_connection() {
                 ..Default::default()
             },
         )
-        .into_call()
         .upload_resumable(Media::from_bytes(data.clone(), "application/octet-stream"))
         .send()
         .await
@@ -366,10 +362,9 @@ async fn a_server_that_commits_on_a_status_query_is_caught() {
                 ..Default::default()
             },
         )
-        .into_call()
         .upload_resumable(Media::from_bytes(data, "application/octet-stream"))
         .chunk_size(1024 * 1024)
-        .send::<Object>()
+        .send()
         .await
         .unwrap_err();
     assert!(cut.load(Ordering::SeqCst));

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use emulators::{Emulator, fake_gcs, gcp_storage_emulator, payload, storage, wait_ready};
-use gapi::{CallBuilder as _, Media, ResumableSession, ResumableUpload};
+use gapi::{Media, ResumableSession, ResumableUpload};
 use gapi_storage_v1::schemas::{Bucket, Object};
 use sha2::{Digest as _, Sha256};
 
@@ -55,7 +55,6 @@ fn child_uploader_entry() {
         let mut upload = s
             .objects()
             .insert(BUCKET, object)
-            .into_call()
             .upload_resumable(Media::from_file(&media).await.unwrap())
             .chunk_size(CHUNK);
         save(
@@ -63,7 +62,7 @@ fn child_uploader_entry() {
             &serde_json::to_string(upload.start().await.unwrap()).unwrap(),
         );
         loop {
-            let done = upload.next_chunk::<Object>().await.unwrap();
+            let done = upload.next_chunk().await.unwrap();
             save(
                 &session_file,
                 &serde_json::to_string(upload.session().unwrap()).unwrap(),

@@ -3,7 +3,7 @@
 //! retries, partial responses.
 
 use gapi::auth::Storage as _;
-use gapi::{CallBuilder as _, StreamExt as _, TryStreamExt as _};
+use gapi::{StreamExt as _, TryStreamExt as _};
 use gapi_e2e::world;
 use gapi_standin::InjectedError;
 use gapi_tasks_v1::schemas::{Task, TaskList};
@@ -61,7 +61,7 @@ async fn task_crud_move_and_clear() {
                 ..Default::default()
             },
         )
-        .null_field("notes")
+        .with_null_field("notes")
         .send()
         .await
         .unwrap();

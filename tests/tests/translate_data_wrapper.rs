@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::routing::post;
-use gapi_translate_v2::Translate;
+use gapi_translate_v2::TranslateService;
 use gapi_translate_v2::schemas::TranslateTextRequest;
 use serde_json::{Value, json};
 
@@ -58,7 +58,7 @@ async fn server() -> (String, Shared) {
 async fn bodies_travel_wrapped_in_data_both_ways() {
     let (url, seen) = server().await;
     let client = gapi::Client::new(gapi::Credentials::anonymous()).unwrap();
-    let api = Translate::new(client).with_root_url(url);
+    let api = TranslateService::new(client).with_root_url(url);
 
     let out = api
         .translations()
@@ -95,7 +95,7 @@ async fn bodies_travel_wrapped_in_data_both_ways() {
 
     let listed = api
         .translations()
-        .list(vec!["a".into(), "b".into()], "fr")
+        .list(["a", "b"], "fr")
         .send()
         .await
         .unwrap();

@@ -19,7 +19,7 @@ use gapi_standin::{
     TASKS_READONLY_SCOPE, TASKS_SCOPE,
 };
 use gapi_storage::SqliteKeyedStorage;
-use gapi_tasks_v1::Tasks;
+use gapi_tasks_v1::TasksService;
 use gapi_tasks_v1::schemas::{Task, TaskList};
 use support::{Browser, last, query};
 
@@ -48,8 +48,8 @@ fn identity(parts: &Parts) -> Option<User> {
     Some(u)
 }
 
-fn tasks_client(client: gapi::Client, root: &Arc<Mutex<Option<String>>>) -> Tasks {
-    Tasks::new(client).with_root_url(root.lock().unwrap().clone().unwrap())
+fn tasks_client(client: gapi::Client, root: &Arc<Mutex<Option<String>>>) -> TasksService {
+    TasksService::new(client).with_root_url(root.lock().unwrap().clone().unwrap())
 }
 
 async fn list_page(
@@ -109,7 +109,7 @@ async fn aware_page(google: OAuthAware<TasksRead>) -> Html<String> {
 async fn seed(standin: &StandInHandle, user: &str, titles: &[&str]) {
     let issued = standin.issue_token_for(user, &[TASKS_SCOPE]);
     let client = gapi::Client::new(gapi::Credentials::access_token(issued.access_token)).unwrap();
-    let tasks = Tasks::new(client).with_root_url(standin.base_url());
+    let tasks = TasksService::new(client).with_root_url(standin.base_url());
     let list = tasks
         .tasklists()
         .insert(TaskList {

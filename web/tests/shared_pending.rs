@@ -32,7 +32,8 @@ async fn lists(
     google: OAuthRequired<TasksRead>,
     axum::Extension(root): axum::Extension<Arc<String>>,
 ) -> Response {
-    let tasks = gapi_tasks_v1::Tasks::new(google.client().unwrap()).with_root_url(root.as_str());
+    let tasks =
+        gapi_tasks_v1::TasksService::new(google.client().unwrap()).with_root_url(root.as_str());
     match tasks.tasklists().list().send().await {
         Ok(l) => Html(format!(
             "{} has {} lists",

@@ -239,9 +239,9 @@ async fn run(a: &Args) -> Result<serde_json::Value, BoxError> {
     }
 }
 
-fn gapi_tasks(url: &str) -> Result<gapi_tasks_v1::Tasks, BoxError> {
+fn gapi_tasks(url: &str) -> Result<gapi_tasks_v1::TasksService, BoxError> {
     let client = gapi::Client::new(gapi::Credentials::access_token(TOKEN))?;
-    Ok(gapi_tasks_v1::Tasks::new(client).with_root_url(url.to_owned()))
+    Ok(gapi_tasks_v1::TasksService::new(client).with_root_url(url.to_owned()))
 }
 
 type PeerConnector =
@@ -369,7 +369,7 @@ async fn storm_gapi(a: &Args) -> Result<serde_json::Value, BoxError> {
     .with_scopes(["https://www.googleapis.com/auth/tasks.readonly"]);
     let source = UserTokenSource::builder(creds).build();
     let client = gapi::Client::new(source.credentials())?;
-    let tasks = Arc::new(gapi_tasks_v1::Tasks::new(client).with_root_url(a.url.clone()));
+    let tasks = Arc::new(gapi_tasks_v1::TasksService::new(client).with_root_url(a.url.clone()));
     let start = Instant::now();
     let handles: Vec<_> = (0..a.n)
         .map(|_| {
@@ -495,9 +495,9 @@ fn media_result(a: &Args, bytes: u64, secs: f64, cpu0: f64) -> serde_json::Value
     })
 }
 
-fn storage(a: &Args) -> Result<gapi_storage_v1::Storage, BoxError> {
+fn storage(a: &Args) -> Result<gapi_storage_v1::StorageService, BoxError> {
     let client = gapi::Client::new(gapi::Credentials::access_token(TOKEN))?;
-    Ok(gapi_storage_v1::Storage::new(client).with_root_url(a.url.clone()))
+    Ok(gapi_storage_v1::StorageService::new(client).with_root_url(a.url.clone()))
 }
 
 async fn upload_gapi(a: &Args, protocol: gapi::UploadProtocol) -> Result<serde_json::Value, BoxError> {
@@ -506,10 +506,10 @@ async fn upload_gapi(a: &Args, protocol: gapi::UploadProtocol) -> Result<serde_j
     let meta = gapi_storage_v1::schemas::Object { name: Some("upload".into()), ..Default::default() };
     let (cpu0, start) = (cpu_secs(), Instant::now());
     // Resumable: 8 MiB chunks, each confirmed. Multipart: one streamed request
-    // (metadata + media), as a simple upload would be (the generated insert
-    // always carries the Object metadata, so it is multipart, not simple).
-    let call = gapi::CallBuilder::into_call(storage.objects().insert("bench", meta));
-    let obj: gapi_storage_v1::schemas::Object = if a.chunk_mib > 0 && protocol == gapi::UploadProtocol::Resumable {
+    // (metadata + media), as a simple upload would be (with the Object
+    // metadata it is multipart, not simple).
+    let call = storage.objects().insert("bench", meta);
+    let obj = if a.chunk_mib > 0 && protocol == gapi::UploadProtocol::Resumable {
         // --chunk-mib: a resumable upload with another chunk size than 8 MiB
         call.upload_resumable(media).chunk_size(a.chunk_mib << 20).send().await?
     } else {

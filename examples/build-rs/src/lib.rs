@@ -5,7 +5,7 @@
 //! # async fn run() -> gapi::Result<()> {
 //! use gapi_example_build_rs::tasks_v1;
 //! let client = gapi::Client::new(gapi::Credentials::access_token("ya29...."))?;
-//! let api = tasks_v1::Tasks::new(client);
+//! let api = tasks_v1::TasksService::new(client);
 //! let lists = api.tasklists().list().max_results(10).send().await?;
 //! for list in lists.items.unwrap_or_default() {
 //!     println!("{}", list.title.unwrap_or_default());
@@ -20,7 +20,7 @@ pub mod tasks_v1 {
 }
 
 /// Titles of the user's task lists (all pages).
-pub async fn task_list_titles(api: &tasks_v1::Tasks) -> gapi::Result<Vec<String>> {
+pub async fn task_list_titles(api: &tasks_v1::TasksService) -> gapi::Result<Vec<String>> {
     use gapi::StreamExt as _;
     let mut titles = Vec::new();
     let mut items = api.tasklists().list().max_results(1).items();

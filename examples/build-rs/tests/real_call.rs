@@ -8,7 +8,7 @@ async fn lists_task_lists_through_the_build_rs_client() {
     let token = standin.issue_token(&[tasks::scopes::TASKS]);
     let client =
         gapi::Client::new(gapi::Credentials::access_token(token.access_token.clone())).unwrap();
-    let api = tasks::Tasks::new(client).with_root_url(standin.base_url());
+    let api = tasks::TasksService::new(client).with_root_url(standin.base_url());
     api.tasklists()
         .insert(tasks::schemas::TaskList {
             title: Some("from build.rs".into()),

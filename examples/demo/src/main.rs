@@ -17,13 +17,12 @@
 
 use std::time::Duration;
 
-use gapi::CallBuilder as _;
 use gapi::StreamExt as _;
 use gapi::auth::{
     ClientSecrets, FileStorage, InstalledAppFlow, OAuthClient, Storage as _, UserTokenSource,
 };
 use gapi_standin::StandIn;
-use gapi_tasks_v1::{Tasks, schemas, scopes};
+use gapi_tasks_v1::{TasksService, schemas, scopes};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -114,8 +113,8 @@ async fn main() -> Result<(), BoxError> {
     let source = UserTokenSource::builder(credentials)
         .with_storage(storage.clone())
         .build();
-    let tasks =
-        Tasks::new(gapi::Client::new(source.credentials())?).with_root_url(standin.base_url());
+    let tasks = TasksService::new(gapi::Client::new(source.credentials())?)
+        .with_root_url(standin.base_url());
 
     step(
         5,
@@ -239,8 +238,8 @@ async fn main() -> Result<(), BoxError> {
         .await?
         .ok_or("no stored credentials")?
         .build();
-    let tasks2 =
-        Tasks::new(gapi::Client::new(later.credentials())?).with_root_url(standin.base_url());
+    let tasks2 = TasksService::new(gapi::Client::new(later.credentials())?)
+        .with_root_url(standin.base_url());
     let lists = tasks2.tasklists().list().send().await?;
     println!(
         "    task lists: {:?}",

@@ -27,7 +27,7 @@ use gapi::auth::{
     ClientSecrets, DeviceFlow, FileStorage, InstalledAppFlow, OAuthClient, Storage as _,
     UserTokenSource,
 };
-use gapi_tasks_v1::{Tasks, schemas, scopes};
+use gapi_tasks_v1::{TasksService, schemas, scopes};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Google Tasks from the command line, with gapi")]
@@ -129,7 +129,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 .build()
         }
     };
-    let mut tasks = Tasks::new(gapi::Client::new(source.credentials())?);
+    let mut tasks = TasksService::new(gapi::Client::new(source.credentials())?);
     if let Some(root) = &args.root_url {
         tasks = tasks.with_root_url(root.as_str());
     }
@@ -243,7 +243,7 @@ fn device_prompt(auth: &gapi::auth::DeviceAuthorization) -> String {
     }
 }
 
-async fn list(tasks: &Tasks) -> Result<(), BoxError> {
+async fn list(tasks: &TasksService) -> Result<(), BoxError> {
     let mut lists = tasks.tasklists().list().items();
     while let Some(list) = lists.next().await {
         let list = list?;

@@ -20,7 +20,7 @@
 
 use gapi::StreamExt as _;
 use gapi::auth::{ApplicationDefaultCredentials, Credentials};
-use gapi_storage_v1::{Storage, scopes};
+use gapi_storage_v1::{StorageService, scopes};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -99,7 +99,7 @@ async fn run() -> Result<(), BoxError> {
         .credentials(credentials)
         .user_agent("gapi-example-storage-adc/0.1")
         .build()?;
-    let mut storage = Storage::new(client);
+    let mut storage = StorageService::new(client);
     if let Some(url) = args.root_url {
         storage = storage.with_root_url(url);
     }

@@ -40,7 +40,7 @@ use gapi_standin::{DEFAULT_CLIENT_ID, RegisteredClient, StandIn, StandInHandle};
 use gapi_storage::{
     Encryption, EncryptionKey, PostgresKeyedStorage, RedisKeyedStorage, SqliteKeyedStorage,
 };
-use gapi_tasks_v1::Tasks;
+use gapi_tasks_v1::TasksService;
 use gapi_tasks_v1::schemas::{Task, TaskList};
 
 mod session;
@@ -311,7 +311,7 @@ async fn start_standin() -> gapi::Result<StandInHandle> {
             gapi::Error::new(gapi::ErrorKind::Io, "could not start the stand-in").with_source(e)
         })?;
     let issued = standin.issue_token(&[gapi_tasks_v1::scopes::TASKS]);
-    let tasks = Tasks::new(gapi::Client::new(gapi::Credentials::access_token(
+    let tasks = TasksService::new(gapi::Client::new(gapi::Credentials::access_token(
         issued.access_token,
     ))?)
     .with_root_url(standin.base_url());
@@ -485,8 +485,8 @@ async fn disconnect(State(app): State<AppState>, google: OAuthAware<TasksRead>) 
     Redirect::to("/").into_response()
 }
 
-fn tasks_api(app: &AppState, client: gapi::Client) -> Tasks {
-    let t = Tasks::new(client);
+fn tasks_api(app: &AppState, client: gapi::Client) -> TasksService {
+    let t = TasksService::new(client);
     match &app.tasks_root {
         Some(root) => t.with_root_url(root.clone()),
         None => t,

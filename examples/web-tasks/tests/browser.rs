@@ -275,7 +275,7 @@ async fn seed_long_list(standin: &gapi_standin::StandInHandle, n: usize) -> Stri
     use gapi_tasks_v1::schemas::{Task, TaskList};
     let issued = standin.issue_token(&[gapi_tasks_v1::scopes::TASKS]);
     let client = gapi::Client::new(gapi::Credentials::access_token(issued.access_token)).unwrap();
-    let tasks = gapi_tasks_v1::Tasks::new(client).with_root_url(standin.base_url());
+    let tasks = gapi_tasks_v1::TasksService::new(client).with_root_url(standin.base_url());
     let list = tasks
         .tasklists()
         .insert(TaskList {

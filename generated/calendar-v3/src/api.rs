@@ -12,8 +12,33 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "calendar/v3/",
     batch_path: Some("batch/calendar/v3"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// An opaque string that represents a user for quota purposes. Must not exceed 40 characters.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+    /// Deprecated. Please use quotaUser instead.
+    #[inline]
+    pub fn user_ip(mut self, value: impl Into<String>) -> Self {
+        self.call.query("userIp", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// See, edit, share, and permanently delete all the calendars you can access using Google Calendar
@@ -54,6 +79,8 @@ pub mod scopes {
     pub const CALENDAR_SETTINGS_READONLY: &str = "https://www.googleapis.com/auth/calendar.settings.readonly";
 }
 /// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Acl {
@@ -3033,30 +3060,103 @@ pub mod schemas {
     }
     ::gapi::record!(TimePeriod);
 }
-/// The Calendar API (`calendar` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        /// Event types to return. Optional. This parameter can be repeated multiple times to return events of different types. If unset, returns all event types.
+        pub enum EventTypes {
+            /// Special all-day events with an annual recurrence.
+            Birthday = "birthday",
+            /// Regular events.
+            Default = "default",
+            /// Focus time events.
+            FocusTime = "focusTime",
+            /// Events from Gmail.
+            FromGmail = "fromGmail",
+            /// Out of office events.
+            OutOfOffice = "outOfOffice",
+            /// Working location events.
+            WorkingLocation = "workingLocation",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Guests who should receive notifications about the deletion of the event.
+        pub enum EventsDeleteSendUpdates {
+            /// Notifications are sent to all guests.
+            All = "all",
+            /// Notifications are sent to non-Google Calendar guests only.
+            ExternalOnly = "externalOnly",
+            /// No notifications are sent. For calendar migration tasks, consider using the Events.import method instead.
+            None = "none",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Whether to send notifications about the creation of the new event. Note that some emails might still be sent. The default is false.
+        pub enum EventsInsertSendUpdates {
+            /// Notifications are sent to all guests.
+            All = "all",
+            /// Notifications are sent to non-Google Calendar guests only.
+            ExternalOnly = "externalOnly",
+            /// No notifications are sent. Warning: Using the value none can have significant adverse effects, including events not syncing to external calendars or events being lost altogether for some users. For calendar migration tasks, consider using the events.import method instead.
+            None = "none",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The minimum access role for the user in the returned entries. Optional. The default is no restriction.
+        pub enum MinAccessRole {
+            /// The user can read free/busy information.
+            FreeBusyReader = "freeBusyReader",
+            /// The user can read and modify events and access control lists.
+            Owner = "owner",
+            /// The user can read events that are not private.
+            Reader = "reader",
+            /// The user can read and modify events.
+            Writer = "writer",
+            /// The user can read and modify events that aren't private. The user can read free/busy information about private events. The user can't modify private events.
+            WriterWithoutPrivateAccess = "writerWithoutPrivateAccess",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The order of the events returned in the result. Optional. The default is an unspecified, stable order.
+        pub enum OrderBy {
+            /// Order by the start date/time (ascending). This is only available when querying single events (i.e. the parameter singleEvents is True)
+            StartTime = "startTime",
+            /// Order by last modification time (ascending).
+            Updated = "updated",
+        }
+    }
+}
+/// The Calendar API (`calendar` v3): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Calendar {
+pub struct CalendarService {
     svc: ::gapi::Service,
 }
-impl Calendar {
+impl CalendarService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Calendar {
+        CalendarService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Calendar {
+        CalendarService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Calendar {
+        CalendarService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -3147,7 +3247,7 @@ pub mod acl {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("ruleId", rule_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns an access control rule.
         ///
@@ -3166,7 +3266,7 @@ pub mod acl {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("ruleId", rule_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates an access control rule.
         ///
@@ -3184,7 +3284,7 @@ pub mod acl {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the rules in the access control list for the calendar.
         ///
@@ -3197,7 +3297,7 @@ pub mod acl {
         pub fn list(&self, calendar_id: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("calendarId", calendar_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an access control rule. This method supports patch semantics.
         ///
@@ -3218,7 +3318,7 @@ pub mod acl {
             call.path_param("calendarId", calendar_id.into());
             call.path_param("ruleId", rule_id.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an access control rule.
         ///
@@ -3239,7 +3339,7 @@ pub mod acl {
             call.path_param("calendarId", calendar_id.into());
             call.path_param("ruleId", rule_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
         /// Watch for changes to ACL resources.
         ///
@@ -3257,7 +3357,7 @@ pub mod acl {
             let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            WatchCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3270,29 +3370,14 @@ pub mod acl {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.acl.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `calendar.acl.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `calendar.acl.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -3305,33 +3390,14 @@ pub mod acl {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.acl.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `calendar.acl.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::AclRule;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AclRule>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.acl.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -3342,37 +3408,20 @@ pub mod acl {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.acl.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `calendar.acl.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::AclRule;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `calendar.acl.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// Whether to send notifications about the calendar sharing change. Optional. The default is True.
         #[inline]
         pub fn send_notifications(mut self, value: bool) -> Self {
             self.call.query("sendNotifications", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AclRule>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3390,23 +3439,15 @@ pub mod acl {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.acl.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `calendar.acl.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Acl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `calendar.acl.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of entries returned on one result page. By default the value is 100 entries. The page size can never be larger than 250 entries. Optional.
         #[inline]
         pub fn max_results(mut self, value: i32) -> Self {
@@ -3434,23 +3475,6 @@ pub mod acl {
             self.call.query("syncToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Acl>> {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Acl> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Acl> {
-            self.call.items()
-        }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.patch",
@@ -3462,37 +3486,20 @@ pub mod acl {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.acl.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `calendar.acl.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::AclRule;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
+    /// Builder for `calendar.acl.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
+    impl super::Call<PatchMethod> {
         /// Whether to send notifications about the calendar sharing change. Note that there are no notifications on access removal. Optional. The default is True.
         #[inline]
         pub fn send_notifications(mut self, value: bool) -> Self {
             self.call.query("sendNotifications", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AclRule>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3505,37 +3512,20 @@ pub mod acl {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.acl.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `calendar.acl.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::AclRule;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `calendar.acl.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Whether to send notifications about the calendar sharing change. Note that there are no notifications on access removal. Optional. The default is True.
         #[inline]
         pub fn send_notifications(mut self, value: bool) -> Self {
             self.call.query("sendNotifications", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AclRule>,
-        > {
-            self.call.send()
         }
     }
     static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3549,23 +3539,15 @@ pub mod acl {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.acl.watch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct WatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for WatchCall {
+    /// The `calendar.acl.watch` method, as a type: its builder is [`WatchCall`].
+    pub struct WatchMethod;
+    impl ::gapi::MethodSpec for WatchMethod {
         type Response = super::schemas::Channel;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &WATCH;
     }
-    impl WatchCall {
+    /// Builder for `calendar.acl.watch`: set optional parameters, then call `send()`.
+    pub type WatchCall = super::Call<WatchMethod>;
+    impl super::Call<WatchMethod> {
         /// Maximum number of entries returned on one result page. By default the value is 100 entries. The page size can never be larger than 250 entries. Optional.
         #[inline]
         pub fn max_results(mut self, value: i32) -> Self {
@@ -3592,15 +3574,6 @@ pub mod acl {
         pub fn sync_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("syncToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Channel>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -3623,7 +3596,7 @@ pub mod calendar_list {
         pub fn delete(&self, calendar_id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("calendarId", calendar_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns a calendar from the user's calendar list.
         ///
@@ -3636,7 +3609,7 @@ pub mod calendar_list {
         pub fn get(&self, calendar_id: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("calendarId", calendar_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts an existing calendar into the user's calendar list.
         ///
@@ -3645,7 +3618,7 @@ pub mod calendar_list {
         pub fn insert(&self, request: super::schemas::CalendarListEntry) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the calendars on the user's calendar list.
         ///
@@ -3653,7 +3626,7 @@ pub mod calendar_list {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing calendar on the user's calendar list. This method supports patch semantics.
         ///
@@ -3671,7 +3644,7 @@ pub mod calendar_list {
             let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing calendar on the user's calendar list.
         ///
@@ -3689,7 +3662,7 @@ pub mod calendar_list {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
         /// Watch for changes to CalendarList resources.
         ///
@@ -3698,7 +3671,7 @@ pub mod calendar_list {
         pub fn watch(&self, request: super::schemas::Channel) -> WatchCall {
             let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.body(&request);
-            WatchCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3712,29 +3685,14 @@ pub mod calendar_list {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendarList.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `calendar.calendarList.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `calendar.calendarList.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -3748,33 +3706,14 @@ pub mod calendar_list {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendarList.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `calendar.calendarList.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::CalendarListEntry;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CalendarListEntry>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.calendarList.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -3785,37 +3724,20 @@ pub mod calendar_list {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendarList.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `calendar.calendarList.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::CalendarListEntry;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `calendar.calendarList.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// Whether to use the foregroundColor and backgroundColor fields to write the calendar colors (RGB). If this feature is used, the index-based colorId field will be set to the best matching option automatically. Optional. The default is False.
         #[inline]
         pub fn color_rgb_format(mut self, value: bool) -> Self {
             self.call.query("colorRgbFormat", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CalendarListEntry>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3834,23 +3756,15 @@ pub mod calendar_list {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendarList.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `calendar.calendarList.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::CalendarList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `calendar.calendarList.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of entries returned on one result page. By default the value is 100 entries. The page size can never be larger than 250 entries. Optional.
         #[inline]
         pub fn max_results(mut self, value: i32) -> Self {
@@ -3858,8 +3772,13 @@ pub mod calendar_list {
             self
         }
         /// The minimum access role for the user in the returned entries. Optional. The default is no restriction.
+        ///
+        /// Values: [`params::MinAccessRole`](super::params::MinAccessRole).
         #[inline]
-        pub fn min_access_role(mut self, value: impl Into<ListMinAccessRole>) -> Self {
+        pub fn min_access_role(
+            mut self,
+            value: impl Into<super::params::MinAccessRole>,
+        ) -> Self {
             self.call.query("minAccessRole", value.into());
             self
         }
@@ -3897,25 +3816,6 @@ pub mod calendar_list {
             self.call.query("syncToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CalendarList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::CalendarList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::CalendarList> {
-            self.call.items()
-        }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.patch",
@@ -3928,37 +3828,20 @@ pub mod calendar_list {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendarList.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `calendar.calendarList.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::CalendarListEntry;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
+    /// Builder for `calendar.calendarList.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
+    impl super::Call<PatchMethod> {
         /// Whether to use the foregroundColor and backgroundColor fields to write the calendar colors (RGB). If this feature is used, the index-based colorId field will be set to the best matching option automatically. Optional. The default is False.
         #[inline]
         pub fn color_rgb_format(mut self, value: bool) -> Self {
             self.call.query("colorRgbFormat", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CalendarListEntry>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3972,37 +3855,20 @@ pub mod calendar_list {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendarList.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `calendar.calendarList.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::CalendarListEntry;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `calendar.calendarList.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Whether to use the foregroundColor and backgroundColor fields to write the calendar colors (RGB). If this feature is used, the index-based colorId field will be set to the best matching option automatically. Optional. The default is False.
         #[inline]
         pub fn color_rgb_format(mut self, value: bool) -> Self {
             self.call.query("colorRgbFormat", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CalendarListEntry>,
-        > {
-            self.call.send()
         }
     }
     static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4017,23 +3883,15 @@ pub mod calendar_list {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendarList.watch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct WatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for WatchCall {
+    /// The `calendar.calendarList.watch` method, as a type: its builder is [`WatchCall`].
+    pub struct WatchMethod;
+    impl ::gapi::MethodSpec for WatchMethod {
         type Response = super::schemas::Channel;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &WATCH;
     }
-    impl WatchCall {
+    /// Builder for `calendar.calendarList.watch`: set optional parameters, then call `send()`.
+    pub type WatchCall = super::Call<WatchMethod>;
+    impl super::Call<WatchMethod> {
         /// Maximum number of entries returned on one result page. By default the value is 100 entries. The page size can never be larger than 250 entries. Optional.
         #[inline]
         pub fn max_results(mut self, value: i32) -> Self {
@@ -4041,8 +3899,13 @@ pub mod calendar_list {
             self
         }
         /// The minimum access role for the user in the returned entries. Optional. The default is no restriction.
+        ///
+        /// Values: [`params::MinAccessRole`](super::params::MinAccessRole).
         #[inline]
-        pub fn min_access_role(mut self, value: impl Into<WatchMinAccessRole>) -> Self {
+        pub fn min_access_role(
+            mut self,
+            value: impl Into<super::params::MinAccessRole>,
+        ) -> Self {
             self.call.query("minAccessRole", value.into());
             self
         }
@@ -4079,45 +3942,6 @@ pub mod calendar_list {
         pub fn sync_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("syncToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Channel>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// The minimum access role for the user in the returned entries. Optional. The default is no restriction.
-        pub enum ListMinAccessRole {
-            /// The user can read free/busy information.
-            FreeBusyReader = "freeBusyReader",
-            /// The user can read and modify events and access control lists.
-            Owner = "owner",
-            /// The user can read events that are not private.
-            Reader = "reader",
-            /// The user can read and modify events.
-            Writer = "writer",
-            /// The user can read and modify events that aren't private. The user can read free/busy information about private events. The user can't modify private events.
-            WriterWithoutPrivateAccess = "writerWithoutPrivateAccess",
-        }
-    }
-    ::gapi::open_enum! {
-        /// The minimum access role for the user in the returned entries. Optional. The default is no restriction.
-        pub enum WatchMinAccessRole {
-            /// The user can read free/busy information.
-            FreeBusyReader = "freeBusyReader",
-            /// The user can read and modify events and access control lists.
-            Owner = "owner",
-            /// The user can read events that are not private.
-            Reader = "reader",
-            /// The user can read and modify events.
-            Writer = "writer",
-            /// The user can read and modify events that aren't private. The user can read free/busy information about private events. The user can't modify private events.
-            WriterWithoutPrivateAccess = "writerWithoutPrivateAccess",
         }
     }
 }
@@ -4140,7 +3964,7 @@ pub mod calendars {
         pub fn clear(&self, calendar_id: impl Into<String>) -> ClearCall {
             let mut call = ::gapi::Call::new(&self.svc, &CLEAR);
             call.path_param("calendarId", calendar_id.into());
-            ClearCall { call }
+            super::Call::from_call(call)
         }
         /// Deletes a secondary calendar. Use calendars.clear for clearing all events on primary calendars.
         ///
@@ -4153,7 +3977,7 @@ pub mod calendars {
         pub fn delete(&self, calendar_id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("calendarId", calendar_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns metadata for a calendar.
         ///
@@ -4166,7 +3990,7 @@ pub mod calendars {
         pub fn get(&self, calendar_id: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("calendarId", calendar_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a secondary calendar.
         /// The authenticated user for the request is made the data owner of the new calendar.
@@ -4178,7 +4002,7 @@ pub mod calendars {
         pub fn insert(&self, request: super::schemas::Calendar) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Updates metadata for a calendar. This method supports patch semantics.
         ///
@@ -4196,7 +4020,7 @@ pub mod calendars {
             let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Transfers a secondary calendar between users within a Google Workspace organization. Requires user authentication with Manage Calendars administrator privilege, and one of the following authorization scopes:
         /// - https://www.googleapis.com/auth/calendar
@@ -4220,7 +4044,7 @@ pub mod calendars {
             call.path_param("calendarId", calendar_id.into());
             call.query("newDataOwner", new_data_owner.into());
             call.query("useAdminAccess", use_admin_access);
-            TransferOwnershipCall { call }
+            super::Call::from_call(call)
         }
         /// Updates metadata for a calendar.
         ///
@@ -4238,7 +4062,7 @@ pub mod calendars {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CLEAR: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4251,29 +4075,14 @@ pub mod calendars {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendars.clear`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ClearCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ClearCall {
+    /// The `calendar.calendars.clear` method, as a type: its builder is [`ClearCall`].
+    pub struct ClearMethod;
+    impl ::gapi::MethodSpec for ClearMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CLEAR;
     }
-    impl ClearCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `calendar.calendars.clear`: set optional parameters, then call `send()`.
+    pub type ClearCall = super::Call<ClearMethod>;
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.delete",
         http_method: ::gapi::HttpMethod::Delete,
@@ -4285,29 +4094,14 @@ pub mod calendars {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendars.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `calendar.calendars.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `calendar.calendars.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -4321,33 +4115,14 @@ pub mod calendars {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendars.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `calendar.calendars.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Calendar;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Calendar>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.calendars.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -4359,33 +4134,14 @@ pub mod calendars {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendars.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `calendar.calendars.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Calendar;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Calendar>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.calendars.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.patch",
         http_method: ::gapi::HttpMethod::Patch,
@@ -4397,33 +4153,14 @@ pub mod calendars {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendars.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `calendar.calendars.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::Calendar;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Calendar>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.calendars.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
     static TRANSFER_OWNERSHIP: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.transferOwnership",
         http_method: ::gapi::HttpMethod::Post,
@@ -4434,29 +4171,14 @@ pub mod calendars {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendars.transferOwnership`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct TransferOwnershipCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for TransferOwnershipCall {
+    /// The `calendar.calendars.transferOwnership` method, as a type: its builder is [`TransferOwnershipCall`].
+    pub struct TransferOwnershipMethod;
+    impl ::gapi::MethodSpec for TransferOwnershipMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TRANSFER_OWNERSHIP;
     }
-    impl TransferOwnershipCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `calendar.calendars.transferOwnership`: set optional parameters, then call `send()`.
+    pub type TransferOwnershipCall = super::Call<TransferOwnershipMethod>;
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.update",
         http_method: ::gapi::HttpMethod::Put,
@@ -4468,33 +4190,14 @@ pub mod calendars {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.calendars.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `calendar.calendars.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Calendar;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Calendar>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.calendars.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }
 /// The `channels` resource.
 pub mod channels {
@@ -4511,7 +4214,7 @@ pub mod channels {
         pub fn stop(&self, request: super::schemas::Channel) -> StopCall {
             let mut call = ::gapi::Call::new(&self.svc, &STOP);
             call.body(&request);
-            StopCall { call }
+            super::Call::from_call(call)
         }
     }
     static STOP: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4537,29 +4240,14 @@ pub mod channels {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.channels.stop`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct StopCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for StopCall {
+    /// The `calendar.channels.stop` method, as a type: its builder is [`StopCall`].
+    pub struct StopMethod;
+    impl ::gapi::MethodSpec for StopMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &STOP;
     }
-    impl StopCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `calendar.channels.stop`: set optional parameters, then call `send()`.
+    pub type StopCall = super::Call<StopMethod>;
 }
 /// The `colors` resource.
 pub mod colors {
@@ -4575,7 +4263,7 @@ pub mod colors {
         #[inline]
         pub fn get(&self) -> GetCall {
             let call = ::gapi::Call::new(&self.svc, &GET);
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4595,33 +4283,14 @@ pub mod colors {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.colors.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `calendar.colors.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Colors;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Colors>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.colors.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
 }
 /// The `events` resource.
 pub mod events {
@@ -4648,7 +4317,7 @@ pub mod events {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns an event based on its Google Calendar ID. To retrieve an event using its iCalendar ID, call the events.list method using the iCalUID parameter.
         ///
@@ -4667,7 +4336,7 @@ pub mod events {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Imports an event. This operation is used to add a private copy of an existing event to a calendar. Only events with an eventType of default may be imported.
         /// Deprecated behavior: If a non-default event is imported, its type will be changed to default and any event-type-specific properties it may have will be dropped.
@@ -4686,7 +4355,7 @@ pub mod events {
             let mut call = ::gapi::Call::new(&self.svc, &IMPORT);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            ImportCall { call }
+            super::Call::from_call(call)
         }
         /// Creates an event.
         ///
@@ -4704,7 +4373,7 @@ pub mod events {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Returns instances of the specified recurring event.
         ///
@@ -4723,7 +4392,7 @@ pub mod events {
             let mut call = ::gapi::Call::new(&self.svc, &INSTANCES);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
-            InstancesCall { call }
+            super::Call::from_call(call)
         }
         /// Returns events on the specified calendar.
         ///
@@ -4736,7 +4405,7 @@ pub mod events {
         pub fn list(&self, calendar_id: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("calendarId", calendar_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Moves an event to another calendar, i.e. changes an event's organizer. Note that only default events can be moved; birthday, focusTime, fromGmail, outOfOffice and workingLocation events cannot be moved.
         ///
@@ -4758,7 +4427,7 @@ pub mod events {
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             call.query("destination", destination.into());
-            MoveCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an event. This method supports patch semantics.
         ///
@@ -4779,7 +4448,7 @@ pub mod events {
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Creates an event based on a simple text string.
         ///
@@ -4798,7 +4467,7 @@ pub mod events {
             let mut call = ::gapi::Call::new(&self.svc, &QUICK_ADD);
             call.path_param("calendarId", calendar_id.into());
             call.query("text", text.into());
-            QuickAddCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an event.
         ///
@@ -4819,7 +4488,7 @@ pub mod events {
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
         /// Watch for changes to Events resources.
         ///
@@ -4837,7 +4506,7 @@ pub mod events {
             let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
-            WatchCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4852,23 +4521,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `calendar.events.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `calendar.events.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// Deprecated. Please use sendUpdates instead.
         ///
         /// Whether to send notifications about the deletion of the event. Note that some emails might still be sent even if you set the value to false. The default is false.
@@ -4878,15 +4539,15 @@ pub mod events {
             self
         }
         /// Guests who should receive notifications about the deletion of the event.
+        ///
+        /// Values: [`params::EventsDeleteSendUpdates`](super::params::EventsDeleteSendUpdates).
         #[inline]
-        pub fn send_updates(mut self, value: impl Into<DeleteSendUpdates>) -> Self {
+        pub fn send_updates(
+            mut self,
+            value: impl Into<super::params::EventsDeleteSendUpdates>,
+        ) -> Self {
             self.call.query("sendUpdates", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4906,23 +4567,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `calendar.events.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Event;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `calendar.events.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Deprecated and ignored. A value will always be returned in the email field for the organizer, creator and attendees, even if no real email address is available (i.e. a generated, non-working value will be provided).
         #[inline]
         pub fn always_include_email(mut self, value: bool) -> Self {
@@ -4941,13 +4594,6 @@ pub mod events {
             self.call.query("timeZone", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
-            self.call.send()
-        }
     }
     static IMPORT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.import",
@@ -4961,23 +4607,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.import`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ImportCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ImportCall {
+    /// The `calendar.events.import` method, as a type: its builder is [`ImportCall`].
+    pub struct ImportMethod;
+    impl ::gapi::MethodSpec for ImportMethod {
         type Response = super::schemas::Event;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &IMPORT;
     }
-    impl ImportCall {
+    /// Builder for `calendar.events.import`: set optional parameters, then call `send()`.
+    pub type ImportCall = super::Call<ImportMethod>;
+    impl super::Call<ImportMethod> {
         /// Version number of conference data supported by the API client. Version 0 assumes no conference data support and ignores conference data in the event's body. Version 1 enables support for copying of ConferenceData as well as for creating new conferences using the createRequest field of conferenceData. The default is 0.
         #[inline]
         pub fn conference_data_version(mut self, value: i32) -> Self {
@@ -4996,13 +4634,6 @@ pub mod events {
             self.call.query("supportsAttachments", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
-            self.call.send()
-        }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.insert",
@@ -5016,23 +4647,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `calendar.events.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Event;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `calendar.events.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// Version number of conference data supported by the API client. Version 0 assumes no conference data support and ignores conference data in the event's body. Version 1 enables support for copying of ConferenceData as well as for creating new conferences using the createRequest field of conferenceData. The default is 0.
         #[inline]
         pub fn conference_data_version(mut self, value: i32) -> Self {
@@ -5060,8 +4683,13 @@ pub mod events {
             self
         }
         /// Whether to send notifications about the creation of the new event. Note that some emails might still be sent. The default is false.
+        ///
+        /// Values: [`params::EventsInsertSendUpdates`](super::params::EventsInsertSendUpdates).
         #[inline]
-        pub fn send_updates(mut self, value: impl Into<InsertSendUpdates>) -> Self {
+        pub fn send_updates(
+            mut self,
+            value: impl Into<super::params::EventsInsertSendUpdates>,
+        ) -> Self {
             self.call.query("sendUpdates", value.into());
             self
         }
@@ -5070,13 +4698,6 @@ pub mod events {
         pub fn supports_attachments(mut self, value: bool) -> Self {
             self.call.query("supportsAttachments", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
-            self.call.send()
         }
     }
     static INSTANCES: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5100,23 +4721,15 @@ pub mod events {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.instances`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InstancesCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InstancesCall {
+    /// The `calendar.events.instances` method, as a type: its builder is [`InstancesCall`].
+    pub struct InstancesMethod;
+    impl ::gapi::MethodSpec for InstancesMethod {
         type Response = super::schemas::Events;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSTANCES;
     }
-    impl InstancesCall {
+    /// Builder for `calendar.events.instances`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type InstancesCall = super::Call<InstancesMethod>;
+    impl super::Call<InstancesMethod> {
         /// Deprecated and ignored. A value will always be returned in the email field for the organizer, creator and attendees, even if no real email address is available (i.e. a generated, non-working value will be provided).
         #[inline]
         pub fn always_include_email(mut self, value: bool) -> Self {
@@ -5171,25 +4784,6 @@ pub mod events {
             self.call.query("timeZone", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Events>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Events> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Events> {
-            self.call.items()
-        }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.list",
@@ -5212,23 +4806,15 @@ pub mod events {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `calendar.events.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Events;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `calendar.events.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Deprecated and ignored.
         #[inline]
         pub fn always_include_email(mut self, value: bool) -> Self {
@@ -5237,9 +4823,27 @@ pub mod events {
         }
         /// Event types to return. Optional. This parameter can be repeated multiple times to return events of different types. If unset, returns all event types.
         ///
-        /// Repeated: each call adds a value.
+        /// Values: [`params::EventTypes`](super::params::EventTypes).
+        ///
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_event_types`](Self::add_event_types) adds one.
         #[inline]
-        pub fn event_types(mut self, value: impl Into<ListEventTypes>) -> Self {
+        pub fn event_types(
+            mut self,
+            values: impl ::core::iter::IntoIterator<
+                Item: Into<super::params::EventTypes>,
+            >,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("eventTypes", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`event_types`](Self::event_types).
+        #[inline]
+        pub fn add_event_types(
+            mut self,
+            value: impl Into<super::params::EventTypes>,
+        ) -> Self {
             self.call.query_append("eventTypes", value.into());
             self
         }
@@ -5262,8 +4866,10 @@ pub mod events {
             self
         }
         /// The order of the events returned in the result. Optional. The default is an unspecified, stable order.
+        ///
+        /// Values: [`params::OrderBy`](super::params::OrderBy).
         #[inline]
-        pub fn order_by(mut self, value: impl Into<ListOrderBy>) -> Self {
+        pub fn order_by(mut self, value: impl Into<super::params::OrderBy>) -> Self {
             self.call.query("orderBy", value.into());
             self
         }
@@ -5275,9 +4881,23 @@ pub mod events {
         }
         /// Extended properties constraint specified as propertyName=value. Matches only private properties. This parameter might be repeated multiple times to return events that match all given constraints.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_private_extended_property`](Self::add_private_extended_property) adds one.
         #[inline]
-        pub fn private_extended_property(mut self, value: impl Into<String>) -> Self {
+        pub fn private_extended_property(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("privateExtendedProperty", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`private_extended_property`](Self::private_extended_property).
+        #[inline]
+        pub fn add_private_extended_property(
+            mut self,
+            value: impl Into<String>,
+        ) -> Self {
             self.call.query_append("privateExtendedProperty", value.into());
             self
         }
@@ -5302,9 +4922,20 @@ pub mod events {
         }
         /// Extended properties constraint specified as propertyName=value. Matches only shared properties. This parameter might be repeated multiple times to return events that match all given constraints.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_shared_extended_property`](Self::add_shared_extended_property) adds one.
         #[inline]
-        pub fn shared_extended_property(mut self, value: impl Into<String>) -> Self {
+        pub fn shared_extended_property(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("sharedExtendedProperty", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`shared_extended_property`](Self::shared_extended_property).
+        #[inline]
+        pub fn add_shared_extended_property(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("sharedExtendedProperty", value.into());
             self
         }
@@ -5369,25 +5000,6 @@ pub mod events {
             self.call.query("updatedMin", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Events>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Events> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Events> {
-            self.call.items()
-        }
     }
     static MOVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.move",
@@ -5400,23 +5012,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.move`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct MoveCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for MoveCall {
+    /// The `calendar.events.move` method, as a type: its builder is [`MoveCall`].
+    pub struct MoveMethod;
+    impl ::gapi::MethodSpec for MoveMethod {
         type Response = super::schemas::Event;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &MOVE;
     }
-    impl MoveCall {
+    /// Builder for `calendar.events.move`: set optional parameters, then call `send()`.
+    pub type MoveCall = super::Call<MoveMethod>;
+    impl super::Call<MoveMethod> {
         /// Deprecated. Please use sendUpdates instead.
         ///
         /// Whether to send notifications about the change of the event's organizer. Note that some emails might still be sent even if you set the value to false. The default is false.
@@ -5426,17 +5030,15 @@ pub mod events {
             self
         }
         /// Guests who should receive notifications about the change of the event's organizer.
+        ///
+        /// Values: [`params::EventsDeleteSendUpdates`](super::params::EventsDeleteSendUpdates).
         #[inline]
-        pub fn send_updates(mut self, value: impl Into<MoveSendUpdates>) -> Self {
+        pub fn send_updates(
+            mut self,
+            value: impl Into<super::params::EventsDeleteSendUpdates>,
+        ) -> Self {
             self.call.query("sendUpdates", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
-            self.call.send()
         }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5451,23 +5053,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `calendar.events.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::Event;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
+    /// Builder for `calendar.events.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
+    impl super::Call<PatchMethod> {
         /// Deprecated and ignored. A value will always be returned in the email field for the organizer, creator and attendees, even if no real email address is available (i.e. a generated, non-working value will be provided).
         #[inline]
         pub fn always_include_email(mut self, value: bool) -> Self {
@@ -5501,8 +5095,13 @@ pub mod events {
             self
         }
         /// Guests who should receive notifications about the event update (for example, title changes, etc.).
+        ///
+        /// Values: [`params::EventsDeleteSendUpdates`](super::params::EventsDeleteSendUpdates).
         #[inline]
-        pub fn send_updates(mut self, value: impl Into<PatchSendUpdates>) -> Self {
+        pub fn send_updates(
+            mut self,
+            value: impl Into<super::params::EventsDeleteSendUpdates>,
+        ) -> Self {
             self.call.query("sendUpdates", value.into());
             self
         }
@@ -5511,13 +5110,6 @@ pub mod events {
         pub fn supports_attachments(mut self, value: bool) -> Self {
             self.call.query("supportsAttachments", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
-            self.call.send()
         }
     }
     static QUICK_ADD: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5532,23 +5124,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.quickAdd`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct QuickAddCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for QuickAddCall {
+    /// The `calendar.events.quickAdd` method, as a type: its builder is [`QuickAddCall`].
+    pub struct QuickAddMethod;
+    impl ::gapi::MethodSpec for QuickAddMethod {
         type Response = super::schemas::Event;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &QUICK_ADD;
     }
-    impl QuickAddCall {
+    /// Builder for `calendar.events.quickAdd`: set optional parameters, then call `send()`.
+    pub type QuickAddCall = super::Call<QuickAddMethod>;
+    impl super::Call<QuickAddMethod> {
         /// Deprecated. Please use sendUpdates instead.
         ///
         /// Whether to send notifications about the creation of the event. Note that some emails might still be sent even if you set the value to false. The default is false.
@@ -5558,17 +5142,15 @@ pub mod events {
             self
         }
         /// Guests who should receive notifications about the creation of the new event.
+        ///
+        /// Values: [`params::EventsDeleteSendUpdates`](super::params::EventsDeleteSendUpdates).
         #[inline]
-        pub fn send_updates(mut self, value: impl Into<QuickAddSendUpdates>) -> Self {
+        pub fn send_updates(
+            mut self,
+            value: impl Into<super::params::EventsDeleteSendUpdates>,
+        ) -> Self {
             self.call.query("sendUpdates", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5583,23 +5165,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `calendar.events.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Event;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `calendar.events.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Deprecated and ignored. A value will always be returned in the email field for the organizer, creator and attendees, even if no real email address is available (i.e. a generated, non-working value will be provided).
         #[inline]
         pub fn always_include_email(mut self, value: bool) -> Self {
@@ -5633,8 +5207,13 @@ pub mod events {
             self
         }
         /// Guests who should receive notifications about the event update (for example, title changes, etc.).
+        ///
+        /// Values: [`params::EventsDeleteSendUpdates`](super::params::EventsDeleteSendUpdates).
         #[inline]
-        pub fn send_updates(mut self, value: impl Into<UpdateSendUpdates>) -> Self {
+        pub fn send_updates(
+            mut self,
+            value: impl Into<super::params::EventsDeleteSendUpdates>,
+        ) -> Self {
             self.call.query("sendUpdates", value.into());
             self
         }
@@ -5643,13 +5222,6 @@ pub mod events {
         pub fn supports_attachments(mut self, value: bool) -> Self {
             self.call.query("supportsAttachments", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
-            self.call.send()
         }
     }
     static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5669,23 +5241,15 @@ pub mod events {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.events.watch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct WatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for WatchCall {
+    /// The `calendar.events.watch` method, as a type: its builder is [`WatchCall`].
+    pub struct WatchMethod;
+    impl ::gapi::MethodSpec for WatchMethod {
         type Response = super::schemas::Channel;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &WATCH;
     }
-    impl WatchCall {
+    /// Builder for `calendar.events.watch`: set optional parameters, then call `send()`.
+    pub type WatchCall = super::Call<WatchMethod>;
+    impl super::Call<WatchMethod> {
         /// Deprecated and ignored.
         #[inline]
         pub fn always_include_email(mut self, value: bool) -> Self {
@@ -5694,9 +5258,27 @@ pub mod events {
         }
         /// Event types to return. Optional. This parameter can be repeated multiple times to return events of different types. If unset, returns all event types.
         ///
-        /// Repeated: each call adds a value.
+        /// Values: [`params::EventTypes`](super::params::EventTypes).
+        ///
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_event_types`](Self::add_event_types) adds one.
         #[inline]
-        pub fn event_types(mut self, value: impl Into<WatchEventTypes>) -> Self {
+        pub fn event_types(
+            mut self,
+            values: impl ::core::iter::IntoIterator<
+                Item: Into<super::params::EventTypes>,
+            >,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("eventTypes", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`event_types`](Self::event_types).
+        #[inline]
+        pub fn add_event_types(
+            mut self,
+            value: impl Into<super::params::EventTypes>,
+        ) -> Self {
             self.call.query_append("eventTypes", value.into());
             self
         }
@@ -5719,8 +5301,10 @@ pub mod events {
             self
         }
         /// The order of the events returned in the result. Optional. The default is an unspecified, stable order.
+        ///
+        /// Values: [`params::OrderBy`](super::params::OrderBy).
         #[inline]
-        pub fn order_by(mut self, value: impl Into<WatchOrderBy>) -> Self {
+        pub fn order_by(mut self, value: impl Into<super::params::OrderBy>) -> Self {
             self.call.query("orderBy", value.into());
             self
         }
@@ -5732,9 +5316,23 @@ pub mod events {
         }
         /// Extended properties constraint specified as propertyName=value. Matches only private properties. This parameter might be repeated multiple times to return events that match all given constraints.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_private_extended_property`](Self::add_private_extended_property) adds one.
         #[inline]
-        pub fn private_extended_property(mut self, value: impl Into<String>) -> Self {
+        pub fn private_extended_property(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("privateExtendedProperty", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`private_extended_property`](Self::private_extended_property).
+        #[inline]
+        pub fn add_private_extended_property(
+            mut self,
+            value: impl Into<String>,
+        ) -> Self {
             self.call.query_append("privateExtendedProperty", value.into());
             self
         }
@@ -5759,9 +5357,20 @@ pub mod events {
         }
         /// Extended properties constraint specified as propertyName=value. Matches only shared properties. This parameter might be repeated multiple times to return events that match all given constraints.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_shared_extended_property`](Self::add_shared_extended_property) adds one.
         #[inline]
-        pub fn shared_extended_property(mut self, value: impl Into<String>) -> Self {
+        pub fn shared_extended_property(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("sharedExtendedProperty", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`shared_extended_property`](Self::shared_extended_property).
+        #[inline]
+        pub fn add_shared_extended_property(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("sharedExtendedProperty", value.into());
             self
         }
@@ -5826,133 +5435,6 @@ pub mod events {
             self.call.query("updatedMin", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Channel>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Guests who should receive notifications about the deletion of the event.
-        pub enum DeleteSendUpdates {
-            /// Notifications are sent to all guests.
-            All = "all",
-            /// Notifications are sent to non-Google Calendar guests only.
-            ExternalOnly = "externalOnly",
-            /// No notifications are sent. For calendar migration tasks, consider using the Events.import method instead.
-            None = "none",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Whether to send notifications about the creation of the new event. Note that some emails might still be sent. The default is false.
-        pub enum InsertSendUpdates {
-            /// Notifications are sent to all guests.
-            All = "all",
-            /// Notifications are sent to non-Google Calendar guests only.
-            ExternalOnly = "externalOnly",
-            /// No notifications are sent. Warning: Using the value none can have significant adverse effects, including events not syncing to external calendars or events being lost altogether for some users. For calendar migration tasks, consider using the events.import method instead.
-            None = "none",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Event types to return. Optional. This parameter can be repeated multiple times to return events of different types. If unset, returns all event types.
-        pub enum ListEventTypes {
-            /// Special all-day events with an annual recurrence.
-            Birthday = "birthday",
-            /// Regular events.
-            Default = "default",
-            /// Focus time events.
-            FocusTime = "focusTime",
-            /// Events from Gmail.
-            FromGmail = "fromGmail",
-            /// Out of office events.
-            OutOfOffice = "outOfOffice",
-            /// Working location events.
-            WorkingLocation = "workingLocation",
-        }
-    }
-    ::gapi::open_enum! {
-        /// The order of the events returned in the result. Optional. The default is an unspecified, stable order.
-        pub enum ListOrderBy {
-            /// Order by the start date/time (ascending). This is only available when querying single events (i.e. the parameter singleEvents is True)
-            StartTime = "startTime",
-            /// Order by last modification time (ascending).
-            Updated = "updated",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Guests who should receive notifications about the change of the event's organizer.
-        pub enum MoveSendUpdates {
-            /// Notifications are sent to all guests.
-            All = "all",
-            /// Notifications are sent to non-Google Calendar guests only.
-            ExternalOnly = "externalOnly",
-            /// No notifications are sent. For calendar migration tasks, consider using the Events.import method instead.
-            None = "none",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Guests who should receive notifications about the event update (for example, title changes, etc.).
-        pub enum PatchSendUpdates {
-            /// Notifications are sent to all guests.
-            All = "all",
-            /// Notifications are sent to non-Google Calendar guests only.
-            ExternalOnly = "externalOnly",
-            /// No notifications are sent. For calendar migration tasks, consider using the Events.import method instead.
-            None = "none",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Guests who should receive notifications about the creation of the new event.
-        pub enum QuickAddSendUpdates {
-            /// Notifications are sent to all guests.
-            All = "all",
-            /// Notifications are sent to non-Google Calendar guests only.
-            ExternalOnly = "externalOnly",
-            /// No notifications are sent. For calendar migration tasks, consider using the Events.import method instead.
-            None = "none",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Guests who should receive notifications about the event update (for example, title changes, etc.).
-        pub enum UpdateSendUpdates {
-            /// Notifications are sent to all guests.
-            All = "all",
-            /// Notifications are sent to non-Google Calendar guests only.
-            ExternalOnly = "externalOnly",
-            /// No notifications are sent. For calendar migration tasks, consider using the Events.import method instead.
-            None = "none",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Event types to return. Optional. This parameter can be repeated multiple times to return events of different types. If unset, returns all event types.
-        pub enum WatchEventTypes {
-            /// Special all-day events with an annual recurrence.
-            Birthday = "birthday",
-            /// Regular events.
-            Default = "default",
-            /// Focus time events.
-            FocusTime = "focusTime",
-            /// Events from Gmail.
-            FromGmail = "fromGmail",
-            /// Out of office events.
-            OutOfOffice = "outOfOffice",
-            /// Working location events.
-            WorkingLocation = "workingLocation",
-        }
-    }
-    ::gapi::open_enum! {
-        /// The order of the events returned in the result. Optional. The default is an unspecified, stable order.
-        pub enum WatchOrderBy {
-            /// Order by the start date/time (ascending). This is only available when querying single events (i.e. the parameter singleEvents is True)
-            StartTime = "startTime",
-            /// Order by last modification time (ascending).
-            Updated = "updated",
-        }
     }
 }
 /// The `freebusy` resource.
@@ -5970,7 +5452,7 @@ pub mod freebusy {
         pub fn query(&self, request: super::schemas::FreeBusyRequest) -> QueryCall {
             let mut call = ::gapi::Call::new(&self.svc, &QUERY);
             call.body(&request);
-            QueryCall { call }
+            super::Call::from_call(call)
         }
     }
     static QUERY: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5985,33 +5467,14 @@ pub mod freebusy {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.freebusy.query`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct QueryCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for QueryCall {
+    /// The `calendar.freebusy.query` method, as a type: its builder is [`QueryCall`].
+    pub struct QueryMethod;
+    impl ::gapi::MethodSpec for QueryMethod {
         type Response = super::schemas::FreeBusyResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &QUERY;
     }
-    impl QueryCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::FreeBusyResponse>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.freebusy.query`: set optional parameters, then call `send()`.
+    pub type QueryCall = super::Call<QueryMethod>;
 }
 /// The `settings` resource.
 pub mod settings {
@@ -6032,7 +5495,7 @@ pub mod settings {
         pub fn get(&self, setting: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("setting", setting.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Returns all user settings for the authenticated user.
         ///
@@ -6040,7 +5503,7 @@ pub mod settings {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Watch for changes to Settings resources.
         ///
@@ -6049,7 +5512,7 @@ pub mod settings {
         pub fn watch(&self, request: super::schemas::Channel) -> WatchCall {
             let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.body(&request);
-            WatchCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6064,33 +5527,14 @@ pub mod settings {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.settings.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `calendar.settings.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Setting;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Setting>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `calendar.settings.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.settings.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -6107,23 +5551,15 @@ pub mod settings {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.settings.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `calendar.settings.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Settings;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `calendar.settings.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of entries returned on one result page. By default the value is 100 entries. The page size can never be larger than 250 entries. Optional.
         #[inline]
         pub fn max_results(mut self, value: i32) -> Self {
@@ -6144,25 +5580,6 @@ pub mod settings {
         pub fn sync_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("syncToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Settings>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Settings> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Settings> {
-            self.call.items()
         }
     }
     static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6177,23 +5594,15 @@ pub mod settings {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `calendar.settings.watch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct WatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for WatchCall {
+    /// The `calendar.settings.watch` method, as a type: its builder is [`WatchCall`].
+    pub struct WatchMethod;
+    impl ::gapi::MethodSpec for WatchMethod {
         type Response = super::schemas::Channel;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &WATCH;
     }
-    impl WatchCall {
+    /// Builder for `calendar.settings.watch`: set optional parameters, then call `send()`.
+    pub type WatchCall = super::Call<WatchMethod>;
+    impl super::Call<WatchMethod> {
         /// Maximum number of entries returned on one result page. By default the value is 100 entries. The page size can never be larger than 250 entries. Optional.
         #[inline]
         pub fn max_results(mut self, value: i32) -> Self {
@@ -6214,15 +5623,6 @@ pub mod settings {
         pub fn sync_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("syncToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Channel>,
-        > {
-            self.call.send()
         }
     }
 }

@@ -12,8 +12,27 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "drive/v3/",
     batch_path: Some("batch/drive/v3"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// Available to use for quota purposes for server-side applications. Can be any arbitrary string assigned to a user, but should not exceed 40 characters.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// See, edit, create, and delete all of your Google Drive files
@@ -38,6 +57,8 @@ pub mod scopes {
     pub const DRIVE_SCRIPTS: &str = "https://www.googleapis.com/auth/drive.scripts";
 }
 /// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     /// Information about the user, the user's Drive, and system capabilities.
     #[derive(Clone, Default)]
@@ -47,6 +68,7 @@ pub mod schemas {
         /// Whether the user can create shared drives.
         pub can_create_drives: Option<bool>,
         /// Deprecated: Use `canCreateDrives` instead.
+        #[deprecated(note = "Deprecated: Use `canCreateDrives` instead.")]
         pub can_create_team_drives: Option<bool>,
         /// A list of themes that are supported for shared drives.
         pub drive_themes: Option<Vec<AboutDriveThemes>>,
@@ -65,6 +87,7 @@ pub mod schemas {
         /// The user's storage quota limits and usage. For users that are part of an organization with pooled storage, information about the limit and usage across all services is for the organization, rather than the individual user. All fields are measured in bytes.
         pub storage_quota: Option<AboutStorageQuota>,
         /// Deprecated: Use `driveThemes` instead.
+        #[deprecated(note = "Deprecated: Use `driveThemes` instead.")]
         pub team_drive_themes: Option<Vec<AboutTeamDriveThemes>>,
         /// The authenticated user.
         pub user: Option<User>,
@@ -73,6 +96,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for About {
         const NAME: &'static str = "About";
         const FIELDS: &'static [&'static str] = &[
@@ -237,16 +261,22 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct AboutTeamDriveThemes {
         /// Deprecated: Use `driveThemes/backgroundImageLink` instead.
+        #[deprecated(
+            note = "Deprecated: Use `driveThemes/backgroundImageLink` instead."
+        )]
         pub background_image_link: Option<String>,
         /// Deprecated: Use `driveThemes/colorRgb` instead.
+        #[deprecated(note = "Deprecated: Use `driveThemes/colorRgb` instead.")]
         pub color_rgb: Option<String>,
         /// Deprecated: Use `driveThemes/id` instead.
+        #[deprecated(note = "Deprecated: Use `driveThemes/id` instead.")]
         pub id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for AboutTeamDriveThemes {
         const NAME: &'static str = "AboutTeamDriveThemes";
         const FIELDS: &'static [&'static str] = &[
@@ -933,18 +963,22 @@ pub mod schemas {
         /// Whether the file or shared drive has been removed from this list of changes, for example by deletion or loss of access.
         pub removed: Option<bool>,
         /// Deprecated: Use `drive` instead.
+        #[deprecated(note = "Deprecated: Use `drive` instead.")]
         pub team_drive: Option<TeamDrive>,
         /// Deprecated: Use `driveId` instead.
+        #[deprecated(note = "Deprecated: Use `driveId` instead.")]
         pub team_drive_id: Option<String>,
         /// The time of this change (RFC 3339 date-time).
         pub time: Option<::gapi::types::DateTime>,
         /// Deprecated: Use `changeType` instead.
+        #[deprecated(note = "Deprecated: Use `changeType` instead.")]
         pub r#type: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for Change {
         const NAME: &'static str = "Change";
         const FIELDS: &'static [&'static str] = &[
@@ -2157,6 +2191,7 @@ pub mod schemas {
         /// Whether the user has starred the file.
         pub starred: Option<bool>,
         /// Deprecated: Output only. Use `driveId` instead.
+        #[deprecated(note = "Deprecated: Output only. Use `driveId` instead.")]
         pub team_drive_id: Option<String>,
         /// Output only. A short-lived link to the file's thumbnail, if available. Typically lasts on the order of hours. Not intended for direct usage on web applications due to \[Cross-Origin Resource Sharing (CORS)\](https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) policies. Consider using a proxy server. Only populated when the requesting app can access the file's content. If the file isn't shared publicly, the URL returned in `files.thumbnailLink` must be fetched using a credentialed request.
         pub thumbnail_link: Option<String>,
@@ -2177,6 +2212,7 @@ pub mod schemas {
         /// The last time the file was viewed by the user (RFC 3339 date-time).
         pub viewed_by_me_time: Option<::gapi::types::DateTime>,
         /// Deprecated: Use `copyRequiresWriterPermission` instead.
+        #[deprecated(note = "Deprecated: Use `copyRequiresWriterPermission` instead.")]
         pub viewers_can_copy_content: Option<bool>,
         /// Output only. A link for downloading the content of the file in a browser. This is only available for files with binary content in Google Drive.
         pub web_content_link: Option<String>,
@@ -2189,6 +2225,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for File {
         const NAME: &'static str = "File";
         const FIELDS: &'static [&'static str] = &[
@@ -2432,6 +2469,7 @@ pub mod schemas {
         /// Output only. Whether the current user can change the `securityUpdateEnabled` field on link share metadata.
         pub can_change_security_update_enabled: Option<bool>,
         /// Deprecated: Output only.
+        #[deprecated(note = "Deprecated: Output only.")]
         pub can_change_viewers_can_copy_content: Option<bool>,
         /// Output only. Whether the current user can comment on this file.
         pub can_comment: Option<bool>,
@@ -2454,6 +2492,9 @@ pub mod schemas {
         /// Output only. Whether the current user can modify the content of this file.
         pub can_modify_content: Option<bool>,
         /// Deprecated: Output only. Use one of `canModifyEditorContentRestriction`, `canModifyOwnerContentRestriction`, or `canRemoveContentRestriction`.
+        #[deprecated(
+            note = "Deprecated: Output only. Use one of `canModifyEditorContentRestriction`, `canModifyOwnerContentRestriction`, or `canRemoveContentRestriction`."
+        )]
         pub can_modify_content_restriction: Option<bool>,
         /// Output only. Whether the current user can add or modify content restrictions on the file which are editor restricted.
         pub can_modify_editor_content_restriction: Option<bool>,
@@ -2464,22 +2505,40 @@ pub mod schemas {
         /// Output only. Whether the current user can move children of this folder outside of the shared drive. This is `false` when the item isn't a folder. Only populated for items in shared drives.
         pub can_move_children_out_of_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveChildrenOutOfDrive` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `canMoveChildrenOutOfDrive` instead."
+        )]
         pub can_move_children_out_of_team_drive: Option<bool>,
         /// Output only. Whether the current user can move children of this folder within this drive. This is `false` when the item isn't a folder. Note that a request to move the child may still fail depending on the current user's access to the child and to the destination folder.
         pub can_move_children_within_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveChildrenWithinDrive` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `canMoveChildrenWithinDrive` instead."
+        )]
         pub can_move_children_within_team_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveItemOutOfDrive` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `canMoveItemOutOfDrive` instead."
+        )]
         pub can_move_item_into_team_drive: Option<bool>,
         /// Output only. Whether the current user can move this item outside of this drive by changing its parent. Note that a request to change the parent of the item may still fail depending on the new parent that's being added.
         pub can_move_item_out_of_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveItemOutOfDrive` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `canMoveItemOutOfDrive` instead."
+        )]
         pub can_move_item_out_of_team_drive: Option<bool>,
         /// Output only. Whether the current user can move this item within this drive. Note that a request to change the parent of the item may still fail depending on the new parent that's being added and the parent that is being removed.
         pub can_move_item_within_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveItemWithinDrive` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `canMoveItemWithinDrive` instead."
+        )]
         pub can_move_item_within_team_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveItemWithinDrive` or `canMoveItemOutOfDrive` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `canMoveItemWithinDrive` or `canMoveItemOutOfDrive` instead."
+        )]
         pub can_move_team_drive_item: Option<bool>,
         /// Output only. Whether the current user can read the shared drive to which this file belongs. Only populated for items in shared drives.
         pub can_read_drive: Option<bool>,
@@ -2488,6 +2547,7 @@ pub mod schemas {
         /// Output only. Whether the current user can read the revisions resource of this file. For a shared drive item, whether revisions of non-folder descendants of this item, or this item if it's not a folder, can be read.
         pub can_read_revisions: Option<bool>,
         /// Deprecated: Output only. Use `canReadDrive` instead.
+        #[deprecated(note = "Deprecated: Output only. Use `canReadDrive` instead.")]
         pub can_read_team_drive: Option<bool>,
         /// Output only. Whether the current user can remove children from this folder. This is always `false` when the item isn't a folder. For a folder in a shared drive, use `canDeleteChildren` or `canTrashChildren` instead.
         pub can_remove_children: Option<bool>,
@@ -2512,6 +2572,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for FileCapabilities {
         const NAME: &'static str = "FileCapabilities";
         const FIELDS: &'static [&'static str] = &[
@@ -3784,6 +3845,9 @@ pub mod schemas {
         /// The role granted by this permission. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub role: Option<String>,
         /// Output only. Deprecated: Output only. Use `permissionDetails` instead.
+        #[deprecated(
+            note = "Output only. Deprecated: Output only. Use `permissionDetails` instead."
+        )]
         pub team_drive_permission_details: Option<
             Vec<PermissionTeamDrivePermissionDetails>,
         >,
@@ -3796,6 +3860,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for Permission {
         const NAME: &'static str = "Permission";
         const FIELDS: &'static [&'static str] = &[
@@ -3988,18 +4053,31 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct PermissionTeamDrivePermissionDetails {
         /// Deprecated: Output only. Use `permissionDetails/inherited` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `permissionDetails/inherited` instead."
+        )]
         pub inherited: Option<bool>,
         /// Deprecated: Output only. Use `permissionDetails/inheritedFrom` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `permissionDetails/inheritedFrom` instead."
+        )]
         pub inherited_from: Option<String>,
         /// Deprecated: Output only. Use `permissionDetails/role` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `permissionDetails/role` instead."
+        )]
         pub role: Option<String>,
         /// Deprecated: Output only. Use `permissionDetails/permissionType` instead.
+        #[deprecated(
+            note = "Deprecated: Output only. Use `permissionDetails/permissionType` instead."
+        )]
         pub team_drive_permission_type: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for PermissionTeamDrivePermissionDetails {
         const NAME: &'static str = "PermissionTeamDrivePermissionDetails";
         const FIELDS: &'static [&'static str] = &[
@@ -4870,6 +4948,9 @@ pub mod schemas {
         /// Whether the current user can read the revisions resource of files in this Team Drive.
         pub can_read_revisions: Option<bool>,
         /// Deprecated: Use `canDeleteChildren` or `canTrashChildren` instead.
+        #[deprecated(
+            note = "Deprecated: Use `canDeleteChildren` or `canTrashChildren` instead."
+        )]
         pub can_remove_children: Option<bool>,
         /// Whether the current user can rename files or folders in this Team Drive.
         pub can_rename: Option<bool>,
@@ -4886,6 +4967,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for TeamDriveCapabilities {
         const NAME: &'static str = "TeamDriveCapabilities";
         const FIELDS: &'static [&'static str] = &[
@@ -5163,30 +5245,49 @@ pub mod schemas {
     }
     ::gapi::record!(User);
 }
-/// The Google Drive API (`drive` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        /// Deprecated: The source of files to list. Use `corpora` instead.
+        pub enum Corpus {
+            /// Files shared to the user's domain.
+            Domain = "domain",
+            /// Files owned by or shared to the user.
+            User = "user",
+        }
+    }
+}
+/// The Google Drive API (`drive` v3): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Drive {
+pub struct DriveService {
     svc: ::gapi::Service,
 }
-impl Drive {
+impl DriveService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Drive {
+        DriveService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Drive {
+        DriveService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Drive {
+        DriveService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -5308,7 +5409,7 @@ pub mod about {
         #[inline]
         pub fn get(&self) -> GetCall {
             let call = ::gapi::Call::new(&self.svc, &GET);
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5326,31 +5427,14 @@ pub mod about {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.about.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.about.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::About;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::About>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.about.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
 }
 /// The `accessproposals` resource.
 pub mod accessproposals {
@@ -5377,7 +5461,7 @@ pub mod accessproposals {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("proposalId", proposal_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// List the access proposals on a file. For more information, see \[Manage pending access proposals\](https://developers.google.com/workspace/drive/api/guides/pending-access). Note: Only approvers are able to list access proposals on a file. If the user isn't an approver, a 403 error is returned.
         ///
@@ -5390,7 +5474,7 @@ pub mod accessproposals {
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Approves or denies an access proposal. For more information, see \[Manage pending access proposals\](https://developers.google.com/workspace/drive/api/guides/pending-access).
         ///
@@ -5411,7 +5495,7 @@ pub mod accessproposals {
             call.path_param("fileId", file_id.into());
             call.path_param("proposalId", proposal_id.into());
             call.body(&request);
-            ResolveCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5427,33 +5511,14 @@ pub mod accessproposals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.accessproposals.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.accessproposals.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::AccessProposal;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AccessProposal>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.accessproposals.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.accessproposals.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -5471,23 +5536,15 @@ pub mod accessproposals {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.accessproposals.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.accessproposals.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ListAccessProposalsResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.accessproposals.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Optional. The number of results per page.
         #[inline]
         pub fn page_size(mut self, value: i32) -> Self {
@@ -5500,29 +5557,6 @@ pub mod accessproposals {
             self.call.query("pageToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ListAccessProposalsResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(
-            self,
-        ) -> ::gapi::Pages<super::schemas::ListAccessProposalsResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(
-            self,
-        ) -> ::gapi::Items<super::schemas::ListAccessProposalsResponse> {
-            self.call.items()
-        }
     }
     static RESOLVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.accessproposals.resolve",
@@ -5534,29 +5568,14 @@ pub mod accessproposals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.accessproposals.resolve`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ResolveCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ResolveCall {
+    /// The `drive.accessproposals.resolve` method, as a type: its builder is [`ResolveCall`].
+    pub struct ResolveMethod;
+    impl ::gapi::MethodSpec for ResolveMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RESOLVE;
     }
-    impl ResolveCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `drive.accessproposals.resolve`: set optional parameters, then call `send()`.
+    pub type ResolveCall = super::Call<ResolveMethod>;
 }
 /// The `approvals` resource.
 pub mod approvals {
@@ -5585,7 +5604,7 @@ pub mod approvals {
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
-            ApproveCall { call }
+            super::Call::from_call(call)
         }
         /// Cancels an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). Updates the approval Status to `CANCELLED`. This can be called by any user with the `writer` permission on the file while the approval Status is `IN_PROGRESS`.
         ///
@@ -5606,7 +5625,7 @@ pub mod approvals {
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
-            CancelCall { call }
+            super::Call::from_call(call)
         }
         /// Comments on an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). This sends a notification to both the initiator and the reviewers. Additionally, a message is also added to the approval activity log.
         ///
@@ -5627,7 +5646,7 @@ pub mod approvals {
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
-            CommentCall { call }
+            super::Call::from_call(call)
         }
         /// Declines an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). This is used to update the ReviewerResponse of the requesting user with a Response of `DECLINED`. This also completes the approval and sets the approval Status to `DECLINED`.
         ///
@@ -5648,7 +5667,7 @@ pub mod approvals {
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
-            DeclineCall { call }
+            super::Call::from_call(call)
         }
         /// Gets an approval by ID. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals).
         ///
@@ -5667,7 +5686,7 @@ pub mod approvals {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Lists the approvals on a file. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). By default, this method returns a minimal response that may not include the items array. To retrieve approval details, you must explicitly specify the fields you want using the `fields` query parameter. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
@@ -5680,7 +5699,7 @@ pub mod approvals {
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Reassigns the reviewers on an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). Adds or replaces reviewers in the ReviewerResponse of the approval. This can be called by any user with the `writer` permission on the file while the approval Status is `IN_PROGRESS` and the Response for the reviewer being reassigned is `NO_RESPONSE`. A user with the `reader` permission can only reassign an approval that's assigned to themselves. Removing a reviewer isn't allowed.
         ///
@@ -5701,7 +5720,7 @@ pub mod approvals {
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
-            ReassignCall { call }
+            super::Call::from_call(call)
         }
         /// Starts an approval on a file. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals).
         ///
@@ -5719,7 +5738,7 @@ pub mod approvals {
             let mut call = ::gapi::Call::new(&self.svc, &START);
             call.path_param("fileId", file_id.into());
             call.body(&request);
-            StartCall { call }
+            super::Call::from_call(call)
         }
     }
     static APPROVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5733,33 +5752,14 @@ pub mod approvals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.approvals.approve`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ApproveCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ApproveCall {
+    /// The `drive.approvals.approve` method, as a type: its builder is [`ApproveCall`].
+    pub struct ApproveMethod;
+    impl ::gapi::MethodSpec for ApproveMethod {
         type Response = super::schemas::Approval;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &APPROVE;
     }
-    impl ApproveCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Approval>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.approvals.approve`: set optional parameters, then call `send()`.
+    pub type ApproveCall = super::Call<ApproveMethod>;
     static CANCEL: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.cancel",
         http_method: ::gapi::HttpMethod::Post,
@@ -5771,33 +5771,14 @@ pub mod approvals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.approvals.cancel`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CancelCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CancelCall {
+    /// The `drive.approvals.cancel` method, as a type: its builder is [`CancelCall`].
+    pub struct CancelMethod;
+    impl ::gapi::MethodSpec for CancelMethod {
         type Response = super::schemas::Approval;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CANCEL;
     }
-    impl CancelCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Approval>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.approvals.cancel`: set optional parameters, then call `send()`.
+    pub type CancelCall = super::Call<CancelMethod>;
     static COMMENT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.comment",
         http_method: ::gapi::HttpMethod::Post,
@@ -5809,33 +5790,14 @@ pub mod approvals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.approvals.comment`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CommentCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CommentCall {
+    /// The `drive.approvals.comment` method, as a type: its builder is [`CommentCall`].
+    pub struct CommentMethod;
+    impl ::gapi::MethodSpec for CommentMethod {
         type Response = super::schemas::Approval;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &COMMENT;
     }
-    impl CommentCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Approval>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.approvals.comment`: set optional parameters, then call `send()`.
+    pub type CommentCall = super::Call<CommentMethod>;
     static DECLINE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.decline",
         http_method: ::gapi::HttpMethod::Post,
@@ -5847,33 +5809,14 @@ pub mod approvals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.approvals.decline`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeclineCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeclineCall {
+    /// The `drive.approvals.decline` method, as a type: its builder is [`DeclineCall`].
+    pub struct DeclineMethod;
+    impl ::gapi::MethodSpec for DeclineMethod {
         type Response = super::schemas::Approval;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DECLINE;
     }
-    impl DeclineCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Approval>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.approvals.decline`: set optional parameters, then call `send()`.
+    pub type DeclineCall = super::Call<DeclineMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -5888,33 +5831,14 @@ pub mod approvals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.approvals.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.approvals.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Approval;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Approval>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.approvals.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -5933,23 +5857,15 @@ pub mod approvals {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.approvals.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.approvals.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ApprovalList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.approvals.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The maximum number of approvals to return. When not set, at most 100 approvals are returned.
         #[inline]
         pub fn page_size(mut self, value: i32) -> Self {
@@ -5961,25 +5877,6 @@ pub mod approvals {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ApprovalList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::ApprovalList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::ApprovalList> {
-            self.call.items()
         }
     }
     static REASSIGN: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5993,33 +5890,14 @@ pub mod approvals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.approvals.reassign`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ReassignCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ReassignCall {
+    /// The `drive.approvals.reassign` method, as a type: its builder is [`ReassignCall`].
+    pub struct ReassignMethod;
+    impl ::gapi::MethodSpec for ReassignMethod {
         type Response = super::schemas::Approval;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &REASSIGN;
     }
-    impl ReassignCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Approval>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.approvals.reassign`: set optional parameters, then call `send()`.
+    pub type ReassignCall = super::Call<ReassignMethod>;
     static START: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.start",
         http_method: ::gapi::HttpMethod::Post,
@@ -6031,33 +5909,14 @@ pub mod approvals {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.approvals.start`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct StartCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for StartCall {
+    /// The `drive.approvals.start` method, as a type: its builder is [`StartCall`].
+    pub struct StartMethod;
+    impl ::gapi::MethodSpec for StartMethod {
         type Response = super::schemas::Approval;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &START;
     }
-    impl StartCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Approval>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.approvals.start`: set optional parameters, then call `send()`.
+    pub type StartCall = super::Call<StartMethod>;
 }
 /// The `apps` resource.
 pub mod apps {
@@ -6078,7 +5937,7 @@ pub mod apps {
         pub fn get(&self, app_id: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("appId", app_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Lists a user's installed apps. For more information, see \[Return user info\](https://developers.google.com/workspace/drive/api/guides/user-info).
         ///
@@ -6086,7 +5945,7 @@ pub mod apps {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6104,31 +5963,14 @@ pub mod apps {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.apps.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.apps.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::App;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::App>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.apps.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.apps.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -6136,23 +5978,15 @@ pub mod apps {
         scopes: &["https://www.googleapis.com/auth/drive.apps.readonly"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.apps.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.apps.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::AppList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.apps.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// A comma-separated list of file extensions to limit returned results. All results within the given app query scope which can open any of the given file extensions are included in the response. If `appFilterMimeTypes` are provided as well, the result is a union of the two resulting app lists.
         #[inline]
         pub fn app_filter_extensions(mut self, value: impl Into<String>) -> Self {
@@ -6171,15 +6005,6 @@ pub mod apps {
             self.call.query("languageCode", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AppList>,
-        > {
-            self.call.send()
-        }
     }
 }
 /// The `changes` resource.
@@ -6196,7 +6021,7 @@ pub mod changes {
         #[inline]
         pub fn get_start_page_token(&self) -> GetStartPageTokenCall {
             let call = ::gapi::Call::new(&self.svc, &GET_START_PAGE_TOKEN);
-            GetStartPageTokenCall { call }
+            super::Call::from_call(call)
         }
         /// Lists the changes for a user or shared drive. For more information, see \[Retrieve changes\](https://developers.google.com/workspace/drive/api/guides/manage-changes).
         ///
@@ -6209,7 +6034,7 @@ pub mod changes {
         pub fn list(&self, page_token: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.query("pageToken", page_token.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Subscribes to changes for a user. For more information, see \[Notifications for resource changes\](https://developers.google.com/workspace/drive/api/guides/push).
         ///
@@ -6227,7 +6052,7 @@ pub mod changes {
             let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.query("pageToken", page_token.into());
             call.body(&request);
-            WatchCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET_START_PAGE_TOKEN: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6246,23 +6071,15 @@ pub mod changes {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.changes.getStartPageToken`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetStartPageTokenCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetStartPageTokenCall {
+    /// The `drive.changes.getStartPageToken` method, as a type: its builder is [`GetStartPageTokenCall`].
+    pub struct GetStartPageTokenMethod;
+    impl ::gapi::MethodSpec for GetStartPageTokenMethod {
         type Response = super::schemas::StartPageToken;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET_START_PAGE_TOKEN;
     }
-    impl GetStartPageTokenCall {
+    /// Builder for `drive.changes.getStartPageToken`: set optional parameters, then call `send()`.
+    pub type GetStartPageTokenCall = super::Call<GetStartPageTokenMethod>;
+    impl super::Call<GetStartPageTokenMethod> {
         /// The ID of the shared drive for which the starting pageToken for listing future changes from that shared drive will be returned.
         #[inline]
         pub fn drive_id(mut self, value: impl Into<String>) -> Self {
@@ -6276,29 +6093,18 @@ pub mod changes {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
             self
         }
         /// Deprecated: Use `driveId` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `driveId` instead.")]
         #[inline]
         pub fn team_drive_id(mut self, value: impl Into<String>) -> Self {
             self.call.query("teamDriveId", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::StartPageToken>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6317,23 +6123,15 @@ pub mod changes {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.changes.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.changes.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ChangeList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.changes.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The shared drive from which changes will be returned. If specified the change IDs will be reflective of the shared drive; use the combined drive ID and change ID as an identifier.
         #[inline]
         pub fn drive_id(mut self, value: impl Into<String>) -> Self {
@@ -6371,8 +6169,7 @@ pub mod changes {
             self
         }
         /// Deprecated: Use `includeItemsFromAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `includeItemsFromAllDrives` instead.")]
         #[inline]
         pub fn include_team_drive_items(mut self, value: bool) -> Self {
             self.call.query("includeTeamDriveItems", value);
@@ -6403,29 +6200,18 @@ pub mod changes {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
             self
         }
         /// Deprecated: Use `driveId` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `driveId` instead.")]
         #[inline]
         pub fn team_drive_id(mut self, value: impl Into<String>) -> Self {
             self.call.query("teamDriveId", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ChangeList>,
-        > {
-            self.call.send()
         }
     }
     static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6444,23 +6230,15 @@ pub mod changes {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.changes.watch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct WatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for WatchCall {
+    /// The `drive.changes.watch` method, as a type: its builder is [`WatchCall`].
+    pub struct WatchMethod;
+    impl ::gapi::MethodSpec for WatchMethod {
         type Response = super::schemas::Channel;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &WATCH;
     }
-    impl WatchCall {
+    /// Builder for `drive.changes.watch`: set optional parameters, then call `send()`.
+    pub type WatchCall = super::Call<WatchMethod>;
+    impl super::Call<WatchMethod> {
         /// The shared drive from which changes will be returned. If specified the change IDs will be reflective of the shared drive; use the combined drive ID and change ID as an identifier.
         #[inline]
         pub fn drive_id(mut self, value: impl Into<String>) -> Self {
@@ -6498,8 +6276,7 @@ pub mod changes {
             self
         }
         /// Deprecated: Use `includeItemsFromAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `includeItemsFromAllDrives` instead.")]
         #[inline]
         pub fn include_team_drive_items(mut self, value: bool) -> Self {
             self.call.query("includeTeamDriveItems", value);
@@ -6530,29 +6307,18 @@ pub mod changes {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
             self
         }
         /// Deprecated: Use `driveId` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `driveId` instead.")]
         #[inline]
         pub fn team_drive_id(mut self, value: impl Into<String>) -> Self {
             self.call.query("teamDriveId", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Channel>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -6571,7 +6337,7 @@ pub mod channels {
         pub fn stop(&self, request: super::schemas::Channel) -> StopCall {
             let mut call = ::gapi::Call::new(&self.svc, &STOP);
             call.body(&request);
-            StopCall { call }
+            super::Call::from_call(call)
         }
     }
     static STOP: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6590,29 +6356,14 @@ pub mod channels {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.channels.stop`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct StopCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for StopCall {
+    /// The `drive.channels.stop` method, as a type: its builder is [`StopCall`].
+    pub struct StopMethod;
+    impl ::gapi::MethodSpec for StopMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &STOP;
     }
-    impl StopCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `drive.channels.stop`: set optional parameters, then call `send()`.
+    pub type StopCall = super::Call<StopMethod>;
 }
 /// The `comments` resource.
 pub mod comments {
@@ -6638,7 +6389,7 @@ pub mod comments {
             let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.path_param("fileId", file_id.into());
             call.body(&request);
-            CreateCall { call }
+            super::Call::from_call(call)
         }
         /// Deletes a comment. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
@@ -6657,7 +6408,7 @@ pub mod comments {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Gets a comment by ID. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
@@ -6676,7 +6427,7 @@ pub mod comments {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Lists a file's comments. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
@@ -6689,7 +6440,7 @@ pub mod comments {
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates a comment with patch semantics. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
@@ -6710,7 +6461,7 @@ pub mod comments {
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6723,33 +6474,14 @@ pub mod comments {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.comments.create`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CreateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CreateCall {
+    /// The `drive.comments.create` method, as a type: its builder is [`CreateCall`].
+    pub struct CreateMethod;
+    impl ::gapi::MethodSpec for CreateMethod {
         type Response = super::schemas::Comment;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CREATE;
     }
-    impl CreateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Comment>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.comments.create`: set optional parameters, then call `send()`.
+    pub type CreateCall = super::Call<CreateMethod>;
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.comments.delete",
         http_method: ::gapi::HttpMethod::Delete,
@@ -6760,29 +6492,14 @@ pub mod comments {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.comments.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `drive.comments.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `drive.comments.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.comments.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -6795,37 +6512,20 @@ pub mod comments {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.comments.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.comments.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Comment;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `drive.comments.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Whether to return deleted comments. Deleted comments will not include their original content.
         #[inline]
         pub fn include_deleted(mut self, value: bool) -> Self {
             self.call.query("includeDeleted", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Comment>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6844,23 +6544,15 @@ pub mod comments {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.comments.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.comments.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::CommentList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.comments.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Whether to include deleted comments. Deleted comments will not include their original content.
         #[inline]
         pub fn include_deleted(mut self, value: bool) -> Self {
@@ -6885,25 +6577,6 @@ pub mod comments {
             self.call.query("startModifiedTime", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CommentList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::CommentList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::CommentList> {
-            self.call.items()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.comments.update",
@@ -6915,33 +6588,14 @@ pub mod comments {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.comments.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `drive.comments.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Comment;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Comment>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.comments.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }
 /// The `drives` resource.
 pub mod drives {
@@ -6967,7 +6621,7 @@ pub mod drives {
             let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.query("requestId", request_id.into());
             call.body(&request);
-            CreateCall { call }
+            super::Call::from_call(call)
         }
         /// Permanently deletes a shared drive for which the user is an `organizer`. The shared drive cannot contain any untrashed items. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
@@ -6980,7 +6634,7 @@ pub mod drives {
         pub fn delete(&self, drive_id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("driveId", drive_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Gets a shared drive's metadata by ID. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
@@ -6993,7 +6647,7 @@ pub mod drives {
         pub fn get(&self, drive_id: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("driveId", drive_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Hides a shared drive from the default view. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
@@ -7006,7 +6660,7 @@ pub mod drives {
         pub fn hide(&self, drive_id: impl Into<String>) -> HideCall {
             let mut call = ::gapi::Call::new(&self.svc, &HIDE);
             call.path_param("driveId", drive_id.into());
-            HideCall { call }
+            super::Call::from_call(call)
         }
         ///  Lists the user's shared drives. This method accepts the `q` parameter, which is a search query combining one or more search terms. For more information, see the \[Search for shared drives\](https://developers.google.com/workspace/drive/api/guides/search-shareddrives) guide.
         ///
@@ -7014,7 +6668,7 @@ pub mod drives {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Restores a shared drive to the default view. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
@@ -7027,7 +6681,7 @@ pub mod drives {
         pub fn unhide(&self, drive_id: impl Into<String>) -> UnhideCall {
             let mut call = ::gapi::Call::new(&self.svc, &UNHIDE);
             call.path_param("driveId", drive_id.into());
-            UnhideCall { call }
+            super::Call::from_call(call)
         }
         /// Updates the metadata for a shared drive. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
@@ -7045,7 +6699,7 @@ pub mod drives {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("driveId", drive_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7055,31 +6709,14 @@ pub mod drives {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.drives.create`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CreateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CreateCall {
+    /// The `drive.drives.create` method, as a type: its builder is [`CreateCall`].
+    pub struct CreateMethod;
+    impl ::gapi::MethodSpec for CreateMethod {
         type Response = super::schemas::Drive;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CREATE;
     }
-    impl CreateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.drives.create`: set optional parameters, then call `send()`.
+    pub type CreateCall = super::Call<CreateMethod>;
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.delete",
         http_method: ::gapi::HttpMethod::Delete,
@@ -7087,23 +6724,15 @@ pub mod drives {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.drives.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `drive.drives.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `drive.drives.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// Whether any items inside the shared drive should also be deleted. This option is only supported when `useDomainAdminAccess` is also set to `true`.
         #[inline]
         pub fn allow_item_deletion(mut self, value: bool) -> Self {
@@ -7116,11 +6745,6 @@ pub mod drives {
             self.call.query("useDomainAdminAccess", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.get",
@@ -7132,35 +6756,20 @@ pub mod drives {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.drives.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.drives.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Drive;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `drive.drives.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Issue the request as a domain administrator; if set to true, then the requester will be granted access if they are an administrator of the domain to which the shared drive belongs.
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
-            self.call.send()
         }
     }
     static HIDE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7170,31 +6779,14 @@ pub mod drives {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.drives.hide`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct HideCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for HideCall {
+    /// The `drive.drives.hide` method, as a type: its builder is [`HideCall`].
+    pub struct HideMethod;
+    impl ::gapi::MethodSpec for HideMethod {
         type Response = super::schemas::Drive;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &HIDE;
     }
-    impl HideCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.drives.hide`: set optional parameters, then call `send()`.
+    pub type HideCall = super::Call<HideMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -7209,23 +6801,15 @@ pub mod drives {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.drives.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.drives.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::DriveList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.drives.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The maximum number of shared drives to return. The service may return fewer than this value. If unspecified, at most 10 shared drives will be returned. The maximum value is 100; values above 100 will be coerced to 100.
         #[inline]
         pub fn page_size(mut self, value: i32) -> Self {
@@ -7250,25 +6834,6 @@ pub mod drives {
             self.call.query("useDomainAdminAccess", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::DriveList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::DriveList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::DriveList> {
-            self.call.items()
-        }
     }
     static UNHIDE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.unhide",
@@ -7277,31 +6842,14 @@ pub mod drives {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.drives.unhide`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UnhideCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UnhideCall {
+    /// The `drive.drives.unhide` method, as a type: its builder is [`UnhideCall`].
+    pub struct UnhideMethod;
+    impl ::gapi::MethodSpec for UnhideMethod {
         type Response = super::schemas::Drive;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UNHIDE;
     }
-    impl UnhideCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.drives.unhide`: set optional parameters, then call `send()`.
+    pub type UnhideCall = super::Call<UnhideMethod>;
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.update",
         http_method: ::gapi::HttpMethod::Patch,
@@ -7309,35 +6857,20 @@ pub mod drives {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.drives.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `drive.drives.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Drive;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `drive.drives.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Issue the request as a domain administrator; if set to true, then the requester will be granted access if they are an administrator of the domain to which the shared drive belongs.
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
-            self.call.send()
         }
     }
 }
@@ -7365,16 +6898,25 @@ pub mod files {
             let mut call = ::gapi::Call::new(&self.svc, &COPY);
             call.path_param("fileId", file_id.into());
             call.body(&request);
-            CopyCall { call }
+            super::Call::from_call(call)
         }
         ///  Creates a file. For more information, see \[Create and manage files\](https://developers.google.com/workspace/drive/api/guides/create-file). This method supports an */upload* URI and accepts uploaded media with the following characteristics: - *Maximum file size:* 5,120 GB - *Accepted Media MIME types:* `*/*` (Specify a valid MIME type, rather than the literal `*/*` value. The literal `*/*` is only used to indicate that any valid MIME type can be uploaded. For more information, see \[Google Workspace and Google Drive supported MIME types\](https://developers.google.com/workspace/drive/api/guides/mime-types).) For more information on uploading files, see \[Upload file data\](https://developers.google.com/workspace/drive/api/guides/manage-uploads). Apps creating shortcuts with the `create` method must specify the MIME type `application/vnd.google-apps.shortcut`. Apps should specify a file extension in the `name` property when inserting files with the API. For example, an operation to insert a JPEG file should specify something like `"name": "cat.jpg"` in the metadata. Subsequent `GET` requests include the read-only `fileExtension` property populated with the extension originally specified in the `name` property. When a Google Drive user requests to download a file, or when the file is downloaded through the sync client, Drive builds a full filename (with extension) based on the name. In cases where the extension is missing, Drive attempts to determine the extension based on the file's MIME type.
         ///
         /// `drive.files.create` — `POST files`
+        ///
+        /// Arguments:
+        ///
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
-        pub fn create(&self, request: super::schemas::File) -> CreateCall {
+        pub fn create(
+            &self,
+            request: impl Into<Option<super::schemas::File>>,
+        ) -> CreateCall {
             let mut call = ::gapi::Call::new(&self.svc, &CREATE);
-            call.body(&request);
-            CreateCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// Permanently deletes a file owned by the user without moving it to the trash. For more information, see \[Trash or delete files and folders\](https://developers.google.com/workspace/drive/api/guides/delete). If the file belongs to a shared drive, the user must be an `organizer` on the parent folder. If the target is a folder, all descendants owned by the user are also deleted.
         ///
@@ -7387,7 +6929,7 @@ pub mod files {
         pub fn delete(&self, file_id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Downloads the content of a file. For more information, see \[Download and export files\](https://developers.google.com/workspace/drive/api/guides/manage-downloads). Operations are valid for 24 hours from the time of creation.
         ///
@@ -7400,7 +6942,7 @@ pub mod files {
         pub fn download(&self, file_id: impl Into<String>) -> DownloadCall {
             let mut call = ::gapi::Call::new(&self.svc, &DOWNLOAD);
             call.path_param("fileId", file_id.into());
-            DownloadCall { call }
+            super::Call::from_call(call)
         }
         /// Permanently deletes all of the user's trashed files. For more information, see \[Trash or delete files and folders\](https://developers.google.com/workspace/drive/api/guides/delete).
         ///
@@ -7408,7 +6950,7 @@ pub mod files {
         #[inline]
         pub fn empty_trash(&self) -> EmptyTrashCall {
             let call = ::gapi::Call::new(&self.svc, &EMPTY_TRASH);
-            EmptyTrashCall { call }
+            super::Call::from_call(call)
         }
         /// Exports a Google Workspace document to the requested MIME type and returns exported byte content. For more information, see \[Download and export files\](https://developers.google.com/workspace/drive/api/guides/manage-downloads). Note that the exported content is limited to 10 MB.
         ///
@@ -7427,7 +6969,7 @@ pub mod files {
             let mut call = ::gapi::Call::new(&self.svc, &EXPORT);
             call.path_param("fileId", file_id.into());
             call.query("mimeType", mime_type.into());
-            ExportCall { call }
+            super::Call::from_call(call)
         }
         /// Generates a CSE token which can be used to create or update CSE files.
         ///
@@ -7435,7 +6977,7 @@ pub mod files {
         #[inline]
         pub fn generate_cse_token(&self) -> GenerateCseTokenCall {
             let call = ::gapi::Call::new(&self.svc, &GENERATE_CSE_TOKEN);
-            GenerateCseTokenCall { call }
+            super::Call::from_call(call)
         }
         /// Generates a set of file IDs which can be provided in create or copy requests. For more information, see \[Create and manage files\](https://developers.google.com/workspace/drive/api/guides/create-file).
         ///
@@ -7443,7 +6985,7 @@ pub mod files {
         #[inline]
         pub fn generate_ids(&self) -> GenerateIdsCall {
             let call = ::gapi::Call::new(&self.svc, &GENERATE_IDS);
-            GenerateIdsCall { call }
+            super::Call::from_call(call)
         }
         ///  Gets a file's metadata or content by ID. For more information, see \[Search for files and folders\](https://developers.google.com/workspace/drive/api/guides/search-files). If you provide the URL parameter `alt=media`, then the response includes the file contents in the response body. Downloading content with `alt=media` only works if the file is stored in Drive. To download Google Docs, Sheets, and Slides use \[`files.export`\](https://developers.google.com/workspace/drive/api/reference/rest/v3/files/export) instead. For more information, see \[Download and export files\](https://developers.google.com/workspace/drive/api/guides/manage-downloads).
         ///
@@ -7456,7 +6998,7 @@ pub mod files {
         pub fn get(&self, file_id: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         ///  Lists the user's files. For more information, see \[Search for files and folders\](https://developers.google.com/workspace/drive/api/guides/search-files). This method accepts the `q` parameter, which is a search query combining one or more search terms. This method returns *all* files by default, including trashed files. If you don't want trashed files to appear in the list, use the `trashed=false` query parameter to remove trashed files from the results.
         ///
@@ -7464,7 +7006,7 @@ pub mod files {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Lists the labels on a file. For more information, see \[List labels on a file\](https://developers.google.com/workspace/drive/api/guides/list-labels).
         ///
@@ -7477,7 +7019,7 @@ pub mod files {
         pub fn list_labels(&self, file_id: impl Into<String>) -> ListLabelsCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST_LABELS);
             call.path_param("fileId", file_id.into());
-            ListLabelsCall { call }
+            super::Call::from_call(call)
         }
         /// Modifies the set of labels applied to a file. For more information, see \[Set a label field on a file\](https://developers.google.com/workspace/drive/api/guides/set-label). Returns a list of the labels that were added or modified.
         ///
@@ -7495,7 +7037,7 @@ pub mod files {
             let mut call = ::gapi::Call::new(&self.svc, &MODIFY_LABELS);
             call.path_param("fileId", file_id.into());
             call.body(&request);
-            ModifyLabelsCall { call }
+            super::Call::from_call(call)
         }
         ///  Updates a file's metadata, content, or both. When calling this method, only populate fields in the request that you want to modify. When updating fields, some fields might be changed automatically, such as `modifiedDate`. This method supports patch semantics. This method supports an */upload* URI and accepts uploaded media with the following characteristics: - *Maximum file size:* 5,120 GB - *Accepted Media MIME types:* `*/*` (Specify a valid MIME type, rather than the literal `*/*` value. The literal `*/*` is only used to indicate that any valid MIME type can be uploaded. For more information, see \[Google Workspace and Google Drive supported MIME types\](https://developers.google.com/workspace/drive/api/guides/mime-types).) For more information on uploading files, see \[Upload file data\](https://developers.google.com/workspace/drive/api/guides/manage-uploads).
         ///
@@ -7504,16 +7046,19 @@ pub mod files {
         /// Arguments:
         ///
         /// - `file_id`: The ID of the file.
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn update(
             &self,
             file_id: impl Into<String>,
-            request: super::schemas::File,
+            request: impl Into<Option<super::schemas::File>>,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("fileId", file_id.into());
-            call.body(&request);
-            UpdateCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// Subscribes to changes to a file. For more information, see \[Notifications for resource changes\](https://developers.google.com/workspace/drive/api/guides/push).
         ///
@@ -7531,7 +7076,7 @@ pub mod files {
             let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.path_param("fileId", file_id.into());
             call.body(&request);
-            WatchCall { call }
+            super::Call::from_call(call)
         }
     }
     static COPY: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7546,23 +7091,15 @@ pub mod files {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.copy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CopyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CopyCall {
+    /// The `drive.files.copy` method, as a type: its builder is [`CopyCall`].
+    pub struct CopyMethod;
+    impl ::gapi::MethodSpec for CopyMethod {
         type Response = super::schemas::File;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &COPY;
     }
-    impl CopyCall {
+    /// Builder for `drive.files.copy`: set optional parameters, then call `send()`.
+    pub type CopyCall = super::Call<CopyMethod>;
+    impl super::Call<CopyMethod> {
         /// Whether to copy the open (unresolved) comments associated with the file.
         #[inline]
         pub fn copy_comments(mut self, value: bool) -> Self {
@@ -7570,8 +7107,9 @@ pub mod files {
             self
         }
         /// Deprecated: Copying files into multiple folders is no longer supported. Use shortcuts instead.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Deprecated: Copying files into multiple folders is no longer supported. Use shortcuts instead."
+        )]
         #[inline]
         pub fn enforce_single_parent(mut self, value: bool) -> Self {
             self.call.query("enforceSingleParent", value);
@@ -7614,19 +7152,11 @@ pub mod files {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
-            self.call.send()
         }
     }
     static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7648,26 +7178,20 @@ pub mod files {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.create`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CreateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CreateCall {
+    /// The `drive.files.create` method, as a type: its builder is [`CreateCall`].
+    pub struct CreateMethod;
+    impl ::gapi::MethodSpec for CreateMethod {
         type Response = super::schemas::File;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CREATE;
     }
-    impl CreateCall {
+    impl ::gapi::UploadSpec for CreateMethod {}
+    /// Builder for `drive.files.create`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type CreateCall = super::Call<CreateMethod>;
+    impl super::Call<CreateMethod> {
         /// Deprecated: Creating files in multiple folders is no longer supported.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Deprecated: Creating files in multiple folders is no longer supported."
+        )]
         #[inline]
         pub fn enforce_single_parent(mut self, value: bool) -> Self {
             self.call.query("enforceSingleParent", value);
@@ -7710,8 +7234,7 @@ pub mod files {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
@@ -7722,21 +7245,6 @@ pub mod files {
         pub fn use_content_as_indexable_text(mut self, value: bool) -> Self {
             self.call.query("useContentAsIndexableText", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
-            self.call.upload(media)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7750,26 +7258,19 @@ pub mod files {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `drive.files.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `drive.files.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// Deprecated: If an item isn't in a shared drive and its last parent is deleted but the item itself isn't, the item will be placed under its owner's root.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Deprecated: If an item isn't in a shared drive and its last parent is deleted but the item itself isn't, the item will be placed under its owner's root."
+        )]
         #[inline]
         pub fn enforce_single_parent(mut self, value: bool) -> Self {
             self.call.query("enforceSingleParent", value);
@@ -7782,17 +7283,11 @@ pub mod files {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static DOWNLOAD: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7806,23 +7301,15 @@ pub mod files {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.download`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DownloadCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DownloadCall {
+    /// The `drive.files.download` method, as a type: its builder is [`DownloadCall`].
+    pub struct DownloadMethod;
+    impl ::gapi::MethodSpec for DownloadMethod {
         type Response = super::schemas::Operation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DOWNLOAD;
     }
-    impl DownloadCall {
+    /// Builder for `drive.files.download`: set optional parameters, then call `send()`.
+    pub type DownloadCall = super::Call<DownloadMethod>;
+    impl super::Call<DownloadMethod> {
         /// Optional. The MIME type the file should be downloaded as. This field can only be set when downloading Google Workspace documents. For a list of supported MIME types, see \[Export MIME types for Google Workspace documents\](/workspace/drive/api/guides/ref-export-formats). If not set, a Google Workspace document is downloaded with a default MIME type. The default MIME type might change in the future.
         #[inline]
         pub fn mime_type(mut self, value: impl Into<String>) -> Self {
@@ -7835,15 +7322,6 @@ pub mod files {
             self.call.query("revisionId", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Operation>,
-        > {
-            self.call.send()
-        }
     }
     static EMPTY_TRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.emptyTrash",
@@ -7852,23 +7330,15 @@ pub mod files {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.emptyTrash`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct EmptyTrashCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for EmptyTrashCall {
+    /// The `drive.files.emptyTrash` method, as a type: its builder is [`EmptyTrashCall`].
+    pub struct EmptyTrashMethod;
+    impl ::gapi::MethodSpec for EmptyTrashMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &EMPTY_TRASH;
     }
-    impl EmptyTrashCall {
+    /// Builder for `drive.files.emptyTrash`: set optional parameters, then call `send()`.
+    pub type EmptyTrashCall = super::Call<EmptyTrashMethod>;
+    impl super::Call<EmptyTrashMethod> {
         /// If set, empties the trash of the provided shared drive.
         #[inline]
         pub fn drive_id(mut self, value: impl Into<String>) -> Self {
@@ -7876,17 +7346,13 @@ pub mod files {
             self
         }
         /// Deprecated: If an item isn't in a shared drive and its last parent is deleted but the item itself isn't, the item will be placed under its owner's root.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Deprecated: If an item isn't in a shared drive and its last parent is deleted but the item itself isn't, the item will be placed under its owner's root."
+        )]
         #[inline]
         pub fn enforce_single_parent(mut self, value: bool) -> Self {
             self.call.query("enforceSingleParent", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static EXPORT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7902,36 +7368,15 @@ pub mod files {
         supports_media_download: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.export`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ExportCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ExportCall {
+    /// The `drive.files.export` method, as a type: its builder is [`ExportCall`].
+    pub struct ExportMethod;
+    impl ::gapi::MethodSpec for ExportMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &EXPORT;
     }
-    impl ExportCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-        /// Downloads the media (`alt=media`) instead of the JSON response.
-        #[inline]
-        pub fn download(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-            self.call.download()
-        }
-    }
+    impl ::gapi::DownloadSpec for ExportMethod {}
+    /// Builder for `drive.files.export`: set optional parameters, then call `send()`, `download()`.
+    pub type ExportCall = super::Call<ExportMethod>;
     static GENERATE_CSE_TOKEN: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.generateCseToken",
         http_method: ::gapi::HttpMethod::Get,
@@ -7939,23 +7384,15 @@ pub mod files {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.generateCseToken`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GenerateCseTokenCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GenerateCseTokenCall {
+    /// The `drive.files.generateCseToken` method, as a type: its builder is [`GenerateCseTokenCall`].
+    pub struct GenerateCseTokenMethod;
+    impl ::gapi::MethodSpec for GenerateCseTokenMethod {
         type Response = super::schemas::GenerateCseTokenResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GENERATE_CSE_TOKEN;
     }
-    impl GenerateCseTokenCall {
+    /// Builder for `drive.files.generateCseToken`: set optional parameters, then call `send()`.
+    pub type GenerateCseTokenCall = super::Call<GenerateCseTokenMethod>;
+    impl super::Call<GenerateCseTokenMethod> {
         /// The ID of the file for which the JWT should be generated. If not provided, an id will be generated.
         #[inline]
         pub fn file_id(mut self, value: impl Into<String>) -> Self {
@@ -7967,15 +7404,6 @@ pub mod files {
         pub fn parent(mut self, value: impl Into<String>) -> Self {
             self.call.query("parent", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GenerateCseTokenResponse>,
-        > {
-            self.call.send()
         }
     }
     static GENERATE_IDS: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7989,23 +7417,15 @@ pub mod files {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.generateIds`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GenerateIdsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GenerateIdsCall {
+    /// The `drive.files.generateIds` method, as a type: its builder is [`GenerateIdsCall`].
+    pub struct GenerateIdsMethod;
+    impl ::gapi::MethodSpec for GenerateIdsMethod {
         type Response = super::schemas::GeneratedIds;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GENERATE_IDS;
     }
-    impl GenerateIdsCall {
+    /// Builder for `drive.files.generateIds`: set optional parameters, then call `send()`.
+    pub type GenerateIdsCall = super::Call<GenerateIdsMethod>;
+    impl super::Call<GenerateIdsMethod> {
         /// The number of IDs to return.
         #[inline]
         pub fn count(mut self, value: i32) -> Self {
@@ -8023,15 +7443,6 @@ pub mod files {
         pub fn r#type(mut self, value: impl Into<String>) -> Self {
             self.call.query("type", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GeneratedIds>,
-        > {
-            self.call.send()
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8051,23 +7462,16 @@ pub mod files {
         supports_media_download: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.files.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::File;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    impl ::gapi::DownloadSpec for GetMethod {}
+    /// Builder for `drive.files.get`: set optional parameters, then call `send()`, `download()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Whether the user is acknowledging the risk of downloading known malware or other abusive files. This is only applicable when the `alt` parameter is set to `media` and the user is the owner of the file or an organizer of the shared drive in which the file resides.
         #[inline]
         pub fn acknowledge_abuse(mut self, value: bool) -> Self {
@@ -8093,26 +7497,11 @@ pub mod files {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
-            self.call.send()
-        }
-        /// Downloads the media (`alt=media`) instead of the JSON response.
-        #[inline]
-        pub fn download(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-            self.call.download()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8135,23 +7524,15 @@ pub mod files {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.files.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::FileList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.files.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Specifies a collection of items (files or documents) to which the query applies. Supported items include: * `user` * `domain` * `drive` * `allDrives` Prefer `user` or `drive` to `allDrives` for efficiency. By default, corpora is set to `user`. However, this can change depending on the filter set through the `q` parameter. For more information, see \[File organization\](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
         #[inline]
         pub fn corpora(mut self, value: impl Into<String>) -> Self {
@@ -8160,9 +7541,12 @@ pub mod files {
         }
         /// Deprecated: The source of files to list. Use `corpora` instead.
         ///
-        /// Deprecated.
+        /// Values: [`params::Corpus`](super::params::Corpus).
+        #[deprecated(
+            note = "Deprecated: The source of files to list. Use `corpora` instead."
+        )]
         #[inline]
-        pub fn corpus(mut self, value: impl Into<ListCorpus>) -> Self {
+        pub fn corpus(mut self, value: impl Into<super::params::Corpus>) -> Self {
             self.call.query("corpus", value.into());
             self
         }
@@ -8191,8 +7575,7 @@ pub mod files {
             self
         }
         /// Deprecated: Use `includeItemsFromAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `includeItemsFromAllDrives` instead.")]
         #[inline]
         pub fn include_team_drive_items(mut self, value: bool) -> Self {
             self.call.query("includeTeamDriveItems", value);
@@ -8235,39 +7618,18 @@ pub mod files {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
             self
         }
         /// Deprecated: Use `driveId` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `driveId` instead.")]
         #[inline]
         pub fn team_drive_id(mut self, value: impl Into<String>) -> Self {
             self.call.query("teamDriveId", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::FileList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::FileList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::FileList> {
-            self.call.items()
         }
     }
     static LIST_LABELS: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8288,23 +7650,15 @@ pub mod files {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.listLabels`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListLabelsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListLabelsCall {
+    /// The `drive.files.listLabels` method, as a type: its builder is [`ListLabelsCall`].
+    pub struct ListLabelsMethod;
+    impl ::gapi::MethodSpec for ListLabelsMethod {
         type Response = super::schemas::LabelList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST_LABELS;
     }
-    impl ListLabelsCall {
+    /// Builder for `drive.files.listLabels`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListLabelsCall = super::Call<ListLabelsMethod>;
+    impl super::Call<ListLabelsMethod> {
         /// The maximum number of labels to return per page. When not set, defaults to 100.
         #[inline]
         pub fn max_results(mut self, value: i32) -> Self {
@@ -8316,25 +7670,6 @@ pub mod files {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LabelList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::LabelList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::LabelList> {
-            self.call.items()
         }
     }
     static MODIFY_LABELS: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8348,33 +7683,14 @@ pub mod files {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.modifyLabels`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ModifyLabelsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ModifyLabelsCall {
+    /// The `drive.files.modifyLabels` method, as a type: its builder is [`ModifyLabelsCall`].
+    pub struct ModifyLabelsMethod;
+    impl ::gapi::MethodSpec for ModifyLabelsMethod {
         type Response = super::schemas::ModifyLabelsResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &MODIFY_LABELS;
     }
-    impl ModifyLabelsCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ModifyLabelsResponse>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.files.modifyLabels`: set optional parameters, then call `send()`.
+    pub type ModifyLabelsCall = super::Call<ModifyLabelsMethod>;
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.update",
         http_method: ::gapi::HttpMethod::Patch,
@@ -8396,23 +7712,16 @@ pub mod files {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `drive.files.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::File;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    impl ::gapi::UploadSpec for UpdateMethod {}
+    /// Builder for `drive.files.update`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// A comma-separated list of parent IDs to add.
         #[inline]
         pub fn add_parents(mut self, value: impl Into<String>) -> Self {
@@ -8420,8 +7729,9 @@ pub mod files {
             self
         }
         /// Deprecated: Adding files to multiple folders is no longer supported. Use shortcuts instead.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Deprecated: Adding files to multiple folders is no longer supported. Use shortcuts instead."
+        )]
         #[inline]
         pub fn enforce_single_parent(mut self, value: bool) -> Self {
             self.call.query("enforceSingleParent", value);
@@ -8464,8 +7774,7 @@ pub mod files {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
@@ -8476,21 +7785,6 @@ pub mod files {
         pub fn use_content_as_indexable_text(mut self, value: bool) -> Self {
             self.call.query("useContentAsIndexableText", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
-            self.call.upload(media)
         }
     }
     static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8509,23 +7803,15 @@ pub mod files {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.files.watch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct WatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for WatchCall {
+    /// The `drive.files.watch` method, as a type: its builder is [`WatchCall`].
+    pub struct WatchMethod;
+    impl ::gapi::MethodSpec for WatchMethod {
         type Response = super::schemas::Channel;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &WATCH;
     }
-    impl WatchCall {
+    /// Builder for `drive.files.watch`: set optional parameters, then call `send()`.
+    pub type WatchCall = super::Call<WatchMethod>;
+    impl super::Call<WatchMethod> {
         /// Whether the user is acknowledging the risk of downloading known malware or other abusive files. This is only applicable when the `alt` parameter is set to `media` and the user is the owner of the file or an organizer of the shared drive in which the file resides.
         #[inline]
         pub fn acknowledge_abuse(mut self, value: bool) -> Self {
@@ -8551,30 +7837,11 @@ pub mod files {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Channel>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Deprecated: The source of files to list. Use `corpora` instead.
-        pub enum ListCorpus {
-            /// Files shared to the user's domain.
-            Domain = "domain",
-            /// Files owned by or shared to the user.
-            User = "user",
         }
     }
 }
@@ -8597,7 +7864,7 @@ pub mod operations {
         pub fn get(&self, name: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("name", name.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8612,33 +7879,14 @@ pub mod operations {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.operations.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.operations.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Operation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Operation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.operations.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
 }
 /// The `permissions` resource.
 pub mod permissions {
@@ -8664,7 +7912,7 @@ pub mod permissions {
             let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.path_param("fileId", file_id.into());
             call.body(&request);
-            CreateCall { call }
+            super::Call::from_call(call)
         }
         /// Deletes a permission. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
         ///
@@ -8683,7 +7931,7 @@ pub mod permissions {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
             call.path_param("permissionId", permission_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Gets a permission by ID. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing).
         ///
@@ -8702,7 +7950,7 @@ pub mod permissions {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("permissionId", permission_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Lists a file's or shared drive's permissions. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing).
         ///
@@ -8715,7 +7963,7 @@ pub mod permissions {
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates a permission with patch semantics. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
         ///
@@ -8736,7 +7984,7 @@ pub mod permissions {
             call.path_param("fileId", file_id.into());
             call.path_param("permissionId", permission_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8749,23 +7997,15 @@ pub mod permissions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.permissions.create`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CreateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CreateCall {
+    /// The `drive.permissions.create` method, as a type: its builder is [`CreateCall`].
+    pub struct CreateMethod;
+    impl ::gapi::MethodSpec for CreateMethod {
         type Response = super::schemas::Permission;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CREATE;
     }
-    impl CreateCall {
+    /// Builder for `drive.permissions.create`: set optional parameters, then call `send()`.
+    pub type CreateCall = super::Call<CreateMethod>;
+    impl super::Call<CreateMethod> {
         /// A plain text custom message to include in the notification email.
         #[inline]
         pub fn email_message(mut self, value: impl Into<String>) -> Self {
@@ -8773,16 +8013,14 @@ pub mod permissions {
             self
         }
         /// Deprecated: All requests use the expansive access rules.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: All requests use the expansive access rules.")]
         #[inline]
         pub fn enforce_expansive_access(mut self, value: bool) -> Self {
             self.call.query("enforceExpansiveAccess", value);
             self
         }
         /// Deprecated: See `moveToNewOwnersRoot` for details.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: See `moveToNewOwnersRoot` for details.")]
         #[inline]
         pub fn enforce_single_parent(mut self, value: bool) -> Self {
             self.call.query("enforceSingleParent", value);
@@ -8807,8 +8045,7 @@ pub mod permissions {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
@@ -8826,15 +8063,6 @@ pub mod permissions {
             self.call.query("useDomainAdminAccess", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Permission>,
-        > {
-            self.call.send()
-        }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.permissions.delete",
@@ -8846,26 +8074,17 @@ pub mod permissions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.permissions.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `drive.permissions.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `drive.permissions.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// Deprecated: All requests use the expansive access rules.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: All requests use the expansive access rules.")]
         #[inline]
         pub fn enforce_expansive_access(mut self, value: bool) -> Self {
             self.call.query("enforceExpansiveAccess", value);
@@ -8878,8 +8097,7 @@ pub mod permissions {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
@@ -8890,11 +8108,6 @@ pub mod permissions {
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8912,23 +8125,15 @@ pub mod permissions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.permissions.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.permissions.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Permission;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `drive.permissions.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Whether the requesting application supports both My Drives and shared drives.
         #[inline]
         pub fn supports_all_drives(mut self, value: bool) -> Self {
@@ -8936,8 +8141,7 @@ pub mod permissions {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
@@ -8948,15 +8152,6 @@ pub mod permissions {
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Permission>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8978,23 +8173,15 @@ pub mod permissions {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.permissions.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.permissions.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::PermissionList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.permissions.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Specifies which additional view's permissions to include in the response. Only `published` is supported.
         #[inline]
         pub fn include_permissions_for_view(mut self, value: impl Into<String>) -> Self {
@@ -9020,8 +8207,7 @@ pub mod permissions {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
@@ -9032,25 +8218,6 @@ pub mod permissions {
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PermissionList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::PermissionList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::PermissionList> {
-            self.call.items()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9063,26 +8230,17 @@ pub mod permissions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.permissions.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `drive.permissions.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Permission;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `drive.permissions.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Deprecated: All requests use the expansive access rules.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: All requests use the expansive access rules.")]
         #[inline]
         pub fn enforce_expansive_access(mut self, value: bool) -> Self {
             self.call.query("enforceExpansiveAccess", value);
@@ -9101,8 +8259,7 @@ pub mod permissions {
             self
         }
         /// Deprecated: Use `supportsAllDrives` instead.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Deprecated: Use `supportsAllDrives` instead.")]
         #[inline]
         pub fn supports_team_drives(mut self, value: bool) -> Self {
             self.call.query("supportsTeamDrives", value);
@@ -9119,15 +8276,6 @@ pub mod permissions {
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Permission>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -9158,7 +8306,7 @@ pub mod replies {
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.body(&request);
-            CreateCall { call }
+            super::Call::from_call(call)
         }
         /// Deletes a reply. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
@@ -9180,7 +8328,7 @@ pub mod replies {
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.path_param("replyId", reply_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Gets a reply by ID. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
@@ -9202,7 +8350,7 @@ pub mod replies {
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.path_param("replyId", reply_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Lists a comment's replies. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
@@ -9221,7 +8369,7 @@ pub mod replies {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates a reply with patch semantics. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
@@ -9245,7 +8393,7 @@ pub mod replies {
             call.path_param("commentId", comment_id.into());
             call.path_param("replyId", reply_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9258,31 +8406,14 @@ pub mod replies {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.replies.create`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CreateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CreateCall {
+    /// The `drive.replies.create` method, as a type: its builder is [`CreateCall`].
+    pub struct CreateMethod;
+    impl ::gapi::MethodSpec for CreateMethod {
         type Response = super::schemas::Reply;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CREATE;
     }
-    impl CreateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Reply>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.replies.create`: set optional parameters, then call `send()`.
+    pub type CreateCall = super::Call<CreateMethod>;
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.replies.delete",
         http_method: ::gapi::HttpMethod::Delete,
@@ -9293,29 +8424,14 @@ pub mod replies {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.replies.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `drive.replies.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `drive.replies.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.replies.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -9328,35 +8444,20 @@ pub mod replies {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.replies.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.replies.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Reply;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `drive.replies.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Whether to return deleted replies. Deleted replies don't include their original content.
         #[inline]
         pub fn include_deleted(mut self, value: bool) -> Self {
             self.call.query("includeDeleted", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Reply>> {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9375,23 +8476,15 @@ pub mod replies {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.replies.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.replies.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ReplyList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.replies.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Whether to include deleted replies. Deleted replies don't include their original content.
         #[inline]
         pub fn include_deleted(mut self, value: bool) -> Self {
@@ -9410,25 +8503,6 @@ pub mod replies {
             self.call.query("pageToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ReplyList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::ReplyList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::ReplyList> {
-            self.call.items()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.replies.update",
@@ -9440,31 +8514,14 @@ pub mod replies {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.replies.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `drive.replies.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Reply;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Reply>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.replies.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }
 /// The `revisions` resource.
 pub mod revisions {
@@ -9491,7 +8548,7 @@ pub mod revisions {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
             call.path_param("revisionId", revision_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Gets a revision's metadata or content by ID. For more information, see \[Manage file revisions\](https://developers.google.com/workspace/drive/api/guides/manage-revisions).
         ///
@@ -9510,7 +8567,7 @@ pub mod revisions {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("revisionId", revision_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Lists a file's revisions. For more information, see \[Manage file revisions\](https://developers.google.com/workspace/drive/api/guides/manage-revisions). **Important:** The list of revisions returned by this method might be incomplete for files with a large revision history, including frequently edited Google Docs, Sheets, and Slides. Older revisions might be omitted from the response, meaning the first revision returned may not be the oldest existing revision. The revision history visible in the Workspace editor user interface might be more complete than the list returned by the API.
         ///
@@ -9523,7 +8580,7 @@ pub mod revisions {
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates a revision with patch semantics. For more information, see \[Manage file revisions\](https://developers.google.com/workspace/drive/api/guides/manage-revisions).
         ///
@@ -9544,7 +8601,7 @@ pub mod revisions {
             call.path_param("fileId", file_id.into());
             call.path_param("revisionId", revision_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9558,29 +8615,14 @@ pub mod revisions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.revisions.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `drive.revisions.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `drive.revisions.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.revisions.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -9598,44 +8640,21 @@ pub mod revisions {
         supports_media_download: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.revisions.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.revisions.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Revision;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    impl ::gapi::DownloadSpec for GetMethod {}
+    /// Builder for `drive.revisions.get`: set optional parameters, then call `send()`, `download()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Whether the user is acknowledging the risk of downloading known malware or other abusive files. This is only applicable when the `alt` parameter is set to `media` and the user is the owner of the file or an organizer of the shared drive in which the file resides.
         #[inline]
         pub fn acknowledge_abuse(mut self, value: bool) -> Self {
             self.call.query("acknowledgeAbuse", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Revision>,
-        > {
-            self.call.send()
-        }
-        /// Downloads the media (`alt=media`) instead of the JSON response.
-        #[inline]
-        pub fn download(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-            self.call.download()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9658,23 +8677,15 @@ pub mod revisions {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.revisions.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.revisions.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::RevisionList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.revisions.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The maximum number of revisions to return. The service may return fewer than this value. If unspecified, at most 200 revisions will be returned. The maximum value is 1000; values above 1000 will be coerced to 1000.
         #[inline]
         pub fn page_size(mut self, value: i32) -> Self {
@@ -9686,25 +8697,6 @@ pub mod revisions {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::RevisionList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::RevisionList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::RevisionList> {
-            self.call.items()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9718,33 +8710,14 @@ pub mod revisions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.revisions.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `drive.revisions.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Revision;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Revision>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.revisions.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }
 /// The `teamdrives` resource.
 pub mod teamdrives {
@@ -9770,7 +8743,7 @@ pub mod teamdrives {
             let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.query("requestId", request_id.into());
             call.body(&request);
-            CreateCall { call }
+            super::Call::from_call(call)
         }
         /// Deprecated: Use `drives.delete` instead.
         ///
@@ -9783,7 +8756,7 @@ pub mod teamdrives {
         pub fn delete(&self, team_drive_id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("teamDriveId", team_drive_id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Deprecated: Use `drives.get` instead.
         ///
@@ -9796,7 +8769,7 @@ pub mod teamdrives {
         pub fn get(&self, team_drive_id: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("teamDriveId", team_drive_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Deprecated: Use `drives.list` instead.
         ///
@@ -9804,7 +8777,7 @@ pub mod teamdrives {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Deprecated: Use `drives.update` instead.
         ///
@@ -9822,7 +8795,7 @@ pub mod teamdrives {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("teamDriveId", team_drive_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9832,33 +8805,14 @@ pub mod teamdrives {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.teamdrives.create`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CreateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CreateCall {
+    /// The `drive.teamdrives.create` method, as a type: its builder is [`CreateCall`].
+    pub struct CreateMethod;
+    impl ::gapi::MethodSpec for CreateMethod {
         type Response = super::schemas::TeamDrive;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CREATE;
     }
-    impl CreateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TeamDrive>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `drive.teamdrives.create`: set optional parameters, then call `send()`.
+    pub type CreateCall = super::Call<CreateMethod>;
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.teamdrives.delete",
         http_method: ::gapi::HttpMethod::Delete,
@@ -9866,29 +8820,14 @@ pub mod teamdrives {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.teamdrives.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `drive.teamdrives.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `drive.teamdrives.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.teamdrives.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -9899,37 +8838,20 @@ pub mod teamdrives {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.teamdrives.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `drive.teamdrives.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::TeamDrive;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `drive.teamdrives.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Issue the request as a domain administrator; if set to true, then the requester will be granted access if they are an administrator of the domain to which the Team Drive belongs.
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TeamDrive>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9946,23 +8868,15 @@ pub mod teamdrives {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.teamdrives.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `drive.teamdrives.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::TeamDriveList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `drive.teamdrives.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of Team Drives to return.
         #[inline]
         pub fn page_size(mut self, value: i32) -> Self {
@@ -9987,25 +8901,6 @@ pub mod teamdrives {
             self.call.query("useDomainAdminAccess", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TeamDriveList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::TeamDriveList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::TeamDriveList> {
-            self.call.items()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.teamdrives.update",
@@ -10014,37 +8909,20 @@ pub mod teamdrives {
         scopes: &["https://www.googleapis.com/auth/drive"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `drive.teamdrives.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `drive.teamdrives.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::TeamDrive;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `drive.teamdrives.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Issue the request as a domain administrator; if set to true, then the requester will be granted access if they are an administrator of the domain to which the Team Drive belongs.
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TeamDrive>,
-        > {
-            self.call.send()
         }
     }
 }

@@ -12,8 +12,27 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "",
     batch_path: Some("batch"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// Available to use for quota purposes for server-side applications. Can be any arbitrary string assigned to a user, but should not exceed 40 characters.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Read, compose, send, and permanently delete all your email from Gmail
@@ -46,6 +65,8 @@ pub mod scopes {
     pub const GMAIL_SETTINGS_SHARING: &str = "https://www.googleapis.com/auth/gmail.settings.sharing";
 }
 /// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     /// Auto-forwarding settings for an account.
     #[derive(Clone, Default)]
@@ -2677,6 +2698,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct WatchRequest {
         /// Filtering behavior of `labelIds list` specified. This field is deprecated because it caused incorrect behavior in some cases; use `label_filter_behavior` instead.
+        #[deprecated(
+            note = "Filtering behavior of `labelIds list` specified. This field is deprecated because it caused incorrect behavior in some cases; use `label_filter_behavior` instead."
+        )]
         pub label_filter_action: Option<WatchRequestLabelFilterAction>,
         /// Filtering behavior of `labelIds list` specified. This field replaces `label_filter_action`; if set, `label_filter_action` is ignored.
         pub label_filter_behavior: Option<WatchRequestLabelFilterBehavior>,
@@ -2689,6 +2713,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for WatchRequest {
         const NAME: &'static str = "WatchRequest";
         const FIELDS: &'static [&'static str] = &[
@@ -2776,30 +2801,91 @@ pub mod schemas {
     }
     ::gapi::record!(WatchResponse);
 }
-/// The Gmail API (`gmail` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        /// The type of certificate chain validation to perform at creation. The request will be rejected if the uploaded chain fails to satisfy the requested validation checks. When unspecified, this parameter defaults to `all`.
+        pub enum ChainValidation {
+            /// Enable all certificate chain validation and certificate revocation checks. Recommended for normal use.
+            All = "all",
+            /// Disable all certificate chain validation and certificate revocation checks. This may be useful when deliberately creating key pairs with invalid, out-of-use certificate chains to be used only for decryption of historical S/MIME messages. Key pairs created with invalid or revoked certificates cannot be used in a CseIdentity object.
+            None = "none",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The format to return the draft in.
+        pub enum DraftsGetFormat {
+            /// Returns only email message ID and labels; does not return the email headers, body, or payload.
+            Minimal = "minimal",
+            /// Returns the full email message data with body content parsed in the `payload` field; the `raw` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.
+            Full = "full",
+            /// Returns the full email message data with body content in the `raw` field as a base64url encoded string; the `payload` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.
+            Raw = "raw",
+            /// Returns only email message ID, labels, and email headers.
+            Metadata = "metadata",
+        }
+    }
+    ::gapi::open_enum! {
+        /// History types to be returned by the function
+        pub enum HistoryTypes {
+            MessageAdded = "messageAdded",
+            MessageDeleted = "messageDeleted",
+            LabelAdded = "labelAdded",
+            LabelRemoved = "labelRemoved",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Source for Gmail's internal date of the message.
+        pub enum InternalDateSource {
+            /// Internal message date set to current time when received by Gmail.
+            ReceivedTime = "receivedTime",
+            /// Internal message time based on 'Date' header in email, when valid.
+            DateHeader = "dateHeader",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The format to return the messages in.
+        pub enum ThreadsGetFormat {
+            /// Returns the full email message data with body content parsed in the `payload` field; the `raw` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.
+            Full = "full",
+            /// Returns only email message IDs, labels, and email headers.
+            Metadata = "metadata",
+            /// Returns only email message IDs and labels; does not return the email headers, body, or payload.
+            Minimal = "minimal",
+        }
+    }
+}
+/// The Gmail API (`gmail` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Gmail {
+pub struct GmailService {
     svc: ::gapi::Service,
 }
-impl Gmail {
+impl GmailService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Gmail {
+        GmailService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Gmail {
+        GmailService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Gmail {
+        GmailService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -2877,7 +2963,7 @@ pub mod users {
         pub fn get_profile(&self, user_id: impl Into<String>) -> GetProfileCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET_PROFILE);
             call.path_param("userId", user_id.into());
-            GetProfileCall { call }
+            super::Call::from_call(call)
         }
         /// Turn off push notification delivery for the given user mailbox. For more information, see \[Configure push notifications in Gmail API\](https://developers.google.com/workspace/gmail/api/guides/push).
         ///
@@ -2890,7 +2976,7 @@ pub mod users {
         pub fn stop(&self, user_id: impl Into<String>) -> StopCall {
             let mut call = ::gapi::Call::new(&self.svc, &STOP);
             call.path_param("userId", user_id.into());
-            StopCall { call }
+            super::Call::from_call(call)
         }
         /// Set up or update a push notification watch on the given user mailbox. For more information, see \[Configure push notifications in Gmail API\](https://developers.google.com/workspace/gmail/api/guides/push).
         ///
@@ -2908,7 +2994,7 @@ pub mod users {
             let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.path_param("userId", user_id.into());
             call.body(&request);
-            WatchCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET_PROFILE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -2924,33 +3010,14 @@ pub mod users {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `gmail.users.getProfile`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetProfileCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetProfileCall {
+    /// The `gmail.users.getProfile` method, as a type: its builder is [`GetProfileCall`].
+    pub struct GetProfileMethod;
+    impl ::gapi::MethodSpec for GetProfileMethod {
         type Response = super::schemas::Profile;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET_PROFILE;
     }
-    impl GetProfileCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Profile>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `gmail.users.getProfile`: set optional parameters, then call `send()`.
+    pub type GetProfileCall = super::Call<GetProfileMethod>;
     static STOP: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "gmail.users.stop",
         http_method: ::gapi::HttpMethod::Post,
@@ -2963,29 +3030,14 @@ pub mod users {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `gmail.users.stop`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct StopCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for StopCall {
+    /// The `gmail.users.stop` method, as a type: its builder is [`StopCall`].
+    pub struct StopMethod;
+    impl ::gapi::MethodSpec for StopMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &STOP;
     }
-    impl StopCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `gmail.users.stop`: set optional parameters, then call `send()`.
+    pub type StopCall = super::Call<StopMethod>;
     static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "gmail.users.watch",
         http_method: ::gapi::HttpMethod::Post,
@@ -2998,33 +3050,14 @@ pub mod users {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `gmail.users.watch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct WatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for WatchCall {
+    /// The `gmail.users.watch` method, as a type: its builder is [`WatchCall`].
+    pub struct WatchMethod;
+    impl ::gapi::MethodSpec for WatchMethod {
         type Response = super::schemas::WatchResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &WATCH;
     }
-    impl WatchCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::WatchResponse>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `gmail.users.watch`: set optional parameters, then call `send()`.
+    pub type WatchCall = super::Call<WatchMethod>;
     /// The `drafts` resource.
     pub mod drafts {
         /// Methods of the `drafts` resource.
@@ -3040,16 +3073,19 @@ pub mod users {
             /// Arguments:
             ///
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
+            /// - `request`: the metadata of the media, or `None` to upload the media alone.
             #[inline]
             pub fn create(
                 &self,
                 user_id: impl Into<String>,
-                request: super::super::schemas::Draft,
+                request: impl Into<Option<super::super::schemas::Draft>>,
             ) -> CreateCall {
                 let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                 call.path_param("userId", user_id.into());
-                call.body(&request);
-                CreateCall { call }
+                if let Some(body) = request.into() {
+                    call.body(&body);
+                }
+                super::super::Call::from_call(call)
             }
             /// Immediately and permanently deletes the specified draft. Does not simply trash it. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
@@ -3068,7 +3104,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                DeleteCall { call }
+                super::super::Call::from_call(call)
             }
             /// Gets the specified draft. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
@@ -3087,7 +3123,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
             /// Lists the drafts in the user's mailbox. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
@@ -3100,7 +3136,7 @@ pub mod users {
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                 let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
-                ListCall { call }
+                super::super::Call::from_call(call)
             }
             /// Sends the specified, existing draft to the recipients in the `To`, `Cc`, and `Bcc` headers. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
@@ -3109,16 +3145,19 @@ pub mod users {
             /// Arguments:
             ///
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
+            /// - `request`: the metadata of the media, or `None` to upload the media alone.
             #[inline]
             pub fn send(
                 &self,
                 user_id: impl Into<String>,
-                request: super::super::schemas::Draft,
+                request: impl Into<Option<super::super::schemas::Draft>>,
             ) -> SendCall {
                 let mut call = ::gapi::Call::new(&self.svc, &SEND);
                 call.path_param("userId", user_id.into());
-                call.body(&request);
-                SendCall { call }
+                if let Some(body) = request.into() {
+                    call.body(&body);
+                }
+                super::super::Call::from_call(call)
             }
             /// Replaces a draft's content. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
@@ -3128,18 +3167,21 @@ pub mod users {
             ///
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
             /// - `id`: The ID of the draft to update.
+            /// - `request`: the metadata of the media, or `None` to upload the media alone.
             #[inline]
             pub fn update(
                 &self,
                 user_id: impl Into<String>,
                 id: impl Into<String>,
-                request: super::super::schemas::Draft,
+                request: impl Into<Option<super::super::schemas::Draft>>,
             ) -> UpdateCall {
                 let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                call.body(&request);
-                UpdateCall { call }
+                if let Some(body) = request.into() {
+                    call.body(&body);
+                }
+                super::super::Call::from_call(call)
             }
         }
         static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3164,43 +3206,15 @@ pub mod users {
             ),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.drafts.create`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct CreateCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for CreateCall {
+        /// The `gmail.users.drafts.create` method, as a type: its builder is [`CreateCall`].
+        pub struct CreateMethod;
+        impl ::gapi::MethodSpec for CreateMethod {
             type Response = super::super::schemas::Draft;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &CREATE;
         }
-        impl CreateCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Draft>,
-            > {
-                self.call.send()
-            }
-            /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-            #[inline]
-            pub fn upload(
-                self,
-                media: ::gapi::Media,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Draft>,
-            > {
-                self.call.upload(media)
-            }
-        }
+        impl ::gapi::UploadSpec for CreateMethod {}
+        /// Builder for `gmail.users.drafts.create`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+        pub type CreateCall = super::super::Call<CreateMethod>;
         static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.delete",
             http_method: ::gapi::HttpMethod::Delete,
@@ -3213,31 +3227,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.drafts.delete`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct DeleteCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for DeleteCall {
+        /// The `gmail.users.drafts.delete` method, as a type: its builder is [`DeleteCall`].
+        pub struct DeleteMethod;
+        impl ::gapi::MethodSpec for DeleteMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &DELETE;
         }
-        impl DeleteCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
-            }
-        }
+        /// Builder for `gmail.users.drafts.delete`: set optional parameters, then call `send()`.
+        pub type DeleteCall = super::super::Call<DeleteMethod>;
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.get",
             http_method: ::gapi::HttpMethod::Get,
@@ -3250,37 +3247,25 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.drafts.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `gmail.users.drafts.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::Draft;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
+        /// Builder for `gmail.users.drafts.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
+        impl super::super::Call<GetMethod> {
             /// The format to return the draft in.
+            ///
+            /// Values: [`params::DraftsGetFormat`](super::super::params::DraftsGetFormat).
             #[inline]
-            pub fn format(mut self, value: impl Into<GetFormat>) -> Self {
+            pub fn format(
+                mut self,
+                value: impl Into<super::super::params::DraftsGetFormat>,
+            ) -> Self {
                 self.call.query("format", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Draft>,
-            > {
-                self.call.send()
             }
         }
         static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3299,23 +3284,15 @@ pub mod users {
             }),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.drafts.list`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ListCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ListCall {
+        /// The `gmail.users.drafts.list` method, as a type: its builder is [`ListCall`].
+        pub struct ListMethod;
+        impl ::gapi::MethodSpec for ListMethod {
             type Response = super::super::schemas::ListDraftsResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &LIST;
         }
-        impl ListCall {
+        /// Builder for `gmail.users.drafts.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+        pub type ListCall = super::super::Call<ListMethod>;
+        impl super::super::Call<ListMethod> {
             /// Include drafts from `SPAM` and `TRASH` in the results.
             #[inline]
             pub fn include_spam_trash(mut self, value: bool) -> Self {
@@ -3340,29 +3317,6 @@ pub mod users {
                 self.call.query("q", value.into());
                 self
             }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ListDraftsResponse>,
-            > {
-                self.call.send()
-            }
-            /// Every page, as a stream (follows the page token).
-            #[inline]
-            pub fn pages(
-                self,
-            ) -> ::gapi::Pages<super::super::schemas::ListDraftsResponse> {
-                self.call.pages()
-            }
-            /// Every item of every page, as a stream.
-            #[inline]
-            pub fn items(
-                self,
-            ) -> ::gapi::Items<super::super::schemas::ListDraftsResponse> {
-                self.call.items()
-            }
         }
         static SEND: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.send",
@@ -3386,43 +3340,15 @@ pub mod users {
             ),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.drafts.send`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct SendCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for SendCall {
+        /// The `gmail.users.drafts.send` method, as a type: its builder is [`SendCall`].
+        pub struct SendMethod;
+        impl ::gapi::MethodSpec for SendMethod {
             type Response = super::super::schemas::Message;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &SEND;
         }
-        impl SendCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.send()
-            }
-            /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-            #[inline]
-            pub fn upload(
-                self,
-                media: ::gapi::Media,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.upload(media)
-            }
-        }
+        impl ::gapi::UploadSpec for SendMethod {}
+        /// Builder for `gmail.users.drafts.send`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+        pub type SendCall = super::super::Call<SendMethod>;
         static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.update",
             http_method: ::gapi::HttpMethod::Put,
@@ -3445,56 +3371,15 @@ pub mod users {
             ),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.drafts.update`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdateCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdateCall {
+        /// The `gmail.users.drafts.update` method, as a type: its builder is [`UpdateCall`].
+        pub struct UpdateMethod;
+        impl ::gapi::MethodSpec for UpdateMethod {
             type Response = super::super::schemas::Draft;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
         }
-        impl UpdateCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Draft>,
-            > {
-                self.call.send()
-            }
-            /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-            #[inline]
-            pub fn upload(
-                self,
-                media: ::gapi::Media,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Draft>,
-            > {
-                self.call.upload(media)
-            }
-        }
-        ::gapi::open_enum! {
-            /// The format to return the draft in.
-            pub enum GetFormat {
-                /// Returns only email message ID and labels; does not return the email headers, body, or payload.
-                Minimal = "minimal",
-                /// Returns the full email message data with body content parsed in the `payload` field; the `raw` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.
-                Full = "full",
-                /// Returns the full email message data with body content in the `raw` field as a base64url encoded string; the `payload` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.
-                Raw = "raw",
-                /// Returns only email message ID, labels, and email headers.
-                Metadata = "metadata",
-            }
-        }
+        impl ::gapi::UploadSpec for UpdateMethod {}
+        /// Builder for `gmail.users.drafts.update`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+        pub type UpdateCall = super::super::Call<UpdateMethod>;
     }
     /// The `history` resource.
     pub mod history {
@@ -3515,7 +3400,7 @@ pub mod users {
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                 let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
-                ListCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3534,28 +3419,38 @@ pub mod users {
             }),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.history.list`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ListCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ListCall {
+        /// The `gmail.users.history.list` method, as a type: its builder is [`ListCall`].
+        pub struct ListMethod;
+        impl ::gapi::MethodSpec for ListMethod {
             type Response = super::super::schemas::ListHistoryResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &LIST;
         }
-        impl ListCall {
+        /// Builder for `gmail.users.history.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+        pub type ListCall = super::super::Call<ListMethod>;
+        impl super::super::Call<ListMethod> {
             /// History types to be returned by the function
             ///
-            /// Repeated: each call adds a value.
+            /// Values: [`params::HistoryTypes`](super::super::params::HistoryTypes).
+            ///
+            /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_history_types`](Self::add_history_types) adds one.
             #[inline]
-            pub fn history_types(mut self, value: impl Into<ListHistoryTypes>) -> Self {
+            pub fn history_types(
+                mut self,
+                values: impl ::core::iter::IntoIterator<
+                    Item: Into<super::super::params::HistoryTypes>,
+                >,
+            ) -> Self {
+                for v in values {
+                    self.call.query_append("historyTypes", v.into());
+                }
+                self
+            }
+            /// Adds one value of [`history_types`](Self::history_types).
+            #[inline]
+            pub fn add_history_types(
+                mut self,
+                value: impl Into<super::super::params::HistoryTypes>,
+            ) -> Self {
                 self.call.query_append("historyTypes", value.into());
                 self
             }
@@ -3583,38 +3478,6 @@ pub mod users {
                 self.call.query("startHistoryId", value);
                 self
             }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ListHistoryResponse>,
-            > {
-                self.call.send()
-            }
-            /// Every page, as a stream (follows the page token).
-            #[inline]
-            pub fn pages(
-                self,
-            ) -> ::gapi::Pages<super::super::schemas::ListHistoryResponse> {
-                self.call.pages()
-            }
-            /// Every item of every page, as a stream.
-            #[inline]
-            pub fn items(
-                self,
-            ) -> ::gapi::Items<super::super::schemas::ListHistoryResponse> {
-                self.call.items()
-            }
-        }
-        ::gapi::open_enum! {
-            /// History types to be returned by the function
-            pub enum ListHistoryTypes {
-                MessageAdded = "messageAdded",
-                MessageDeleted = "messageDeleted",
-                LabelAdded = "labelAdded",
-                LabelRemoved = "labelRemoved",
-            }
         }
     }
     /// The `labels` resource.
@@ -3641,7 +3504,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
-                CreateCall { call }
+                super::super::Call::from_call(call)
             }
             /// Immediately and permanently deletes the specified label and removes it from any messages and threads that it's applied to. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
@@ -3660,7 +3523,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                DeleteCall { call }
+                super::super::Call::from_call(call)
             }
             /// Gets the specified label. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
@@ -3679,7 +3542,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
             /// Lists all labels in the user's mailbox. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
@@ -3692,7 +3555,7 @@ pub mod users {
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                 let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
-                ListCall { call }
+                super::super::Call::from_call(call)
             }
             /// Patch the specified label. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
@@ -3713,7 +3576,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
-                PatchCall { call }
+                super::super::Call::from_call(call)
             }
             /// Updates the specified label. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
@@ -3734,7 +3597,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
-                UpdateCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -3748,33 +3611,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.labels.create`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct CreateCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for CreateCall {
+        /// The `gmail.users.labels.create` method, as a type: its builder is [`CreateCall`].
+        pub struct CreateMethod;
+        impl ::gapi::MethodSpec for CreateMethod {
             type Response = super::super::schemas::Label;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &CREATE;
         }
-        impl CreateCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Label>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.labels.create`: set optional parameters, then call `send()`.
+        pub type CreateCall = super::super::Call<CreateMethod>;
         static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.delete",
             http_method: ::gapi::HttpMethod::Delete,
@@ -3786,31 +3630,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.labels.delete`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct DeleteCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for DeleteCall {
+        /// The `gmail.users.labels.delete` method, as a type: its builder is [`DeleteCall`].
+        pub struct DeleteMethod;
+        impl ::gapi::MethodSpec for DeleteMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &DELETE;
         }
-        impl DeleteCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
-            }
-        }
+        /// Builder for `gmail.users.labels.delete`: set optional parameters, then call `send()`.
+        pub type DeleteCall = super::super::Call<DeleteMethod>;
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.get",
             http_method: ::gapi::HttpMethod::Get,
@@ -3824,33 +3651,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.labels.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `gmail.users.labels.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::Label;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Label>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.labels.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
         static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.list",
             http_method: ::gapi::HttpMethod::Get,
@@ -3864,33 +3672,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.labels.list`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ListCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ListCall {
+        /// The `gmail.users.labels.list` method, as a type: its builder is [`ListCall`].
+        pub struct ListMethod;
+        impl ::gapi::MethodSpec for ListMethod {
             type Response = super::super::schemas::ListLabelsResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &LIST;
         }
-        impl ListCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ListLabelsResponse>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.labels.list`: set optional parameters, then call `send()`.
+        pub type ListCall = super::super::Call<ListMethod>;
         static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.patch",
             http_method: ::gapi::HttpMethod::Patch,
@@ -3902,33 +3691,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.labels.patch`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct PatchCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for PatchCall {
+        /// The `gmail.users.labels.patch` method, as a type: its builder is [`PatchCall`].
+        pub struct PatchMethod;
+        impl ::gapi::MethodSpec for PatchMethod {
             type Response = super::super::schemas::Label;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &PATCH;
         }
-        impl PatchCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Label>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.labels.patch`: set optional parameters, then call `send()`.
+        pub type PatchCall = super::super::Call<PatchMethod>;
         static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.update",
             http_method: ::gapi::HttpMethod::Put,
@@ -3940,33 +3710,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.labels.update`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdateCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdateCall {
+        /// The `gmail.users.labels.update` method, as a type: its builder is [`UpdateCall`].
+        pub struct UpdateMethod;
+        impl ::gapi::MethodSpec for UpdateMethod {
             type Response = super::super::schemas::Label;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
         }
-        impl UpdateCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Label>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.labels.update`: set optional parameters, then call `send()`.
+        pub type UpdateCall = super::super::Call<UpdateMethod>;
     }
     /// The `messages` resource.
     pub mod messages {
@@ -3999,7 +3750,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &BATCH_DELETE);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
-                BatchDeleteCall { call }
+                super::super::Call::from_call(call)
             }
             /// Modifies the labels and the Classification Label values on the specified messages. For administrators modifying messages for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.modify.restricted` scope.
             ///
@@ -4017,7 +3768,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &BATCH_MODIFY);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
-                BatchModifyCall { call }
+                super::super::Call::from_call(call)
             }
             /// Immediately and permanently deletes the specified message. This operation cannot be undone. Prefer `messages.trash` instead.
             ///
@@ -4036,7 +3787,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                DeleteCall { call }
+                super::super::Call::from_call(call)
             }
             /// Gets the specified message.
             ///
@@ -4055,7 +3806,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
             /// Imports a message into only this user's mailbox, with standard email delivery scanning and classification similar to receiving via SMTP. This method doesn't perform SPF checks, so it might not work for some spam messages, such as those attempting to perform domain spoofing. This method does not send a message. Note that the maximum size of the message is 150 MB.
             ///
@@ -4064,16 +3815,19 @@ pub mod users {
             /// Arguments:
             ///
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
+            /// - `request`: the metadata of the media, or `None` to upload the media alone.
             #[inline]
             pub fn import(
                 &self,
                 user_id: impl Into<String>,
-                request: super::super::schemas::Message,
+                request: impl Into<Option<super::super::schemas::Message>>,
             ) -> ImportCall {
                 let mut call = ::gapi::Call::new(&self.svc, &IMPORT);
                 call.path_param("userId", user_id.into());
-                call.body(&request);
-                ImportCall { call }
+                if let Some(body) = request.into() {
+                    call.body(&body);
+                }
+                super::super::Call::from_call(call)
             }
             /// Directly inserts a message into only this user's mailbox similar to `IMAP APPEND`, bypassing most scanning and classification. Does not send a message. For more information, see \[Create and send email messages\](https://developers.google.com/workspace/gmail/api/guides/sending).
             ///
@@ -4082,16 +3836,19 @@ pub mod users {
             /// Arguments:
             ///
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
+            /// - `request`: the metadata of the media, or `None` to upload the media alone.
             #[inline]
             pub fn insert(
                 &self,
                 user_id: impl Into<String>,
-                request: super::super::schemas::Message,
+                request: impl Into<Option<super::super::schemas::Message>>,
             ) -> InsertCall {
                 let mut call = ::gapi::Call::new(&self.svc, &INSERT);
                 call.path_param("userId", user_id.into());
-                call.body(&request);
-                InsertCall { call }
+                if let Some(body) = request.into() {
+                    call.body(&body);
+                }
+                super::super::Call::from_call(call)
             }
             /// Lists the messages in the user's mailbox. For more information, see \[List Gmail messages\](https://developers.google.com/workspace/gmail/api/guides/list-messages).
             ///
@@ -4104,7 +3861,7 @@ pub mod users {
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                 let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
-                ListCall { call }
+                super::super::Call::from_call(call)
             }
             /// Modifies the labels and the Classification Label values on the specified message. For administrators modifying message for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.modify.restricted` scope.
             ///
@@ -4125,7 +3882,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
-                ModifyCall { call }
+                super::super::Call::from_call(call)
             }
             /// Sends the specified message to the recipients in the `To`, `Cc`, and `Bcc` headers. For more information, see \[Create and send email messages\](https://developers.google.com/workspace/gmail/api/guides/sending).
             ///
@@ -4134,16 +3891,19 @@ pub mod users {
             /// Arguments:
             ///
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
+            /// - `request`: the metadata of the media, or `None` to upload the media alone.
             #[inline]
             pub fn send(
                 &self,
                 user_id: impl Into<String>,
-                request: super::super::schemas::Message,
+                request: impl Into<Option<super::super::schemas::Message>>,
             ) -> SendCall {
                 let mut call = ::gapi::Call::new(&self.svc, &SEND);
                 call.path_param("userId", user_id.into());
-                call.body(&request);
-                SendCall { call }
+                if let Some(body) = request.into() {
+                    call.body(&body);
+                }
+                super::super::Call::from_call(call)
             }
             /// Moves the specified message to the trash.
             ///
@@ -4162,7 +3922,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &TRASH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                TrashCall { call }
+                super::super::Call::from_call(call)
             }
             /// Removes the specified message from the trash.
             ///
@@ -4181,7 +3941,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &UNTRASH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                UntrashCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static BATCH_DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4191,31 +3951,14 @@ pub mod users {
             scopes: &["https://mail.google.com/"],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.batchDelete`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct BatchDeleteCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for BatchDeleteCall {
+        /// The `gmail.users.messages.batchDelete` method, as a type: its builder is [`BatchDeleteCall`].
+        pub struct BatchDeleteMethod;
+        impl ::gapi::MethodSpec for BatchDeleteMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &BATCH_DELETE;
         }
-        impl BatchDeleteCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
-            }
-        }
+        /// Builder for `gmail.users.messages.batchDelete`: set optional parameters, then call `send()`.
+        pub type BatchDeleteCall = super::super::Call<BatchDeleteMethod>;
         static BATCH_MODIFY: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.batchModify",
             http_method: ::gapi::HttpMethod::Post,
@@ -4226,31 +3969,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.batchModify`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct BatchModifyCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for BatchModifyCall {
+        /// The `gmail.users.messages.batchModify` method, as a type: its builder is [`BatchModifyCall`].
+        pub struct BatchModifyMethod;
+        impl ::gapi::MethodSpec for BatchModifyMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &BATCH_MODIFY;
         }
-        impl BatchModifyCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
-            }
-        }
+        /// Builder for `gmail.users.messages.batchModify`: set optional parameters, then call `send()`.
+        pub type BatchModifyCall = super::super::Call<BatchModifyMethod>;
         static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.delete",
             http_method: ::gapi::HttpMethod::Delete,
@@ -4258,31 +3984,14 @@ pub mod users {
             scopes: &["https://mail.google.com/"],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.delete`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct DeleteCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for DeleteCall {
+        /// The `gmail.users.messages.delete` method, as a type: its builder is [`DeleteCall`].
+        pub struct DeleteMethod;
+        impl ::gapi::MethodSpec for DeleteMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &DELETE;
         }
-        impl DeleteCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
-            }
-        }
+        /// Builder for `gmail.users.messages.delete`: set optional parameters, then call `send()`.
+        pub type DeleteCall = super::super::Call<DeleteMethod>;
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.get",
             http_method: ::gapi::HttpMethod::Get,
@@ -4298,45 +4007,44 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `gmail.users.messages.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::Message;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
+        /// Builder for `gmail.users.messages.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
+        impl super::super::Call<GetMethod> {
             /// The format to return the message in.
+            ///
+            /// Values: [`params::DraftsGetFormat`](super::super::params::DraftsGetFormat).
             #[inline]
-            pub fn format(mut self, value: impl Into<GetFormat>) -> Self {
+            pub fn format(
+                mut self,
+                value: impl Into<super::super::params::DraftsGetFormat>,
+            ) -> Self {
                 self.call.query("format", value.into());
                 self
             }
             /// When given and format is `METADATA`, only include headers specified.
             ///
-            /// Repeated: each call adds a value.
+            /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_metadata_headers`](Self::add_metadata_headers) adds one.
             #[inline]
-            pub fn metadata_headers(mut self, value: impl Into<String>) -> Self {
-                self.call.query_append("metadataHeaders", value.into());
+            pub fn metadata_headers(
+                mut self,
+                values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            ) -> Self {
+                for v in values {
+                    self.call.query_append("metadataHeaders", v.into());
+                }
                 self
             }
-            /// Sends the request.
+            /// Adds one value of [`metadata_headers`](Self::metadata_headers).
             #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.send()
+            pub fn add_metadata_headers(mut self, value: impl Into<String>) -> Self {
+                self.call.query_append("metadataHeaders", value.into());
+                self
             }
         }
         static IMPORT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4360,23 +4068,16 @@ pub mod users {
             ),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.import`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ImportCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ImportCall {
+        /// The `gmail.users.messages.import` method, as a type: its builder is [`ImportCall`].
+        pub struct ImportMethod;
+        impl ::gapi::MethodSpec for ImportMethod {
             type Response = super::super::schemas::Message;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &IMPORT;
         }
-        impl ImportCall {
+        impl ::gapi::UploadSpec for ImportMethod {}
+        /// Builder for `gmail.users.messages.import`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+        pub type ImportCall = super::super::Call<ImportMethod>;
+        impl super::super::Call<ImportMethod> {
             /// Mark the email as permanently deleted (not TRASH) and only visible in Google Vault to a Vault administrator. Only used for Google Workspace accounts.
             #[inline]
             pub fn deleted(mut self, value: bool) -> Self {
@@ -4384,10 +4085,12 @@ pub mod users {
                 self
             }
             /// Source for Gmail's internal date of the message.
+            ///
+            /// Values: [`params::InternalDateSource`](super::super::params::InternalDateSource).
             #[inline]
             pub fn internal_date_source(
                 mut self,
-                value: impl Into<ImportInternalDateSource>,
+                value: impl Into<super::super::params::InternalDateSource>,
             ) -> Self {
                 self.call.query("internalDateSource", value.into());
                 self
@@ -4403,25 +4106,6 @@ pub mod users {
             pub fn process_for_calendar(mut self, value: bool) -> Self {
                 self.call.query("processForCalendar", value);
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.send()
-            }
-            /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-            #[inline]
-            pub fn upload(
-                self,
-                media: ::gapi::Media,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.upload(media)
             }
         }
         static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4445,23 +4129,16 @@ pub mod users {
             ),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.insert`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct InsertCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for InsertCall {
+        /// The `gmail.users.messages.insert` method, as a type: its builder is [`InsertCall`].
+        pub struct InsertMethod;
+        impl ::gapi::MethodSpec for InsertMethod {
             type Response = super::super::schemas::Message;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &INSERT;
         }
-        impl InsertCall {
+        impl ::gapi::UploadSpec for InsertMethod {}
+        /// Builder for `gmail.users.messages.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+        pub type InsertCall = super::super::Call<InsertMethod>;
+        impl super::super::Call<InsertMethod> {
             /// Mark the email as permanently deleted (not TRASH) and only visible in Google Vault to a Vault administrator. Only used for Google Workspace accounts.
             #[inline]
             pub fn deleted(mut self, value: bool) -> Self {
@@ -4469,32 +4146,15 @@ pub mod users {
                 self
             }
             /// Source for Gmail's internal date of the message.
+            ///
+            /// Values: [`params::InternalDateSource`](super::super::params::InternalDateSource).
             #[inline]
             pub fn internal_date_source(
                 mut self,
-                value: impl Into<InsertInternalDateSource>,
+                value: impl Into<super::super::params::InternalDateSource>,
             ) -> Self {
                 self.call.query("internalDateSource", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.send()
-            }
-            /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-            #[inline]
-            pub fn upload(
-                self,
-                media: ::gapi::Media,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.upload(media)
             }
         }
         static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4513,23 +4173,15 @@ pub mod users {
             }),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.list`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ListCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ListCall {
+        /// The `gmail.users.messages.list` method, as a type: its builder is [`ListCall`].
+        pub struct ListMethod;
+        impl ::gapi::MethodSpec for ListMethod {
             type Response = super::super::schemas::ListMessagesResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &LIST;
         }
-        impl ListCall {
+        /// Builder for `gmail.users.messages.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+        pub type ListCall = super::super::Call<ListMethod>;
+        impl super::super::Call<ListMethod> {
             /// Include messages from `SPAM` and `TRASH` in the results.
             #[inline]
             pub fn include_spam_trash(mut self, value: bool) -> Self {
@@ -4538,9 +4190,20 @@ pub mod users {
             }
             /// Only return messages with labels that match all of the specified label IDs. Messages in a thread might have labels that other messages in the same thread don't have. To learn more, see \[Manage labels on messages and threads\](https://developers.google.com/workspace/gmail/api/guides/labels#manage_labels_on_messages_threads).
             ///
-            /// Repeated: each call adds a value.
+            /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_label_ids`](Self::add_label_ids) adds one.
             #[inline]
-            pub fn label_ids(mut self, value: impl Into<String>) -> Self {
+            pub fn label_ids(
+                mut self,
+                values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            ) -> Self {
+                for v in values {
+                    self.call.query_append("labelIds", v.into());
+                }
+                self
+            }
+            /// Adds one value of [`label_ids`](Self::label_ids).
+            #[inline]
+            pub fn add_label_ids(mut self, value: impl Into<String>) -> Self {
                 self.call.query_append("labelIds", value.into());
                 self
             }
@@ -4562,29 +4225,6 @@ pub mod users {
                 self.call.query("q", value.into());
                 self
             }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ListMessagesResponse>,
-            > {
-                self.call.send()
-            }
-            /// Every page, as a stream (follows the page token).
-            #[inline]
-            pub fn pages(
-                self,
-            ) -> ::gapi::Pages<super::super::schemas::ListMessagesResponse> {
-                self.call.pages()
-            }
-            /// Every item of every page, as a stream.
-            #[inline]
-            pub fn items(
-                self,
-            ) -> ::gapi::Items<super::super::schemas::ListMessagesResponse> {
-                self.call.items()
-            }
         }
         static MODIFY: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.modify",
@@ -4596,33 +4236,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.modify`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ModifyCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ModifyCall {
+        /// The `gmail.users.messages.modify` method, as a type: its builder is [`ModifyCall`].
+        pub struct ModifyMethod;
+        impl ::gapi::MethodSpec for ModifyMethod {
             type Response = super::super::schemas::Message;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &MODIFY;
         }
-        impl ModifyCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.messages.modify`: set optional parameters, then call `send()`.
+        pub type ModifyCall = super::super::Call<ModifyMethod>;
         static SEND: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.send",
             http_method: ::gapi::HttpMethod::Post,
@@ -4646,43 +4267,15 @@ pub mod users {
             ),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.send`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct SendCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for SendCall {
+        /// The `gmail.users.messages.send` method, as a type: its builder is [`SendCall`].
+        pub struct SendMethod;
+        impl ::gapi::MethodSpec for SendMethod {
             type Response = super::super::schemas::Message;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &SEND;
         }
-        impl SendCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.send()
-            }
-            /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-            #[inline]
-            pub fn upload(
-                self,
-                media: ::gapi::Media,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.upload(media)
-            }
-        }
+        impl ::gapi::UploadSpec for SendMethod {}
+        /// Builder for `gmail.users.messages.send`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+        pub type SendCall = super::super::Call<SendMethod>;
         static TRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.trash",
             http_method: ::gapi::HttpMethod::Post,
@@ -4693,33 +4286,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.trash`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct TrashCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for TrashCall {
+        /// The `gmail.users.messages.trash` method, as a type: its builder is [`TrashCall`].
+        pub struct TrashMethod;
+        impl ::gapi::MethodSpec for TrashMethod {
             type Response = super::super::schemas::Message;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &TRASH;
         }
-        impl TrashCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.messages.trash`: set optional parameters, then call `send()`.
+        pub type TrashCall = super::super::Call<TrashMethod>;
         static UNTRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.untrash",
             http_method: ::gapi::HttpMethod::Post,
@@ -4730,64 +4304,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.messages.untrash`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UntrashCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UntrashCall {
+        /// The `gmail.users.messages.untrash` method, as a type: its builder is [`UntrashCall`].
+        pub struct UntrashMethod;
+        impl ::gapi::MethodSpec for UntrashMethod {
             type Response = super::super::schemas::Message;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UNTRASH;
         }
-        impl UntrashCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Message>,
-            > {
-                self.call.send()
-            }
-        }
-        ::gapi::open_enum! {
-            /// The format to return the message in.
-            pub enum GetFormat {
-                /// Returns only email message ID and labels; does not return the email headers, body, or payload.
-                Minimal = "minimal",
-                /// Returns the full email message data with body content parsed in the `payload` field; the `raw` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.
-                Full = "full",
-                /// Returns the full email message data with body content in the `raw` field as a base64url encoded string; the `payload` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.
-                Raw = "raw",
-                /// Returns only email message ID, labels, and email headers.
-                Metadata = "metadata",
-            }
-        }
-        ::gapi::open_enum! {
-            /// Source for Gmail's internal date of the message.
-            pub enum ImportInternalDateSource {
-                /// Internal message date set to current time when received by Gmail.
-                ReceivedTime = "receivedTime",
-                /// Internal message time based on 'Date' header in email, when valid.
-                DateHeader = "dateHeader",
-            }
-        }
-        ::gapi::open_enum! {
-            /// Source for Gmail's internal date of the message.
-            pub enum InsertInternalDateSource {
-                /// Internal message date set to current time when received by Gmail.
-                ReceivedTime = "receivedTime",
-                /// Internal message time based on 'Date' header in email, when valid.
-                DateHeader = "dateHeader",
-            }
-        }
+        /// Builder for `gmail.users.messages.untrash`: set optional parameters, then call `send()`.
+        pub type UntrashCall = super::super::Call<UntrashMethod>;
         /// The `attachments` resource.
         pub mod attachments {
             /// Methods of the `attachments` resource.
@@ -4816,7 +4340,7 @@ pub mod users {
                     call.path_param("userId", user_id.into());
                     call.path_param("messageId", message_id.into());
                     call.path_param("id", id.into());
-                    GetCall { call }
+                    super::super::super::Call::from_call(call)
                 }
             }
             static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4832,35 +4356,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.messages.attachments.get`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct GetCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for GetCall {
+            /// The `gmail.users.messages.attachments.get` method, as a type: its builder is [`GetCall`].
+            pub struct GetMethod;
+            impl ::gapi::MethodSpec for GetMethod {
                 type Response = super::super::super::schemas::MessagePartBody;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &GET;
             }
-            impl GetCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<
-                        super::super::super::schemas::MessagePartBody,
-                    >,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.messages.attachments.get`: set optional parameters, then call `send()`.
+            pub type GetCall = super::super::super::Call<GetMethod>;
         }
     }
     /// The `settings` resource.
@@ -4922,7 +4425,7 @@ pub mod users {
             ) -> GetAutoForwardingCall {
                 let mut call = ::gapi::Call::new(&self.svc, &GET_AUTO_FORWARDING);
                 call.path_param("userId", user_id.into());
-                GetAutoForwardingCall { call }
+                super::super::Call::from_call(call)
             }
             /// Gets IMAP settings. For more information, see \[Configure POP and IMAP settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
             ///
@@ -4935,7 +4438,7 @@ pub mod users {
             pub fn get_imap(&self, user_id: impl Into<String>) -> GetImapCall {
                 let mut call = ::gapi::Call::new(&self.svc, &GET_IMAP);
                 call.path_param("userId", user_id.into());
-                GetImapCall { call }
+                super::super::Call::from_call(call)
             }
             /// Gets language settings. For more information, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings).
             ///
@@ -4948,7 +4451,7 @@ pub mod users {
             pub fn get_language(&self, user_id: impl Into<String>) -> GetLanguageCall {
                 let mut call = ::gapi::Call::new(&self.svc, &GET_LANGUAGE);
                 call.path_param("userId", user_id.into());
-                GetLanguageCall { call }
+                super::super::Call::from_call(call)
             }
             /// Gets POP settings. For more information, see \[Configure POP and IMAP settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
             ///
@@ -4961,7 +4464,7 @@ pub mod users {
             pub fn get_pop(&self, user_id: impl Into<String>) -> GetPopCall {
                 let mut call = ::gapi::Call::new(&self.svc, &GET_POP);
                 call.path_param("userId", user_id.into());
-                GetPopCall { call }
+                super::super::Call::from_call(call)
             }
             /// Gets vacation responder settings. For more information, see \[Manage vacation settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/vacation_settings).
             ///
@@ -4974,7 +4477,7 @@ pub mod users {
             pub fn get_vacation(&self, user_id: impl Into<String>) -> GetVacationCall {
                 let mut call = ::gapi::Call::new(&self.svc, &GET_VACATION);
                 call.path_param("userId", user_id.into());
-                GetVacationCall { call }
+                super::super::Call::from_call(call)
             }
             /// Updates the auto-forwarding setting for the specified account. A verified forwarding address must be specified when auto-forwarding is enabled. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
             ///
@@ -4992,7 +4495,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &UPDATE_AUTO_FORWARDING);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
-                UpdateAutoForwardingCall { call }
+                super::super::Call::from_call(call)
             }
             /// Updates IMAP settings. For more information, see \[Configure POP and IMAP settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
             ///
@@ -5010,7 +4513,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &UPDATE_IMAP);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
-                UpdateImapCall { call }
+                super::super::Call::from_call(call)
             }
             /// Updates language settings. For more information, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings). If successful, the return object contains the `displayLanguage` that was saved for the user, which may differ from the value passed into the request. This is because the requested `displayLanguage` may not be directly supported by Gmail but have a close variant that is, and so the variant may be chosen and saved instead.
             ///
@@ -5028,7 +4531,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &UPDATE_LANGUAGE);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
-                UpdateLanguageCall { call }
+                super::super::Call::from_call(call)
             }
             /// Updates POP settings. For more information, see \[Configure POP and IMAP settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
             ///
@@ -5046,7 +4549,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &UPDATE_POP);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
-                UpdatePopCall { call }
+                super::super::Call::from_call(call)
             }
             /// Updates vacation responder settings. For more information, see \[Manage vacation settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/vacation_settings).
             ///
@@ -5064,7 +4567,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &UPDATE_VACATION);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
-                UpdateVacationCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static GET_AUTO_FORWARDING: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5079,33 +4582,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.getAutoForwarding`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetAutoForwardingCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetAutoForwardingCall {
+        /// The `gmail.users.settings.getAutoForwarding` method, as a type: its builder is [`GetAutoForwardingCall`].
+        pub struct GetAutoForwardingMethod;
+        impl ::gapi::MethodSpec for GetAutoForwardingMethod {
             type Response = super::super::schemas::AutoForwarding;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET_AUTO_FORWARDING;
         }
-        impl GetAutoForwardingCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::AutoForwarding>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.getAutoForwarding`: set optional parameters, then call `send()`.
+        pub type GetAutoForwardingCall = super::super::Call<GetAutoForwardingMethod>;
         static GET_IMAP: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getImap",
             http_method: ::gapi::HttpMethod::Get,
@@ -5118,33 +4602,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.getImap`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetImapCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetImapCall {
+        /// The `gmail.users.settings.getImap` method, as a type: its builder is [`GetImapCall`].
+        pub struct GetImapMethod;
+        impl ::gapi::MethodSpec for GetImapMethod {
             type Response = super::super::schemas::ImapSettings;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET_IMAP;
         }
-        impl GetImapCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ImapSettings>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.getImap`: set optional parameters, then call `send()`.
+        pub type GetImapCall = super::super::Call<GetImapMethod>;
         static GET_LANGUAGE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getLanguage",
             http_method: ::gapi::HttpMethod::Get,
@@ -5157,33 +4622,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.getLanguage`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetLanguageCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetLanguageCall {
+        /// The `gmail.users.settings.getLanguage` method, as a type: its builder is [`GetLanguageCall`].
+        pub struct GetLanguageMethod;
+        impl ::gapi::MethodSpec for GetLanguageMethod {
             type Response = super::super::schemas::LanguageSettings;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET_LANGUAGE;
         }
-        impl GetLanguageCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::LanguageSettings>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.getLanguage`: set optional parameters, then call `send()`.
+        pub type GetLanguageCall = super::super::Call<GetLanguageMethod>;
         static GET_POP: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getPop",
             http_method: ::gapi::HttpMethod::Get,
@@ -5196,33 +4642,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.getPop`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetPopCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetPopCall {
+        /// The `gmail.users.settings.getPop` method, as a type: its builder is [`GetPopCall`].
+        pub struct GetPopMethod;
+        impl ::gapi::MethodSpec for GetPopMethod {
             type Response = super::super::schemas::PopSettings;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET_POP;
         }
-        impl GetPopCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::PopSettings>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.getPop`: set optional parameters, then call `send()`.
+        pub type GetPopCall = super::super::Call<GetPopMethod>;
         static GET_VACATION: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getVacation",
             http_method: ::gapi::HttpMethod::Get,
@@ -5235,33 +4662,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.getVacation`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetVacationCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetVacationCall {
+        /// The `gmail.users.settings.getVacation` method, as a type: its builder is [`GetVacationCall`].
+        pub struct GetVacationMethod;
+        impl ::gapi::MethodSpec for GetVacationMethod {
             type Response = super::super::schemas::VacationSettings;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET_VACATION;
         }
-        impl GetVacationCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::VacationSettings>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.getVacation`: set optional parameters, then call `send()`.
+        pub type GetVacationCall = super::super::Call<GetVacationMethod>;
         static UPDATE_AUTO_FORWARDING: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updateAutoForwarding",
             http_method: ::gapi::HttpMethod::Put,
@@ -5269,33 +4677,16 @@ pub mod users {
             scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.updateAutoForwarding`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdateAutoForwardingCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdateAutoForwardingCall {
+        /// The `gmail.users.settings.updateAutoForwarding` method, as a type: its builder is [`UpdateAutoForwardingCall`].
+        pub struct UpdateAutoForwardingMethod;
+        impl ::gapi::MethodSpec for UpdateAutoForwardingMethod {
             type Response = super::super::schemas::AutoForwarding;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE_AUTO_FORWARDING;
         }
-        impl UpdateAutoForwardingCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::AutoForwarding>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.updateAutoForwarding`: set optional parameters, then call `send()`.
+        pub type UpdateAutoForwardingCall = super::super::Call<
+            UpdateAutoForwardingMethod,
+        >;
         static UPDATE_IMAP: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updateImap",
             http_method: ::gapi::HttpMethod::Put,
@@ -5303,33 +4694,14 @@ pub mod users {
             scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.updateImap`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdateImapCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdateImapCall {
+        /// The `gmail.users.settings.updateImap` method, as a type: its builder is [`UpdateImapCall`].
+        pub struct UpdateImapMethod;
+        impl ::gapi::MethodSpec for UpdateImapMethod {
             type Response = super::super::schemas::ImapSettings;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE_IMAP;
         }
-        impl UpdateImapCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ImapSettings>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.updateImap`: set optional parameters, then call `send()`.
+        pub type UpdateImapCall = super::super::Call<UpdateImapMethod>;
         static UPDATE_LANGUAGE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updateLanguage",
             http_method: ::gapi::HttpMethod::Put,
@@ -5337,33 +4709,14 @@ pub mod users {
             scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.updateLanguage`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdateLanguageCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdateLanguageCall {
+        /// The `gmail.users.settings.updateLanguage` method, as a type: its builder is [`UpdateLanguageCall`].
+        pub struct UpdateLanguageMethod;
+        impl ::gapi::MethodSpec for UpdateLanguageMethod {
             type Response = super::super::schemas::LanguageSettings;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE_LANGUAGE;
         }
-        impl UpdateLanguageCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::LanguageSettings>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.updateLanguage`: set optional parameters, then call `send()`.
+        pub type UpdateLanguageCall = super::super::Call<UpdateLanguageMethod>;
         static UPDATE_POP: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updatePop",
             http_method: ::gapi::HttpMethod::Put,
@@ -5371,33 +4724,14 @@ pub mod users {
             scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.updatePop`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdatePopCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdatePopCall {
+        /// The `gmail.users.settings.updatePop` method, as a type: its builder is [`UpdatePopCall`].
+        pub struct UpdatePopMethod;
+        impl ::gapi::MethodSpec for UpdatePopMethod {
             type Response = super::super::schemas::PopSettings;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE_POP;
         }
-        impl UpdatePopCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::PopSettings>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.updatePop`: set optional parameters, then call `send()`.
+        pub type UpdatePopCall = super::super::Call<UpdatePopMethod>;
         static UPDATE_VACATION: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updateVacation",
             http_method: ::gapi::HttpMethod::Put,
@@ -5405,33 +4739,14 @@ pub mod users {
             scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.settings.updateVacation`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdateVacationCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdateVacationCall {
+        /// The `gmail.users.settings.updateVacation` method, as a type: its builder is [`UpdateVacationCall`].
+        pub struct UpdateVacationMethod;
+        impl ::gapi::MethodSpec for UpdateVacationMethod {
             type Response = super::super::schemas::VacationSettings;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE_VACATION;
         }
-        impl UpdateVacationCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::VacationSettings>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.settings.updateVacation`: set optional parameters, then call `send()`.
+        pub type UpdateVacationCall = super::super::Call<UpdateVacationMethod>;
         /// The `cse` resource.
         pub mod cse {
             /// Methods of the `cse` resource.
@@ -5479,7 +4794,7 @@ pub mod users {
                         let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                         call.path_param("userId", user_id.into());
                         call.body(&request);
-                        CreateCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Deletes a client-side encryption identity. The authenticated user can no longer use the identity to send encrypted messages. You cannot restore the identity after you delete it. Instead, use the CreateCseIdentity method to create another identity with the same configuration. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5498,7 +4813,7 @@ pub mod users {
                         let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                         call.path_param("userId", user_id.into());
                         call.path_param("cseEmailAddress", cse_email_address.into());
-                        DeleteCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Retrieves a client-side encryption identity configuration. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5517,7 +4832,7 @@ pub mod users {
                         let mut call = ::gapi::Call::new(&self.svc, &GET);
                         call.path_param("userId", user_id.into());
                         call.path_param("cseEmailAddress", cse_email_address.into());
-                        GetCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Lists the client-side encrypted identities for an authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5530,7 +4845,7 @@ pub mod users {
                     pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                         let mut call = ::gapi::Call::new(&self.svc, &LIST);
                         call.path_param("userId", user_id.into());
-                        ListCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Associates a different key pair with an existing client-side encryption identity. The updated key pair must validate against Google's \[S/MIME certificate profiles\](https://support.google.com/a/answer/7300887). For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5551,7 +4866,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         call.path_param("emailAddress", email_address.into());
                         call.body(&request);
-                        PatchCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                 }
                 static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5564,35 +4879,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.identities.create`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct CreateCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for CreateCall {
+                /// The `gmail.users.settings.cse.identities.create` method, as a type: its builder is [`CreateCall`].
+                pub struct CreateMethod;
+                impl ::gapi::MethodSpec for CreateMethod {
                     type Response = super::super::super::super::schemas::CseIdentity;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &CREATE;
                 }
-                impl CreateCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::CseIdentity,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.cse.identities.create`: set optional parameters, then call `send()`.
+                pub type CreateCall = super::super::super::super::Call<CreateMethod>;
                 static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.delete",
                     http_method: ::gapi::HttpMethod::Delete,
@@ -5603,31 +4897,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.identities.delete`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct DeleteCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for DeleteCall {
+                /// The `gmail.users.settings.cse.identities.delete` method, as a type: its builder is [`DeleteCall`].
+                pub struct DeleteMethod;
+                impl ::gapi::MethodSpec for DeleteMethod {
                     type Response = ();
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &DELETE;
                 }
-                impl DeleteCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                        self.call.send_empty()
-                    }
-                }
+                /// Builder for `gmail.users.settings.cse.identities.delete`: set optional parameters, then call `send()`.
+                pub type DeleteCall = super::super::super::super::Call<DeleteMethod>;
                 static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.get",
                     http_method: ::gapi::HttpMethod::Get,
@@ -5641,35 +4918,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.identities.get`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct GetCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for GetCall {
+                /// The `gmail.users.settings.cse.identities.get` method, as a type: its builder is [`GetCall`].
+                pub struct GetMethod;
+                impl ::gapi::MethodSpec for GetMethod {
                     type Response = super::super::super::super::schemas::CseIdentity;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &GET;
                 }
-                impl GetCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::CseIdentity,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.cse.identities.get`: set optional parameters, then call `send()`.
+                pub type GetCall = super::super::super::super::Call<GetMethod>;
                 static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.list",
                     http_method: ::gapi::HttpMethod::Get,
@@ -5687,23 +4943,15 @@ pub mod users {
                     }),
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.identities.list`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct ListCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for ListCall {
+                /// The `gmail.users.settings.cse.identities.list` method, as a type: its builder is [`ListCall`].
+                pub struct ListMethod;
+                impl ::gapi::MethodSpec for ListMethod {
                     type Response = super::super::super::super::schemas::ListCseIdentitiesResponse;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &LIST;
                 }
-                impl ListCall {
+                /// Builder for `gmail.users.settings.cse.identities.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+                pub type ListCall = super::super::super::super::Call<ListMethod>;
+                impl super::super::super::super::Call<ListMethod> {
                     /// The number of identities to return. If not provided, the page size will default to 20 entries.
                     #[inline]
                     pub fn page_size(mut self, value: i32) -> Self {
@@ -5716,35 +4964,6 @@ pub mod users {
                         self.call.query("pageToken", value.into());
                         self
                     }
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::ListCseIdentitiesResponse,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                    /// Every page, as a stream (follows the page token).
-                    #[inline]
-                    pub fn pages(
-                        self,
-                    ) -> ::gapi::Pages<
-                        super::super::super::super::schemas::ListCseIdentitiesResponse,
-                    > {
-                        self.call.pages()
-                    }
-                    /// Every item of every page, as a stream.
-                    #[inline]
-                    pub fn items(
-                        self,
-                    ) -> ::gapi::Items<
-                        super::super::super::super::schemas::ListCseIdentitiesResponse,
-                    > {
-                        self.call.items()
-                    }
                 }
                 static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.patch",
@@ -5756,35 +4975,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.identities.patch`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct PatchCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for PatchCall {
+                /// The `gmail.users.settings.cse.identities.patch` method, as a type: its builder is [`PatchCall`].
+                pub struct PatchMethod;
+                impl ::gapi::MethodSpec for PatchMethod {
                     type Response = super::super::super::super::schemas::CseIdentity;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &PATCH;
                 }
-                impl PatchCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::CseIdentity,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.cse.identities.patch`: set optional parameters, then call `send()`.
+                pub type PatchCall = super::super::super::super::Call<PatchMethod>;
             }
             /// The `keypairs` resource.
             pub mod keypairs {
@@ -5810,7 +5008,7 @@ pub mod users {
                         let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                         call.path_param("userId", user_id.into());
                         call.body(&request);
-                        CreateCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Turns off a client-side encryption key pair. The authenticated user can no longer use the key pair to decrypt incoming CSE message texts or sign outgoing CSE mail. To regain access, use the EnableCseKeyPair to turn on the key pair. After 30 days, you can permanently delete the key pair by using the ObliterateCseKeyPair method. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5831,7 +5029,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         call.path_param("keyPairId", key_pair_id.into());
                         call.body(&request);
-                        DisableCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Turns on a client-side encryption key pair that was turned off. The key pair becomes active again for any associated client-side encryption identities. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5852,7 +5050,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         call.path_param("keyPairId", key_pair_id.into());
                         call.body(&request);
-                        EnableCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Retrieves an existing client-side encryption key pair. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5871,7 +5069,7 @@ pub mod users {
                         let mut call = ::gapi::Call::new(&self.svc, &GET);
                         call.path_param("userId", user_id.into());
                         call.path_param("keyPairId", key_pair_id.into());
-                        GetCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Lists client-side encryption key pairs for an authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5884,7 +5082,7 @@ pub mod users {
                     pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                         let mut call = ::gapi::Call::new(&self.svc, &LIST);
                         call.path_param("userId", user_id.into());
-                        ListCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Deletes a client-side encryption key pair permanently and immediately. You can only permanently delete key pairs that have been turned off for more than 30 days. To turn off a key pair, use the DisableCseKeyPair method. Gmail can't restore or decrypt any messages that were encrypted by an obliterated key. Authenticated users and Google Workspace administrators lose access to reading the encrypted messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
@@ -5905,7 +5103,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         call.path_param("keyPairId", key_pair_id.into());
                         call.body(&request);
-                        ObliterateCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                 }
                 static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5918,42 +5116,27 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.keypairs.create`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct CreateCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for CreateCall {
+                /// The `gmail.users.settings.cse.keypairs.create` method, as a type: its builder is [`CreateCall`].
+                pub struct CreateMethod;
+                impl ::gapi::MethodSpec for CreateMethod {
                     type Response = super::super::super::super::schemas::CseKeyPair;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &CREATE;
                 }
-                impl CreateCall {
+                /// Builder for `gmail.users.settings.cse.keypairs.create`: set optional parameters, then call `send()`.
+                pub type CreateCall = super::super::super::super::Call<CreateMethod>;
+                impl super::super::super::super::Call<CreateMethod> {
                     /// The type of certificate chain validation to perform at creation. The request will be rejected if the uploaded chain fails to satisfy the requested validation checks. When unspecified, this parameter defaults to `all`.
+                    ///
+                    /// Values: [`params::ChainValidation`](super::super::super::super::params::ChainValidation).
                     #[inline]
                     pub fn chain_validation(
                         mut self,
-                        value: impl Into<CreateChainValidation>,
+                        value: impl Into<
+                            super::super::super::super::params::ChainValidation,
+                        >,
                     ) -> Self {
                         self.call.query("chainValidation", value.into());
                         self
-                    }
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::CseKeyPair,
-                        >,
-                    > {
-                        self.call.send()
                     }
                 }
                 static DISABLE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5966,35 +5149,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.keypairs.disable`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct DisableCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for DisableCall {
+                /// The `gmail.users.settings.cse.keypairs.disable` method, as a type: its builder is [`DisableCall`].
+                pub struct DisableMethod;
+                impl ::gapi::MethodSpec for DisableMethod {
                     type Response = super::super::super::super::schemas::CseKeyPair;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &DISABLE;
                 }
-                impl DisableCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::CseKeyPair,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.cse.keypairs.disable`: set optional parameters, then call `send()`.
+                pub type DisableCall = super::super::super::super::Call<DisableMethod>;
                 static ENABLE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.enable",
                     http_method: ::gapi::HttpMethod::Post,
@@ -6005,35 +5167,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.keypairs.enable`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct EnableCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for EnableCall {
+                /// The `gmail.users.settings.cse.keypairs.enable` method, as a type: its builder is [`EnableCall`].
+                pub struct EnableMethod;
+                impl ::gapi::MethodSpec for EnableMethod {
                     type Response = super::super::super::super::schemas::CseKeyPair;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &ENABLE;
                 }
-                impl EnableCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::CseKeyPair,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.cse.keypairs.enable`: set optional parameters, then call `send()`.
+                pub type EnableCall = super::super::super::super::Call<EnableMethod>;
                 static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.get",
                     http_method: ::gapi::HttpMethod::Get,
@@ -6047,35 +5188,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.keypairs.get`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct GetCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for GetCall {
+                /// The `gmail.users.settings.cse.keypairs.get` method, as a type: its builder is [`GetCall`].
+                pub struct GetMethod;
+                impl ::gapi::MethodSpec for GetMethod {
                     type Response = super::super::super::super::schemas::CseKeyPair;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &GET;
                 }
-                impl GetCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::CseKeyPair,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.cse.keypairs.get`: set optional parameters, then call `send()`.
+                pub type GetCall = super::super::super::super::Call<GetMethod>;
                 static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.list",
                     http_method: ::gapi::HttpMethod::Get,
@@ -6093,23 +5213,15 @@ pub mod users {
                     }),
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.keypairs.list`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct ListCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for ListCall {
+                /// The `gmail.users.settings.cse.keypairs.list` method, as a type: its builder is [`ListCall`].
+                pub struct ListMethod;
+                impl ::gapi::MethodSpec for ListMethod {
                     type Response = super::super::super::super::schemas::ListCseKeyPairsResponse;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &LIST;
                 }
-                impl ListCall {
+                /// Builder for `gmail.users.settings.cse.keypairs.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+                pub type ListCall = super::super::super::super::Call<ListMethod>;
+                impl super::super::super::super::Call<ListMethod> {
                     /// The number of key pairs to return. If not provided, the page size will default to 20 entries.
                     #[inline]
                     pub fn page_size(mut self, value: i32) -> Self {
@@ -6122,35 +5234,6 @@ pub mod users {
                         self.call.query("pageToken", value.into());
                         self
                     }
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::ListCseKeyPairsResponse,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                    /// Every page, as a stream (follows the page token).
-                    #[inline]
-                    pub fn pages(
-                        self,
-                    ) -> ::gapi::Pages<
-                        super::super::super::super::schemas::ListCseKeyPairsResponse,
-                    > {
-                        self.call.pages()
-                    }
-                    /// Every item of every page, as a stream.
-                    #[inline]
-                    pub fn items(
-                        self,
-                    ) -> ::gapi::Items<
-                        super::super::super::super::schemas::ListCseKeyPairsResponse,
-                    > {
-                        self.call.items()
-                    }
                 }
                 static OBLITERATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.obliterate",
@@ -6162,40 +5245,16 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.cse.keypairs.obliterate`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct ObliterateCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for ObliterateCall {
+                /// The `gmail.users.settings.cse.keypairs.obliterate` method, as a type: its builder is [`ObliterateCall`].
+                pub struct ObliterateMethod;
+                impl ::gapi::MethodSpec for ObliterateMethod {
                     type Response = ();
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &OBLITERATE;
                 }
-                impl ObliterateCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                        self.call.send_empty()
-                    }
-                }
-                ::gapi::open_enum! {
-                    /// The type of certificate chain validation to perform at creation. The request will be rejected if the uploaded chain fails to satisfy the requested validation checks. When unspecified, this parameter defaults to `all`.
-                    pub enum CreateChainValidation {
-                        /// Enable all certificate chain validation and certificate revocation checks. Recommended for normal use.
-                        All = "all",
-                        /// Disable all certificate chain validation and certificate revocation checks. This may be useful when deliberately creating key pairs with invalid, out-of-use certificate chains to be used only for decryption of historical S/MIME messages. Key pairs created with invalid or revoked certificates cannot be used in a CseIdentity object.
-                        None = "none",
-                    }
-                }
+                /// Builder for `gmail.users.settings.cse.keypairs.obliterate`: set optional parameters, then call `send()`.
+                pub type ObliterateCall = super::super::super::super::Call<
+                    ObliterateMethod,
+                >;
             }
         }
         /// The `delegates` resource.
@@ -6222,7 +5281,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                     call.path_param("userId", user_id.into());
                     call.body(&request);
-                    CreateCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Removes the specified delegate (which can be of any verification status), and revokes any verification that may have been required for using it. For more information, see \[Manage delegates\](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). A delegate user must be referred to by their primary email address, and not an email alias. This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
@@ -6241,7 +5300,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                     call.path_param("userId", user_id.into());
                     call.path_param("delegateEmail", delegate_email.into());
-                    DeleteCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Gets the specified delegate. For more information, see \[Manage delegates\](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). A delegate user must be referred to by their primary email address, and not an email alias. This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
@@ -6260,7 +5319,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("delegateEmail", delegate_email.into());
-                    GetCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Lists the delegates for the specified account. For more information, see \[Manage delegates\](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
@@ -6273,7 +5332,7 @@ pub mod users {
                 pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                     let mut call = ::gapi::Call::new(&self.svc, &LIST);
                     call.path_param("userId", user_id.into());
-                    ListCall { call }
+                    super::super::super::Call::from_call(call)
                 }
             }
             static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6283,33 +5342,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.delegates.create`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct CreateCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for CreateCall {
+            /// The `gmail.users.settings.delegates.create` method, as a type: its builder is [`CreateCall`].
+            pub struct CreateMethod;
+            impl ::gapi::MethodSpec for CreateMethod {
                 type Response = super::super::super::schemas::Delegate;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &CREATE;
             }
-            impl CreateCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<super::super::super::schemas::Delegate>,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.delegates.create`: set optional parameters, then call `send()`.
+            pub type CreateCall = super::super::super::Call<CreateMethod>;
             static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.delegates.delete",
                 http_method: ::gapi::HttpMethod::Delete,
@@ -6317,31 +5357,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.delegates.delete`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct DeleteCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for DeleteCall {
+            /// The `gmail.users.settings.delegates.delete` method, as a type: its builder is [`DeleteCall`].
+            pub struct DeleteMethod;
+            impl ::gapi::MethodSpec for DeleteMethod {
                 type Response = ();
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &DELETE;
             }
-            impl DeleteCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                    self.call.send_empty()
-                }
-            }
+            /// Builder for `gmail.users.settings.delegates.delete`: set optional parameters, then call `send()`.
+            pub type DeleteCall = super::super::super::Call<DeleteMethod>;
             static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.delegates.get",
                 http_method: ::gapi::HttpMethod::Get,
@@ -6354,33 +5377,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.delegates.get`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct GetCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for GetCall {
+            /// The `gmail.users.settings.delegates.get` method, as a type: its builder is [`GetCall`].
+            pub struct GetMethod;
+            impl ::gapi::MethodSpec for GetMethod {
                 type Response = super::super::super::schemas::Delegate;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &GET;
             }
-            impl GetCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<super::super::super::schemas::Delegate>,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.delegates.get`: set optional parameters, then call `send()`.
+            pub type GetCall = super::super::super::Call<GetMethod>;
             static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.delegates.list",
                 http_method: ::gapi::HttpMethod::Get,
@@ -6393,35 +5397,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.delegates.list`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct ListCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for ListCall {
+            /// The `gmail.users.settings.delegates.list` method, as a type: its builder is [`ListCall`].
+            pub struct ListMethod;
+            impl ::gapi::MethodSpec for ListMethod {
                 type Response = super::super::super::schemas::ListDelegatesResponse;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &LIST;
             }
-            impl ListCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<
-                        super::super::super::schemas::ListDelegatesResponse,
-                    >,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.delegates.list`: set optional parameters, then call `send()`.
+            pub type ListCall = super::super::super::Call<ListMethod>;
         }
         /// The `filters` resource.
         pub mod filters {
@@ -6447,7 +5430,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                     call.path_param("userId", user_id.into());
                     call.body(&request);
-                    CreateCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Immediately and permanently deletes the specified filter. For more information, see \[Manage Gmail filters\](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
                 ///
@@ -6466,7 +5449,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                     call.path_param("userId", user_id.into());
                     call.path_param("id", id.into());
-                    DeleteCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Gets a filter. For more information, see \[Manage Gmail filters\](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
                 ///
@@ -6485,7 +5468,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("id", id.into());
-                    GetCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Lists the message filters of a Gmail user. For more information, see \[Manage Gmail filters\](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
                 ///
@@ -6498,7 +5481,7 @@ pub mod users {
                 pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                     let mut call = ::gapi::Call::new(&self.svc, &LIST);
                     call.path_param("userId", user_id.into());
-                    ListCall { call }
+                    super::super::super::Call::from_call(call)
                 }
             }
             static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6508,33 +5491,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.filters.create`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct CreateCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for CreateCall {
+            /// The `gmail.users.settings.filters.create` method, as a type: its builder is [`CreateCall`].
+            pub struct CreateMethod;
+            impl ::gapi::MethodSpec for CreateMethod {
                 type Response = super::super::super::schemas::Filter;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &CREATE;
             }
-            impl CreateCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<super::super::super::schemas::Filter>,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.filters.create`: set optional parameters, then call `send()`.
+            pub type CreateCall = super::super::super::Call<CreateMethod>;
             static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.filters.delete",
                 http_method: ::gapi::HttpMethod::Delete,
@@ -6542,31 +5506,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.filters.delete`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct DeleteCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for DeleteCall {
+            /// The `gmail.users.settings.filters.delete` method, as a type: its builder is [`DeleteCall`].
+            pub struct DeleteMethod;
+            impl ::gapi::MethodSpec for DeleteMethod {
                 type Response = ();
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &DELETE;
             }
-            impl DeleteCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                    self.call.send_empty()
-                }
-            }
+            /// Builder for `gmail.users.settings.filters.delete`: set optional parameters, then call `send()`.
+            pub type DeleteCall = super::super::super::Call<DeleteMethod>;
             static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.filters.get",
                 http_method: ::gapi::HttpMethod::Get,
@@ -6579,33 +5526,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.filters.get`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct GetCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for GetCall {
+            /// The `gmail.users.settings.filters.get` method, as a type: its builder is [`GetCall`].
+            pub struct GetMethod;
+            impl ::gapi::MethodSpec for GetMethod {
                 type Response = super::super::super::schemas::Filter;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &GET;
             }
-            impl GetCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<super::super::super::schemas::Filter>,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.filters.get`: set optional parameters, then call `send()`.
+            pub type GetCall = super::super::super::Call<GetMethod>;
             static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.filters.list",
                 http_method: ::gapi::HttpMethod::Get,
@@ -6618,35 +5546,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.filters.list`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct ListCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for ListCall {
+            /// The `gmail.users.settings.filters.list` method, as a type: its builder is [`ListCall`].
+            pub struct ListMethod;
+            impl ::gapi::MethodSpec for ListMethod {
                 type Response = super::super::super::schemas::ListFiltersResponse;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &LIST;
             }
-            impl ListCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<
-                        super::super::super::schemas::ListFiltersResponse,
-                    >,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.filters.list`: set optional parameters, then call `send()`.
+            pub type ListCall = super::super::super::Call<ListMethod>;
         }
         /// The `forwardingAddresses` resource.
         pub mod forwarding_addresses {
@@ -6672,7 +5579,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                     call.path_param("userId", user_id.into());
                     call.body(&request);
-                    CreateCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Deletes the specified forwarding address and revokes any verification that may have been required. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
@@ -6691,7 +5598,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                     call.path_param("userId", user_id.into());
                     call.path_param("forwardingEmail", forwarding_email.into());
-                    DeleteCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Gets the specified forwarding address. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings).
                 ///
@@ -6710,7 +5617,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("forwardingEmail", forwarding_email.into());
-                    GetCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Lists the forwarding addresses for the specified account. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings).
                 ///
@@ -6723,7 +5630,7 @@ pub mod users {
                 pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                     let mut call = ::gapi::Call::new(&self.svc, &LIST);
                     call.path_param("userId", user_id.into());
-                    ListCall { call }
+                    super::super::super::Call::from_call(call)
                 }
             }
             static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6733,35 +5640,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.forwardingAddresses.create`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct CreateCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for CreateCall {
+            /// The `gmail.users.settings.forwardingAddresses.create` method, as a type: its builder is [`CreateCall`].
+            pub struct CreateMethod;
+            impl ::gapi::MethodSpec for CreateMethod {
                 type Response = super::super::super::schemas::ForwardingAddress;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &CREATE;
             }
-            impl CreateCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<
-                        super::super::super::schemas::ForwardingAddress,
-                    >,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.forwardingAddresses.create`: set optional parameters, then call `send()`.
+            pub type CreateCall = super::super::super::Call<CreateMethod>;
             static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.forwardingAddresses.delete",
                 http_method: ::gapi::HttpMethod::Delete,
@@ -6769,31 +5655,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.forwardingAddresses.delete`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct DeleteCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for DeleteCall {
+            /// The `gmail.users.settings.forwardingAddresses.delete` method, as a type: its builder is [`DeleteCall`].
+            pub struct DeleteMethod;
+            impl ::gapi::MethodSpec for DeleteMethod {
                 type Response = ();
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &DELETE;
             }
-            impl DeleteCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                    self.call.send_empty()
-                }
-            }
+            /// Builder for `gmail.users.settings.forwardingAddresses.delete`: set optional parameters, then call `send()`.
+            pub type DeleteCall = super::super::super::Call<DeleteMethod>;
             static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.forwardingAddresses.get",
                 http_method: ::gapi::HttpMethod::Get,
@@ -6806,35 +5675,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.forwardingAddresses.get`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct GetCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for GetCall {
+            /// The `gmail.users.settings.forwardingAddresses.get` method, as a type: its builder is [`GetCall`].
+            pub struct GetMethod;
+            impl ::gapi::MethodSpec for GetMethod {
                 type Response = super::super::super::schemas::ForwardingAddress;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &GET;
             }
-            impl GetCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<
-                        super::super::super::schemas::ForwardingAddress,
-                    >,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.forwardingAddresses.get`: set optional parameters, then call `send()`.
+            pub type GetCall = super::super::super::Call<GetMethod>;
             static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.forwardingAddresses.list",
                 http_method: ::gapi::HttpMethod::Get,
@@ -6847,35 +5695,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.forwardingAddresses.list`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct ListCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for ListCall {
+            /// The `gmail.users.settings.forwardingAddresses.list` method, as a type: its builder is [`ListCall`].
+            pub struct ListMethod;
+            impl ::gapi::MethodSpec for ListMethod {
                 type Response = super::super::super::schemas::ListForwardingAddressesResponse;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &LIST;
             }
-            impl ListCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<
-                        super::super::super::schemas::ListForwardingAddressesResponse,
-                    >,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.forwardingAddresses.list`: set optional parameters, then call `send()`.
+            pub type ListCall = super::super::super::Call<ListMethod>;
         }
         /// The `sendAs` resource.
         pub mod send_as {
@@ -6908,7 +5735,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                     call.path_param("userId", user_id.into());
                     call.body(&request);
-                    CreateCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Deletes the specified send-as alias. Revokes any verification that may have been required for using it. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
@@ -6927,7 +5754,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
-                    DeleteCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Gets the specified send-as alias. Fails with an HTTP 404 error if the specified address is not a member of the collection. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
                 ///
@@ -6946,7 +5773,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
-                    GetCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Lists the send-as aliases for the specified account. The result includes the primary send-as address associated with the account as well as any custom "from" aliases. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
                 ///
@@ -6959,7 +5786,7 @@ pub mod users {
                 pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                     let mut call = ::gapi::Call::new(&self.svc, &LIST);
                     call.path_param("userId", user_id.into());
-                    ListCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Patch the specified send-as alias. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
                 ///
@@ -6980,7 +5807,7 @@ pub mod users {
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
                     call.body(&request);
-                    PatchCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Updates a send-as alias. If a signature is provided, Gmail will sanitize the HTML before saving it with the alias. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). Addresses other than the primary address for the account can only be updated by service account clients that have been delegated domain-wide authority.
                 ///
@@ -7001,7 +5828,7 @@ pub mod users {
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
                     call.body(&request);
-                    UpdateCall { call }
+                    super::super::super::Call::from_call(call)
                 }
                 /// Sends a verification email to the specified send-as alias address. The verification status must be `pending`. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
@@ -7020,7 +5847,7 @@ pub mod users {
                     let mut call = ::gapi::Call::new(&self.svc, &VERIFY);
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
-                    VerifyCall { call }
+                    super::super::super::Call::from_call(call)
                 }
             }
             static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7030,33 +5857,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.sendAs.create`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct CreateCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for CreateCall {
+            /// The `gmail.users.settings.sendAs.create` method, as a type: its builder is [`CreateCall`].
+            pub struct CreateMethod;
+            impl ::gapi::MethodSpec for CreateMethod {
                 type Response = super::super::super::schemas::SendAs;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &CREATE;
             }
-            impl CreateCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<super::super::super::schemas::SendAs>,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.sendAs.create`: set optional parameters, then call `send()`.
+            pub type CreateCall = super::super::super::Call<CreateMethod>;
             static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.delete",
                 http_method: ::gapi::HttpMethod::Delete,
@@ -7064,31 +5872,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.sendAs.delete`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct DeleteCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for DeleteCall {
+            /// The `gmail.users.settings.sendAs.delete` method, as a type: its builder is [`DeleteCall`].
+            pub struct DeleteMethod;
+            impl ::gapi::MethodSpec for DeleteMethod {
                 type Response = ();
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &DELETE;
             }
-            impl DeleteCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                    self.call.send_empty()
-                }
-            }
+            /// Builder for `gmail.users.settings.sendAs.delete`: set optional parameters, then call `send()`.
+            pub type DeleteCall = super::super::super::Call<DeleteMethod>;
             static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.get",
                 http_method: ::gapi::HttpMethod::Get,
@@ -7101,33 +5892,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.sendAs.get`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct GetCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for GetCall {
+            /// The `gmail.users.settings.sendAs.get` method, as a type: its builder is [`GetCall`].
+            pub struct GetMethod;
+            impl ::gapi::MethodSpec for GetMethod {
                 type Response = super::super::super::schemas::SendAs;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &GET;
             }
-            impl GetCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<super::super::super::schemas::SendAs>,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.sendAs.get`: set optional parameters, then call `send()`.
+            pub type GetCall = super::super::super::Call<GetMethod>;
             static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.list",
                 http_method: ::gapi::HttpMethod::Get,
@@ -7140,35 +5912,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.sendAs.list`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct ListCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for ListCall {
+            /// The `gmail.users.settings.sendAs.list` method, as a type: its builder is [`ListCall`].
+            pub struct ListMethod;
+            impl ::gapi::MethodSpec for ListMethod {
                 type Response = super::super::super::schemas::ListSendAsResponse;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &LIST;
             }
-            impl ListCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<
-                        super::super::super::schemas::ListSendAsResponse,
-                    >,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.sendAs.list`: set optional parameters, then call `send()`.
+            pub type ListCall = super::super::super::Call<ListMethod>;
             static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.patch",
                 http_method: ::gapi::HttpMethod::Patch,
@@ -7179,33 +5930,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.sendAs.patch`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct PatchCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for PatchCall {
+            /// The `gmail.users.settings.sendAs.patch` method, as a type: its builder is [`PatchCall`].
+            pub struct PatchMethod;
+            impl ::gapi::MethodSpec for PatchMethod {
                 type Response = super::super::super::schemas::SendAs;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &PATCH;
             }
-            impl PatchCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<super::super::super::schemas::SendAs>,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.sendAs.patch`: set optional parameters, then call `send()`.
+            pub type PatchCall = super::super::super::Call<PatchMethod>;
             static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.update",
                 http_method: ::gapi::HttpMethod::Put,
@@ -7216,33 +5948,14 @@ pub mod users {
                 ],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.sendAs.update`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct UpdateCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for UpdateCall {
+            /// The `gmail.users.settings.sendAs.update` method, as a type: its builder is [`UpdateCall`].
+            pub struct UpdateMethod;
+            impl ::gapi::MethodSpec for UpdateMethod {
                 type Response = super::super::super::schemas::SendAs;
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
             }
-            impl UpdateCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<
-                    Output = ::gapi::Result<super::super::super::schemas::SendAs>,
-                > {
-                    self.call.send()
-                }
-            }
+            /// Builder for `gmail.users.settings.sendAs.update`: set optional parameters, then call `send()`.
+            pub type UpdateCall = super::super::super::Call<UpdateMethod>;
             static VERIFY: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.verify",
                 http_method: ::gapi::HttpMethod::Post,
@@ -7250,31 +5963,14 @@ pub mod users {
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
                 ..::gapi::MethodInfo::DEFAULT
             };
-            /// Builder for `gmail.users.settings.sendAs.verify`: set optional parameters, then call `send()`.
-            #[derive(Clone, Debug)]
-            pub struct VerifyCall {
-                call: ::gapi::Call,
-            }
-            impl ::gapi::CallBuilder for VerifyCall {
+            /// The `gmail.users.settings.sendAs.verify` method, as a type: its builder is [`VerifyCall`].
+            pub struct VerifyMethod;
+            impl ::gapi::MethodSpec for VerifyMethod {
                 type Response = ();
-                #[inline]
-                fn call_mut(&mut self) -> &mut ::gapi::Call {
-                    &mut self.call
-                }
-                #[inline]
-                fn into_call(self) -> ::gapi::Call {
-                    self.call
-                }
+                const METHOD: &'static ::gapi::MethodInfo = &VERIFY;
             }
-            impl VerifyCall {
-                /// Sends the request.
-                #[inline]
-                pub fn send(
-                    self,
-                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                    self.call.send_empty()
-                }
-            }
+            /// Builder for `gmail.users.settings.sendAs.verify`: set optional parameters, then call `send()`.
+            pub type VerifyCall = super::super::super::Call<VerifyMethod>;
             /// The `smimeInfo` resource.
             pub mod smime_info {
                 /// Methods of the `smimeInfo` resource.
@@ -7303,7 +5999,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         call.path_param("id", id.into());
-                        DeleteCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Gets the specified S/MIME config for the specified send-as alias. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
@@ -7325,7 +6021,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         call.path_param("id", id.into());
-                        GetCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Insert (upload) the given S/MIME config for the specified send-as alias. Note that `pkcs12` format is required for the key. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
@@ -7346,7 +6042,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         call.body(&request);
-                        InsertCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Lists S/MIME configs for the specified send-as alias. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
@@ -7365,7 +6061,7 @@ pub mod users {
                         let mut call = ::gapi::Call::new(&self.svc, &LIST);
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
-                        ListCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                     /// Sets the default S/MIME config for the specified send-as alias. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
@@ -7387,7 +6083,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         call.path_param("id", id.into());
-                        SetDefaultCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                 }
                 static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7400,31 +6096,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.sendAs.smimeInfo.delete`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct DeleteCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for DeleteCall {
+                /// The `gmail.users.settings.sendAs.smimeInfo.delete` method, as a type: its builder is [`DeleteCall`].
+                pub struct DeleteMethod;
+                impl ::gapi::MethodSpec for DeleteMethod {
                     type Response = ();
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &DELETE;
                 }
-                impl DeleteCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                        self.call.send_empty()
-                    }
-                }
+                /// Builder for `gmail.users.settings.sendAs.smimeInfo.delete`: set optional parameters, then call `send()`.
+                pub type DeleteCall = super::super::super::super::Call<DeleteMethod>;
                 static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.get",
                     http_method: ::gapi::HttpMethod::Get,
@@ -7438,35 +6117,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.sendAs.smimeInfo.get`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct GetCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for GetCall {
+                /// The `gmail.users.settings.sendAs.smimeInfo.get` method, as a type: its builder is [`GetCall`].
+                pub struct GetMethod;
+                impl ::gapi::MethodSpec for GetMethod {
                     type Response = super::super::super::super::schemas::SmimeInfo;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &GET;
                 }
-                impl GetCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::SmimeInfo,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.sendAs.smimeInfo.get`: set optional parameters, then call `send()`.
+                pub type GetCall = super::super::super::super::Call<GetMethod>;
                 static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.insert",
                     http_method: ::gapi::HttpMethod::Post,
@@ -7477,35 +6135,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.sendAs.smimeInfo.insert`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct InsertCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for InsertCall {
+                /// The `gmail.users.settings.sendAs.smimeInfo.insert` method, as a type: its builder is [`InsertCall`].
+                pub struct InsertMethod;
+                impl ::gapi::MethodSpec for InsertMethod {
                     type Response = super::super::super::super::schemas::SmimeInfo;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &INSERT;
                 }
-                impl InsertCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::SmimeInfo,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.sendAs.smimeInfo.insert`: set optional parameters, then call `send()`.
+                pub type InsertCall = super::super::super::super::Call<InsertMethod>;
                 static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.list",
                     http_method: ::gapi::HttpMethod::Get,
@@ -7519,35 +6156,14 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.sendAs.smimeInfo.list`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct ListCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for ListCall {
+                /// The `gmail.users.settings.sendAs.smimeInfo.list` method, as a type: its builder is [`ListCall`].
+                pub struct ListMethod;
+                impl ::gapi::MethodSpec for ListMethod {
                     type Response = super::super::super::super::schemas::ListSmimeInfoResponse;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &LIST;
                 }
-                impl ListCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::ListSmimeInfoResponse,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                }
+                /// Builder for `gmail.users.settings.sendAs.smimeInfo.list`: set optional parameters, then call `send()`.
+                pub type ListCall = super::super::super::super::Call<ListMethod>;
                 static SET_DEFAULT: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.setDefault",
                     http_method: ::gapi::HttpMethod::Post,
@@ -7558,31 +6174,16 @@ pub mod users {
                     ],
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `gmail.users.settings.sendAs.smimeInfo.setDefault`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct SetDefaultCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for SetDefaultCall {
+                /// The `gmail.users.settings.sendAs.smimeInfo.setDefault` method, as a type: its builder is [`SetDefaultCall`].
+                pub struct SetDefaultMethod;
+                impl ::gapi::MethodSpec for SetDefaultMethod {
                     type Response = ();
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &SET_DEFAULT;
                 }
-                impl SetDefaultCall {
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                        self.call.send_empty()
-                    }
-                }
+                /// Builder for `gmail.users.settings.sendAs.smimeInfo.setDefault`: set optional parameters, then call `send()`.
+                pub type SetDefaultCall = super::super::super::super::Call<
+                    SetDefaultMethod,
+                >;
             }
         }
     }
@@ -7611,7 +6212,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                DeleteCall { call }
+                super::super::Call::from_call(call)
             }
             /// Gets the specified thread. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
@@ -7630,7 +6231,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
             /// Lists the threads in the user's mailbox. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
@@ -7643,7 +6244,7 @@ pub mod users {
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
                 let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
-                ListCall { call }
+                super::super::Call::from_call(call)
             }
             /// Modifies the labels applied to the thread. This applies to all messages in the thread. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
@@ -7664,7 +6265,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
-                ModifyCall { call }
+                super::super::Call::from_call(call)
             }
             /// Moves the specified thread to the trash. Any messages that belong to the thread are also moved to the trash. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
@@ -7683,7 +6284,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &TRASH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                TrashCall { call }
+                super::super::Call::from_call(call)
             }
             /// Removes the specified thread from the trash. Any messages that belong to the thread are also removed from the trash. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
@@ -7702,7 +6303,7 @@ pub mod users {
                 let mut call = ::gapi::Call::new(&self.svc, &UNTRASH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
-                UntrashCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7712,31 +6313,14 @@ pub mod users {
             scopes: &["https://mail.google.com/"],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.threads.delete`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct DeleteCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for DeleteCall {
+        /// The `gmail.users.threads.delete` method, as a type: its builder is [`DeleteCall`].
+        pub struct DeleteMethod;
+        impl ::gapi::MethodSpec for DeleteMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &DELETE;
         }
-        impl DeleteCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
-            }
-        }
+        /// Builder for `gmail.users.threads.delete`: set optional parameters, then call `send()`.
+        pub type DeleteCall = super::super::Call<DeleteMethod>;
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.get",
             http_method: ::gapi::HttpMethod::Get,
@@ -7752,45 +6336,44 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.threads.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `gmail.users.threads.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::Thread;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
+        /// Builder for `gmail.users.threads.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
+        impl super::super::Call<GetMethod> {
             /// The format to return the messages in.
+            ///
+            /// Values: [`params::ThreadsGetFormat`](super::super::params::ThreadsGetFormat).
             #[inline]
-            pub fn format(mut self, value: impl Into<GetFormat>) -> Self {
+            pub fn format(
+                mut self,
+                value: impl Into<super::super::params::ThreadsGetFormat>,
+            ) -> Self {
                 self.call.query("format", value.into());
                 self
             }
             /// When given and format is METADATA, only include headers specified.
             ///
-            /// Repeated: each call adds a value.
+            /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_metadata_headers`](Self::add_metadata_headers) adds one.
             #[inline]
-            pub fn metadata_headers(mut self, value: impl Into<String>) -> Self {
-                self.call.query_append("metadataHeaders", value.into());
+            pub fn metadata_headers(
+                mut self,
+                values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            ) -> Self {
+                for v in values {
+                    self.call.query_append("metadataHeaders", v.into());
+                }
                 self
             }
-            /// Sends the request.
+            /// Adds one value of [`metadata_headers`](Self::metadata_headers).
             #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Thread>,
-            > {
-                self.call.send()
+            pub fn add_metadata_headers(mut self, value: impl Into<String>) -> Self {
+                self.call.query_append("metadataHeaders", value.into());
+                self
             }
         }
         static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7809,23 +6392,15 @@ pub mod users {
             }),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.threads.list`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ListCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ListCall {
+        /// The `gmail.users.threads.list` method, as a type: its builder is [`ListCall`].
+        pub struct ListMethod;
+        impl ::gapi::MethodSpec for ListMethod {
             type Response = super::super::schemas::ListThreadsResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &LIST;
         }
-        impl ListCall {
+        /// Builder for `gmail.users.threads.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+        pub type ListCall = super::super::Call<ListMethod>;
+        impl super::super::Call<ListMethod> {
             /// Include threads from `SPAM` and `TRASH` in the results.
             #[inline]
             pub fn include_spam_trash(mut self, value: bool) -> Self {
@@ -7834,9 +6409,20 @@ pub mod users {
             }
             /// Only return threads with labels that match all of the specified label IDs.
             ///
-            /// Repeated: each call adds a value.
+            /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_label_ids`](Self::add_label_ids) adds one.
             #[inline]
-            pub fn label_ids(mut self, value: impl Into<String>) -> Self {
+            pub fn label_ids(
+                mut self,
+                values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            ) -> Self {
+                for v in values {
+                    self.call.query_append("labelIds", v.into());
+                }
+                self
+            }
+            /// Adds one value of [`label_ids`](Self::label_ids).
+            #[inline]
+            pub fn add_label_ids(mut self, value: impl Into<String>) -> Self {
                 self.call.query_append("labelIds", value.into());
                 self
             }
@@ -7858,29 +6444,6 @@ pub mod users {
                 self.call.query("q", value.into());
                 self
             }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ListThreadsResponse>,
-            > {
-                self.call.send()
-            }
-            /// Every page, as a stream (follows the page token).
-            #[inline]
-            pub fn pages(
-                self,
-            ) -> ::gapi::Pages<super::super::schemas::ListThreadsResponse> {
-                self.call.pages()
-            }
-            /// Every item of every page, as a stream.
-            #[inline]
-            pub fn items(
-                self,
-            ) -> ::gapi::Items<super::super::schemas::ListThreadsResponse> {
-                self.call.items()
-            }
         }
         static MODIFY: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.modify",
@@ -7892,33 +6455,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.threads.modify`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ModifyCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ModifyCall {
+        /// The `gmail.users.threads.modify` method, as a type: its builder is [`ModifyCall`].
+        pub struct ModifyMethod;
+        impl ::gapi::MethodSpec for ModifyMethod {
             type Response = super::super::schemas::Thread;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &MODIFY;
         }
-        impl ModifyCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Thread>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.threads.modify`: set optional parameters, then call `send()`.
+        pub type ModifyCall = super::super::Call<ModifyMethod>;
         static TRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.trash",
             http_method: ::gapi::HttpMethod::Post,
@@ -7929,33 +6473,14 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.threads.trash`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct TrashCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for TrashCall {
+        /// The `gmail.users.threads.trash` method, as a type: its builder is [`TrashCall`].
+        pub struct TrashMethod;
+        impl ::gapi::MethodSpec for TrashMethod {
             type Response = super::super::schemas::Thread;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &TRASH;
         }
-        impl TrashCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Thread>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `gmail.users.threads.trash`: set optional parameters, then call `send()`.
+        pub type TrashCall = super::super::Call<TrashMethod>;
         static UNTRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.untrash",
             http_method: ::gapi::HttpMethod::Post,
@@ -7966,43 +6491,13 @@ pub mod users {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `gmail.users.threads.untrash`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UntrashCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UntrashCall {
+        /// The `gmail.users.threads.untrash` method, as a type: its builder is [`UntrashCall`].
+        pub struct UntrashMethod;
+        impl ::gapi::MethodSpec for UntrashMethod {
             type Response = super::super::schemas::Thread;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UNTRASH;
         }
-        impl UntrashCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Thread>,
-            > {
-                self.call.send()
-            }
-        }
-        ::gapi::open_enum! {
-            /// The format to return the messages in.
-            pub enum GetFormat {
-                /// Returns the full email message data with body content parsed in the `payload` field; the `raw` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.
-                Full = "full",
-                /// Returns only email message IDs, labels, and email headers.
-                Metadata = "metadata",
-                /// Returns only email message IDs and labels; does not return the email headers, body, or payload.
-                Minimal = "minimal",
-            }
-        }
+        /// Builder for `gmail.users.threads.untrash`: set optional parameters, then call `send()`.
+        pub type UntrashCall = super::super::Call<UntrashMethod>;
     }
 }

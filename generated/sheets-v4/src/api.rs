@@ -12,8 +12,27 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "",
     batch_path: Some("batch"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// Available to use for quota purposes for server-side applications. Can be any arbitrary string assigned to a user, but should not exceed 40 characters.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// See, edit, create, and delete all of your Google Drive files
@@ -28,6 +47,8 @@ pub mod scopes {
     pub const SPREADSHEETS_READONLY: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
 }
 /// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     /// Adds a new banded range to the spreadsheet.
     #[derive(Clone, Default)]
@@ -1153,18 +1174,30 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct BandingProperties {
         /// The first color that is alternating. (Required) Deprecated: Use first_band_color_style.
+        #[deprecated(
+            note = "The first color that is alternating. (Required) Deprecated: Use first_band_color_style."
+        )]
         pub first_band_color: Option<Color>,
         /// The first color that is alternating. (Required) If first_band_color is also set, this field takes precedence.
         pub first_band_color_style: Option<ColorStyle>,
         /// The color of the last row or column. If this field is not set, the last row or column is filled with either first_band_color or second_band_color, depending on the color of the previous row or column. Deprecated: Use footer_color_style.
+        #[deprecated(
+            note = "The color of the last row or column. If this field is not set, the last row or column is filled with either first_band_color or second_band_color, depending on the color of the previous row or column. Deprecated: Use footer_color_style."
+        )]
         pub footer_color: Option<Color>,
         /// The color of the last row or column. If this field is not set, the last row or column is filled with either first_band_color or second_band_color, depending on the color of the previous row or column. If footer_color is also set, this field takes precedence.
         pub footer_color_style: Option<ColorStyle>,
         /// The color of the first row or column. If this field is set, the first row or column is filled with this color and the colors alternate between first_band_color and second_band_color starting from the second row or column. Otherwise, the first row or column is filled with first_band_color and the colors proceed to alternate as they normally would. Deprecated: Use header_color_style.
+        #[deprecated(
+            note = "The color of the first row or column. If this field is set, the first row or column is filled with this color and the colors alternate between first_band_color and second_band_color starting from the second row or column. Otherwise, the first row or column is filled with first_band_color and the colors proceed to alternate as they normally would. Deprecated: Use header_color_style."
+        )]
         pub header_color: Option<Color>,
         /// The color of the first row or column. If this field is set, the first row or column is filled with this color and the colors alternate between first_band_color and second_band_color starting from the second row or column. Otherwise, the first row or column is filled with first_band_color and the colors proceed to alternate as they normally would. If header_color is also set, this field takes precedence.
         pub header_color_style: Option<ColorStyle>,
         /// The second color that is alternating. (Required) Deprecated: Use second_band_color_style.
+        #[deprecated(
+            note = "The second color that is alternating. (Required) Deprecated: Use second_band_color_style."
+        )]
         pub second_band_color: Option<Color>,
         /// The second color that is alternating. (Required) If second_band_color is also set, this field takes precedence.
         pub second_band_color_style: Option<ColorStyle>,
@@ -1173,6 +1206,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for BandingProperties {
         const NAME: &'static str = "BandingProperties";
         const FIELDS: &'static [&'static str] = &[
@@ -1231,12 +1265,18 @@ pub mod schemas {
         /// Description which is appended after the baseline value. This field is optional.
         pub description: Option<String>,
         /// Color to be used, in case baseline value represents a negative change for key value. This field is optional. Deprecated: Use negative_color_style.
+        #[deprecated(
+            note = "Color to be used, in case baseline value represents a negative change for key value. This field is optional. Deprecated: Use negative_color_style."
+        )]
         pub negative_color: Option<Color>,
         /// Color to be used, in case baseline value represents a negative change for key value. This field is optional. If negative_color is also set, this field takes precedence.
         pub negative_color_style: Option<ColorStyle>,
         /// Specifies the horizontal text positioning of baseline value. This field is optional. If not specified, default positioning is used.
         pub position: Option<TextPosition>,
         /// Color to be used, in case baseline value represents a positive change for key value. This field is optional. Deprecated: Use positive_color_style.
+        #[deprecated(
+            note = "Color to be used, in case baseline value represents a positive change for key value. This field is optional. Deprecated: Use positive_color_style."
+        )]
         pub positive_color: Option<Color>,
         /// Color to be used, in case baseline value represents a positive change for key value. This field is optional. If positive_color is also set, this field takes precedence.
         pub positive_color_style: Option<ColorStyle>,
@@ -1247,6 +1287,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for BaselineValueFormat {
         const NAME: &'static str = "BaselineValueFormat";
         const FIELDS: &'static [&'static str] = &[
@@ -1419,6 +1460,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct BasicChartSeries {
         /// The color for elements (such as bars, lines, and points) associated with this series. If empty, a default color is used. Deprecated: Use color_style.
+        #[deprecated(
+            note = "The color for elements (such as bars, lines, and points) associated with this series. If empty, a default color is used. Deprecated: Use color_style."
+        )]
         pub color: Option<Color>,
         /// The color for elements (such as bars, lines, and points) associated with this series. If empty, a default color is used. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
@@ -1441,6 +1485,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for BasicChartSeries {
         const NAME: &'static str = "BasicChartSeries";
         const FIELDS: &'static [&'static str] = &[
@@ -1654,6 +1699,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct BasicFilter {
         /// The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs.
+        #[deprecated(
+            note = "The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs."
+        )]
         pub criteria: Option<::std::collections::BTreeMap<String, FilterCriteria>>,
         /// The filter criteria per column. Both criteria and filter_specs are populated in responses. If both fields are specified in an update request, this field takes precedence.
         pub filter_specs: Option<Vec<FilterSpec>>,
@@ -1668,6 +1716,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for BasicFilter {
         const NAME: &'static str = "BasicFilter";
         const FIELDS: &'static [&'static str] = &[
@@ -1711,6 +1760,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct BasicSeriesDataPointStyleOverride {
         /// Color of the series data point. If empty, the series default is used. Deprecated: Use color_style.
+        #[deprecated(
+            note = "Color of the series data point. If empty, the series default is used. Deprecated: Use color_style."
+        )]
         pub color: Option<Color>,
         /// Color of the series data point. If empty, the series default is used. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
@@ -1723,6 +1775,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for BasicSeriesDataPointStyleOverride {
         const NAME: &'static str = "BasicSeriesDataPointStyleOverride";
         const FIELDS: &'static [&'static str] = &[
@@ -2763,18 +2816,23 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Border {
         /// The color of the border. Deprecated: Use color_style.
+        #[deprecated(note = "The color of the border. Deprecated: Use color_style.")]
         pub color: Option<Color>,
         /// The color of the border. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
         /// The style of the border.
         pub style: Option<BorderStyle>,
         /// The width of the border, in pixels. Deprecated; the width is determined by the "style" field.
+        #[deprecated(
+            note = "The width of the border, in pixels. Deprecated; the width is determined by the \"style\" field."
+        )]
         pub width: Option<i32>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for Border {
         const NAME: &'static str = "Border";
         const FIELDS: &'static [&'static str] = &[
@@ -2883,6 +2941,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct BubbleChartSpec {
         /// The bubble border color. Deprecated: Use bubble_border_color_style.
+        #[deprecated(
+            note = "The bubble border color. Deprecated: Use bubble_border_color_style."
+        )]
         pub bubble_border_color: Option<Color>,
         /// The bubble border color. If bubble_border_color is also set, this field takes precedence.
         pub bubble_border_color_style: Option<ColorStyle>,
@@ -2911,6 +2972,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for BubbleChartSpec {
         const NAME: &'static str = "BubbleChartSpec";
         const FIELDS: &'static [&'static str] = &[
@@ -3384,6 +3446,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct CellFormat {
         /// The background color of the cell. Deprecated: Use background_color_style.
+        #[deprecated(
+            note = "The background color of the cell. Deprecated: Use background_color_style."
+        )]
         pub background_color: Option<Color>,
         /// The background color of the cell. If background_color is also set, this field takes precedence.
         pub background_color_style: Option<ColorStyle>,
@@ -3412,6 +3477,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for CellFormat {
         const NAME: &'static str = "CellFormat";
         const FIELDS: &'static [&'static str] = &[
@@ -3904,6 +3970,9 @@ pub mod schemas {
         /// The alternative text that describes the chart. This is often used for accessibility.
         pub alt_text: Option<String>,
         /// The background color of the entire chart. Not applicable to Org charts. Deprecated: Use background_color_style.
+        #[deprecated(
+            note = "The background color of the entire chart. Not applicable to Org charts. Deprecated: Use background_color_style."
+        )]
         pub background_color: Option<Color>,
         /// The background color of the entire chart. Not applicable to Org charts. If background_color is also set, this field takes precedence.
         pub background_color_style: Option<ColorStyle>,
@@ -3954,6 +4023,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChartSpec {
         const NAME: &'static str = "ChartSpec";
         const FIELDS: &'static [&'static str] = &[
@@ -7372,6 +7442,7 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct EmbeddedObjectBorder {
         /// The color of the border. Deprecated: Use color_style.
+        #[deprecated(note = "The color of the border. Deprecated: Use color_style.")]
         pub color: Option<Color>,
         /// The color of the border. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
@@ -7380,6 +7451,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for EmbeddedObjectBorder {
         const NAME: &'static str = "EmbeddedObjectBorder";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle"];
@@ -7583,10 +7655,16 @@ pub mod schemas {
         /// Values that should be hidden.
         pub hidden_values: Option<Vec<String>>,
         /// The background fill color to filter by; only cells with this fill color are shown. Mutually exclusive with visible_foreground_color. Deprecated: Use visible_background_color_style.
+        #[deprecated(
+            note = "The background fill color to filter by; only cells with this fill color are shown. Mutually exclusive with visible_foreground_color. Deprecated: Use visible_background_color_style."
+        )]
         pub visible_background_color: Option<Color>,
         /// The background fill color to filter by; only cells with this fill color are shown. This field is mutually exclusive with visible_foreground_color, and must be set to an RGB-type color. If visible_background_color is also set, this field takes precedence.
         pub visible_background_color_style: Option<ColorStyle>,
         /// The foreground color to filter by; only cells with this foreground color are shown. Mutually exclusive with visible_background_color. Deprecated: Use visible_foreground_color_style.
+        #[deprecated(
+            note = "The foreground color to filter by; only cells with this foreground color are shown. Mutually exclusive with visible_background_color. Deprecated: Use visible_foreground_color_style."
+        )]
         pub visible_foreground_color: Option<Color>,
         /// The foreground color to filter by; only cells with this foreground color are shown. This field is mutually exclusive with visible_background_color, and must be set to an RGB-type color. If visible_foreground_color is also set, this field takes precedence.
         pub visible_foreground_color_style: Option<ColorStyle>,
@@ -7595,6 +7673,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for FilterCriteria {
         const NAME: &'static str = "FilterCriteria";
         const FIELDS: &'static [&'static str] = &[
@@ -7708,6 +7787,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct FilterView {
         /// The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs.
+        #[deprecated(
+            note = "The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs."
+        )]
         pub criteria: Option<::std::collections::BTreeMap<String, FilterCriteria>>,
         /// The filter criteria for showing or hiding values per column. Both criteria and filter_specs are populated in responses. If both fields are specified in an update request, this field takes precedence.
         pub filter_specs: Option<Vec<FilterSpec>>,
@@ -7728,6 +7810,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for FilterView {
         const NAME: &'static str = "FilterView";
         const FIELDS: &'static [&'static str] = &[
@@ -8356,6 +8439,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct HistogramSeries {
         /// The color of the column representing this series in each bucket. This field is optional. Deprecated: Use bar_color_style.
+        #[deprecated(
+            note = "The color of the column representing this series in each bucket. This field is optional. Deprecated: Use bar_color_style."
+        )]
         pub bar_color: Option<Color>,
         /// The color of the column representing this series in each bucket. This field is optional. If bar_color is also set, this field takes precedence.
         pub bar_color_style: Option<ColorStyle>,
@@ -8366,6 +8452,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for HistogramSeries {
         const NAME: &'static str = "HistogramSeries";
         const FIELDS: &'static [&'static str] = &["barColor", "barColorStyle", "data"];
@@ -8561,6 +8648,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct InterpolationPoint {
         /// The color this interpolation point should use. Deprecated: Use color_style.
+        #[deprecated(
+            note = "The color this interpolation point should use. Deprecated: Use color_style."
+        )]
         pub color: Option<Color>,
         /// The color this interpolation point should use. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
@@ -8573,6 +8663,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for InterpolationPoint {
         const NAME: &'static str = "InterpolationPoint";
         const FIELDS: &'static [&'static str] = &[
@@ -9238,6 +9329,9 @@ pub mod schemas {
         /// The data containing the labels for all the nodes in the chart. Labels must be unique.
         pub labels: Option<ChartData>,
         /// The color of the org chart nodes. Deprecated: Use node_color_style.
+        #[deprecated(
+            note = "The color of the org chart nodes. Deprecated: Use node_color_style."
+        )]
         pub node_color: Option<Color>,
         /// The color of the org chart nodes. If node_color is also set, this field takes precedence.
         pub node_color_style: Option<ColorStyle>,
@@ -9246,6 +9340,9 @@ pub mod schemas {
         /// The data containing the label of the parent for the corresponding node. A blank value indicates that the node has no parent and is a top-level node. This field is optional.
         pub parent_labels: Option<ChartData>,
         /// The color of the selected org chart nodes. Deprecated: Use selected_node_color_style.
+        #[deprecated(
+            note = "The color of the selected org chart nodes. Deprecated: Use selected_node_color_style."
+        )]
         pub selected_node_color: Option<Color>,
         /// The color of the selected org chart nodes. If selected_node_color is also set, this field takes precedence.
         pub selected_node_color_style: Option<ColorStyle>,
@@ -9256,6 +9353,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for OrgChartSpec {
         const NAME: &'static str = "OrgChartSpec";
         const FIELDS: &'static [&'static str] = &[
@@ -9977,6 +10075,9 @@ pub mod schemas {
         /// Each column grouping in the pivot table.
         pub columns: Option<Vec<PivotGroup>>,
         /// An optional mapping of filters per source column offset. The filters are applied before aggregating data into the pivot table. The map's key is the column offset of the source range that you want to filter, and the value is the criteria for that column. For example, if the source was `C10:E15`, a key of `0` will have the filter for column `C`, whereas the key `1` is for column `D`. This field is deprecated in favor of filter_specs.
+        #[deprecated(
+            note = "An optional mapping of filters per source column offset. The filters are applied before aggregating data into the pivot table. The map's key is the column offset of the source range that you want to filter, and the value is the criteria for that column. For example, if the source was `C10:E15`, a key of `0` will have the filter for column `C`, whereas the key `1` is for column `D`. This field is deprecated in favor of filter_specs."
+        )]
         pub criteria: Option<::std::collections::BTreeMap<String, PivotFilterCriteria>>,
         /// Output only. The data execution status for data source pivot tables.
         pub data_execution_status: Option<DataExecutionStatus>,
@@ -9997,6 +10098,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for PivotTable {
         const NAME: &'static str = "PivotTable";
         const FIELDS: &'static [&'static str] = &[
@@ -11846,6 +11948,9 @@ pub mod schemas {
         /// The type of sheet. Defaults to GRID. This field cannot be changed once set.
         pub sheet_type: Option<SheetPropertiesSheetType>,
         /// The color of the tab in the UI. Deprecated: Use tab_color_style.
+        #[deprecated(
+            note = "The color of the tab in the UI. Deprecated: Use tab_color_style."
+        )]
         pub tab_color: Option<Color>,
         /// The color of the tab in the UI. If tab_color is also set, this field takes precedence.
         pub tab_color_style: Option<ColorStyle>,
@@ -11856,6 +11961,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for SheetProperties {
         const NAME: &'static str = "SheetProperties";
         const FIELDS: &'static [&'static str] = &[
@@ -11976,6 +12082,9 @@ pub mod schemas {
         /// True if the filter should apply to pivot tables. If not set, default to `True`.
         pub apply_to_pivot_tables: Option<bool>,
         /// The background color of the slicer. Deprecated: Use background_color_style.
+        #[deprecated(
+            note = "The background color of the slicer. Deprecated: Use background_color_style."
+        )]
         pub background_color: Option<Color>,
         /// The background color of the slicer. If background_color is also set, this field takes precedence.
         pub background_color_style: Option<ColorStyle>,
@@ -11996,6 +12105,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for SlicerSpec {
         const NAME: &'static str = "SlicerSpec";
         const FIELDS: &'static [&'static str] = &[
@@ -12092,6 +12202,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct SortSpec {
         /// The background fill color to sort by; cells with this fill color are sorted to the top. Mutually exclusive with foreground_color. Deprecated: Use background_color_style.
+        #[deprecated(
+            note = "The background fill color to sort by; cells with this fill color are sorted to the top. Mutually exclusive with foreground_color. Deprecated: Use background_color_style."
+        )]
         pub background_color: Option<Color>,
         /// The background fill color to sort by; cells with this fill color are sorted to the top. Mutually exclusive with foreground_color, and must be an RGB-type color. If background_color is also set, this field takes precedence.
         pub background_color_style: Option<ColorStyle>,
@@ -12100,6 +12213,9 @@ pub mod schemas {
         /// The dimension the sort should be applied to.
         pub dimension_index: Option<i32>,
         /// The foreground color to sort by; cells with this foreground color are sorted to the top. Mutually exclusive with background_color. Deprecated: Use foreground_color_style.
+        #[deprecated(
+            note = "The foreground color to sort by; cells with this foreground color are sorted to the top. Mutually exclusive with background_color. Deprecated: Use foreground_color_style."
+        )]
         pub foreground_color: Option<Color>,
         /// The foreground color to sort by; cells with this foreground color are sorted to the top. Mutually exclusive with background_color, and must be an RGB-type color. If foreground_color is also set, this field takes precedence.
         pub foreground_color_style: Option<ColorStyle>,
@@ -12110,6 +12226,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for SortSpec {
         const NAME: &'static str = "SortSpec";
         const FIELDS: &'static [&'static str] = &[
@@ -12661,6 +12778,9 @@ pub mod schemas {
         /// The size of the font.
         pub font_size: Option<i32>,
         /// The foreground color of the text. Deprecated: Use foreground_color_style.
+        #[deprecated(
+            note = "The foreground color of the text. Deprecated: Use foreground_color_style."
+        )]
         pub foreground_color: Option<Color>,
         /// The foreground color of the text. If foreground_color is also set, this field takes precedence.
         pub foreground_color_style: Option<ColorStyle>,
@@ -12677,6 +12797,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for TextFormat {
         const NAME: &'static str = "TextFormat";
         const FIELDS: &'static [&'static str] = &[
@@ -13006,18 +13127,30 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct TreemapChartColorScale {
         /// The background color for cells with a color value greater than or equal to maxValue. Defaults to #109618 if not specified. Deprecated: Use max_value_color_style.
+        #[deprecated(
+            note = "The background color for cells with a color value greater than or equal to maxValue. Defaults to #109618 if not specified. Deprecated: Use max_value_color_style."
+        )]
         pub max_value_color: Option<Color>,
         /// The background color for cells with a color value greater than or equal to maxValue. Defaults to #109618 if not specified. If max_value_color is also set, this field takes precedence.
         pub max_value_color_style: Option<ColorStyle>,
         /// The background color for cells with a color value at the midpoint between minValue and maxValue. Defaults to #efe6dc if not specified. Deprecated: Use mid_value_color_style.
+        #[deprecated(
+            note = "The background color for cells with a color value at the midpoint between minValue and maxValue. Defaults to #efe6dc if not specified. Deprecated: Use mid_value_color_style."
+        )]
         pub mid_value_color: Option<Color>,
         /// The background color for cells with a color value at the midpoint between minValue and maxValue. Defaults to #efe6dc if not specified. If mid_value_color is also set, this field takes precedence.
         pub mid_value_color_style: Option<ColorStyle>,
         /// The background color for cells with a color value less than or equal to minValue. Defaults to #dc3912 if not specified. Deprecated: Use min_value_color_style.
+        #[deprecated(
+            note = "The background color for cells with a color value less than or equal to minValue. Defaults to #dc3912 if not specified. Deprecated: Use min_value_color_style."
+        )]
         pub min_value_color: Option<Color>,
         /// The background color for cells with a color value less than or equal to minValue. Defaults to #dc3912 if not specified. If min_value_color is also set, this field takes precedence.
         pub min_value_color_style: Option<ColorStyle>,
         /// The background color for cells that have no color data associated with them. Defaults to #000000 if not specified. Deprecated: Use no_data_color_style.
+        #[deprecated(
+            note = "The background color for cells that have no color data associated with them. Defaults to #000000 if not specified. Deprecated: Use no_data_color_style."
+        )]
         pub no_data_color: Option<Color>,
         /// The background color for cells that have no color data associated with them. Defaults to #000000 if not specified. If no_data_color is also set, this field takes precedence.
         pub no_data_color_style: Option<ColorStyle>,
@@ -13026,6 +13159,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for TreemapChartColorScale {
         const NAME: &'static str = "TreemapChartColorScale";
         const FIELDS: &'static [&'static str] = &[
@@ -13082,6 +13216,9 @@ pub mod schemas {
         /// The color scale for data cells in the treemap chart. Data cells are assigned colors based on their color values. These color values come from color_data, or from size_data if color_data is not specified. Cells with color values less than or equal to min_value will have minValueColor as their background color. Cells with color values greater than or equal to max_value will have maxValueColor as their background color. Cells with color values between min_value and max_value will have background colors on a gradient between minValueColor and maxValueColor, the midpoint of the gradient being midValueColor. Cells with missing or non-numeric color values will have noDataColor as their background color.
         pub color_scale: Option<TreemapChartColorScale>,
         /// The background color for header cells. Deprecated: Use header_color_style.
+        #[deprecated(
+            note = "The background color for header cells. Deprecated: Use header_color_style."
+        )]
         pub header_color: Option<Color>,
         /// The background color for header cells. If header_color is also set, this field takes precedence.
         pub header_color_style: Option<ColorStyle>,
@@ -13108,6 +13245,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for TreemapChartSpec {
         const NAME: &'static str = "TreemapChartSpec";
         const FIELDS: &'static [&'static str] = &[
@@ -14439,6 +14577,7 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct WaterfallChartColumnStyle {
         /// The color of the column. Deprecated: Use color_style.
+        #[deprecated(note = "The color of the column. Deprecated: Use color_style.")]
         pub color: Option<Color>,
         /// The color of the column. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
@@ -14449,6 +14588,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for WaterfallChartColumnStyle {
         const NAME: &'static str = "WaterfallChartColumnStyle";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle", "label"];
@@ -14710,30 +14850,108 @@ pub mod schemas {
         }
     }
 }
-/// The Google Sheets API (`sheets` v4): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
+        pub enum CommentsViewMode {
+            /// The CommentsViewMode is unspecified; COMMENTS_VIEW_MODE_OMITTED is applied.
+            CommentsViewModeUnspecified = "COMMENTS_VIEW_MODE_UNSPECIFIED",
+            /// The CommentsViewMode applied to the returned spreadsheet depends on the user's current access level. If the user only has view access, COMMENTS_VIEW_MODE_OMITTED is applied. Otherwise, COMMENTS_VIEW_MODE_INCLUDED is applied.
+            CommentsViewModeDefaultForCurrentAccess = "COMMENTS_VIEW_MODE_DEFAULT_FOR_CURRENT_ACCESS",
+            /// The returned spreadsheet has comments omitted.
+            CommentsViewModeOmitted = "COMMENTS_VIEW_MODE_OMITTED",
+            /// The returned spreadsheet has comments included. Requests to retrieve a spreadsheet using this mode will return a 403 error if the user does not have permission to view comments.
+            CommentsViewModeIncluded = "COMMENTS_VIEW_MODE_INCLUDED",
+        }
+    }
+    ::gapi::open_enum! {
+        /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
+        pub enum DateTimeRenderOption {
+            /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
+            SerialNumber = "SERIAL_NUMBER",
+            /// Instructs date, time, datetime, and duration fields to be output as strings in their given number format (which depends on the spreadsheet locale).
+            FormattedString = "FORMATTED_STRING",
+        }
+    }
+    ::gapi::open_enum! {
+        /// How the input data should be inserted.
+        pub enum InsertDataOption {
+            /// The new data overwrites existing data in the areas it is written. (Note: adding data to the end of the sheet will still insert new rows or columns so the data can be written.)
+            Overwrite = "OVERWRITE",
+            /// Rows are inserted for the new data.
+            InsertRows = "INSERT_ROWS",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The major dimension that results should use. For example, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `ranges=["A1:B2"],majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas requesting `ranges=["A1:B2"],majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
+        pub enum MajorDimension {
+            /// The default value, do not use.
+            DimensionUnspecified = "DIMENSION_UNSPECIFIED",
+            /// Operates on the rows of a sheet.
+            Rows = "ROWS",
+            /// Operates on the columns of a sheet.
+            Columns = "COLUMNS",
+        }
+    }
+    /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
+    pub type ResponseDateTimeRenderOption = DateTimeRenderOption;
+    ::gapi::open_enum! {
+        /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
+        pub enum ResponseValueRenderOption {
+            /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
+            FormattedValue = "FORMATTED_VALUE",
+            /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
+            UnformattedValue = "UNFORMATTED_VALUE",
+            /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
+            Formula = "FORMULA",
+        }
+    }
+    ::gapi::open_enum! {
+        /// How the input data should be interpreted.
+        pub enum ValueInputOption {
+            /// Default input value. This value must not be used.
+            InputValueOptionUnspecified = "INPUT_VALUE_OPTION_UNSPECIFIED",
+            /// The values the user has entered will not be parsed and will be stored as-is.
+            Raw = "RAW",
+            /// The values will be parsed as if the user typed them into the UI. Numbers will stay as numbers, but strings may be converted to numbers, dates, etc. following the same rules that are applied when entering text into a cell via the Google Sheets UI.
+            UserEntered = "USER_ENTERED",
+        }
+    }
+    /// How values should be represented in the output. The default render option is ValueRenderOption.FORMATTED_VALUE.
+    pub type ValueRenderOption = ResponseValueRenderOption;
+}
+/// The Google Sheets API (`sheets` v4): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Sheets {
+pub struct SheetsService {
     svc: ::gapi::Service,
 }
-impl Sheets {
+impl SheetsService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Sheets {
+        SheetsService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Sheets {
+        SheetsService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Sheets {
+        SheetsService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -14797,7 +15015,7 @@ pub mod spreadsheets {
             let mut call = ::gapi::Call::new(&self.svc, &BATCH_UPDATE);
             call.path_param("spreadsheetId", spreadsheet_id.into());
             call.body(&request);
-            BatchUpdateCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a spreadsheet, returning the newly created spreadsheet.
         ///
@@ -14806,7 +15024,7 @@ pub mod spreadsheets {
         pub fn create(&self, request: super::schemas::Spreadsheet) -> CreateCall {
             let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.body(&request);
-            CreateCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the spreadsheet at the given ID. The caller must specify the spreadsheet ID. By default, data within grids is not returned. You can include grid data in one of 2 ways: * Specify a \[field mask\](https://developers.google.com/workspace/sheets/api/guides/field-masks) listing your desired fields using the `fields` URL parameter in HTTP * Set the includeGridData URL parameter to true. If a field mask is set, the `includeGridData` parameter is ignored For large spreadsheets, as a best practice, retrieve only the specific spreadsheet fields that you want. To retrieve only subsets of spreadsheet data, use the ranges URL parameter. Ranges are specified using \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). You can define a single cell (for example, `A1`) or multiple cells (for example, `A1:D5`). You can also get cells from other sheets within the same spreadsheet (for example, `Sheet2!A1:C4`) or retrieve multiple ranges at once (for example, `?ranges=A1:D5&ranges=Sheet2!A1:C4`). Limiting the range returns only the portions of the spreadsheet that intersect the requested ranges.
         ///
@@ -14819,7 +15037,7 @@ pub mod spreadsheets {
         pub fn get(&self, spreadsheet_id: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("spreadsheetId", spreadsheet_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the spreadsheet at the given ID. The caller must specify the spreadsheet ID. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). This method differs from GetSpreadsheet in that it allows selecting which subsets of spreadsheet data to return by specifying a dataFilters parameter. Multiple DataFilters can be specified. Specifying one or more data filters returns the portions of the spreadsheet that intersect ranges matched by any of the filters. By default, data within grids is not returned. You can include grid data in one of two ways: * Specify a \[field mask\](https://developers.google.com/workspace/sheets/api/guides/field-masks) listing your desired fields using the `fields` URL parameter in HTTP. * Set the includeGridData parameter to `true`. If a field mask is set, the `includeGridData` parameter is ignored. For large spreadsheets, as a best practice, retrieve only the specific spreadsheet fields that you want.
         ///
@@ -14837,7 +15055,7 @@ pub mod spreadsheets {
             let mut call = ::gapi::Call::new(&self.svc, &GET_BY_DATA_FILTER);
             call.path_param("spreadsheetId", spreadsheet_id.into());
             call.body(&request);
-            GetByDataFilterCall { call }
+            super::Call::from_call(call)
         }
     }
     static BATCH_UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -14851,33 +15069,14 @@ pub mod spreadsheets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `sheets.spreadsheets.batchUpdate`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct BatchUpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for BatchUpdateCall {
+    /// The `sheets.spreadsheets.batchUpdate` method, as a type: its builder is [`BatchUpdateCall`].
+    pub struct BatchUpdateMethod;
+    impl ::gapi::MethodSpec for BatchUpdateMethod {
         type Response = super::schemas::BatchUpdateSpreadsheetResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &BATCH_UPDATE;
     }
-    impl BatchUpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::BatchUpdateSpreadsheetResponse>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `sheets.spreadsheets.batchUpdate`: set optional parameters, then call `send()`.
+    pub type BatchUpdateCall = super::Call<BatchUpdateMethod>;
     static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "sheets.spreadsheets.create",
         http_method: ::gapi::HttpMethod::Post,
@@ -14889,33 +15088,14 @@ pub mod spreadsheets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `sheets.spreadsheets.create`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CreateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CreateCall {
+    /// The `sheets.spreadsheets.create` method, as a type: its builder is [`CreateCall`].
+    pub struct CreateMethod;
+    impl ::gapi::MethodSpec for CreateMethod {
         type Response = super::schemas::Spreadsheet;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CREATE;
     }
-    impl CreateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Spreadsheet>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `sheets.spreadsheets.create`: set optional parameters, then call `send()`.
+    pub type CreateCall = super::Call<CreateMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "sheets.spreadsheets.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -14929,28 +15109,22 @@ pub mod spreadsheets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `sheets.spreadsheets.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `sheets.spreadsheets.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Spreadsheet;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `sheets.spreadsheets.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
+        ///
+        /// Values: [`params::CommentsViewMode`](super::params::CommentsViewMode).
         #[inline]
         pub fn comments_view_mode(
             mut self,
-            value: impl Into<GetCommentsViewMode>,
+            value: impl Into<super::params::CommentsViewMode>,
         ) -> Self {
             self.call.query("commentsViewMode", value.into());
             self
@@ -14969,20 +15143,22 @@ pub mod spreadsheets {
         }
         /// The ranges to retrieve from the spreadsheet.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_ranges`](Self::add_ranges) adds one.
         #[inline]
-        pub fn ranges(mut self, value: impl Into<String>) -> Self {
-            self.call.query_append("ranges", value.into());
+        pub fn ranges(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("ranges", v.into());
+            }
             self
         }
-        /// Sends the request.
+        /// Adds one value of [`ranges`](Self::ranges).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Spreadsheet>,
-        > {
-            self.call.send()
+        pub fn add_ranges(mut self, value: impl Into<String>) -> Self {
+            self.call.query_append("ranges", value.into());
+            self
         }
     }
     static GET_BY_DATA_FILTER: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -14996,46 +15172,14 @@ pub mod spreadsheets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `sheets.spreadsheets.getByDataFilter`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetByDataFilterCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetByDataFilterCall {
+    /// The `sheets.spreadsheets.getByDataFilter` method, as a type: its builder is [`GetByDataFilterCall`].
+    pub struct GetByDataFilterMethod;
+    impl ::gapi::MethodSpec for GetByDataFilterMethod {
         type Response = super::schemas::Spreadsheet;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET_BY_DATA_FILTER;
     }
-    impl GetByDataFilterCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Spreadsheet>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
-        pub enum GetCommentsViewMode {
-            /// The CommentsViewMode is unspecified; COMMENTS_VIEW_MODE_OMITTED is applied.
-            CommentsViewModeUnspecified = "COMMENTS_VIEW_MODE_UNSPECIFIED",
-            /// The CommentsViewMode applied to the returned spreadsheet depends on the user's current access level. If the user only has view access, COMMENTS_VIEW_MODE_OMITTED is applied. Otherwise, COMMENTS_VIEW_MODE_INCLUDED is applied.
-            CommentsViewModeDefaultForCurrentAccess = "COMMENTS_VIEW_MODE_DEFAULT_FOR_CURRENT_ACCESS",
-            /// The returned spreadsheet has comments omitted.
-            CommentsViewModeOmitted = "COMMENTS_VIEW_MODE_OMITTED",
-            /// The returned spreadsheet has comments included. Requests to retrieve a spreadsheet using this mode will return a 403 error if the user does not have permission to view comments.
-            CommentsViewModeIncluded = "COMMENTS_VIEW_MODE_INCLUDED",
-        }
-    }
+    /// Builder for `sheets.spreadsheets.getByDataFilter`: set optional parameters, then call `send()`.
+    pub type GetByDataFilterCall = super::Call<GetByDataFilterMethod>;
     /// The `developerMetadata` resource.
     pub mod developer_metadata {
         /// Methods of the `developerMetadata` resource.
@@ -15061,7 +15205,7 @@ pub mod spreadsheets {
                 let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("metadataId", metadata_id);
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
             /// Returns all developer metadata matching the specified DataFilter. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). If the provided DataFilter represents a DeveloperMetadataLookup object, this will return all DeveloperMetadata entries selected by it. If the DataFilter represents a location in a spreadsheet, this will return all developer metadata associated with locations intersecting that region.
             ///
@@ -15079,7 +15223,7 @@ pub mod spreadsheets {
                 let mut call = ::gapi::Call::new(&self.svc, &SEARCH);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
-                SearchCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15093,33 +15237,14 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.developerMetadata.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `sheets.spreadsheets.developerMetadata.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::DeveloperMetadata;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::DeveloperMetadata>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.developerMetadata.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
         static SEARCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.developerMetadata.search",
             http_method: ::gapi::HttpMethod::Post,
@@ -15131,35 +15256,14 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.developerMetadata.search`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct SearchCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for SearchCall {
+        /// The `sheets.spreadsheets.developerMetadata.search` method, as a type: its builder is [`SearchCall`].
+        pub struct SearchMethod;
+        impl ::gapi::MethodSpec for SearchMethod {
             type Response = super::super::schemas::SearchDeveloperMetadataResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &SEARCH;
         }
-        impl SearchCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<
-                    super::super::schemas::SearchDeveloperMetadataResponse,
-                >,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.developerMetadata.search`: set optional parameters, then call `send()`.
+        pub type SearchCall = super::super::Call<SearchMethod>;
     }
     /// The `sheets` resource.
     pub mod sheets {
@@ -15188,7 +15292,7 @@ pub mod spreadsheets {
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("sheetId", sheet_id);
                 call.body(&request);
-                CopyToCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static COPY_TO: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15202,33 +15306,14 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.sheets.copyTo`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct CopyToCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for CopyToCall {
+        /// The `sheets.spreadsheets.sheets.copyTo` method, as a type: its builder is [`CopyToCall`].
+        pub struct CopyToMethod;
+        impl ::gapi::MethodSpec for CopyToMethod {
             type Response = super::super::schemas::SheetProperties;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &COPY_TO;
         }
-        impl CopyToCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::SheetProperties>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.sheets.copyTo`: set optional parameters, then call `send()`.
+        pub type CopyToCall = super::super::Call<CopyToMethod>;
     }
     /// The `values` resource.
     pub mod values {
@@ -15257,7 +15342,7 @@ pub mod spreadsheets {
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("range", range.into());
                 call.body(&request);
-                AppendCall { call }
+                super::super::Call::from_call(call)
             }
             /// Clears one or more ranges of values from a spreadsheet. The caller must specify the spreadsheet ID and one or more ranges. Only values are cleared -- all other properties of the cell (such as formatting and data validation) are kept.
             ///
@@ -15275,7 +15360,7 @@ pub mod spreadsheets {
                 let mut call = ::gapi::Call::new(&self.svc, &BATCH_CLEAR);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
-                BatchClearCall { call }
+                super::super::Call::from_call(call)
             }
             /// Clears one or more ranges of values from a spreadsheet. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID and one or more DataFilters. Ranges matching any of the specified data filters will be cleared. Only values are cleared -- all other properties of the cell (such as formatting, data validation, etc.) are kept.
             ///
@@ -15293,7 +15378,7 @@ pub mod spreadsheets {
                 let mut call = ::gapi::Call::new(&self.svc, &BATCH_CLEAR_BY_DATA_FILTER);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
-                BatchClearByDataFilterCall { call }
+                super::super::Call::from_call(call)
             }
             /// Returns one or more ranges of values from a spreadsheet. The caller must specify the spreadsheet ID and one or more ranges.
             ///
@@ -15306,7 +15391,7 @@ pub mod spreadsheets {
             pub fn batch_get(&self, spreadsheet_id: impl Into<String>) -> BatchGetCall {
                 let mut call = ::gapi::Call::new(&self.svc, &BATCH_GET);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
-                BatchGetCall { call }
+                super::super::Call::from_call(call)
             }
             /// Returns one or more ranges of values that match the specified data filters. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID and one or more DataFilters. Ranges that match any of the data filters in the request will be returned.
             ///
@@ -15324,7 +15409,7 @@ pub mod spreadsheets {
                 let mut call = ::gapi::Call::new(&self.svc, &BATCH_GET_BY_DATA_FILTER);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
-                BatchGetByDataFilterCall { call }
+                super::super::Call::from_call(call)
             }
             /// Sets values in one or more ranges of a spreadsheet. The caller must specify the spreadsheet ID, a valueInputOption, and one or more ValueRanges.
             ///
@@ -15342,7 +15427,7 @@ pub mod spreadsheets {
                 let mut call = ::gapi::Call::new(&self.svc, &BATCH_UPDATE);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
-                BatchUpdateCall { call }
+                super::super::Call::from_call(call)
             }
             /// Sets values in one or more ranges of a spreadsheet. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID, a valueInputOption, and one or more DataFilterValueRanges.
             ///
@@ -15363,9 +15448,7 @@ pub mod spreadsheets {
                 );
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
-                BatchUpdateByDataFilterCall {
-                    call,
-                }
+                super::super::Call::from_call(call)
             }
             /// Clears values from a spreadsheet. The caller must specify the spreadsheet ID and range. Only values are cleared -- all other properties of the cell (such as formatting, data validation, etc..) are kept.
             ///
@@ -15386,7 +15469,7 @@ pub mod spreadsheets {
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("range", range.into());
                 call.body(&request);
-                ClearCall { call }
+                super::super::Call::from_call(call)
             }
             /// Returns a range of values from a spreadsheet. The caller must specify the spreadsheet ID and a range.
             ///
@@ -15405,7 +15488,7 @@ pub mod spreadsheets {
                 let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("range", range.into());
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
             /// Sets values in a range of a spreadsheet. The caller must specify the spreadsheet ID, range, and a valueInputOption.
             ///
@@ -15426,7 +15509,7 @@ pub mod spreadsheets {
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("range", range.into());
                 call.body(&request);
-                UpdateCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static APPEND: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15440,23 +15523,15 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.append`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct AppendCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for AppendCall {
+        /// The `sheets.spreadsheets.values.append` method, as a type: its builder is [`AppendCall`].
+        pub struct AppendMethod;
+        impl ::gapi::MethodSpec for AppendMethod {
             type Response = super::super::schemas::AppendValuesResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &APPEND;
         }
-        impl AppendCall {
+        /// Builder for `sheets.spreadsheets.values.append`: set optional parameters, then call `send()`.
+        pub type AppendCall = super::super::Call<AppendMethod>;
+        impl super::super::Call<AppendMethod> {
             /// Determines if the update response should include the values of the cells that were appended. By default, responses do not include the updated values.
             #[inline]
             pub fn include_values_in_response(mut self, value: bool) -> Self {
@@ -15464,49 +15539,48 @@ pub mod spreadsheets {
                 self
             }
             /// How the input data should be inserted.
+            ///
+            /// Values: [`params::InsertDataOption`](super::super::params::InsertDataOption).
             #[inline]
             pub fn insert_data_option(
                 mut self,
-                value: impl Into<AppendInsertDataOption>,
+                value: impl Into<super::super::params::InsertDataOption>,
             ) -> Self {
                 self.call.query("insertDataOption", value.into());
                 self
             }
             /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
+            ///
+            /// Values: [`params::ResponseDateTimeRenderOption`](super::super::params::ResponseDateTimeRenderOption).
             #[inline]
             pub fn response_date_time_render_option(
                 mut self,
-                value: impl Into<AppendResponseDateTimeRenderOption>,
+                value: impl Into<super::super::params::ResponseDateTimeRenderOption>,
             ) -> Self {
                 self.call.query("responseDateTimeRenderOption", value.into());
                 self
             }
             /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
+            ///
+            /// Values: [`params::ResponseValueRenderOption`](super::super::params::ResponseValueRenderOption).
             #[inline]
             pub fn response_value_render_option(
                 mut self,
-                value: impl Into<AppendResponseValueRenderOption>,
+                value: impl Into<super::super::params::ResponseValueRenderOption>,
             ) -> Self {
                 self.call.query("responseValueRenderOption", value.into());
                 self
             }
             /// How the input data should be interpreted.
+            ///
+            /// Values: [`params::ValueInputOption`](super::super::params::ValueInputOption).
             #[inline]
             pub fn value_input_option(
                 mut self,
-                value: impl Into<AppendValueInputOption>,
+                value: impl Into<super::super::params::ValueInputOption>,
             ) -> Self {
                 self.call.query("valueInputOption", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::AppendValuesResponse>,
-            > {
-                self.call.send()
             }
         }
         static BATCH_CLEAR: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15520,33 +15594,14 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.batchClear`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct BatchClearCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for BatchClearCall {
+        /// The `sheets.spreadsheets.values.batchClear` method, as a type: its builder is [`BatchClearCall`].
+        pub struct BatchClearMethod;
+        impl ::gapi::MethodSpec for BatchClearMethod {
             type Response = super::super::schemas::BatchClearValuesResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &BATCH_CLEAR;
         }
-        impl BatchClearCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::BatchClearValuesResponse>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.values.batchClear`: set optional parameters, then call `send()`.
+        pub type BatchClearCall = super::super::Call<BatchClearMethod>;
         static BATCH_CLEAR_BY_DATA_FILTER: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchClearByDataFilter",
             http_method: ::gapi::HttpMethod::Post,
@@ -15558,35 +15613,16 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.batchClearByDataFilter`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct BatchClearByDataFilterCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for BatchClearByDataFilterCall {
+        /// The `sheets.spreadsheets.values.batchClearByDataFilter` method, as a type: its builder is [`BatchClearByDataFilterCall`].
+        pub struct BatchClearByDataFilterMethod;
+        impl ::gapi::MethodSpec for BatchClearByDataFilterMethod {
             type Response = super::super::schemas::BatchClearValuesByDataFilterResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &BATCH_CLEAR_BY_DATA_FILTER;
         }
-        impl BatchClearByDataFilterCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<
-                    super::super::schemas::BatchClearValuesByDataFilterResponse,
-                >,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.values.batchClearByDataFilter`: set optional parameters, then call `send()`.
+        pub type BatchClearByDataFilterCall = super::super::Call<
+            BatchClearByDataFilterMethod,
+        >;
         static BATCH_GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchGet",
             http_method: ::gapi::HttpMethod::Get,
@@ -15600,66 +15636,66 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.batchGet`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct BatchGetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for BatchGetCall {
+        /// The `sheets.spreadsheets.values.batchGet` method, as a type: its builder is [`BatchGetCall`].
+        pub struct BatchGetMethod;
+        impl ::gapi::MethodSpec for BatchGetMethod {
             type Response = super::super::schemas::BatchGetValuesResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &BATCH_GET;
         }
-        impl BatchGetCall {
+        /// Builder for `sheets.spreadsheets.values.batchGet`: set optional parameters, then call `send()`.
+        pub type BatchGetCall = super::super::Call<BatchGetMethod>;
+        impl super::super::Call<BatchGetMethod> {
             /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
+            ///
+            /// Values: [`params::DateTimeRenderOption`](super::super::params::DateTimeRenderOption).
             #[inline]
             pub fn date_time_render_option(
                 mut self,
-                value: impl Into<BatchGetDateTimeRenderOption>,
+                value: impl Into<super::super::params::DateTimeRenderOption>,
             ) -> Self {
                 self.call.query("dateTimeRenderOption", value.into());
                 self
             }
             /// The major dimension that results should use. For example, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `ranges=["A1:B2"],majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas requesting `ranges=["A1:B2"],majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
+            ///
+            /// Values: [`params::MajorDimension`](super::super::params::MajorDimension).
             #[inline]
             pub fn major_dimension(
                 mut self,
-                value: impl Into<BatchGetMajorDimension>,
+                value: impl Into<super::super::params::MajorDimension>,
             ) -> Self {
                 self.call.query("majorDimension", value.into());
                 self
             }
             /// The \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the range to retrieve values from.
             ///
-            /// Repeated: each call adds a value.
+            /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_ranges`](Self::add_ranges) adds one.
             #[inline]
-            pub fn ranges(mut self, value: impl Into<String>) -> Self {
+            pub fn ranges(
+                mut self,
+                values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            ) -> Self {
+                for v in values {
+                    self.call.query_append("ranges", v.into());
+                }
+                self
+            }
+            /// Adds one value of [`ranges`](Self::ranges).
+            #[inline]
+            pub fn add_ranges(mut self, value: impl Into<String>) -> Self {
                 self.call.query_append("ranges", value.into());
                 self
             }
             /// How values should be represented in the output. The default render option is ValueRenderOption.FORMATTED_VALUE.
+            ///
+            /// Values: [`params::ValueRenderOption`](super::super::params::ValueRenderOption).
             #[inline]
             pub fn value_render_option(
                 mut self,
-                value: impl Into<BatchGetValueRenderOption>,
+                value: impl Into<super::super::params::ValueRenderOption>,
             ) -> Self {
                 self.call.query("valueRenderOption", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::BatchGetValuesResponse>,
-            > {
-                self.call.send()
             }
         }
         static BATCH_GET_BY_DATA_FILTER: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15673,35 +15709,16 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.batchGetByDataFilter`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct BatchGetByDataFilterCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for BatchGetByDataFilterCall {
+        /// The `sheets.spreadsheets.values.batchGetByDataFilter` method, as a type: its builder is [`BatchGetByDataFilterCall`].
+        pub struct BatchGetByDataFilterMethod;
+        impl ::gapi::MethodSpec for BatchGetByDataFilterMethod {
             type Response = super::super::schemas::BatchGetValuesByDataFilterResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &BATCH_GET_BY_DATA_FILTER;
         }
-        impl BatchGetByDataFilterCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<
-                    super::super::schemas::BatchGetValuesByDataFilterResponse,
-                >,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.values.batchGetByDataFilter`: set optional parameters, then call `send()`.
+        pub type BatchGetByDataFilterCall = super::super::Call<
+            BatchGetByDataFilterMethod,
+        >;
         static BATCH_UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchUpdate",
             http_method: ::gapi::HttpMethod::Post,
@@ -15713,33 +15730,14 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.batchUpdate`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct BatchUpdateCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for BatchUpdateCall {
+        /// The `sheets.spreadsheets.values.batchUpdate` method, as a type: its builder is [`BatchUpdateCall`].
+        pub struct BatchUpdateMethod;
+        impl ::gapi::MethodSpec for BatchUpdateMethod {
             type Response = super::super::schemas::BatchUpdateValuesResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &BATCH_UPDATE;
         }
-        impl BatchUpdateCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::BatchUpdateValuesResponse>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.values.batchUpdate`: set optional parameters, then call `send()`.
+        pub type BatchUpdateCall = super::super::Call<BatchUpdateMethod>;
         static BATCH_UPDATE_BY_DATA_FILTER: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchUpdateByDataFilter",
             http_method: ::gapi::HttpMethod::Post,
@@ -15751,35 +15749,16 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.batchUpdateByDataFilter`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct BatchUpdateByDataFilterCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for BatchUpdateByDataFilterCall {
+        /// The `sheets.spreadsheets.values.batchUpdateByDataFilter` method, as a type: its builder is [`BatchUpdateByDataFilterCall`].
+        pub struct BatchUpdateByDataFilterMethod;
+        impl ::gapi::MethodSpec for BatchUpdateByDataFilterMethod {
             type Response = super::super::schemas::BatchUpdateValuesByDataFilterResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &BATCH_UPDATE_BY_DATA_FILTER;
         }
-        impl BatchUpdateByDataFilterCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<
-                    super::super::schemas::BatchUpdateValuesByDataFilterResponse,
-                >,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.values.batchUpdateByDataFilter`: set optional parameters, then call `send()`.
+        pub type BatchUpdateByDataFilterCall = super::super::Call<
+            BatchUpdateByDataFilterMethod,
+        >;
         static CLEAR: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.clear",
             http_method: ::gapi::HttpMethod::Post,
@@ -15791,33 +15770,14 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.clear`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ClearCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ClearCall {
+        /// The `sheets.spreadsheets.values.clear` method, as a type: its builder is [`ClearCall`].
+        pub struct ClearMethod;
+        impl ::gapi::MethodSpec for ClearMethod {
             type Response = super::super::schemas::ClearValuesResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &CLEAR;
         }
-        impl ClearCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ClearValuesResponse>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `sheets.spreadsheets.values.clear`: set optional parameters, then call `send()`.
+        pub type ClearCall = super::super::Call<ClearMethod>;
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.get",
             http_method: ::gapi::HttpMethod::Get,
@@ -15831,58 +15791,47 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `sheets.spreadsheets.values.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::ValueRange;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
+        /// Builder for `sheets.spreadsheets.values.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
+        impl super::super::Call<GetMethod> {
             /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
+            ///
+            /// Values: [`params::DateTimeRenderOption`](super::super::params::DateTimeRenderOption).
             #[inline]
             pub fn date_time_render_option(
                 mut self,
-                value: impl Into<GetDateTimeRenderOption>,
+                value: impl Into<super::super::params::DateTimeRenderOption>,
             ) -> Self {
                 self.call.query("dateTimeRenderOption", value.into());
                 self
             }
             /// The major dimension that results should use. For example, if the spreadsheet data in Sheet1 is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=Sheet1!A1:B2?majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas requesting `range=Sheet1!A1:B2?majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
+            ///
+            /// Values: [`params::MajorDimension`](super::super::params::MajorDimension).
             #[inline]
             pub fn major_dimension(
                 mut self,
-                value: impl Into<GetMajorDimension>,
+                value: impl Into<super::super::params::MajorDimension>,
             ) -> Self {
                 self.call.query("majorDimension", value.into());
                 self
             }
             /// How values should be represented in the output. The default render option is FORMATTED_VALUE.
+            ///
+            /// Values: [`params::ValueRenderOption`](super::super::params::ValueRenderOption).
             #[inline]
             pub fn value_render_option(
                 mut self,
-                value: impl Into<GetValueRenderOption>,
+                value: impl Into<super::super::params::ValueRenderOption>,
             ) -> Self {
                 self.call.query("valueRenderOption", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ValueRange>,
-            > {
-                self.call.send()
             }
         }
         static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15896,23 +15845,15 @@ pub mod spreadsheets {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `sheets.spreadsheets.values.update`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdateCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdateCall {
+        /// The `sheets.spreadsheets.values.update` method, as a type: its builder is [`UpdateCall`].
+        pub struct UpdateMethod;
+        impl ::gapi::MethodSpec for UpdateMethod {
             type Response = super::super::schemas::UpdateValuesResponse;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
         }
-        impl UpdateCall {
+        /// Builder for `sheets.spreadsheets.values.update`: set optional parameters, then call `send()`.
+        pub type UpdateCall = super::super::Call<UpdateMethod>;
+        impl super::super::Call<UpdateMethod> {
             /// Determines if the update response should include the values of the cells that were updated. By default, responses do not include the updated values. If the range to write was larger than the range actually written, the response includes all values in the requested range (excluding trailing empty rows and columns).
             #[inline]
             pub fn include_values_in_response(mut self, value: bool) -> Self {
@@ -15920,173 +15861,37 @@ pub mod spreadsheets {
                 self
             }
             /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
+            ///
+            /// Values: [`params::ResponseDateTimeRenderOption`](super::super::params::ResponseDateTimeRenderOption).
             #[inline]
             pub fn response_date_time_render_option(
                 mut self,
-                value: impl Into<UpdateResponseDateTimeRenderOption>,
+                value: impl Into<super::super::params::ResponseDateTimeRenderOption>,
             ) -> Self {
                 self.call.query("responseDateTimeRenderOption", value.into());
                 self
             }
             /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
+            ///
+            /// Values: [`params::ResponseValueRenderOption`](super::super::params::ResponseValueRenderOption).
             #[inline]
             pub fn response_value_render_option(
                 mut self,
-                value: impl Into<UpdateResponseValueRenderOption>,
+                value: impl Into<super::super::params::ResponseValueRenderOption>,
             ) -> Self {
                 self.call.query("responseValueRenderOption", value.into());
                 self
             }
             /// How the input data should be interpreted.
+            ///
+            /// Values: [`params::ValueInputOption`](super::super::params::ValueInputOption).
             #[inline]
             pub fn value_input_option(
                 mut self,
-                value: impl Into<UpdateValueInputOption>,
+                value: impl Into<super::super::params::ValueInputOption>,
             ) -> Self {
                 self.call.query("valueInputOption", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::UpdateValuesResponse>,
-            > {
-                self.call.send()
-            }
-        }
-        ::gapi::open_enum! {
-            /// How the input data should be inserted.
-            pub enum AppendInsertDataOption {
-                /// The new data overwrites existing data in the areas it is written. (Note: adding data to the end of the sheet will still insert new rows or columns so the data can be written.)
-                Overwrite = "OVERWRITE",
-                /// Rows are inserted for the new data.
-                InsertRows = "INSERT_ROWS",
-            }
-        }
-        ::gapi::open_enum! {
-            /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-            pub enum AppendResponseDateTimeRenderOption {
-                /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
-                SerialNumber = "SERIAL_NUMBER",
-                /// Instructs date, time, datetime, and duration fields to be output as strings in their given number format (which depends on the spreadsheet locale).
-                FormattedString = "FORMATTED_STRING",
-            }
-        }
-        ::gapi::open_enum! {
-            /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
-            pub enum AppendResponseValueRenderOption {
-                /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
-                FormattedValue = "FORMATTED_VALUE",
-                /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
-                UnformattedValue = "UNFORMATTED_VALUE",
-                /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
-                Formula = "FORMULA",
-            }
-        }
-        ::gapi::open_enum! {
-            /// How the input data should be interpreted.
-            pub enum AppendValueInputOption {
-                /// Default input value. This value must not be used.
-                InputValueOptionUnspecified = "INPUT_VALUE_OPTION_UNSPECIFIED",
-                /// The values the user has entered will not be parsed and will be stored as-is.
-                Raw = "RAW",
-                /// The values will be parsed as if the user typed them into the UI. Numbers will stay as numbers, but strings may be converted to numbers, dates, etc. following the same rules that are applied when entering text into a cell via the Google Sheets UI.
-                UserEntered = "USER_ENTERED",
-            }
-        }
-        ::gapi::open_enum! {
-            /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-            pub enum BatchGetDateTimeRenderOption {
-                /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
-                SerialNumber = "SERIAL_NUMBER",
-                /// Instructs date, time, datetime, and duration fields to be output as strings in their given number format (which depends on the spreadsheet locale).
-                FormattedString = "FORMATTED_STRING",
-            }
-        }
-        ::gapi::open_enum! {
-            /// The major dimension that results should use. For example, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `ranges=["A1:B2"],majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas requesting `ranges=["A1:B2"],majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
-            pub enum BatchGetMajorDimension {
-                /// The default value, do not use.
-                DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-                /// Operates on the rows of a sheet.
-                Rows = "ROWS",
-                /// Operates on the columns of a sheet.
-                Columns = "COLUMNS",
-            }
-        }
-        ::gapi::open_enum! {
-            /// How values should be represented in the output. The default render option is ValueRenderOption.FORMATTED_VALUE.
-            pub enum BatchGetValueRenderOption {
-                /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
-                FormattedValue = "FORMATTED_VALUE",
-                /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
-                UnformattedValue = "UNFORMATTED_VALUE",
-                /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
-                Formula = "FORMULA",
-            }
-        }
-        ::gapi::open_enum! {
-            /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-            pub enum GetDateTimeRenderOption {
-                /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
-                SerialNumber = "SERIAL_NUMBER",
-                /// Instructs date, time, datetime, and duration fields to be output as strings in their given number format (which depends on the spreadsheet locale).
-                FormattedString = "FORMATTED_STRING",
-            }
-        }
-        ::gapi::open_enum! {
-            /// The major dimension that results should use. For example, if the spreadsheet data in Sheet1 is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=Sheet1!A1:B2?majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas requesting `range=Sheet1!A1:B2?majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
-            pub enum GetMajorDimension {
-                /// The default value, do not use.
-                DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-                /// Operates on the rows of a sheet.
-                Rows = "ROWS",
-                /// Operates on the columns of a sheet.
-                Columns = "COLUMNS",
-            }
-        }
-        ::gapi::open_enum! {
-            /// How values should be represented in the output. The default render option is FORMATTED_VALUE.
-            pub enum GetValueRenderOption {
-                /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
-                FormattedValue = "FORMATTED_VALUE",
-                /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
-                UnformattedValue = "UNFORMATTED_VALUE",
-                /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
-                Formula = "FORMULA",
-            }
-        }
-        ::gapi::open_enum! {
-            /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-            pub enum UpdateResponseDateTimeRenderOption {
-                /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
-                SerialNumber = "SERIAL_NUMBER",
-                /// Instructs date, time, datetime, and duration fields to be output as strings in their given number format (which depends on the spreadsheet locale).
-                FormattedString = "FORMATTED_STRING",
-            }
-        }
-        ::gapi::open_enum! {
-            /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
-            pub enum UpdateResponseValueRenderOption {
-                /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
-                FormattedValue = "FORMATTED_VALUE",
-                /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
-                UnformattedValue = "UNFORMATTED_VALUE",
-                /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
-                Formula = "FORMULA",
-            }
-        }
-        ::gapi::open_enum! {
-            /// How the input data should be interpreted.
-            pub enum UpdateValueInputOption {
-                /// Default input value. This value must not be used.
-                InputValueOptionUnspecified = "INPUT_VALUE_OPTION_UNSPECIFIED",
-                /// The values the user has entered will not be parsed and will be stored as-is.
-                Raw = "RAW",
-                /// The values will be parsed as if the user typed them into the UI. Numbers will stay as numbers, but strings may be converted to numbers, dates, etc. following the same rules that are applied when entering text into a cell via the Google Sheets UI.
-                UserEntered = "USER_ENTERED",
             }
         }
     }

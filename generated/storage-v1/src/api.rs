@@ -12,8 +12,33 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "storage/v1/",
     batch_path: Some("batch/storage/v1"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// An opaque string that represents a user for quota purposes. Must not exceed 40 characters.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+    /// Deprecated. Please use quotaUser instead.
+    #[inline]
+    pub fn user_ip(mut self, value: impl Into<String>) -> Self {
+        self.call.query("userIp", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// View and manage your data across Google Cloud Platform services
@@ -28,6 +53,8 @@ pub mod scopes {
     pub const DEVSTORAGE_READ_WRITE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
 }
 /// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     /// An AdvanceRelocateBucketOperation request.
     #[derive(Clone, Default)]
@@ -4322,30 +4349,94 @@ pub mod schemas {
     }
     ::gapi::record!(TestIamPermissionsResponse);
 }
-/// The Cloud Storage JSON API (`storage` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        /// Set of properties to return. Defaults to noAcl.
+        pub enum BucketsGetProjection {
+            /// Include all properties.
+            Full = "full",
+            /// Omit owner, acl and defaultObjectAcl properties.
+            NoAcl = "noAcl",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Apply a predefined set of access controls to this bucket.
+        pub enum BucketsInsertPredefinedAcl {
+            /// Project team owners get OWNER access, and allAuthenticatedUsers get READER access.
+            AuthenticatedRead = "authenticatedRead",
+            /// Project team owners get OWNER access.
+            Private = "private",
+            /// Project team members get access according to their roles.
+            ProjectPrivate = "projectPrivate",
+            /// Project team owners get OWNER access, and allUsers get READER access.
+            PublicRead = "publicRead",
+            /// Project team owners get OWNER access, and allUsers get WRITER access.
+            PublicReadWrite = "publicReadWrite",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Apply a predefined set of access controls to the destination object.
+        pub enum DestinationPredefinedAcl {
+            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
+            AuthenticatedRead = "authenticatedRead",
+            /// Object owner gets OWNER access, and project team owners get OWNER access.
+            BucketOwnerFullControl = "bucketOwnerFullControl",
+            /// Object owner gets OWNER access, and project team owners get READER access.
+            BucketOwnerRead = "bucketOwnerRead",
+            /// Object owner gets OWNER access.
+            Private = "private",
+            /// Object owner gets OWNER access, and project team members get access according to their roles.
+            ProjectPrivate = "projectPrivate",
+            /// Object owner gets OWNER access, and allUsers get READER access.
+            PublicRead = "publicRead",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
+        pub enum ObjectsCopyProjection {
+            /// Include all properties.
+            Full = "full",
+            /// Omit the owner, acl property.
+            NoAcl = "noAcl",
+        }
+    }
+    /// Apply a predefined set of access controls to this object.
+    pub type ObjectsInsertPredefinedAcl = DestinationPredefinedAcl;
+    /// Apply a predefined set of default object access controls to this bucket.
+    pub type PredefinedDefaultObjectAcl = DestinationPredefinedAcl;
+}
+/// The Cloud Storage JSON API (`storage` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Storage {
+pub struct StorageService {
     svc: ::gapi::Service,
 }
-impl Storage {
+impl StorageService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Storage {
+        StorageService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Storage {
+        StorageService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Storage {
+        StorageService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -4470,7 +4561,7 @@ pub mod anywhere_caches {
             let mut call = ::gapi::Call::new(&self.svc, &DISABLE);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
-            DisableCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the metadata of an Anywhere Cache instance.
         ///
@@ -4489,7 +4580,7 @@ pub mod anywhere_caches {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates an Anywhere Cache instance.
         ///
@@ -4507,7 +4598,7 @@ pub mod anywhere_caches {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Returns a list of Anywhere Cache instances of the bucket matching the criteria.
         ///
@@ -4520,7 +4611,7 @@ pub mod anywhere_caches {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Pauses an Anywhere Cache instance.
         ///
@@ -4539,7 +4630,7 @@ pub mod anywhere_caches {
             let mut call = ::gapi::Call::new(&self.svc, &PAUSE);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
-            PauseCall { call }
+            super::Call::from_call(call)
         }
         /// Resumes a paused or disabled Anywhere Cache instance.
         ///
@@ -4558,7 +4649,7 @@ pub mod anywhere_caches {
             let mut call = ::gapi::Call::new(&self.svc, &RESUME);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
-            ResumeCall { call }
+            super::Call::from_call(call)
         }
         /// Updates the config of an Anywhere Cache instance.
         ///
@@ -4579,7 +4670,7 @@ pub mod anywhere_caches {
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DISABLE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4593,33 +4684,14 @@ pub mod anywhere_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.anywhereCaches.disable`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DisableCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DisableCall {
+    /// The `storage.anywhereCaches.disable` method, as a type: its builder is [`DisableCall`].
+    pub struct DisableMethod;
+    impl ::gapi::MethodSpec for DisableMethod {
         type Response = super::schemas::AnywhereCache;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DISABLE;
     }
-    impl DisableCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AnywhereCache>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.anywhereCaches.disable`: set optional parameters, then call `send()`.
+    pub type DisableCall = super::Call<DisableMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -4633,33 +4705,14 @@ pub mod anywhere_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.anywhereCaches.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.anywhereCaches.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::AnywhereCache;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AnywhereCache>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.anywhereCaches.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -4671,33 +4724,14 @@ pub mod anywhere_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.anywhereCaches.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.anywhereCaches.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.anywhereCaches.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -4715,23 +4749,15 @@ pub mod anywhere_caches {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.anywhereCaches.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.anywhereCaches.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::AnywhereCaches;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.anywhereCaches.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of items to return in a single page of responses. Maximum 1000.
         #[inline]
         pub fn page_size(mut self, value: i32) -> Self {
@@ -4743,25 +4769,6 @@ pub mod anywhere_caches {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AnywhereCaches>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::AnywhereCaches> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::AnywhereCaches> {
-            self.call.items()
         }
     }
     static PAUSE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -4775,33 +4782,14 @@ pub mod anywhere_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.anywhereCaches.pause`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PauseCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PauseCall {
+    /// The `storage.anywhereCaches.pause` method, as a type: its builder is [`PauseCall`].
+    pub struct PauseMethod;
+    impl ::gapi::MethodSpec for PauseMethod {
         type Response = super::schemas::AnywhereCache;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PAUSE;
     }
-    impl PauseCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AnywhereCache>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.anywhereCaches.pause`: set optional parameters, then call `send()`.
+    pub type PauseCall = super::Call<PauseMethod>;
     static RESUME: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.resume",
         http_method: ::gapi::HttpMethod::Post,
@@ -4813,33 +4801,14 @@ pub mod anywhere_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.anywhereCaches.resume`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ResumeCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ResumeCall {
+    /// The `storage.anywhereCaches.resume` method, as a type: its builder is [`ResumeCall`].
+    pub struct ResumeMethod;
+    impl ::gapi::MethodSpec for ResumeMethod {
         type Response = super::schemas::AnywhereCache;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RESUME;
     }
-    impl ResumeCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AnywhereCache>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.anywhereCaches.resume`: set optional parameters, then call `send()`.
+    pub type ResumeCall = super::Call<ResumeMethod>;
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.update",
         http_method: ::gapi::HttpMethod::Patch,
@@ -4851,33 +4820,14 @@ pub mod anywhere_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.anywhereCaches.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `storage.anywhereCaches.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.anywhereCaches.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }
 /// The `bucketAccessControls` resource.
 pub mod bucket_access_controls {
@@ -4904,7 +4854,7 @@ pub mod bucket_access_controls {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the ACL entry for the specified entity on the specified bucket.
         ///
@@ -4923,7 +4873,7 @@ pub mod bucket_access_controls {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a new ACL entry on the specified bucket.
         ///
@@ -4941,7 +4891,7 @@ pub mod bucket_access_controls {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves ACL entries on the specified bucket.
         ///
@@ -4954,7 +4904,7 @@ pub mod bucket_access_controls {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Patches an ACL entry on the specified bucket.
         ///
@@ -4975,7 +4925,7 @@ pub mod bucket_access_controls {
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an ACL entry on the specified bucket.
         ///
@@ -4996,7 +4946,7 @@ pub mod bucket_access_controls {
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5009,33 +4959,20 @@ pub mod bucket_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.bucketAccessControls.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `storage.bucketAccessControls.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `storage.bucketAccessControls.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5048,37 +4985,20 @@ pub mod bucket_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.bucketAccessControls.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.bucketAccessControls.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::BucketAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `storage.bucketAccessControls.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::BucketAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5091,37 +5011,20 @@ pub mod bucket_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.bucketAccessControls.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.bucketAccessControls.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::BucketAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `storage.bucketAccessControls.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::BucketAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5134,37 +5037,20 @@ pub mod bucket_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.bucketAccessControls.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.bucketAccessControls.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::BucketAccessControls;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.bucketAccessControls.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::BucketAccessControls>,
-        > {
-            self.call.send()
         }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5177,37 +5063,20 @@ pub mod bucket_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.bucketAccessControls.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `storage.bucketAccessControls.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::BucketAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
+    /// Builder for `storage.bucketAccessControls.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
+    impl super::Call<PatchMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::BucketAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5220,37 +5089,20 @@ pub mod bucket_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.bucketAccessControls.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `storage.bucketAccessControls.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::BucketAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `storage.bucketAccessControls.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::BucketAccessControl>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -5273,7 +5125,7 @@ pub mod buckets {
         pub fn delete(&self, bucket: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns metadata for the specified bucket.
         ///
@@ -5286,7 +5138,7 @@ pub mod buckets {
         pub fn get(&self, bucket: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Returns an IAM policy for the specified bucket.
         ///
@@ -5299,7 +5151,7 @@ pub mod buckets {
         pub fn get_iam_policy(&self, bucket: impl Into<String>) -> GetIamPolicyCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
-            GetIamPolicyCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the storage layout configuration for the specified bucket. Note that this operation requires storage.objects.list permission.
         ///
@@ -5315,7 +5167,7 @@ pub mod buckets {
         ) -> GetStorageLayoutCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET_STORAGE_LAYOUT);
             call.path_param("bucket", bucket.into());
-            GetStorageLayoutCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a new bucket.
         ///
@@ -5333,7 +5185,7 @@ pub mod buckets {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.query("project", project.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of buckets for a given project.
         ///
@@ -5346,7 +5198,7 @@ pub mod buckets {
         pub fn list(&self, project: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.query("project", project.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Locks retention policy on a bucket.
         ///
@@ -5365,7 +5217,7 @@ pub mod buckets {
             let mut call = ::gapi::Call::new(&self.svc, &LOCK_RETENTION_POLICY);
             call.path_param("bucket", bucket.into());
             call.query("ifMetagenerationMatch", if_metageneration_match);
-            LockRetentionPolicyCall { call }
+            super::Call::from_call(call)
         }
         /// Patches a bucket. Changes to the bucket will be readable immediately after writing, but configuration changes may take time to propagate.
         ///
@@ -5383,7 +5235,7 @@ pub mod buckets {
             let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Initiates a long-running Relocate Bucket operation on the specified bucket.
         ///
@@ -5401,7 +5253,7 @@ pub mod buckets {
             let mut call = ::gapi::Call::new(&self.svc, &RELOCATE);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            RelocateCall { call }
+            super::Call::from_call(call)
         }
         /// Restores a soft-deleted bucket.
         ///
@@ -5420,7 +5272,7 @@ pub mod buckets {
             let mut call = ::gapi::Call::new(&self.svc, &RESTORE);
             call.path_param("bucket", bucket.into());
             call.query("generation", generation);
-            RestoreCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an IAM policy for the specified bucket.
         ///
@@ -5438,7 +5290,7 @@ pub mod buckets {
             let mut call = ::gapi::Call::new(&self.svc, &SET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            SetIamPolicyCall { call }
+            super::Call::from_call(call)
         }
         /// Tests a set of permissions on the given bucket to see which, if any, are held by the caller.
         ///
@@ -5447,19 +5299,19 @@ pub mod buckets {
         /// Arguments:
         ///
         /// - `bucket`: Name of a bucket.
-        /// - `permissions`: Permissions to test.
+        /// - `permissions` (any number of values): Permissions to test.
         #[inline]
         pub fn test_iam_permissions(
             &self,
             bucket: impl Into<String>,
-            permissions: Vec<String>,
+            permissions: impl ::core::iter::IntoIterator<Item: Into<String>>,
         ) -> TestIamPermissionsCall {
             let mut call = ::gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
             call.path_param("bucket", bucket.into());
             for v in permissions {
-                call.query_append("permissions", v);
+                call.query_append("permissions", v.into());
             }
-            TestIamPermissionsCall { call }
+            super::Call::from_call(call)
         }
         /// Updates a bucket. Changes to the bucket will be readable immediately after writing, but configuration changes may take time to propagate.
         ///
@@ -5477,7 +5329,7 @@ pub mod buckets {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5491,23 +5343,15 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `storage.buckets.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `storage.buckets.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// If set, only deletes the bucket if its metageneration matches this value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -5526,11 +5370,6 @@ pub mod buckets {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.get",
@@ -5545,23 +5384,15 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.buckets.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Bucket;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `storage.buckets.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// If present, specifies the generation of the bucket. This is required if softDeleted is true.
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -5581,8 +5412,13 @@ pub mod buckets {
             self
         }
         /// Set of properties to return. Defaults to noAcl.
+        ///
+        /// Values: [`params::BucketsGetProjection`](super::params::BucketsGetProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<GetProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::BucketsGetProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -5598,15 +5434,6 @@ pub mod buckets {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Bucket>,
-        > {
-            self.call.send()
-        }
     }
     static GET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.getIamPolicy",
@@ -5618,23 +5445,15 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.getIamPolicy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetIamPolicyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetIamPolicyCall {
+    /// The `storage.buckets.getIamPolicy` method, as a type: its builder is [`GetIamPolicyCall`].
+    pub struct GetIamPolicyMethod;
+    impl ::gapi::MethodSpec for GetIamPolicyMethod {
         type Response = super::schemas::Policy;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET_IAM_POLICY;
     }
-    impl GetIamPolicyCall {
+    /// Builder for `storage.buckets.getIamPolicy`: set optional parameters, then call `send()`.
+    pub type GetIamPolicyCall = super::Call<GetIamPolicyMethod>;
+    impl super::Call<GetIamPolicyMethod> {
         /// The IAM policy format version to be returned. If the optionsRequestedPolicyVersion is for an older version that doesn't support part of the requested IAM policy, the request fails.
         #[inline]
         pub fn options_requested_policy_version(mut self, value: i32) -> Self {
@@ -5646,15 +5465,6 @@ pub mod buckets {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Policy>,
-        > {
-            self.call.send()
         }
     }
     static GET_STORAGE_LAYOUT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5670,37 +5480,20 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.getStorageLayout`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetStorageLayoutCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetStorageLayoutCall {
+    /// The `storage.buckets.getStorageLayout` method, as a type: its builder is [`GetStorageLayoutCall`].
+    pub struct GetStorageLayoutMethod;
+    impl ::gapi::MethodSpec for GetStorageLayoutMethod {
         type Response = super::schemas::BucketStorageLayout;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET_STORAGE_LAYOUT;
     }
-    impl GetStorageLayoutCall {
+    /// Builder for `storage.buckets.getStorageLayout`: set optional parameters, then call `send()`.
+    pub type GetStorageLayoutCall = super::Call<GetStorageLayoutMethod>;
+    impl super::Call<GetStorageLayoutMethod> {
         /// An optional prefix used for permission check. It is useful when the caller only has storage.objects.list permission under a specific prefix.
         #[inline]
         pub fn prefix(mut self, value: impl Into<String>) -> Self {
             self.call.query("prefix", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::BucketStorageLayout>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5714,23 +5507,15 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.buckets.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Bucket;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `storage.buckets.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// When set to true, object retention is enabled for this bucket.
         #[inline]
         pub fn enable_object_retention(mut self, value: bool) -> Self {
@@ -5738,23 +5523,35 @@ pub mod buckets {
             self
         }
         /// Apply a predefined set of access controls to this bucket.
+        ///
+        /// Values: [`params::BucketsInsertPredefinedAcl`](super::params::BucketsInsertPredefinedAcl).
         #[inline]
-        pub fn predefined_acl(mut self, value: impl Into<InsertPredefinedAcl>) -> Self {
+        pub fn predefined_acl(
+            mut self,
+            value: impl Into<super::params::BucketsInsertPredefinedAcl>,
+        ) -> Self {
             self.call.query("predefinedAcl", value.into());
             self
         }
         /// Apply a predefined set of default object access controls to this bucket.
+        ///
+        /// Values: [`params::PredefinedDefaultObjectAcl`](super::params::PredefinedDefaultObjectAcl).
         #[inline]
         pub fn predefined_default_object_acl(
             mut self,
-            value: impl Into<InsertPredefinedDefaultObjectAcl>,
+            value: impl Into<super::params::PredefinedDefaultObjectAcl>,
         ) -> Self {
             self.call.query("predefinedDefaultObjectAcl", value.into());
             self
         }
         /// Set of properties to return. Defaults to noAcl, unless the bucket resource specifies acl or defaultObjectAcl properties, when it defaults to full.
+        ///
+        /// Values: [`params::BucketsGetProjection`](super::params::BucketsGetProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<InsertProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::BucketsGetProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -5763,15 +5560,6 @@ pub mod buckets {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Bucket>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5791,23 +5579,15 @@ pub mod buckets {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.buckets.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Buckets;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.buckets.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of buckets to return in a single response. The service will use this parameter or 1,000 items, whichever is smaller.
         #[inline]
         pub fn max_results(mut self, value: u32) -> Self {
@@ -5827,8 +5607,13 @@ pub mod buckets {
             self
         }
         /// Set of properties to return. Defaults to noAcl.
+        ///
+        /// Values: [`params::BucketsGetProjection`](super::params::BucketsGetProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<ListProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::BucketsGetProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -5850,25 +5635,6 @@ pub mod buckets {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Buckets>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Buckets> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Buckets> {
-            self.call.items()
-        }
     }
     static LOCK_RETENTION_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.lockRetentionPolicy",
@@ -5881,37 +5647,20 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.lockRetentionPolicy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct LockRetentionPolicyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for LockRetentionPolicyCall {
+    /// The `storage.buckets.lockRetentionPolicy` method, as a type: its builder is [`LockRetentionPolicyCall`].
+    pub struct LockRetentionPolicyMethod;
+    impl ::gapi::MethodSpec for LockRetentionPolicyMethod {
         type Response = super::schemas::Bucket;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LOCK_RETENTION_POLICY;
     }
-    impl LockRetentionPolicyCall {
+    /// Builder for `storage.buckets.lockRetentionPolicy`: set optional parameters, then call `send()`.
+    pub type LockRetentionPolicyCall = super::Call<LockRetentionPolicyMethod>;
+    impl super::Call<LockRetentionPolicyMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Bucket>,
-        > {
-            self.call.send()
         }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -5924,23 +5673,15 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `storage.buckets.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::Bucket;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
+    /// Builder for `storage.buckets.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
+    impl super::Call<PatchMethod> {
         /// Makes the return of the bucket metadata conditional on whether the bucket's current metageneration matches the given value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -5954,23 +5695,35 @@ pub mod buckets {
             self
         }
         /// Apply a predefined set of access controls to this bucket.
+        ///
+        /// Values: [`params::BucketsInsertPredefinedAcl`](super::params::BucketsInsertPredefinedAcl).
         #[inline]
-        pub fn predefined_acl(mut self, value: impl Into<PatchPredefinedAcl>) -> Self {
+        pub fn predefined_acl(
+            mut self,
+            value: impl Into<super::params::BucketsInsertPredefinedAcl>,
+        ) -> Self {
             self.call.query("predefinedAcl", value.into());
             self
         }
         /// Apply a predefined set of default object access controls to this bucket.
+        ///
+        /// Values: [`params::PredefinedDefaultObjectAcl`](super::params::PredefinedDefaultObjectAcl).
         #[inline]
         pub fn predefined_default_object_acl(
             mut self,
-            value: impl Into<PatchPredefinedDefaultObjectAcl>,
+            value: impl Into<super::params::PredefinedDefaultObjectAcl>,
         ) -> Self {
             self.call.query("predefinedDefaultObjectAcl", value.into());
             self
         }
         /// Set of properties to return. Defaults to full.
+        ///
+        /// Values: [`params::BucketsGetProjection`](super::params::BucketsGetProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<PatchProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::BucketsGetProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -5979,15 +5732,6 @@ pub mod buckets {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Bucket>,
-        > {
-            self.call.send()
         }
     }
     static RELOCATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6001,33 +5745,14 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.relocate`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct RelocateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for RelocateCall {
+    /// The `storage.buckets.relocate` method, as a type: its builder is [`RelocateCall`].
+    pub struct RelocateMethod;
+    impl ::gapi::MethodSpec for RelocateMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RELOCATE;
     }
-    impl RelocateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.buckets.relocate`: set optional parameters, then call `send()`.
+    pub type RelocateCall = super::Call<RelocateMethod>;
     static RESTORE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.restore",
         http_method: ::gapi::HttpMethod::Post,
@@ -6039,26 +5764,23 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.restore`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct RestoreCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for RestoreCall {
+    /// The `storage.buckets.restore` method, as a type: its builder is [`RestoreCall`].
+    pub struct RestoreMethod;
+    impl ::gapi::MethodSpec for RestoreMethod {
         type Response = super::schemas::Bucket;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RESTORE;
     }
-    impl RestoreCall {
+    /// Builder for `storage.buckets.restore`: set optional parameters, then call `send()`.
+    pub type RestoreCall = super::Call<RestoreMethod>;
+    impl super::Call<RestoreMethod> {
         /// Set of properties to return. Defaults to full.
+        ///
+        /// Values: [`params::BucketsGetProjection`](super::params::BucketsGetProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<RestoreProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::BucketsGetProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -6067,15 +5789,6 @@ pub mod buckets {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Bucket>,
-        > {
-            self.call.send()
         }
     }
     static SET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6088,37 +5801,20 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.setIamPolicy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SetIamPolicyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SetIamPolicyCall {
+    /// The `storage.buckets.setIamPolicy` method, as a type: its builder is [`SetIamPolicyCall`].
+    pub struct SetIamPolicyMethod;
+    impl ::gapi::MethodSpec for SetIamPolicyMethod {
         type Response = super::schemas::Policy;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SET_IAM_POLICY;
     }
-    impl SetIamPolicyCall {
+    /// Builder for `storage.buckets.setIamPolicy`: set optional parameters, then call `send()`.
+    pub type SetIamPolicyCall = super::Call<SetIamPolicyMethod>;
+    impl super::Call<SetIamPolicyMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Policy>,
-        > {
-            self.call.send()
         }
     }
     static TEST_IAM_PERMISSIONS: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6134,37 +5830,20 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.testIamPermissions`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct TestIamPermissionsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for TestIamPermissionsCall {
+    /// The `storage.buckets.testIamPermissions` method, as a type: its builder is [`TestIamPermissionsCall`].
+    pub struct TestIamPermissionsMethod;
+    impl ::gapi::MethodSpec for TestIamPermissionsMethod {
         type Response = super::schemas::TestIamPermissionsResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TEST_IAM_PERMISSIONS;
     }
-    impl TestIamPermissionsCall {
+    /// Builder for `storage.buckets.testIamPermissions`: set optional parameters, then call `send()`.
+    pub type TestIamPermissionsCall = super::Call<TestIamPermissionsMethod>;
+    impl super::Call<TestIamPermissionsMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TestIamPermissionsResponse>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6177,23 +5856,15 @@ pub mod buckets {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `storage.buckets.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Bucket;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `storage.buckets.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Makes the return of the bucket metadata conditional on whether the bucket's current metageneration matches the given value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -6207,23 +5878,35 @@ pub mod buckets {
             self
         }
         /// Apply a predefined set of access controls to this bucket.
+        ///
+        /// Values: [`params::BucketsInsertPredefinedAcl`](super::params::BucketsInsertPredefinedAcl).
         #[inline]
-        pub fn predefined_acl(mut self, value: impl Into<UpdatePredefinedAcl>) -> Self {
+        pub fn predefined_acl(
+            mut self,
+            value: impl Into<super::params::BucketsInsertPredefinedAcl>,
+        ) -> Self {
             self.call.query("predefinedAcl", value.into());
             self
         }
         /// Apply a predefined set of default object access controls to this bucket.
+        ///
+        /// Values: [`params::PredefinedDefaultObjectAcl`](super::params::PredefinedDefaultObjectAcl).
         #[inline]
         pub fn predefined_default_object_acl(
             mut self,
-            value: impl Into<UpdatePredefinedDefaultObjectAcl>,
+            value: impl Into<super::params::PredefinedDefaultObjectAcl>,
         ) -> Self {
             self.call.query("predefinedDefaultObjectAcl", value.into());
             self
         }
         /// Set of properties to return. Defaults to full.
+        ///
+        /// Values: [`params::BucketsGetProjection`](super::params::BucketsGetProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<UpdateProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::BucketsGetProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -6232,165 +5915,6 @@ pub mod buckets {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Bucket>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl.
-        pub enum GetProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit owner, acl and defaultObjectAcl properties.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to this bucket.
-        pub enum InsertPredefinedAcl {
-            /// Project team owners get OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Project team owners get OWNER access.
-            Private = "private",
-            /// Project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Project team owners get OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-            /// Project team owners get OWNER access, and allUsers get WRITER access.
-            PublicReadWrite = "publicReadWrite",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of default object access controls to this bucket.
-        pub enum InsertPredefinedDefaultObjectAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl, unless the bucket resource specifies acl or defaultObjectAcl properties, when it defaults to full.
-        pub enum InsertProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit owner, acl and defaultObjectAcl properties.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl.
-        pub enum ListProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit owner, acl and defaultObjectAcl properties.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to this bucket.
-        pub enum PatchPredefinedAcl {
-            /// Project team owners get OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Project team owners get OWNER access.
-            Private = "private",
-            /// Project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Project team owners get OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-            /// Project team owners get OWNER access, and allUsers get WRITER access.
-            PublicReadWrite = "publicReadWrite",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of default object access controls to this bucket.
-        pub enum PatchPredefinedDefaultObjectAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to full.
-        pub enum PatchProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit owner, acl and defaultObjectAcl properties.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to full.
-        pub enum RestoreProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit owner, acl and defaultObjectAcl properties.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to this bucket.
-        pub enum UpdatePredefinedAcl {
-            /// Project team owners get OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Project team owners get OWNER access.
-            Private = "private",
-            /// Project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Project team owners get OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-            /// Project team owners get OWNER access, and allUsers get WRITER access.
-            PublicReadWrite = "publicReadWrite",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of default object access controls to this bucket.
-        pub enum UpdatePredefinedDefaultObjectAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to full.
-        pub enum UpdateProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit owner, acl and defaultObjectAcl properties.
-            NoAcl = "noAcl",
         }
     }
 }
@@ -6419,7 +5943,7 @@ pub mod default_object_access_controls {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the default object ACL entry for the specified entity on the specified bucket.
         ///
@@ -6438,7 +5962,7 @@ pub mod default_object_access_controls {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a new default object ACL entry on the specified bucket.
         ///
@@ -6456,7 +5980,7 @@ pub mod default_object_access_controls {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves default object ACL entries on the specified bucket.
         ///
@@ -6469,7 +5993,7 @@ pub mod default_object_access_controls {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Patches a default object ACL entry on the specified bucket.
         ///
@@ -6490,7 +6014,7 @@ pub mod default_object_access_controls {
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Updates a default object ACL entry on the specified bucket.
         ///
@@ -6511,7 +6035,7 @@ pub mod default_object_access_controls {
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6524,33 +6048,20 @@ pub mod default_object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.defaultObjectAccessControls.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `storage.defaultObjectAccessControls.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `storage.defaultObjectAccessControls.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6563,37 +6074,20 @@ pub mod default_object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.defaultObjectAccessControls.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.defaultObjectAccessControls.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::ObjectAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `storage.defaultObjectAccessControls.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6606,37 +6100,20 @@ pub mod default_object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.defaultObjectAccessControls.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.defaultObjectAccessControls.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::ObjectAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `storage.defaultObjectAccessControls.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6649,23 +6126,15 @@ pub mod default_object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.defaultObjectAccessControls.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.defaultObjectAccessControls.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ObjectAccessControls;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.defaultObjectAccessControls.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// If present, only return default ACL listing if the bucket's current metageneration matches this value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -6684,15 +6153,6 @@ pub mod default_object_access_controls {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControls>,
-        > {
-            self.call.send()
-        }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.defaultObjectAccessControls.patch",
@@ -6704,37 +6164,20 @@ pub mod default_object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.defaultObjectAccessControls.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `storage.defaultObjectAccessControls.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::ObjectAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
+    /// Builder for `storage.defaultObjectAccessControls.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
+    impl super::Call<PatchMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6747,37 +6190,20 @@ pub mod default_object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.defaultObjectAccessControls.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `storage.defaultObjectAccessControls.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::ObjectAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `storage.defaultObjectAccessControls.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -6806,7 +6232,7 @@ pub mod folders {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("folder", folder.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Deletes a folder recursively. Only applicable to buckets with hierarchical namespace enabled.
         ///
@@ -6825,7 +6251,7 @@ pub mod folders {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE_RECURSIVE);
             call.path_param("bucket", bucket.into());
             call.path_param("folder", folder.into());
-            DeleteRecursiveCall { call }
+            super::Call::from_call(call)
         }
         /// Returns metadata for the specified folder. Only applicable to buckets with hierarchical namespace enabled.
         ///
@@ -6844,7 +6270,7 @@ pub mod folders {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("folder", folder.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a new folder. Only applicable to buckets with hierarchical namespace enabled.
         ///
@@ -6862,7 +6288,7 @@ pub mod folders {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of folders matching the criteria. Only applicable to buckets with hierarchical namespace enabled.
         ///
@@ -6875,7 +6301,7 @@ pub mod folders {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Renames a source folder to a destination folder. Only applicable to buckets with hierarchical namespace enabled.
         ///
@@ -6897,7 +6323,7 @@ pub mod folders {
             call.path_param("bucket", bucket.into());
             call.path_param("sourceFolder", source_folder.into());
             call.path_param("destinationFolder", destination_folder.into());
-            RenameCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6911,23 +6337,15 @@ pub mod folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.folders.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `storage.folders.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `storage.folders.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// If set, only deletes the folder if its metageneration matches this value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -6939,11 +6357,6 @@ pub mod folders {
         pub fn if_metageneration_not_match(mut self, value: i64) -> Self {
             self.call.query("ifMetagenerationNotMatch", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static DELETE_RECURSIVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -6957,23 +6370,15 @@ pub mod folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.folders.deleteRecursive`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteRecursiveCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteRecursiveCall {
+    /// The `storage.folders.deleteRecursive` method, as a type: its builder is [`DeleteRecursiveCall`].
+    pub struct DeleteRecursiveMethod;
+    impl ::gapi::MethodSpec for DeleteRecursiveMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE_RECURSIVE;
     }
-    impl DeleteRecursiveCall {
+    /// Builder for `storage.folders.deleteRecursive`: set optional parameters, then call `send()`.
+    pub type DeleteRecursiveCall = super::Call<DeleteRecursiveMethod>;
+    impl super::Call<DeleteRecursiveMethod> {
         /// If set, only deletes the folder if its metageneration matches this value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -6985,15 +6390,6 @@ pub mod folders {
         pub fn if_metageneration_not_match(mut self, value: i64) -> Self {
             self.call.query("ifMetagenerationNotMatch", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7009,23 +6405,15 @@ pub mod folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.folders.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.folders.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Folder;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `storage.folders.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Makes the return of the folder metadata conditional on whether the folder's current metageneration matches the given value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -7037,15 +6425,6 @@ pub mod folders {
         pub fn if_metageneration_not_match(mut self, value: i64) -> Self {
             self.call.query("ifMetagenerationNotMatch", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Folder>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7059,37 +6438,20 @@ pub mod folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.folders.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.folders.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Folder;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `storage.folders.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// If true, any parent folder which doesn't exist will be created automatically.
         #[inline]
         pub fn recursive(mut self, value: bool) -> Self {
             self.call.query("recursive", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Folder>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7109,23 +6471,15 @@ pub mod folders {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.folders.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.folders.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Folders;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.folders.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Returns results in a directory-like mode. The only supported value is '/'. If set, items will only contain folders that either exactly match the prefix, or are one level below the prefix.
         #[inline]
         pub fn delimiter(mut self, value: impl Into<String>) -> Self {
@@ -7162,25 +6516,6 @@ pub mod folders {
             self.call.query("startOffset", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Folders>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Folders> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Folders> {
-            self.call.items()
-        }
     }
     static RENAME: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.folders.rename",
@@ -7193,23 +6528,15 @@ pub mod folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.folders.rename`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct RenameCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for RenameCall {
+    /// The `storage.folders.rename` method, as a type: its builder is [`RenameCall`].
+    pub struct RenameMethod;
+    impl ::gapi::MethodSpec for RenameMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RENAME;
     }
-    impl RenameCall {
+    /// Builder for `storage.folders.rename`: set optional parameters, then call `send()`.
+    pub type RenameCall = super::Call<RenameMethod>;
+    impl super::Call<RenameMethod> {
         /// Makes the operation conditional on whether the source object's current metageneration matches the given value.
         #[inline]
         pub fn if_source_metageneration_match(mut self, value: i64) -> Self {
@@ -7221,15 +6548,6 @@ pub mod folders {
         pub fn if_source_metageneration_not_match(mut self, value: i64) -> Self {
             self.call.query("ifSourceMetagenerationNotMatch", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -7258,7 +6576,7 @@ pub mod managed_folders {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns metadata of the specified managed folder.
         ///
@@ -7277,7 +6595,7 @@ pub mod managed_folders {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Returns an IAM policy for the specified managed folder.
         ///
@@ -7296,7 +6614,7 @@ pub mod managed_folders {
             let mut call = ::gapi::Call::new(&self.svc, &GET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
-            GetIamPolicyCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a new managed folder.
         ///
@@ -7314,7 +6632,7 @@ pub mod managed_folders {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Lists managed folders in the given bucket.
         ///
@@ -7327,7 +6645,7 @@ pub mod managed_folders {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an IAM policy for the specified managed folder.
         ///
@@ -7348,7 +6666,7 @@ pub mod managed_folders {
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             call.body(&request);
-            SetIamPolicyCall { call }
+            super::Call::from_call(call)
         }
         /// Tests a set of permissions on the given managed folder to see which, if any, are held by the caller.
         ///
@@ -7358,21 +6676,21 @@ pub mod managed_folders {
         ///
         /// - `bucket`: Name of the bucket containing the managed folder.
         /// - `managed_folder`: The managed folder name/path.
-        /// - `permissions`: Permissions to test.
+        /// - `permissions` (any number of values): Permissions to test.
         #[inline]
         pub fn test_iam_permissions(
             &self,
             bucket: impl Into<String>,
             managed_folder: impl Into<String>,
-            permissions: Vec<String>,
+            permissions: impl ::core::iter::IntoIterator<Item: Into<String>>,
         ) -> TestIamPermissionsCall {
             let mut call = ::gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             for v in permissions {
-                call.query_append("permissions", v);
+                call.query_append("permissions", v.into());
             }
-            TestIamPermissionsCall { call }
+            super::Call::from_call(call)
         }
         /// Updates a managed folder using patch semantics.
         ///
@@ -7393,7 +6711,7 @@ pub mod managed_folders {
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7407,23 +6725,15 @@ pub mod managed_folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.managedFolders.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `storage.managedFolders.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `storage.managedFolders.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// Allows the deletion of a managed folder even if it is not empty. A managed folder is empty if there are no objects or managed folders that it applies to. Callers must have storage.managedFolders.setIamPolicy permission.
         #[inline]
         pub fn allow_non_empty(mut self, value: bool) -> Self {
@@ -7442,11 +6752,6 @@ pub mod managed_folders {
             self.call.query("ifMetagenerationNotMatch", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.get",
@@ -7461,23 +6766,15 @@ pub mod managed_folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.managedFolders.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.managedFolders.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::ManagedFolder;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `storage.managedFolders.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// Makes the return of the managed folder metadata conditional on whether the managed folder's current metageneration matches the given value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -7489,15 +6786,6 @@ pub mod managed_folders {
         pub fn if_metageneration_not_match(mut self, value: i64) -> Self {
             self.call.query("ifMetagenerationNotMatch", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ManagedFolder>,
-        > {
-            self.call.send()
         }
     }
     static GET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7513,23 +6801,15 @@ pub mod managed_folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.managedFolders.getIamPolicy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetIamPolicyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetIamPolicyCall {
+    /// The `storage.managedFolders.getIamPolicy` method, as a type: its builder is [`GetIamPolicyCall`].
+    pub struct GetIamPolicyMethod;
+    impl ::gapi::MethodSpec for GetIamPolicyMethod {
         type Response = super::schemas::Policy;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET_IAM_POLICY;
     }
-    impl GetIamPolicyCall {
+    /// Builder for `storage.managedFolders.getIamPolicy`: set optional parameters, then call `send()`.
+    pub type GetIamPolicyCall = super::Call<GetIamPolicyMethod>;
+    impl super::Call<GetIamPolicyMethod> {
         /// The IAM policy format version to be returned. If the optionsRequestedPolicyVersion is for an older version that doesn't support part of the requested IAM policy, the request fails.
         #[inline]
         pub fn options_requested_policy_version(mut self, value: i32) -> Self {
@@ -7541,15 +6821,6 @@ pub mod managed_folders {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Policy>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7563,33 +6834,14 @@ pub mod managed_folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.managedFolders.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.managedFolders.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::ManagedFolder;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ManagedFolder>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.managedFolders.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -7607,23 +6859,15 @@ pub mod managed_folders {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.managedFolders.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.managedFolders.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ManagedFolders;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.managedFolders.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of items to return in a single page of responses.
         #[inline]
         pub fn page_size(mut self, value: i32) -> Self {
@@ -7642,25 +6886,6 @@ pub mod managed_folders {
             self.call.query("prefix", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ManagedFolders>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::ManagedFolders> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::ManagedFolders> {
-            self.call.items()
-        }
     }
     static SET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.setIamPolicy",
@@ -7672,37 +6897,20 @@ pub mod managed_folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.managedFolders.setIamPolicy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SetIamPolicyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SetIamPolicyCall {
+    /// The `storage.managedFolders.setIamPolicy` method, as a type: its builder is [`SetIamPolicyCall`].
+    pub struct SetIamPolicyMethod;
+    impl ::gapi::MethodSpec for SetIamPolicyMethod {
         type Response = super::schemas::Policy;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SET_IAM_POLICY;
     }
-    impl SetIamPolicyCall {
+    /// Builder for `storage.managedFolders.setIamPolicy`: set optional parameters, then call `send()`.
+    pub type SetIamPolicyCall = super::Call<SetIamPolicyMethod>;
+    impl super::Call<SetIamPolicyMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Policy>,
-        > {
-            self.call.send()
         }
     }
     static TEST_IAM_PERMISSIONS: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7718,37 +6926,20 @@ pub mod managed_folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.managedFolders.testIamPermissions`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct TestIamPermissionsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for TestIamPermissionsCall {
+    /// The `storage.managedFolders.testIamPermissions` method, as a type: its builder is [`TestIamPermissionsCall`].
+    pub struct TestIamPermissionsMethod;
+    impl ::gapi::MethodSpec for TestIamPermissionsMethod {
         type Response = super::schemas::TestIamPermissionsResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TEST_IAM_PERMISSIONS;
     }
-    impl TestIamPermissionsCall {
+    /// Builder for `storage.managedFolders.testIamPermissions`: set optional parameters, then call `send()`.
+    pub type TestIamPermissionsCall = super::Call<TestIamPermissionsMethod>;
+    impl super::Call<TestIamPermissionsMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TestIamPermissionsResponse>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7762,23 +6953,15 @@ pub mod managed_folders {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.managedFolders.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `storage.managedFolders.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::ManagedFolder;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `storage.managedFolders.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Makes the operation conditional on whether the metageneration of the managed folder matches the specified value.
         #[inline]
         pub fn if_metageneration_match(mut self, value: i64) -> Self {
@@ -7790,15 +6973,6 @@ pub mod managed_folders {
         pub fn if_metageneration_not_match(mut self, value: i64) -> Self {
             self.call.query("ifMetagenerationNotMatch", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ManagedFolder>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -7827,7 +7001,7 @@ pub mod notifications {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("notification", notification.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// View a notification configuration.
         ///
@@ -7846,7 +7020,7 @@ pub mod notifications {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("notification", notification.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a notification subscription for a given bucket.
         ///
@@ -7864,7 +7038,7 @@ pub mod notifications {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of notification subscriptions for a given bucket.
         ///
@@ -7877,7 +7051,7 @@ pub mod notifications {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7891,33 +7065,20 @@ pub mod notifications {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.notifications.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `storage.notifications.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `storage.notifications.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7933,37 +7094,20 @@ pub mod notifications {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.notifications.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.notifications.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Notification;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `storage.notifications.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Notification>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -7977,37 +7121,20 @@ pub mod notifications {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.notifications.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.notifications.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Notification;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `storage.notifications.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Notification>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8023,37 +7150,20 @@ pub mod notifications {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.notifications.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.notifications.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Notifications;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.notifications.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The project to be billed for this request. Required for Requester Pays buckets.
         #[inline]
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Notifications>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -8085,7 +7195,7 @@ pub mod object_access_controls {
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.path_param("entity", entity.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the ACL entry for the specified entity on the specified object.
         ///
@@ -8107,7 +7217,7 @@ pub mod object_access_controls {
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.path_param("entity", entity.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a new ACL entry on the specified object.
         ///
@@ -8128,7 +7238,7 @@ pub mod object_access_controls {
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves ACL entries on the specified object.
         ///
@@ -8147,7 +7257,7 @@ pub mod object_access_controls {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Patches an ACL entry on the specified object.
         ///
@@ -8171,7 +7281,7 @@ pub mod object_access_controls {
             call.path_param("object", object.into());
             call.path_param("entity", entity.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an ACL entry on the specified object.
         ///
@@ -8195,7 +7305,7 @@ pub mod object_access_controls {
             call.path_param("object", object.into());
             call.path_param("entity", entity.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8208,23 +7318,15 @@ pub mod object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objectAccessControls.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `storage.objectAccessControls.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `storage.objectAccessControls.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -8236,11 +7338,6 @@ pub mod object_access_controls {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8253,23 +7350,15 @@ pub mod object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objectAccessControls.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.objectAccessControls.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::ObjectAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `storage.objectAccessControls.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -8281,15 +7370,6 @@ pub mod object_access_controls {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8302,23 +7382,15 @@ pub mod object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objectAccessControls.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.objectAccessControls.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::ObjectAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `storage.objectAccessControls.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -8330,15 +7402,6 @@ pub mod object_access_controls {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8351,23 +7414,15 @@ pub mod object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objectAccessControls.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.objectAccessControls.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ObjectAccessControls;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.objectAccessControls.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -8379,15 +7434,6 @@ pub mod object_access_controls {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControls>,
-        > {
-            self.call.send()
         }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8400,23 +7446,15 @@ pub mod object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objectAccessControls.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `storage.objectAccessControls.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::ObjectAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
+    /// Builder for `storage.objectAccessControls.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
+    impl super::Call<PatchMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -8428,15 +7466,6 @@ pub mod object_access_controls {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8449,23 +7478,15 @@ pub mod object_access_controls {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objectAccessControls.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `storage.objectAccessControls.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::ObjectAccessControl;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `storage.objectAccessControls.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -8477,15 +7498,6 @@ pub mod object_access_controls {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -8513,7 +7525,7 @@ pub mod objects {
             let mut call = ::gapi::Call::new(&self.svc, &BULK_RESTORE);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            BulkRestoreCall { call }
+            super::Call::from_call(call)
         }
         /// Concatenates a list of existing objects into a new object in the same bucket.
         ///
@@ -8534,7 +7546,7 @@ pub mod objects {
             call.path_param("destinationBucket", destination_bucket.into());
             call.path_param("destinationObject", destination_object.into());
             call.body(&request);
-            ComposeCall { call }
+            super::Call::from_call(call)
         }
         /// Copies a source object to a destination object. Optionally overrides metadata.
         ///
@@ -8561,7 +7573,7 @@ pub mod objects {
             call.path_param("destinationBucket", destination_bucket.into());
             call.path_param("destinationObject", destination_object.into());
             call.body(&request);
-            CopyCall { call }
+            super::Call::from_call(call)
         }
         /// Deletes an object and its metadata. Deletions are permanent if versioning is not enabled for the bucket, or if the generation parameter is used.
         ///
@@ -8580,7 +7592,7 @@ pub mod objects {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves an object or its metadata.
         ///
@@ -8599,7 +7611,7 @@ pub mod objects {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Returns an IAM policy for the specified object.
         ///
@@ -8618,7 +7630,7 @@ pub mod objects {
             let mut call = ::gapi::Call::new(&self.svc, &GET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
-            GetIamPolicyCall { call }
+            super::Call::from_call(call)
         }
         /// Stores a new object and metadata.
         ///
@@ -8627,16 +7639,19 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which to store the new object. Overrides the provided object metadata's bucket value, if any.
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn insert(
             &self,
             bucket: impl Into<String>,
-            request: super::schemas::Object,
+            request: impl Into<Option<super::schemas::Object>>,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
-            call.body(&request);
-            InsertCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of objects matching the criteria.
         ///
@@ -8649,7 +7664,7 @@ pub mod objects {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Moves the source object to the destination object in the same bucket.
         ///
@@ -8671,7 +7686,7 @@ pub mod objects {
             call.path_param("bucket", bucket.into());
             call.path_param("sourceObject", source_object.into());
             call.path_param("destinationObject", destination_object.into());
-            MoveCall { call }
+            super::Call::from_call(call)
         }
         /// Patches an object's metadata.
         ///
@@ -8692,7 +7707,7 @@ pub mod objects {
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Restores a soft-deleted object.
         ///
@@ -8714,7 +7729,7 @@ pub mod objects {
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.query("generation", generation);
-            RestoreCall { call }
+            super::Call::from_call(call)
         }
         /// Rewrites a source object to a destination object. Optionally overrides metadata.
         ///
@@ -8741,7 +7756,7 @@ pub mod objects {
             call.path_param("destinationBucket", destination_bucket.into());
             call.path_param("destinationObject", destination_object.into());
             call.body(&request);
-            RewriteCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an IAM policy for the specified object.
         ///
@@ -8762,7 +7777,7 @@ pub mod objects {
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.body(&request);
-            SetIamPolicyCall { call }
+            super::Call::from_call(call)
         }
         /// Tests a set of permissions on the given object to see which, if any, are held by the caller.
         ///
@@ -8772,21 +7787,21 @@ pub mod objects {
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
         /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
-        /// - `permissions`: Permissions to test.
+        /// - `permissions` (any number of values): Permissions to test.
         #[inline]
         pub fn test_iam_permissions(
             &self,
             bucket: impl Into<String>,
             object: impl Into<String>,
-            permissions: Vec<String>,
+            permissions: impl ::core::iter::IntoIterator<Item: Into<String>>,
         ) -> TestIamPermissionsCall {
             let mut call = ::gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             for v in permissions {
-                call.query_append("permissions", v);
+                call.query_append("permissions", v.into());
             }
-            TestIamPermissionsCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an object's metadata.
         ///
@@ -8807,7 +7822,7 @@ pub mod objects {
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a specific object context with its extended data for a given object.
         ///
@@ -8826,7 +7841,7 @@ pub mod objects {
             let mut call = ::gapi::Call::new(&self.svc, &VIEW_FULL_CONTEXT);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
-            ViewFullContextCall { call }
+            super::Call::from_call(call)
         }
     }
     static BULK_RESTORE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -8840,33 +7855,14 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.bulkRestore`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct BulkRestoreCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for BulkRestoreCall {
+    /// The `storage.objects.bulkRestore` method, as a type: its builder is [`BulkRestoreCall`].
+    pub struct BulkRestoreMethod;
+    impl ::gapi::MethodSpec for BulkRestoreMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &BULK_RESTORE;
     }
-    impl BulkRestoreCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.objects.bulkRestore`: set optional parameters, then call `send()`.
+    pub type BulkRestoreCall = super::Call<BulkRestoreMethod>;
     static COMPOSE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.compose",
         http_method: ::gapi::HttpMethod::Post,
@@ -8878,28 +7874,22 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.compose`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ComposeCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ComposeCall {
+    /// The `storage.objects.compose` method, as a type: its builder is [`ComposeCall`].
+    pub struct ComposeMethod;
+    impl ::gapi::MethodSpec for ComposeMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &COMPOSE;
     }
-    impl ComposeCall {
+    /// Builder for `storage.objects.compose`: set optional parameters, then call `send()`.
+    pub type ComposeCall = super::Call<ComposeMethod>;
+    impl super::Call<ComposeMethod> {
         /// Apply a predefined set of access controls to the destination object.
+        ///
+        /// Values: [`params::DestinationPredefinedAcl`](super::params::DestinationPredefinedAcl).
         #[inline]
         pub fn destination_predefined_acl(
             mut self,
-            value: impl Into<ComposeDestinationPredefinedAcl>,
+            value: impl Into<super::params::DestinationPredefinedAcl>,
         ) -> Self {
             self.call.query("destinationPredefinedAcl", value.into());
             self
@@ -8909,9 +7899,20 @@ pub mod objects {
         /// - When request body contexts are provided, they override all source contexts.
         /// - When no request body contexts are provided, source contexts are preserved unless 'dropContextGroups' contains 'custom', in which case all contexts are dropped.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_drop_context_groups`](Self::add_drop_context_groups) adds one.
         #[inline]
-        pub fn drop_context_groups(mut self, value: impl Into<String>) -> Self {
+        pub fn drop_context_groups(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("dropContextGroups", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`drop_context_groups`](Self::drop_context_groups).
+        #[inline]
+        pub fn add_drop_context_groups(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("dropContextGroups", value.into());
             self
         }
@@ -8939,15 +7940,6 @@ pub mod objects {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
-        }
     }
     static COPY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.copy",
@@ -8960,23 +7952,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.copy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CopyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CopyCall {
+    /// The `storage.objects.copy` method, as a type: its builder is [`CopyCall`].
+    pub struct CopyMethod;
+    impl ::gapi::MethodSpec for CopyMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &COPY;
     }
-    impl CopyCall {
+    /// Builder for `storage.objects.copy`: set optional parameters, then call `send()`.
+    pub type CopyCall = super::Call<CopyMethod>;
+    impl super::Call<CopyMethod> {
         /// Resource name of the Cloud KMS key, of the form projects/my-project/locations/global/keyRings/my-kr/cryptoKeys/my-key, that will be used to encrypt the object. Overrides the object metadata's kms_key_name value, if any.
         #[inline]
         pub fn destination_kms_key_name(mut self, value: impl Into<String>) -> Self {
@@ -8984,10 +7968,12 @@ pub mod objects {
             self
         }
         /// Apply a predefined set of access controls to the destination object.
+        ///
+        /// Values: [`params::DestinationPredefinedAcl`](super::params::DestinationPredefinedAcl).
         #[inline]
         pub fn destination_predefined_acl(
             mut self,
-            value: impl Into<CopyDestinationPredefinedAcl>,
+            value: impl Into<super::params::DestinationPredefinedAcl>,
         ) -> Self {
             self.call.query("destinationPredefinedAcl", value.into());
             self
@@ -9041,8 +8027,13 @@ pub mod objects {
             self
         }
         /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<CopyProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -9058,15 +8049,6 @@ pub mod objects {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
-        }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.delete",
@@ -9079,23 +8061,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `storage.objects.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `storage.objects.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// If present, permanently deletes a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -9132,11 +8106,6 @@ pub mod objects {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.get",
@@ -9152,23 +8121,16 @@ pub mod objects {
         supports_media_download: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.objects.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    impl ::gapi::DownloadSpec for GetMethod {}
+    /// Builder for `storage.objects.get`: set optional parameters, then call `send()`, `download()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -9200,8 +8162,13 @@ pub mod objects {
             self
         }
         /// Set of properties to return. Defaults to noAcl.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<GetProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -9223,22 +8190,6 @@ pub mod objects {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
-        }
-        /// Downloads the media (`alt=media`) instead of the JSON response.
-        #[inline]
-        pub fn download(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-            self.call.download()
-        }
     }
     static GET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.getIamPolicy",
@@ -9253,23 +8204,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.getIamPolicy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetIamPolicyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetIamPolicyCall {
+    /// The `storage.objects.getIamPolicy` method, as a type: its builder is [`GetIamPolicyCall`].
+    pub struct GetIamPolicyMethod;
+    impl ::gapi::MethodSpec for GetIamPolicyMethod {
         type Response = super::schemas::Policy;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET_IAM_POLICY;
     }
-    impl GetIamPolicyCall {
+    /// Builder for `storage.objects.getIamPolicy`: set optional parameters, then call `send()`.
+    pub type GetIamPolicyCall = super::Call<GetIamPolicyMethod>;
+    impl super::Call<GetIamPolicyMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -9281,15 +8224,6 @@ pub mod objects {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Policy>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9311,23 +8245,16 @@ pub mod objects {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.objects.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    impl ::gapi::UploadSpec for InsertMethod {}
+    /// Builder for `storage.objects.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// If set, sets the contentEncoding property of the final object to this value. Setting this parameter is equivalent to setting the contentEncoding metadata property. This can be useful when uploading an object with uploadType=media to indicate the encoding of the content being uploaded.
         #[inline]
         pub fn content_encoding(mut self, value: impl Into<String>) -> Self {
@@ -9371,14 +8298,24 @@ pub mod objects {
             self
         }
         /// Apply a predefined set of access controls to this object.
+        ///
+        /// Values: [`params::ObjectsInsertPredefinedAcl`](super::params::ObjectsInsertPredefinedAcl).
         #[inline]
-        pub fn predefined_acl(mut self, value: impl Into<InsertPredefinedAcl>) -> Self {
+        pub fn predefined_acl(
+            mut self,
+            value: impl Into<super::params::ObjectsInsertPredefinedAcl>,
+        ) -> Self {
             self.call.query("predefinedAcl", value.into());
             self
         }
         /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<InsertProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -9387,25 +8324,6 @@ pub mod objects {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.upload(media)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9425,23 +8343,15 @@ pub mod objects {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.objects.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Objects;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.objects.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Returns results in a directory-like mode. items will contain only objects whose names, aside from the prefix, do not contain delimiter. Objects whose names, aside from the prefix, contain delimiter will have their name, truncated after the delimiter, returned in prefixes. Duplicate prefixes are omitted.
         #[inline]
         pub fn delimiter(mut self, value: impl Into<String>) -> Self {
@@ -9497,8 +8407,13 @@ pub mod objects {
             self
         }
         /// Set of properties to return. Defaults to noAcl.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<ListProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -9526,25 +8441,6 @@ pub mod objects {
             self.call.query("versions", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Objects>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Objects> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Objects> {
-            self.call.items()
-        }
     }
     static MOVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.move",
@@ -9557,23 +8453,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.move`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct MoveCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for MoveCall {
+    /// The `storage.objects.move` method, as a type: its builder is [`MoveCall`].
+    pub struct MoveMethod;
+    impl ::gapi::MethodSpec for MoveMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &MOVE;
     }
-    impl MoveCall {
+    /// Builder for `storage.objects.move`: set optional parameters, then call `send()`.
+    pub type MoveCall = super::Call<MoveMethod>;
+    impl super::Call<MoveMethod> {
         /// Makes the operation conditional on whether the destination object's current generation matches the given value. Setting to 0 makes the operation succeed only if there are no live versions of the object. `ifGenerationMatch` and `ifGenerationNotMatch` conditions are mutually exclusive: it's an error for both of them to be set in the request.
         #[inline]
         pub fn if_generation_match(mut self, value: i64) -> Self {
@@ -9623,8 +8511,13 @@ pub mod objects {
             self
         }
         /// Set of properties to return. Defaults to noAcl.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<MoveProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -9633,15 +8526,6 @@ pub mod objects {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
         }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9654,23 +8538,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `storage.objects.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
+    /// Builder for `storage.objects.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
+    impl super::Call<PatchMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -9708,14 +8584,24 @@ pub mod objects {
             self
         }
         /// Apply a predefined set of access controls to this object.
+        ///
+        /// Values: [`params::ObjectsInsertPredefinedAcl`](super::params::ObjectsInsertPredefinedAcl).
         #[inline]
-        pub fn predefined_acl(mut self, value: impl Into<PatchPredefinedAcl>) -> Self {
+        pub fn predefined_acl(
+            mut self,
+            value: impl Into<super::params::ObjectsInsertPredefinedAcl>,
+        ) -> Self {
             self.call.query("predefinedAcl", value.into());
             self
         }
         /// Set of properties to return. Defaults to full.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<PatchProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -9724,15 +8610,6 @@ pub mod objects {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
         }
     }
     static RESTORE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -9745,23 +8622,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.restore`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct RestoreCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for RestoreCall {
+    /// The `storage.objects.restore` method, as a type: its builder is [`RestoreCall`].
+    pub struct RestoreMethod;
+    impl ::gapi::MethodSpec for RestoreMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RESTORE;
     }
-    impl RestoreCall {
+    /// Builder for `storage.objects.restore`: set optional parameters, then call `send()`.
+    pub type RestoreCall = super::Call<RestoreMethod>;
+    impl super::Call<RestoreMethod> {
         /// If true, copies the source object's ACL; otherwise, uses the bucket's default object ACL. The default is false.
         #[inline]
         pub fn copy_source_acl(mut self, value: bool) -> Self {
@@ -9793,8 +8662,13 @@ pub mod objects {
             self
         }
         /// Set of properties to return. Defaults to full.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<RestoreProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -9810,15 +8684,6 @@ pub mod objects {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
-        }
     }
     static REWRITE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.rewrite",
@@ -9831,23 +8696,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.rewrite`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct RewriteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for RewriteCall {
+    /// The `storage.objects.rewrite` method, as a type: its builder is [`RewriteCall`].
+    pub struct RewriteMethod;
+    impl ::gapi::MethodSpec for RewriteMethod {
         type Response = super::schemas::RewriteResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &REWRITE;
     }
-    impl RewriteCall {
+    /// Builder for `storage.objects.rewrite`: set optional parameters, then call `send()`.
+    pub type RewriteCall = super::Call<RewriteMethod>;
+    impl super::Call<RewriteMethod> {
         /// Resource name of the Cloud KMS key, of the form projects/my-project/locations/global/keyRings/my-kr/cryptoKeys/my-key, that will be used to encrypt the object. Overrides the object metadata's kms_key_name value, if any.
         #[inline]
         pub fn destination_kms_key_name(mut self, value: impl Into<String>) -> Self {
@@ -9855,10 +8712,12 @@ pub mod objects {
             self
         }
         /// Apply a predefined set of access controls to the destination object.
+        ///
+        /// Values: [`params::DestinationPredefinedAcl`](super::params::DestinationPredefinedAcl).
         #[inline]
         pub fn destination_predefined_acl(
             mut self,
-            value: impl Into<RewriteDestinationPredefinedAcl>,
+            value: impl Into<super::params::DestinationPredefinedAcl>,
         ) -> Self {
             self.call.query("destinationPredefinedAcl", value.into());
             self
@@ -9868,9 +8727,20 @@ pub mod objects {
         /// - When request body contexts are provided, they override all source contexts.
         /// - When no request body contexts are provided, source contexts are preserved unless 'dropContextGroups' contains 'custom', in which case all contexts are dropped.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_drop_context_groups`](Self::add_drop_context_groups) adds one.
         #[inline]
-        pub fn drop_context_groups(mut self, value: impl Into<String>) -> Self {
+        pub fn drop_context_groups(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("dropContextGroups", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`drop_context_groups`](Self::drop_context_groups).
+        #[inline]
+        pub fn add_drop_context_groups(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("dropContextGroups", value.into());
             self
         }
@@ -9929,8 +8799,13 @@ pub mod objects {
             self
         }
         /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<RewriteProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -9952,15 +8827,6 @@ pub mod objects {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::RewriteResponse>,
-        > {
-            self.call.send()
-        }
     }
     static SET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.setIamPolicy",
@@ -9973,23 +8839,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.setIamPolicy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SetIamPolicyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SetIamPolicyCall {
+    /// The `storage.objects.setIamPolicy` method, as a type: its builder is [`SetIamPolicyCall`].
+    pub struct SetIamPolicyMethod;
+    impl ::gapi::MethodSpec for SetIamPolicyMethod {
         type Response = super::schemas::Policy;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SET_IAM_POLICY;
     }
-    impl SetIamPolicyCall {
+    /// Builder for `storage.objects.setIamPolicy`: set optional parameters, then call `send()`.
+    pub type SetIamPolicyCall = super::Call<SetIamPolicyMethod>;
+    impl super::Call<SetIamPolicyMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -10001,15 +8859,6 @@ pub mod objects {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Policy>,
-        > {
-            self.call.send()
         }
     }
     static TEST_IAM_PERMISSIONS: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -10025,23 +8874,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.testIamPermissions`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct TestIamPermissionsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for TestIamPermissionsCall {
+    /// The `storage.objects.testIamPermissions` method, as a type: its builder is [`TestIamPermissionsCall`].
+    pub struct TestIamPermissionsMethod;
+    impl ::gapi::MethodSpec for TestIamPermissionsMethod {
         type Response = super::schemas::TestIamPermissionsResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TEST_IAM_PERMISSIONS;
     }
-    impl TestIamPermissionsCall {
+    /// Builder for `storage.objects.testIamPermissions`: set optional parameters, then call `send()`.
+    pub type TestIamPermissionsCall = super::Call<TestIamPermissionsMethod>;
+    impl super::Call<TestIamPermissionsMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -10054,15 +8895,6 @@ pub mod objects {
             self.call.query("userProject", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TestIamPermissionsResponse>,
-        > {
-            self.call.send()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.update",
@@ -10074,23 +8906,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `storage.objects.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `storage.objects.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// If present, selects a specific revision of this object (as opposed to the latest version, the default).
         #[inline]
         pub fn generation(mut self, value: i64) -> Self {
@@ -10128,14 +8952,24 @@ pub mod objects {
             self
         }
         /// Apply a predefined set of access controls to this object.
+        ///
+        /// Values: [`params::ObjectsInsertPredefinedAcl`](super::params::ObjectsInsertPredefinedAcl).
         #[inline]
-        pub fn predefined_acl(mut self, value: impl Into<UpdatePredefinedAcl>) -> Self {
+        pub fn predefined_acl(
+            mut self,
+            value: impl Into<super::params::ObjectsInsertPredefinedAcl>,
+        ) -> Self {
             self.call.query("predefinedAcl", value.into());
             self
         }
         /// Set of properties to return. Defaults to full.
+        ///
+        /// Values: [`params::ObjectsCopyProjection`](super::params::ObjectsCopyProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<UpdateProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsCopyProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -10144,15 +8978,6 @@ pub mod objects {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
         }
     }
     static VIEW_FULL_CONTEXT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -10168,23 +8993,15 @@ pub mod objects {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.objects.viewFullContext`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ViewFullContextCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ViewFullContextCall {
+    /// The `storage.objects.viewFullContext` method, as a type: its builder is [`ViewFullContextCall`].
+    pub struct ViewFullContextMethod;
+    impl ::gapi::MethodSpec for ViewFullContextMethod {
         type Response = super::schemas::ObjectFullContext;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &VIEW_FULL_CONTEXT;
     }
-    impl ViewFullContextCall {
+    /// Builder for `storage.objects.viewFullContext`: set optional parameters, then call `send()`.
+    pub type ViewFullContextCall = super::Call<ViewFullContextMethod>;
+    impl super::Call<ViewFullContextMethod> {
         /// Key identifying the object context to retrieve.
         #[inline]
         pub fn context_key(mut self, value: impl Into<String>) -> Self {
@@ -10202,198 +9019,6 @@ pub mod objects {
         pub fn user_project(mut self, value: impl Into<String>) -> Self {
             self.call.query("userProject", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ObjectFullContext>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to the destination object.
-        pub enum ComposeDestinationPredefinedAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to the destination object.
-        pub enum CopyDestinationPredefinedAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
-        pub enum CopyProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl.
-        pub enum GetProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to this object.
-        pub enum InsertPredefinedAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
-        pub enum InsertProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl.
-        pub enum ListProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl.
-        pub enum MoveProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to this object.
-        pub enum PatchPredefinedAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to full.
-        pub enum PatchProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to full.
-        pub enum RestoreProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to the destination object.
-        pub enum RewriteDestinationPredefinedAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
-        pub enum RewriteProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Apply a predefined set of access controls to this object.
-        pub enum UpdatePredefinedAcl {
-            /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
-            AuthenticatedRead = "authenticatedRead",
-            /// Object owner gets OWNER access, and project team owners get OWNER access.
-            BucketOwnerFullControl = "bucketOwnerFullControl",
-            /// Object owner gets OWNER access, and project team owners get READER access.
-            BucketOwnerRead = "bucketOwnerRead",
-            /// Object owner gets OWNER access.
-            Private = "private",
-            /// Object owner gets OWNER access, and project team members get access according to their roles.
-            ProjectPrivate = "projectPrivate",
-            /// Object owner gets OWNER access, and allUsers get READER access.
-            PublicRead = "publicRead",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Set of properties to return. Defaults to full.
-        pub enum UpdateProjection {
-            /// Include all properties.
-            Full = "full",
-            /// Omit the owner, acl property.
-            NoAcl = "noAcl",
         }
     }
 }
@@ -10424,7 +9049,7 @@ pub mod operations {
             call.path_param("bucket", bucket.into());
             call.path_param("operationId", operation_id.into());
             call.body(&request);
-            AdvanceRelocateBucketCall { call }
+            super::Call::from_call(call)
         }
         /// Starts asynchronous cancellation on a long-running operation. The server makes a best effort to cancel the operation, but success is not guaranteed.
         ///
@@ -10443,7 +9068,7 @@ pub mod operations {
             let mut call = ::gapi::Call::new(&self.svc, &CANCEL);
             call.path_param("bucket", bucket.into());
             call.path_param("operationId", operation_id.into());
-            CancelCall { call }
+            super::Call::from_call(call)
         }
         /// Gets the latest state of a long-running operation.
         ///
@@ -10462,7 +9087,7 @@ pub mod operations {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("operationId", operation_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Lists operations that match the specified filter in the request.
         ///
@@ -10475,7 +9100,7 @@ pub mod operations {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static ADVANCE_RELOCATE_BUCKET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -10489,29 +9114,14 @@ pub mod operations {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.operations.advanceRelocateBucket`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct AdvanceRelocateBucketCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for AdvanceRelocateBucketCall {
+    /// The `storage.buckets.operations.advanceRelocateBucket` method, as a type: its builder is [`AdvanceRelocateBucketCall`].
+    pub struct AdvanceRelocateBucketMethod;
+    impl ::gapi::MethodSpec for AdvanceRelocateBucketMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &ADVANCE_RELOCATE_BUCKET;
     }
-    impl AdvanceRelocateBucketCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `storage.buckets.operations.advanceRelocateBucket`: set optional parameters, then call `send()`.
+    pub type AdvanceRelocateBucketCall = super::Call<AdvanceRelocateBucketMethod>;
     static CANCEL: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.operations.cancel",
         http_method: ::gapi::HttpMethod::Post,
@@ -10523,29 +9133,14 @@ pub mod operations {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.operations.cancel`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CancelCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CancelCall {
+    /// The `storage.buckets.operations.cancel` method, as a type: its builder is [`CancelCall`].
+    pub struct CancelMethod;
+    impl ::gapi::MethodSpec for CancelMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CANCEL;
     }
-    impl CancelCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `storage.buckets.operations.cancel`: set optional parameters, then call `send()`.
+    pub type CancelCall = super::Call<CancelMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.operations.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -10559,33 +9154,14 @@ pub mod operations {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.operations.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.buckets.operations.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.buckets.operations.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.operations.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -10603,23 +9179,15 @@ pub mod operations {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.buckets.operations.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.buckets.operations.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::GoogleLongrunningListOperationsResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.buckets.operations.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// A filter to narrow down results to a preferred subset. The filtering language is documented in more detail in \[AIP-160\](https://google.aip.dev/160).
         #[inline]
         pub fn filter(mut self, value: impl Into<String>) -> Self {
@@ -10637,31 +9205,6 @@ pub mod operations {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<
-                super::schemas::GoogleLongrunningListOperationsResponse,
-            >,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(
-            self,
-        ) -> ::gapi::Pages<super::schemas::GoogleLongrunningListOperationsResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(
-            self,
-        ) -> ::gapi::Items<super::schemas::GoogleLongrunningListOperationsResponse> {
-            self.call.items()
         }
     }
 }
@@ -10713,7 +9256,7 @@ pub mod projects {
                 let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                 call.path_param("projectId", project_id.into());
                 call.query("serviceAccountEmail", service_account_email.into());
-                CreateCall { call }
+                super::super::Call::from_call(call)
             }
             /// Deletes an HMAC key.
             ///
@@ -10732,7 +9275,7 @@ pub mod projects {
                 let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("projectId", project_id.into());
                 call.path_param("accessId", access_id.into());
-                DeleteCall { call }
+                super::super::Call::from_call(call)
             }
             /// Retrieves an HMAC key's metadata
             ///
@@ -10751,7 +9294,7 @@ pub mod projects {
                 let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("projectId", project_id.into());
                 call.path_param("accessId", access_id.into());
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
             /// Retrieves a list of HMAC keys matching the criteria.
             ///
@@ -10764,7 +9307,7 @@ pub mod projects {
             pub fn list(&self, project_id: impl Into<String>) -> ListCall {
                 let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("projectId", project_id.into());
-                ListCall { call }
+                super::super::Call::from_call(call)
             }
             /// Updates the state of an HMAC key. See the \[HMAC Key resource descriptor\](https://cloud.google.com/storage/docs/json_api/v1/projects/hmacKeys/update#request-body) for valid states.
             ///
@@ -10785,7 +9328,7 @@ pub mod projects {
                 call.path_param("projectId", project_id.into());
                 call.path_param("accessId", access_id.into());
                 call.body(&request);
-                UpdateCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -10798,37 +9341,20 @@ pub mod projects {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `storage.projects.hmacKeys.create`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct CreateCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for CreateCall {
+        /// The `storage.projects.hmacKeys.create` method, as a type: its builder is [`CreateCall`].
+        pub struct CreateMethod;
+        impl ::gapi::MethodSpec for CreateMethod {
             type Response = super::super::schemas::HmacKey;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &CREATE;
         }
-        impl CreateCall {
+        /// Builder for `storage.projects.hmacKeys.create`: set optional parameters, then call `send()`.
+        pub type CreateCall = super::super::Call<CreateMethod>;
+        impl super::super::Call<CreateMethod> {
             /// The project to be billed for this request.
             #[inline]
             pub fn user_project(mut self, value: impl Into<String>) -> Self {
                 self.call.query("userProject", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::HmacKey>,
-            > {
-                self.call.send()
             }
         }
         static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -10842,35 +9368,20 @@ pub mod projects {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `storage.projects.hmacKeys.delete`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct DeleteCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for DeleteCall {
+        /// The `storage.projects.hmacKeys.delete` method, as a type: its builder is [`DeleteCall`].
+        pub struct DeleteMethod;
+        impl ::gapi::MethodSpec for DeleteMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &DELETE;
         }
-        impl DeleteCall {
+        /// Builder for `storage.projects.hmacKeys.delete`: set optional parameters, then call `send()`.
+        pub type DeleteCall = super::super::Call<DeleteMethod>;
+        impl super::super::Call<DeleteMethod> {
             /// The project to be billed for this request.
             #[inline]
             pub fn user_project(mut self, value: impl Into<String>) -> Self {
                 self.call.query("userProject", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
             }
         }
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -10885,37 +9396,20 @@ pub mod projects {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `storage.projects.hmacKeys.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `storage.projects.hmacKeys.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::HmacKeyMetadata;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
+        /// Builder for `storage.projects.hmacKeys.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
+        impl super::super::Call<GetMethod> {
             /// The project to be billed for this request.
             #[inline]
             pub fn user_project(mut self, value: impl Into<String>) -> Self {
                 self.call.query("userProject", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::HmacKeyMetadata>,
-            > {
-                self.call.send()
             }
         }
         static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -10934,23 +9428,15 @@ pub mod projects {
             }),
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `storage.projects.hmacKeys.list`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ListCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ListCall {
+        /// The `storage.projects.hmacKeys.list` method, as a type: its builder is [`ListCall`].
+        pub struct ListMethod;
+        impl ::gapi::MethodSpec for ListMethod {
             type Response = super::super::schemas::HmacKeysMetadata;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &LIST;
         }
-        impl ListCall {
+        /// Builder for `storage.projects.hmacKeys.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+        pub type ListCall = super::super::Call<ListMethod>;
+        impl super::super::Call<ListMethod> {
             /// Maximum number of items to return in a single page of responses. The service uses this parameter or 250 items, whichever is smaller. The max number of items per page will also be limited by the number of distinct service accounts in the response. If the number of service accounts in a single response is too high, the page will truncated and a next page token will be returned.
             #[inline]
             pub fn max_results(mut self, value: u32) -> Self {
@@ -10981,29 +9467,6 @@ pub mod projects {
                 self.call.query("userProject", value.into());
                 self
             }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::HmacKeysMetadata>,
-            > {
-                self.call.send()
-            }
-            /// Every page, as a stream (follows the page token).
-            #[inline]
-            pub fn pages(
-                self,
-            ) -> ::gapi::Pages<super::super::schemas::HmacKeysMetadata> {
-                self.call.pages()
-            }
-            /// Every item of every page, as a stream.
-            #[inline]
-            pub fn items(
-                self,
-            ) -> ::gapi::Items<super::super::schemas::HmacKeysMetadata> {
-                self.call.items()
-            }
         }
         static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "storage.projects.hmacKeys.update",
@@ -11015,37 +9478,20 @@ pub mod projects {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `storage.projects.hmacKeys.update`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct UpdateCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for UpdateCall {
+        /// The `storage.projects.hmacKeys.update` method, as a type: its builder is [`UpdateCall`].
+        pub struct UpdateMethod;
+        impl ::gapi::MethodSpec for UpdateMethod {
             type Response = super::super::schemas::HmacKeyMetadata;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
         }
-        impl UpdateCall {
+        /// Builder for `storage.projects.hmacKeys.update`: set optional parameters, then call `send()`.
+        pub type UpdateCall = super::super::Call<UpdateMethod>;
+        impl super::super::Call<UpdateMethod> {
             /// The project to be billed for this request.
             #[inline]
             pub fn user_project(mut self, value: impl Into<String>) -> Self {
                 self.call.query("userProject", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::HmacKeyMetadata>,
-            > {
-                self.call.send()
             }
         }
     }
@@ -11068,7 +9514,7 @@ pub mod projects {
             pub fn get(&self, project_id: impl Into<String>) -> GetCall {
                 let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("projectId", project_id.into());
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -11084,37 +9530,20 @@ pub mod projects {
             ],
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `storage.projects.serviceAccount.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `storage.projects.serviceAccount.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::ServiceAccount;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
+        /// Builder for `storage.projects.serviceAccount.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
+        impl super::super::Call<GetMethod> {
             /// The project to be billed for this request.
             #[inline]
             pub fn user_project(mut self, value: impl Into<String>) -> Self {
                 self.call.query("userProject", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::ServiceAccount>,
-            > {
-                self.call.send()
             }
         }
     }
@@ -11144,7 +9573,7 @@ pub mod rapid_caches {
             let mut call = ::gapi::Call::new(&self.svc, &DISABLE);
             call.path_param("bucket", bucket.into());
             call.path_param("rapidCacheId", rapid_cache_id.into());
-            DisableCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the metadata of a Rapid Cache instance.
         ///
@@ -11163,7 +9592,7 @@ pub mod rapid_caches {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("rapidCacheId", rapid_cache_id.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a Rapid Cache instance.
         ///
@@ -11181,7 +9610,7 @@ pub mod rapid_caches {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Returns a list of Rapid Cache instances of the bucket.
         ///
@@ -11194,7 +9623,7 @@ pub mod rapid_caches {
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates the configuration of a Rapid Cache instance.
         ///
@@ -11215,7 +9644,7 @@ pub mod rapid_caches {
             call.path_param("bucket", bucket.into());
             call.path_param("rapidCacheId", rapid_cache_id.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DISABLE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -11229,33 +9658,14 @@ pub mod rapid_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.rapidCaches.disable`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DisableCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DisableCall {
+    /// The `storage.rapidCaches.disable` method, as a type: its builder is [`DisableCall`].
+    pub struct DisableMethod;
+    impl ::gapi::MethodSpec for DisableMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DISABLE;
     }
-    impl DisableCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.rapidCaches.disable`: set optional parameters, then call `send()`.
+    pub type DisableCall = super::Call<DisableMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.rapidCaches.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -11269,33 +9679,14 @@ pub mod rapid_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.rapidCaches.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `storage.rapidCaches.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::RapidCache;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::RapidCache>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.rapidCaches.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.rapidCaches.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -11307,33 +9698,14 @@ pub mod rapid_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.rapidCaches.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `storage.rapidCaches.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.rapidCaches.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.rapidCaches.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -11351,23 +9723,15 @@ pub mod rapid_caches {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.rapidCaches.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `storage.rapidCaches.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::RapidCaches;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `storage.rapidCaches.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of items to return in a single page of responses.
         #[inline]
         pub fn page_size(mut self, value: i32) -> Self {
@@ -11379,25 +9743,6 @@ pub mod rapid_caches {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::RapidCaches>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::RapidCaches> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::RapidCaches> {
-            self.call.items()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -11411,31 +9756,12 @@ pub mod rapid_caches {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `storage.rapidCaches.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `storage.rapidCaches.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::GoogleLongrunningOperation;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `storage.rapidCaches.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }

@@ -12,8 +12,27 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "",
     batch_path: Some("batch"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// Available to use for quota purposes for server-side applications. Can be any arbitrary string assigned to a user, but should not exceed 40 characters.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Create, edit, organize, and delete all your tasks
@@ -22,6 +41,8 @@ pub mod scopes {
     pub const TASKS_READONLY: &str = "https://www.googleapis.com/auth/tasks.readonly";
 }
 /// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     /// Information about the source of the task assignment (Document, Chat Space).
     #[derive(Clone, Default)]
@@ -510,30 +531,39 @@ pub mod schemas {
         }
     }
 }
-/// The Google Tasks API (`tasks` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {}
+/// The Google Tasks API (`tasks` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Tasks {
+pub struct TasksService {
     svc: ::gapi::Service,
 }
-impl Tasks {
+impl TasksService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Tasks {
+        TasksService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Tasks {
+        TasksService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Tasks {
+        TasksService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -576,7 +606,7 @@ pub mod tasklists {
         pub fn delete(&self, tasklist: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("tasklist", tasklist.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the authenticated user's specified task list.
         ///
@@ -589,7 +619,7 @@ pub mod tasklists {
         pub fn get(&self, tasklist: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("tasklist", tasklist.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a new task list and adds it to the authenticated user's task lists. A user can have up to 2000 lists at a time.
         ///
@@ -598,7 +628,7 @@ pub mod tasklists {
         pub fn insert(&self, request: super::schemas::TaskList) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Returns all the authenticated user's task lists. A user can have up to 2000 lists at a time.
         ///
@@ -606,7 +636,7 @@ pub mod tasklists {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates the authenticated user's specified task list. This method supports patch semantics.
         ///
@@ -624,7 +654,7 @@ pub mod tasklists {
             let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("tasklist", tasklist.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Updates the authenticated user's specified task list.
         ///
@@ -642,7 +672,7 @@ pub mod tasklists {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("tasklist", tasklist.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -652,29 +682,14 @@ pub mod tasklists {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasklists.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `tasks.tasklists.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `tasks.tasklists.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -685,33 +700,14 @@ pub mod tasklists {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasklists.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `tasks.tasklists.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::TaskList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TaskList>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `tasks.tasklists.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -719,33 +715,14 @@ pub mod tasklists {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasklists.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `tasks.tasklists.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::TaskList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TaskList>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `tasks.tasklists.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -760,23 +737,15 @@ pub mod tasklists {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasklists.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `tasks.tasklists.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::TaskLists;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `tasks.tasklists.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Optional. Maximum number of task lists returned on one page. The default is 1000 (max allowed: 1000).
         #[inline]
         pub fn max_results(mut self, value: i32) -> Self {
@@ -789,25 +758,6 @@ pub mod tasklists {
             self.call.query("pageToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TaskLists>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::TaskLists> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::TaskLists> {
-            self.call.items()
-        }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.patch",
@@ -816,33 +766,14 @@ pub mod tasklists {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasklists.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `tasks.tasklists.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::TaskList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TaskList>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `tasks.tasklists.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.update",
         http_method: ::gapi::HttpMethod::Put,
@@ -850,33 +781,14 @@ pub mod tasklists {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasklists.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `tasks.tasklists.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::TaskList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TaskList>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `tasks.tasklists.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }
 /// The `tasks` resource.
 pub mod tasks {
@@ -897,7 +809,7 @@ pub mod tasks {
         pub fn clear(&self, tasklist: impl Into<String>) -> ClearCall {
             let mut call = ::gapi::Call::new(&self.svc, &CLEAR);
             call.path_param("tasklist", tasklist.into());
-            ClearCall { call }
+            super::Call::from_call(call)
         }
         /// Deletes the specified task from the task list. If the task is assigned, both the assigned task and the original task (in Docs, Chat Spaces) are deleted. To delete the assigned task only, navigate to the assignment surface and unassign the task from there.
         ///
@@ -916,7 +828,7 @@ pub mod tasks {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Returns the specified task.
         ///
@@ -935,7 +847,7 @@ pub mod tasks {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Creates a new task on the specified task list. Tasks assigned from Docs or Chat Spaces cannot be inserted from Tasks Public API; they can only be created by assigning them from Docs or Chat Spaces. A user can have up to 20,000 non-hidden tasks per list and up to 100,000 tasks in total at a time.
         ///
@@ -953,7 +865,7 @@ pub mod tasks {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("tasklist", tasklist.into());
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Returns all tasks in the specified task list. Doesn't return assigned tasks by default (from Docs, Chat Spaces). A user can have up to 20,000 non-hidden tasks per list and up to 100,000 tasks in total at a time.
         ///
@@ -966,7 +878,7 @@ pub mod tasks {
         pub fn list(&self, tasklist: impl Into<String>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("tasklist", tasklist.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Moves the specified task to another position in the destination task list. If the destination list is not specified, the task is moved within its current list. This can include putting it as a child task under a new parent and/or move it to a different position among its sibling tasks. A user can have up to 2,000 subtasks per task.
         ///
@@ -985,7 +897,7 @@ pub mod tasks {
             let mut call = ::gapi::Call::new(&self.svc, &MOVE);
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
-            MoveCall { call }
+            super::Call::from_call(call)
         }
         /// Updates the specified task. This method supports patch semantics.
         ///
@@ -1006,7 +918,7 @@ pub mod tasks {
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Updates the specified task.
         ///
@@ -1027,7 +939,7 @@ pub mod tasks {
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CLEAR: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1037,29 +949,14 @@ pub mod tasks {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasks.clear`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ClearCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ClearCall {
+    /// The `tasks.tasks.clear` method, as a type: its builder is [`ClearCall`].
+    pub struct ClearMethod;
+    impl ::gapi::MethodSpec for ClearMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CLEAR;
     }
-    impl ClearCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `tasks.tasks.clear`: set optional parameters, then call `send()`.
+    pub type ClearCall = super::Call<ClearMethod>;
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.delete",
         http_method: ::gapi::HttpMethod::Delete,
@@ -1067,29 +964,14 @@ pub mod tasks {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasks.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `tasks.tasks.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `tasks.tasks.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -1100,31 +982,14 @@ pub mod tasks {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasks.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `tasks.tasks.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Task;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `tasks.tasks.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -1132,23 +997,15 @@ pub mod tasks {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasks.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `tasks.tasks.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Task;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `tasks.tasks.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// Optional. Parent task identifier. If the task is created at the top level, this parameter is omitted. An assigned task cannot be a parent task, nor can it have a parent. Setting the parent to an assigned task results in failure of the request.
         #[inline]
         pub fn parent(mut self, value: impl Into<String>) -> Self {
@@ -1160,13 +1017,6 @@ pub mod tasks {
         pub fn previous(mut self, value: impl Into<String>) -> Self {
             self.call.query("previous", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1183,23 +1033,15 @@ pub mod tasks {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasks.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `tasks.tasks.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Tasks;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `tasks.tasks.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Optional. Upper bound for a task's completion date (as a RFC 3339 timestamp) to filter by. The default is not to filter by completion date.
         #[inline]
         pub fn completed_max(mut self, value: impl Into<String>) -> Self {
@@ -1266,23 +1108,6 @@ pub mod tasks {
             self.call.query("updatedMin", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Tasks>> {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Tasks> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Tasks> {
-            self.call.items()
-        }
     }
     static MOVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.move",
@@ -1291,23 +1116,15 @@ pub mod tasks {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasks.move`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct MoveCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for MoveCall {
+    /// The `tasks.tasks.move` method, as a type: its builder is [`MoveCall`].
+    pub struct MoveMethod;
+    impl ::gapi::MethodSpec for MoveMethod {
         type Response = super::schemas::Task;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &MOVE;
     }
-    impl MoveCall {
+    /// Builder for `tasks.tasks.move`: set optional parameters, then call `send()`.
+    pub type MoveCall = super::Call<MoveMethod>;
+    impl super::Call<MoveMethod> {
         /// Optional. Destination task list identifier. If set, the task is moved from tasklist to the destinationTasklist list. Otherwise the task is moved within its current list. Recurrent tasks cannot currently be moved between lists.
         #[inline]
         pub fn destination_tasklist(mut self, value: impl Into<String>) -> Self {
@@ -1326,13 +1143,6 @@ pub mod tasks {
             self.call.query("previous", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
-            self.call.send()
-        }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.patch",
@@ -1341,31 +1151,14 @@ pub mod tasks {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasks.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `tasks.tasks.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::Task;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `tasks.tasks.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.update",
         http_method: ::gapi::HttpMethod::Put,
@@ -1373,29 +1166,12 @@ pub mod tasks {
         scopes: &["https://www.googleapis.com/auth/tasks"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `tasks.tasks.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `tasks.tasks.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Task;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `tasks.tasks.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }

@@ -8,12 +8,21 @@
 //! ```no_run
 //! # async fn example() -> gapi::Result<()> {
 //! let client = gapi::Client::new(gapi::Credentials::access_token("ya29...."))?;
-//! let api = gapi_tasks_v1::Tasks::new(client);
+//! let api = gapi_tasks_v1::TasksService::new(client);
 //! let response = api.tasklists().list().send().await?;
 //! println!("{response:?}");
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## How the API is spelled
+//!
+//! - [`TasksService`] is the entry point: the service type is always the API's name followed by `Service`. Its accessors are the document's resources, whose methods return builders (`ListCall` is [`Call`]`<ListMethod>`). Nothing else needs importing.
+//! - Required parameters are the method's arguments; the others are setters named after them in snake case (`maxResults` → `max_results`). A repeated parameter takes any number of values — a `Vec`, an array, an iterator — as an argument or a setter, and `add_<setter>(value)` adds one.
+//! - The standard parameters (`fields`, `pretty_print`, `quota_user`) are setters of every builder. Call options are exactly the `with_*` methods: `with_timeout` (the call's deadline), `with_response_timeout`, `with_idle_timeout`, `with_retry_policy`, `with_idempotent`, `with_header`, `with_param`, `with_null_field`. No parameter setter starts with `with_`: a parameter whose name would (`withExtendedNotifications`) is `set_with_…` (`set_with_extended_notifications`), so an API's own `timeout` parameter and the call's deadline never hide each other.
+//! - Finish with `send()`; list methods also have `pages()` and `items()`, media methods `upload(media)` (protocol chosen by size), `upload_with(media, gapi::UploadProtocol::Resumable)` (or `Simple`, `Multipart`) and `upload_resumable(media)`, all with the typed response, or `download()`. The metadata argument of an upload is optional: `None` uploads the media alone.
+//! - Data types are in [`schemas`], named after the document's schemas and never re-exported at the root (where a type is the service or a builder); parameter enums are in [`params`], named after the parameter (`predefinedAcl` → `PredefinedAcl`), or `<Resource><Method><Param>` (`BucketsGetProjection`) when same-named parameters take different values; identical ones are one type. Each setter's docs link its enum.
+//! - Deprecated parameters, fields and methods are `#[deprecated]`, with the document's text.
 #![allow(
     clippy::too_many_arguments,
     clippy::large_enum_variant,

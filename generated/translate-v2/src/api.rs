@@ -13,8 +13,33 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "language/translate/",
     batch_path: Some("batch/translate"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Pretty-print response.
+    #[inline]
+    pub fn pp(mut self, value: bool) -> Self {
+        self.call.query("pp", value);
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// Available to use for quota purposes for server-side applications. Can be any arbitrary string assigned to a user, but should not exceed 40 characters. Overrides userIp if both are provided.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// View and manage your data across Google Cloud Platform services
@@ -23,6 +48,8 @@ pub mod scopes {
     pub const CLOUD_TRANSLATION: &str = "https://www.googleapis.com/auth/cloud-translation";
 }
 /// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     /// The request message for language detection.
     #[derive(Clone, Default)]
@@ -403,30 +430,50 @@ pub mod schemas {
     }
     ::gapi::record!(TranslationsResource);
 }
-/// The Google Cloud Translation API (`translate` v2): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        /// The format of the source text, in either HTML (default) or plain-text. A
+        /// value of "html" indicates HTML and a value of "text" indicates plain-text.
+        pub enum Format {
+            /// Specifies the input is in HTML
+            Html = "html",
+            /// Specifies the input is in plain textual format
+            Text = "text",
+        }
+    }
+}
+/// The Google Cloud Translation API (`translate` v2): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Translate {
+pub struct TranslateService {
     svc: ::gapi::Service,
 }
-impl Translate {
+impl TranslateService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Translate {
+        TranslateService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Translate {
+        TranslateService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Translate {
+        TranslateService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -475,7 +522,7 @@ pub mod detections {
         ) -> DetectCall {
             let mut call = ::gapi::Call::new(&self.svc, &DETECT);
             call.body(&request);
-            DetectCall { call }
+            super::Call::from_call(call)
         }
         /// Detects the language of text within a request.
         ///
@@ -483,14 +530,17 @@ pub mod detections {
         ///
         /// Arguments:
         ///
-        /// - `q`: The input text upon which to perform language detection. Repeat this parameter to perform language detection on multiple text inputs.
+        /// - `q` (any number of values): The input text upon which to perform language detection. Repeat this parameter to perform language detection on multiple text inputs.
         #[inline]
-        pub fn list(&self, q: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            q: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in q {
-                call.query_append("q", v);
+                call.query_append("q", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static DETECT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -504,33 +554,14 @@ pub mod detections {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `language.detections.detect`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DetectCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DetectCall {
+    /// The `language.detections.detect` method, as a type: its builder is [`DetectCall`].
+    pub struct DetectMethod;
+    impl ::gapi::MethodSpec for DetectMethod {
         type Response = super::schemas::DetectionsListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DETECT;
     }
-    impl DetectCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::DetectionsListResponse>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `language.detections.detect`: set optional parameters, then call `send()`.
+    pub type DetectCall = super::Call<DetectMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "language.detections.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -542,33 +573,14 @@ pub mod detections {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `language.detections.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `language.detections.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::DetectionsListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::DetectionsListResponse>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `language.detections.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
 }
 /// The `languages` resource.
 pub mod languages {
@@ -584,7 +596,7 @@ pub mod languages {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -598,23 +610,15 @@ pub mod languages {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `language.languages.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `language.languages.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::LanguagesListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `language.languages.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The model type for which supported languages should be returned.
         #[inline]
         pub fn model(mut self, value: impl Into<String>) -> Self {
@@ -627,15 +631,6 @@ pub mod languages {
         pub fn target(mut self, value: impl Into<String>) -> Self {
             self.call.query("target", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LanguagesListResponse>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -653,16 +648,20 @@ pub mod translations {
         ///
         /// Arguments:
         ///
-        /// - `q`: The input text to translate. Repeat this parameter to perform translation operations on multiple text inputs.
+        /// - `q` (any number of values): The input text to translate. Repeat this parameter to perform translation operations on multiple text inputs.
         /// - `target`: The language to use for translation of the input text, set to one of the language codes listed in Language Support.
         #[inline]
-        pub fn list(&self, q: Vec<String>, target: impl Into<String>) -> ListCall {
+        pub fn list(
+            &self,
+            q: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            target: impl Into<String>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in q {
-                call.query_append("q", v);
+                call.query_append("q", v.into());
             }
             call.query("target", target.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Translates input text, returning translated text.
         ///
@@ -674,7 +673,7 @@ pub mod translations {
         ) -> TranslateCall {
             let mut call = ::gapi::Call::new(&self.svc, &TRANSLATE);
             call.body(&request);
-            TranslateCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -688,35 +687,40 @@ pub mod translations {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `language.translations.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `language.translations.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::TranslationsListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `language.translations.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The customization id for translate
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_cid`](Self::add_cid) adds one.
         #[inline]
-        pub fn cid(mut self, value: impl Into<String>) -> Self {
+        pub fn cid(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("cid", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`cid`](Self::cid).
+        #[inline]
+        pub fn add_cid(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("cid", value.into());
             self
         }
         /// The format of the source text, in either HTML (default) or plain-text. A
         /// value of "html" indicates HTML and a value of "text" indicates plain-text.
+        ///
+        /// Values: [`params::Format`](super::params::Format).
         #[inline]
-        pub fn format(mut self, value: impl Into<ListFormat>) -> Self {
+        pub fn format(mut self, value: impl Into<super::params::Format>) -> Self {
             self.call.query("format", value.into());
             self
         }
@@ -736,15 +740,6 @@ pub mod translations {
             self.call.query("source", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TranslationsListResponse>,
-        > {
-            self.call.send()
-        }
     }
     static TRANSLATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "language.translations.translate",
@@ -757,41 +752,12 @@ pub mod translations {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `language.translations.translate`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct TranslateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for TranslateCall {
+    /// The `language.translations.translate` method, as a type: its builder is [`TranslateCall`].
+    pub struct TranslateMethod;
+    impl ::gapi::MethodSpec for TranslateMethod {
         type Response = super::schemas::TranslationsListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TRANSLATE;
     }
-    impl TranslateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TranslationsListResponse>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// The format of the source text, in either HTML (default) or plain-text. A
-        /// value of "html" indicates HTML and a value of "text" indicates plain-text.
-        pub enum ListFormat {
-            /// Specifies the input is in HTML
-            Html = "html",
-            /// Specifies the input is in plain textual format
-            Text = "text",
-        }
-    }
+    /// Builder for `language.translations.translate`: set optional parameters, then call `send()`.
+    pub type TranslateCall = super::Call<TranslateMethod>;
 }

@@ -12,8 +12,27 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "",
     batch_path: Some("batch"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// Available to use for quota purposes for server-side applications. Can be any arbitrary string assigned to a user, but should not exceed 40 characters.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Manage your YouTube account
@@ -32,6 +51,8 @@ pub mod scopes {
     pub const YOUTUBEPARTNER_CHANNEL_AUDIT: &str = "https://www.googleapis.com/auth/youtubepartner-channel-audit";
 }
 /// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct AbuseReport {
@@ -722,8 +743,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         pub items: Option<Vec<Activity>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#activityListResponse".
@@ -734,17 +756,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ActivityListResponse {
         const NAME: &'static str = "ActivityListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -796,12 +818,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(ActivityListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for ActivityListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for ActivityListResponse {
         type Item = Activity;
         #[inline]
@@ -1182,22 +1206,23 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of captions that match the request criteria.
         pub items: Option<Vec<Caption>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#captionListResponse".
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for CaptionListResponse {
         const NAME: &'static str = "CaptionListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -1371,8 +1396,9 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct CdnSettings {
         /// The format of the video stream that you are sending to Youtube.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The format of the video stream that you are sending to Youtube."
+        )]
         pub format: Option<String>,
         /// The frame rate of the inbound video data.
         pub frame_rate: Option<CdnSettingsFrameRate>,
@@ -1387,6 +1413,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for CdnSettings {
         const NAME: &'static str = "CdnSettings";
         const FIELDS: &'static [&'static str] = &[
@@ -1468,8 +1495,9 @@ pub mod schemas {
         /// The contentOwnerDetails object encapsulates channel data that is relevant for YouTube Partners linked with the channel.
         pub content_owner_details: Option<ChannelContentOwnerDetails>,
         /// The conversionPings object encapsulates information about conversion pings that need to be respected by the channel.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The conversionPings object encapsulates information about conversion pings that need to be respected by the channel."
+        )]
         pub conversion_pings: Option<ChannelConversionPings>,
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -1494,6 +1522,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
         const FIELDS: &'static [&'static str] = &[
@@ -1652,20 +1681,19 @@ pub mod schemas {
         /// Branding properties for the channel view.
         pub channel: Option<ChannelSettings>,
         /// Additional experimental branding properties.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Additional experimental branding properties.")]
         pub hints: Option<Vec<PropertyValue>>,
         /// Branding properties for branding images.
         pub image: Option<ImageSettings>,
         /// Branding properties for the watch page.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Branding properties for the watch page.")]
         pub watch: Option<WatchSettings>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelBrandingSettings {
         const NAME: &'static str = "ChannelBrandingSettings";
         const FIELDS: &'static [&'static str] = &["channel", "hints", "image", "watch"];
@@ -1734,26 +1762,30 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ChannelContentDetailsRelatedPlaylists {
         /// The ID of the playlist that contains the channel"s favorite videos. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The ID of the playlist that contains the channel\"s favorite videos. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list."
+        )]
         pub favorites: Option<String>,
         /// The ID of the playlist that contains the channel"s liked videos. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         pub likes: Option<String>,
         /// The ID of the playlist that contains the channel"s uploaded videos. Use the \[`videos.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/insert) method to upload new videos and the \[`videos.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/delete) method to delete previously uploaded videos.
         pub uploads: Option<String>,
         /// The ID of the playlist that contains the channel"s watch history. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The ID of the playlist that contains the channel\"s watch history. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list."
+        )]
         pub watch_history: Option<String>,
         /// The ID of the playlist that contains the channel"s watch later playlist. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The ID of the playlist that contains the channel\"s watch later playlist. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list."
+        )]
         pub watch_later: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelContentDetailsRelatedPlaylists {
         const NAME: &'static str = "ChannelContentDetailsRelatedPlaylists";
         const FIELDS: &'static [&'static str] = &[
@@ -1919,8 +1951,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         pub items: Option<Vec<Channel>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channelListResponse".
@@ -1931,17 +1964,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelListResponse {
         const NAME: &'static str = "ChannelListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -1993,12 +2026,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(ChannelListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for ChannelListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for ChannelListResponse {
         type Item = Channel;
         #[inline]
@@ -2107,22 +2142,23 @@ pub mod schemas {
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channelSection".
         pub kind: Option<String>,
         /// Localizations for different languages
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Localizations for different languages")]
         pub localizations: Option<
             ::std::collections::BTreeMap<String, ChannelSectionLocalization>,
         >,
         /// The snippet object contains basic details about the channel section, such as its type, style and title.
         pub snippet: Option<ChannelSectionSnippet>,
         /// The targeting object contains basic targeting settings about the channel section.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The targeting object contains basic targeting settings about the channel section."
+        )]
         pub targeting: Option<ChannelSectionTargeting>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelSection {
         const NAME: &'static str = "ChannelSection";
         const FIELDS: &'static [&'static str] = &[
@@ -2212,22 +2248,23 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of ChannelSections that match the request criteria.
         pub items: Option<Vec<ChannelSection>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channelSectionListResponse".
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelSectionListResponse {
         const NAME: &'static str = "ChannelSectionListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -2271,14 +2308,14 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ChannelSectionLocalization {
         /// The localized strings for channel section's title.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The localized strings for channel section's title.")]
         pub title: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelSectionLocalization {
         const NAME: &'static str = "ChannelSectionLocalization";
         const FIELDS: &'static [&'static str] = &["title"];
@@ -2310,18 +2347,17 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the channel that published the channel section.
         pub channel_id: Option<String>,
         /// The language of the channel section's default title and description.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The language of the channel section's default title and description."
+        )]
         pub default_language: Option<String>,
         /// Localized title, read-only.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Localized title, read-only.")]
         pub localized: Option<ChannelSectionLocalization>,
         /// The position of the channel section in the channel.
         pub position: Option<u32>,
         /// The style of the channel section.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The style of the channel section.")]
         pub style: Option<ChannelSectionSnippetStyle>,
         /// The channel section's title for multiple_playlists and multiple_channels.
         pub title: Option<String>,
@@ -2332,6 +2368,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelSectionSnippet {
         const NAME: &'static str = "ChannelSectionSnippet";
         const FIELDS: &'static [&'static str] = &[
@@ -2417,22 +2454,20 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ChannelSectionTargeting {
         /// The country the channel section is targeting.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The country the channel section is targeting.")]
         pub countries: Option<Vec<String>>,
         /// The language the channel section is targeting.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The language the channel section is targeting.")]
         pub languages: Option<Vec<String>>,
         /// The region the channel section is targeting.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The region the channel section is targeting.")]
         pub regions: Option<Vec<String>>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelSectionTargeting {
         const NAME: &'static str = "ChannelSectionTargeting";
         const FIELDS: &'static [&'static str] = &["countries", "languages", "regions"];
@@ -2469,36 +2504,35 @@ pub mod schemas {
         pub country: Option<String>,
         pub default_language: Option<String>,
         /// Which content tab users should see when viewing the channel.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Which content tab users should see when viewing the channel."
+        )]
         pub default_tab: Option<String>,
         /// Specifies the channel description.
         pub description: Option<String>,
         /// Title for the featured channels tab.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Title for the featured channels tab.")]
         pub featured_channels_title: Option<String>,
         /// The list of featured channels.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The list of featured channels.")]
         pub featured_channels_urls: Option<Vec<String>>,
         /// Lists keywords associated with the channel, comma-separated.
         pub keywords: Option<String>,
         /// Whether user-submitted comments left on the channel page need to be approved by the channel owner to be publicly visible.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Whether user-submitted comments left on the channel page need to be approved by the channel owner to be publicly visible."
+        )]
         pub moderate_comments: Option<bool>,
         /// A prominent color that can be rendered on this channel page.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "A prominent color that can be rendered on this channel page."
+        )]
         pub profile_color: Option<String>,
         /// Whether the tab to browse the videos should be displayed.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Whether the tab to browse the videos should be displayed.")]
         pub show_browse_view: Option<bool>,
         /// Whether related channels should be proposed.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Whether related channels should be proposed.")]
         pub show_related_channels: Option<bool>,
         /// Specifies the channel title.
         pub title: Option<String>,
@@ -2511,6 +2545,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelSettings {
         const NAME: &'static str = "ChannelSettings";
         const FIELDS: &'static [&'static str] = &[
@@ -3014,14 +3049,16 @@ pub mod schemas {
         /// A list of Wikipedia URLs that describe the channel's content.
         pub topic_categories: Option<Vec<String>>,
         /// A list of Freebase topic IDs associated with the channel. You can retrieve information about each topic using the Freebase Topic API.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "A list of Freebase topic IDs associated with the channel. You can retrieve information about each topic using the Freebase Topic API."
+        )]
         pub topic_ids: Option<Vec<String>>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ChannelTopicDetails {
         const NAME: &'static str = "ChannelTopicDetails";
         const FIELDS: &'static [&'static str] = &["topicCategories", "topicIds"];
@@ -3101,8 +3138,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of comments that match the request criteria.
         pub items: Option<Vec<Comment>>,
@@ -3112,17 +3150,17 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// General pagination information.
         pub page_info: Option<PageInfo>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for CommentListResponse {
         const NAME: &'static str = "CommentListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -3171,12 +3209,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(CommentListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for CommentListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for CommentListResponse {
         type Item = Comment;
         #[inline]
@@ -3415,8 +3455,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of comment threads that match the request criteria.
         pub items: Option<Vec<CommentThread>>,
@@ -3426,17 +3467,17 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// General pagination information.
         pub page_info: Option<PageInfo>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for CommentThreadListResponse {
         const NAME: &'static str = "CommentThreadListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -3485,12 +3526,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(CommentThreadListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for CommentThreadListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for CommentThreadListResponse {
         type Item = CommentThread;
         #[inline]
@@ -3653,6 +3696,9 @@ pub mod schemas {
         /// The video's rating from Hong Kong's Office for Film, Newspaper and Article Administration.
         pub fco_rating: Option<ContentRatingFcoRating>,
         /// This property has been deprecated. Use the contentDetails.contentRating.cncRating instead.
+        #[deprecated(
+            note = "This property has been deprecated. Use the contentDetails.contentRating.cncRating instead."
+        )]
         pub fmoc_rating: Option<ContentRatingFmocRating>,
         /// The video's rating from South Africa's Film and Publication Board.
         pub fpb_rating: Option<ContentRatingFpbRating>,
@@ -3745,6 +3791,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ContentRating {
         const NAME: &'static str = "ContentRating";
         const FIELDS: &'static [&'static str] = &[
@@ -5408,18 +5455,19 @@ pub mod schemas {
         /// If set, automatic cuepoint insertion is paused until this timestamp ("No Ad Zone"). The value is specified in ISO 8601 format.
         pub pause_ads_until: Option<String>,
         /// Interval frequency in seconds that api uses to insert cuepoints automatically.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Interval frequency in seconds that api uses to insert cuepoints automatically."
+        )]
         pub repeat_interval_secs: Option<i32>,
         /// The strategy to use when scheduling cuepoints.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The strategy to use when scheduling cuepoints.")]
         pub schedule_strategy: Option<CuepointScheduleScheduleStrategy>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for CuepointSchedule {
         const NAME: &'static str = "CuepointSchedule";
         const FIELDS: &'static [&'static str] = &[
@@ -5742,22 +5790,23 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of regions where YouTube is available. In this map, the i18n region ID is the map key, and its value is the corresponding i18nRegion resource.
         pub items: Option<Vec<I18nRegion>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#i18nRegionListResponse".
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for I18nRegionListResponse {
         const NAME: &'static str = "I18nRegionListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -5840,94 +5889,87 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ImageSettings {
         /// The URL for the background image shown on the video watch page. The image should be 1200px by 615px, with a maximum file size of 128k.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The URL for the background image shown on the video watch page. The image should be 1200px by 615px, with a maximum file size of 128k."
+        )]
         pub background_image_url: Option<LocalizedProperty>,
         /// This is generated when a ChannelBanner.Insert request has succeeded for the given channel.
         pub banner_external_url: Option<String>,
         /// Banner image. Desktop size (1060x175).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. Desktop size (1060x175).")]
         pub banner_image_url: Option<String>,
         /// Banner image. Mobile size high resolution (1440x395).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. Mobile size high resolution (1440x395).")]
         pub banner_mobile_extra_hd_image_url: Option<String>,
         /// Banner image. Mobile size high resolution (1280x360).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. Mobile size high resolution (1280x360).")]
         pub banner_mobile_hd_image_url: Option<String>,
         /// Banner image. Mobile size (640x175).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. Mobile size (640x175).")]
         pub banner_mobile_image_url: Option<String>,
         /// Banner image. Mobile size low resolution (320x88).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. Mobile size low resolution (320x88).")]
         pub banner_mobile_low_image_url: Option<String>,
         /// Banner image. Mobile size medium/high resolution (960x263).
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Banner image. Mobile size medium/high resolution (960x263)."
+        )]
         pub banner_mobile_medium_hd_image_url: Option<String>,
         /// Banner image. Tablet size extra high resolution (2560x424).
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Banner image. Tablet size extra high resolution (2560x424)."
+        )]
         pub banner_tablet_extra_hd_image_url: Option<String>,
         /// Banner image. Tablet size high resolution (2276x377).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. Tablet size high resolution (2276x377).")]
         pub banner_tablet_hd_image_url: Option<String>,
         /// Banner image. Tablet size (1707x283).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. Tablet size (1707x283).")]
         pub banner_tablet_image_url: Option<String>,
         /// Banner image. Tablet size low resolution (1138x188).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. Tablet size low resolution (1138x188).")]
         pub banner_tablet_low_image_url: Option<String>,
         /// Banner image. TV size high resolution (1920x1080).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. TV size high resolution (1920x1080).")]
         pub banner_tv_high_image_url: Option<String>,
         /// Banner image. TV size extra high resolution (2120x1192).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. TV size extra high resolution (2120x1192).")]
         pub banner_tv_image_url: Option<String>,
         /// Banner image. TV size low resolution (854x480).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. TV size low resolution (854x480).")]
         pub banner_tv_low_image_url: Option<String>,
         /// Banner image. TV size medium resolution (1280x720).
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Banner image. TV size medium resolution (1280x720).")]
         pub banner_tv_medium_image_url: Option<String>,
         /// The image map script for the large banner image.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The image map script for the large banner image.")]
         pub large_branded_banner_image_imap_script: Option<LocalizedProperty>,
         /// The URL for the 854px by 70px image that appears below the video player in the expanded video view of the video watch page.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The URL for the 854px by 70px image that appears below the video player in the expanded video view of the video watch page."
+        )]
         pub large_branded_banner_image_url: Option<LocalizedProperty>,
         /// The image map script for the small banner image.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The image map script for the small banner image.")]
         pub small_branded_banner_image_imap_script: Option<LocalizedProperty>,
         /// The URL for the 640px by 70px banner image that appears below the video player in the default view of the video watch page. The URL for the image that appears above the top-left corner of the video player. This is a 25-pixel-high image with a flexible width that cannot exceed 170 pixels.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The URL for the 640px by 70px banner image that appears below the video player in the default view of the video watch page. The URL for the image that appears above the top-left corner of the video player. This is a 25-pixel-high image with a flexible width that cannot exceed 170 pixels."
+        )]
         pub small_branded_banner_image_url: Option<LocalizedProperty>,
         /// The URL for a 1px by 1px tracking pixel that can be used to collect statistics for views of the channel or video pages.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The URL for a 1px by 1px tracking pixel that can be used to collect statistics for views of the channel or video pages."
+        )]
         pub tracking_image_url: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub watch_icon_image_url: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ImageSettings {
         const NAME: &'static str = "ImageSettings";
         const FIELDS: &'static [&'static str] = &[
@@ -6150,8 +6192,9 @@ pub mod schemas {
         /// The url of the uploaded image. Only used in apiary to api communication.
         pub image_url: Option<String>,
         /// The spatial position within the video where the branding watermark will be displayed.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The spatial position within the video where the branding watermark will be displayed."
+        )]
         pub position: Option<InvideoPosition>,
         /// The channel to which this branding links. If not present it defaults to the current channel.
         pub target_channel_id: Option<String>,
@@ -6162,6 +6205,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for InvideoBranding {
         const NAME: &'static str = "InvideoBranding";
         const FIELDS: &'static [&'static str] = &[
@@ -6462,8 +6506,9 @@ pub mod schemas {
         /// This setting indicates whether auto stop is enabled for this broadcast. The default value for this property is false. This setting can only be used by Events.
         pub enable_auto_stop: Option<bool>,
         /// This setting indicates whether HTTP POST closed captioning is enabled for this broadcast. The ingestion URL of the closed captions is returned through the liveStreams API. This is mutually exclusive with using the closed_captions_type property, and is equivalent to setting closed_captions_type to CLOSED_CAPTIONS_HTTP_POST.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "This setting indicates whether HTTP POST closed captioning is enabled for this broadcast. The ingestion URL of the closed captions is returned through the liveStreams API. This is mutually exclusive with using the closed_captions_type property, and is equivalent to setting closed_captions_type to CLOSED_CAPTIONS_HTTP_POST."
+        )]
         pub enable_closed_captions: Option<bool>,
         /// This setting indicates whether YouTube should enable content encryption for the broadcast.
         pub enable_content_encryption: Option<bool>,
@@ -6472,8 +6517,7 @@ pub mod schemas {
         /// This setting indicates whether the broadcast video can be played in an embedded player. If you choose to archive the video (using the enableArchive property), this setting will also apply to the archived video.
         pub enable_embed: Option<bool>,
         /// Indicates whether this broadcast has low latency enabled.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Indicates whether this broadcast has low latency enabled.")]
         pub enable_low_latency: Option<bool>,
         /// If both this and enable_low_latency are set, they must match. LATENCY_NORMAL should match enable_low_latency=false LATENCY_LOW should match enable_low_latency=true LATENCY_ULTRA_LOW should have enable_low_latency omitted.
         pub latency_preference: Option<LiveBroadcastContentDetailsLatencyPreference>,
@@ -6486,8 +6530,9 @@ pub mod schemas {
         /// Automatically start recording after the event goes live. The default value for this property is true. *Important:* You must also set the enableDvr property's value to true if you want the playback to be available immediately after the broadcast ends. If you set this property's value to true but do not also set the enableDvr property to true, there may be a delay of around one day before the archived video will be available for playback.
         pub record_from_start: Option<bool>,
         /// This setting indicates whether the broadcast should automatically begin with an \[in-stream slate\](https://developers.google.com/youtube/data/live/getting-started#Displaying_Slates) when you update the broadcast's status to live. After updating the status, you then need to send a \[`liveCuepoints.insert`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveCuepoints/insert) request that sets the cuepoint's eventState to end to remove the in-stream slate and make your broadcast stream visible to viewers.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "This setting indicates whether the broadcast should automatically begin with an [in-stream slate](https://developers.google.com/youtube/data/live/getting-started#Displaying_Slates) when you update the broadcast's status to live. After updating the status, you then need to send a [`liveCuepoints.insert`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveCuepoints/insert) request that sets the cuepoint's eventState to end to remove the in-stream slate and make your broadcast stream visible to viewers."
+        )]
         pub start_with_slate: Option<bool>,
         /// The 3D stereo layout of this broadcast. This defaults to mono.
         pub stereo_layout: Option<LiveBroadcastContentDetailsStereoLayout>,
@@ -6496,6 +6541,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for LiveBroadcastContentDetails {
         const NAME: &'static str = "LiveBroadcastContentDetails";
         const FIELDS: &'static [&'static str] = &[
@@ -6617,8 +6663,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of broadcasts that match the request criteria.
         pub items: Option<Vec<LiveBroadcast>>,
@@ -6630,17 +6677,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for LiveBroadcastListResponse {
         const NAME: &'static str = "LiveBroadcastListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -6692,12 +6739,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(LiveBroadcastListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for LiveBroadcastListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for LiveBroadcastListResponse {
         type Item = LiveBroadcast;
         #[inline]
@@ -7510,8 +7559,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         pub items: Option<Vec<LiveChatMessage>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"youtube#liveChatMessageListResponse"`.
@@ -7523,17 +7573,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The amount of time the client should wait before polling again.
         pub polling_interval_millis: Option<u32>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// Identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for LiveChatMessageListResponse {
         const NAME: &'static str = "LiveChatMessageListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -7591,12 +7641,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(LiveChatMessageListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for LiveChatMessageListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for LiveChatMessageListResponse {
         type Item = LiveChatMessage;
         #[inline]
@@ -7645,8 +7697,9 @@ pub mod schemas {
         /// Contains a string that can be displayed to the user. If this field is not present the message is silent, at the moment only messages of type TOMBSTONE and CHAT_ENDED_EVENT are silent.
         pub display_message: Option<String>,
         /// Details about the funding event, this is only set if the type is `fanFundingEvent`.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Details about the funding event, this is only set if the type is `fanFundingEvent`."
+        )]
         pub fan_funding_event_details: Option<LiveChatFanFundingEventDetails>,
         /// Details about the gift event, this is only set if the type is `giftEvent`.
         pub gift_details: Option<LiveChatGiftDetails>,
@@ -7661,9 +7714,9 @@ pub mod schemas {
         pub member_milestone_chat_details: Option<LiveChatMemberMilestoneChatDetails>,
         /// Details about the Membership Gifting event, this is only set if the type is `membershipGiftingEvent`.
         pub membership_gifting_details: Option<LiveChatMembershipGiftingDetails>,
-        /// Deprecated.
+        #[deprecated]
         pub message_deleted_details: Option<LiveChatMessageDeletedDetails>,
-        /// Deprecated.
+        #[deprecated]
         pub message_retracted_details: Option<LiveChatMessageRetractedDetails>,
         /// Details about the New Member Announcement event, this is only set if the type is `newSponsorEvent`. The term "member" replaces "sponsor".
         pub new_sponsor_details: Option<LiveChatNewSponsorDetails>,
@@ -7685,6 +7738,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for LiveChatMessageSnippet {
         const NAME: &'static str = "LiveChatMessageSnippet";
         const FIELDS: &'static [&'static str] = &[
@@ -7870,8 +7924,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of moderators that match the request criteria.
         pub items: Option<Vec<LiveChatModerator>>,
@@ -7883,17 +7938,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for LiveChatModeratorListResponse {
         const NAME: &'static str = "LiveChatModeratorListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -7945,12 +8000,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(LiveChatModeratorListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for LiveChatModeratorListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for LiveChatModeratorListResponse {
         type Item = LiveChatModerator;
         #[inline]
@@ -8619,8 +8676,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of live streams that match the request criteria.
         pub items: Option<Vec<LiveStream>>,
@@ -8631,17 +8689,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for LiveStreamListResponse {
         const NAME: &'static str = "LiveStreamListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -8693,12 +8751,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(LiveStreamListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for LiveStreamListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for LiveStreamListResponse {
         type Item = LiveStream;
         #[inline]
@@ -8936,8 +8996,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of members that match the request criteria.
         pub items: Option<Vec<Member>>,
@@ -8946,17 +9007,17 @@ pub mod schemas {
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
         pub next_page_token: Option<String>,
         pub page_info: Option<PageInfo>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for MemberListResponse {
         const NAME: &'static str = "MemberListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -9005,12 +9066,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(MemberListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for MemberListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for MemberListResponse {
         type Item = Member;
         #[inline]
@@ -9265,22 +9328,23 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of pricing levels offered by a creator to the fans.
         pub items: Option<Vec<MembershipsLevel>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#membershipsLevelListResponse".
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for MembershipsLevelListResponse {
         const NAME: &'static str = "MembershipsLevelListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -9785,14 +9849,16 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct PlaylistItemContentDetails {
         /// The time, measured in seconds from the start of the video, when the video should stop playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) By default, assume that the video.endTime is the end of the video.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The time, measured in seconds from the start of the video, when the video should stop playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) By default, assume that the video.endTime is the end of the video."
+        )]
         pub end_at: Option<String>,
         /// A user-generated note for this item.
         pub note: Option<String>,
         /// The time, measured in seconds from the start of the video, when the video should start playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) The default value is 0.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The time, measured in seconds from the start of the video, when the video should start playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) The default value is 0."
+        )]
         pub start_at: Option<String>,
         /// The ID that YouTube uses to uniquely identify a video. To \[retrieve the `video` resource\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list), set the id query parameter to this value in your API request.
         pub video_id: Option<String>,
@@ -9803,6 +9869,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for PlaylistItemContentDetails {
         const NAME: &'static str = "PlaylistItemContentDetails";
         const FIELDS: &'static [&'static str] = &[
@@ -10058,8 +10125,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of playlists that match the request criteria
         pub items: Option<Vec<Playlist>>,
@@ -10071,17 +10139,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for PlaylistListResponse {
         const NAME: &'static str = "PlaylistListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -10133,12 +10201,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(PlaylistListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for PlaylistListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for PlaylistListResponse {
         type Item = Playlist;
         #[inline]
@@ -10235,8 +10305,7 @@ pub mod schemas {
         /// The date and time that the playlist was created.
         pub published_at: Option<::gapi::types::DateTime>,
         /// Keyword tags associated with the playlist.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Keyword tags associated with the playlist.")]
         pub tags: Option<Vec<String>>,
         /// Note: if the playlist has a custom thumbnail, this field will not be populated. The video id selected by the user that will be used as the thumbnail of this playlist. This field defaults to the first publicly viewable video in the playlist, if: 1. The user has never selected a video to be the thumbnail of the playlist. 2. The user selects a video to be the thumbnail, and then removes that video from the playlist. 3. The user selects a non-owned video to be the thumbnail, but that video becomes private, or gets deleted.
         pub thumbnail_video_id: Option<String>,
@@ -10249,6 +10318,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for PlaylistSnippet {
         const NAME: &'static str = "PlaylistSnippet";
         const FIELDS: &'static [&'static str] = &[
@@ -10815,8 +10885,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of subscriptions that match the request criteria.
         pub items: Option<Vec<Subscription>>,
@@ -10827,17 +10898,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for SubscriptionListResponse {
         const NAME: &'static str = "SubscriptionListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -10889,12 +10960,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(SubscriptionListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for SubscriptionListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for SubscriptionListResponse {
         type Item = Subscription;
         #[inline]
@@ -11068,8 +11141,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of Super Chat purchases that match the request criteria.
         pub items: Option<Vec<SuperChatEvent>>,
@@ -11078,17 +11152,17 @@ pub mod schemas {
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
         pub next_page_token: Option<String>,
         pub page_info: Option<PageInfo>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for SuperChatEventListResponse {
         const NAME: &'static str = "SuperChatEventListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -11137,12 +11211,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(SuperChatEventListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for SuperChatEventListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for SuperChatEventListResponse {
         type Item = SuperChatEvent;
         #[inline]
@@ -11691,22 +11767,23 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of thumbnails.
         pub items: Option<Vec<ThumbnailDetails>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#thumbnailSetResponse".
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for ThumbnailSetResponse {
         const NAME: &'static str = "ThumbnailSetResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -11778,8 +11855,9 @@ pub mod schemas {
         /// The processingDetails object encapsulates information about YouTube's progress in processing the uploaded video file. The properties in the object identify the current processing status and an estimate of the time remaining until YouTube finishes processing the video. This part also indicates whether different types of data or content, such as file details or thumbnail images, are available for the video. The processingProgress object is designed to be polled so that the video uploaded can track the progress that YouTube has made in processing the uploaded video file. This data can only be retrieved by the video owner.
         pub processing_details: Option<VideoProcessingDetails>,
         /// The projectDetails object contains information about the project specific video metadata. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it \[1\]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested \[2\]. \[1\] https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html \[2\] http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The projectDetails object contains information about the project specific video metadata. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it [1]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested [2]. [1] https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html [2] http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677"
+        )]
         pub project_details: Option<VideoProjectDetails>,
         /// The recordingDetails object encapsulates information about the location, date and address where the video was recorded.
         pub recording_details: Option<VideoRecordingDetails>,
@@ -11798,6 +11876,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for Video {
         const NAME: &'static str = "Video";
         const FIELDS: &'static [&'static str] = &[
@@ -11996,22 +12075,23 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of valid abuse reasons that are used with `video.ReportAbuse`.
         pub items: Option<Vec<VideoAbuseReportReason>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"youtube#videoAbuseReportReasonListResponse"`.
         pub kind: Option<String>,
         /// The `visitorId` identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The `visitorId` identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for VideoAbuseReportReasonListResponse {
         const NAME: &'static str = "VideoAbuseReportReasonListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -12235,8 +12315,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of video categories that can be associated with YouTube videos. In this map, the video category ID is the map key, and its value is the corresponding videoCategory resource.
         pub items: Option<Vec<VideoCategory>>,
@@ -12248,17 +12329,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for VideoCategoryListResponse {
         const NAME: &'static str = "VideoCategoryListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -12374,14 +12455,16 @@ pub mod schemas {
         /// Specifies the projection format of the video.
         pub projection: Option<VideoContentDetailsProjection>,
         /// The regionRestriction object contains information about the countries where a video is (or is not) viewable. The object will contain either the contentDetails.regionRestriction.allowed property or the contentDetails.regionRestriction.blocked property.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The regionRestriction object contains information about the countries where a video is (or is not) viewable. The object will contain either the contentDetails.regionRestriction.allowed property or the contentDetails.regionRestriction.blocked property."
+        )]
         pub region_restriction: Option<VideoContentDetailsRegionRestriction>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for VideoContentDetails {
         const NAME: &'static str = "VideoContentDetails";
         const FIELDS: &'static [&'static str] = &[
@@ -12733,22 +12816,23 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         /// A list of ratings that match the request criteria.
         pub items: Option<Vec<VideoRating>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#videoGetRatingResponse".
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for VideoGetRatingResponse {
         const NAME: &'static str = "VideoGetRatingResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -12793,8 +12877,9 @@ pub mod schemas {
         /// Etag of this resource.
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "Serialized EventId of the request which produced this response."
+        )]
         pub event_id: Option<String>,
         pub items: Option<Vec<Video>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#videoListResponse".
@@ -12805,17 +12890,17 @@ pub mod schemas {
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
-        /// Deprecated.
+        #[deprecated]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        ///
-        /// Deprecated.
+        #[deprecated(note = "The visitorId identifies the visitor.")]
         pub visitor_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for VideoListResponse {
         const NAME: &'static str = "VideoListResponse";
         const FIELDS: &'static [&'static str] = &[
@@ -12867,12 +12952,14 @@ pub mod schemas {
         }
     }
     ::gapi::record!(VideoListResponse);
+    #[allow(deprecated)]
     impl ::gapi::Page for VideoListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
+    #[allow(deprecated)]
     impl ::gapi::PageItems for VideoListResponse {
         type Item = Video;
         #[inline]
@@ -13492,8 +13579,9 @@ pub mod schemas {
         /// The number of users who have indicated that they disliked the video by giving it a negative rating.
         pub dislike_count: Option<u64>,
         /// The number of users who currently have the video marked as a favorite video.
-        ///
-        /// Deprecated.
+        #[deprecated(
+            note = "The number of users who currently have the video marked as a favorite video."
+        )]
         pub favorite_count: Option<u64>,
         /// The number of users who have indicated that they liked the video by giving it a positive rating.
         pub like_count: Option<u64>,
@@ -13504,6 +13592,7 @@ pub mod schemas {
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for VideoStatistics {
         const NAME: &'static str = "VideoStatistics";
         const FIELDS: &'static [&'static str] = &[
@@ -14130,30 +14219,323 @@ pub mod schemas {
     }
     ::gapi::record!(WatchSettings);
 }
-/// The YouTube Data API v3 (`youtube` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        /// Return only broadcasts with the selected type.
+        pub enum BroadcastType {
+            BroadcastTypeFilterUnspecified = "broadcastTypeFilterUnspecified",
+            /// Return all broadcasts.
+            All = "all",
+            /// Return only scheduled event broadcasts.
+            Event = "event",
+            /// Return only persistent broadcasts.
+            Persistent = "persistent",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Add a filter on the channel search.
+        pub enum ChannelType {
+            ChannelTypeUnspecified = "channelTypeUnspecified",
+            /// Return all channels.
+            Any = "any",
+            /// Only retrieve shows.
+            Show = "show",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Return the videos that are in the specified chart.
+        pub enum Chart {
+            ChartUnspecified = "chartUnspecified",
+            /// Return the most popular videos for the specified \[content region\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#regionCode) and \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#videoCategoryId).
+            MostPopular = "mostPopular",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum CommentThreadsListOrder {
+            OrderUnspecified = "orderUnspecified",
+            /// Order by time.
+            Time = "time",
+            /// Order by relevance.
+            Relevance = "relevance",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on the livestream status of the videos.
+        pub enum EventType {
+            /// The resource does not have live broadcast content.
+            None = "none",
+            /// The live broadcast is upcoming.
+            Upcoming = "upcoming",
+            /// The live broadcast is active.
+            Live = "live",
+            /// The live broadcast has been completed.
+            Completed = "completed",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Return broadcasts with a certain status, e.g. active broadcasts.
+        pub enum LiveBroadcastsListBroadcastStatus {
+            BroadcastStatusFilterUnspecified = "broadcastStatusFilterUnspecified",
+            /// Return all broadcasts.
+            All = "all",
+            /// Return current live broadcasts.
+            Active = "active",
+            /// Return broadcasts that have not yet started.
+            Upcoming = "upcoming",
+            /// Return broadcasts that have already ended.
+            Completed = "completed",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The status to which the broadcast is going to transition.
+        pub enum LiveBroadcastsTransitionBroadcastStatus {
+            StatusUnspecified = "statusUnspecified",
+            /// Start testing the broadcast. YouTube transmits video to the broadcast's monitor stream. Note that you can only transition a broadcast to the testing state if its \[`contentDetails.monitorStream.enableMonitorStream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts#contentDetails.monitorStream.enableMonitorStream) property is set to true.",
+            Testing = "testing",
+            /// Return only persistent broadcasts.
+            Live = "live",
+            /// The broadcast is over. YouTube stops transmitting video.
+            Complete = "complete",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Parameter that specifies which channel members to return.
+        pub enum Mode {
+            ListMembersModeUnknown = "listMembersModeUnknown",
+            /// Return only members that joined after the first call with this mode was made.
+            Updates = "updates",
+            /// Return all current members, from newest to oldest.
+            AllCurrent = "all_current",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Limits the returned comment threads to those with the specified moderation status. Not compatible with the 'id' filter. Valid values: published, heldForReview, likelySpam.
+        pub enum ModerationStatus {
+            /// The comment is available for public display.
+            Published = "published",
+            /// The comment is awaiting review by a moderator.
+            HeldForReview = "heldForReview",
+            LikelySpam = "likelySpam",
+            /// The comment is unfit for display.
+            Rejected = "rejected",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Return videos liked/disliked by the authenticated user. Does not support RateType.RATED_TYPE_NONE.
+        pub enum MyRating {
+            /// The entity has not been rated.
+            None = "none",
+            /// The entity is liked.
+            Like = "like",
+            /// The entity is disliked.
+            Dislike = "dislike",
+        }
+    }
+    pub type Rating = MyRating;
+    ::gapi::open_enum! {
+        /// Indicates whether the search results should include restricted content as well as standard content.
+        pub enum SafeSearch {
+            SafeSearchSettingUnspecified = "safeSearchSettingUnspecified",
+            /// YouTube will not filter the search result set.
+            None = "none",
+            /// YouTube will filter some content from search results and, at the least, will filter content that is restricted in your locale. Based on their content, search results could be removed from search results or demoted in search results. This is the default parameter value.
+            Moderate = "moderate",
+            /// YouTube will try to exclude all restricted content from the search result set. Based on their content, search results could be removed from search results or demoted in search results.
+            Strict = "strict",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Sort order of the results.
+        pub enum SearchListOrder {
+            SearchSortUnspecified = "searchSortUnspecified",
+            /// Resources are sorted in reverse chronological order based on the date they were created.
+            Date = "date",
+            /// Resources are sorted from highest to lowest rating.
+            Rating = "rating",
+            /// Resources are sorted from highest to lowest number of views.
+            ViewCount = "viewCount",
+            /// Resources are sorted based on their relevance to the search query. This is the default value for this parameter.
+            Relevance = "relevance",
+            /// Resources are sorted alphabetically by title.
+            Title = "title",
+            /// Channels are sorted in descending order of their number of uploaded videos.
+            VideoCount = "videoCount",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The status to which the chat event is going to transition.
+        pub enum Status {
+            /// Default unknown enum value.
+            StatusUnspecified = "statusUnspecified",
+            /// The durable chat event is over.
+            Closed = "closed",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The order of the returned subscriptions
+        pub enum SubscriptionsListOrder {
+            SubscriptionOrderUnspecified = "subscriptionOrderUnspecified",
+            /// Sort by relevance.
+            Relevance = "relevance",
+            /// Sort by order of activity.
+            Unread = "unread",
+            /// Sort alphabetically.
+            Alphabetical = "alphabetical",
+        }
+    }
+    ::gapi::open_enum! {
+        /// The requested text format for the returned comments.
+        pub enum TextFormat {
+            TextFormatUnspecified = "textFormatUnspecified",
+            /// Returns the comments in HTML format. This is the default value.
+            Html = "html",
+            /// Returns the comments in plain text format.
+            PlainText = "plainText",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Type of the link to be deleted.
+        pub enum Type {
+            LinkUnspecified = "linkUnspecified",
+            /// A link that is connecting (or about to connect) a channel with a store on a merchandising platform in order to enable retail commerce capabilities for that channel on YouTube.
+            ChannelToStoreLink = "channelToStoreLink",
+            /// A link that is connecting (or about to connect) a channel with an affiliate program of a partner to enable that channel to earn commissions from that partner through affiliate links.
+            ChannelToAffiliateProgramLink = "channelToAffiliateProgramLink",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on the presence of captions on the videos.
+        pub enum VideoCaption {
+            VideoCaptionUnspecified = "videoCaptionUnspecified",
+            /// Do not filter results based on caption availability.
+            Any = "any",
+            /// Only include videos that have captions.
+            ClosedCaption = "closedCaption",
+            /// Only include videos that do not have captions.
+            None = "none",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on the definition of the videos.
+        pub enum VideoDefinition {
+            /// Return all videos, regardless of their resolution.
+            Any = "any",
+            /// Only retrieve videos in standard definition.
+            Standard = "standard",
+            /// Only retrieve HD videos.
+            High = "high",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on 3d videos.
+        pub enum VideoDimension {
+            /// Include both 3D and non-3D videos in returned results. This is the default value.
+            Any = "any",
+            /// Restrict search results to exclude 3D videos.
+            V2d = "2d",
+            /// Restrict search results to only include 3D videos.
+            V3d = "3d",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on the duration of the videos.
+        pub enum VideoDuration {
+            VideoDurationUnspecified = "videoDurationUnspecified",
+            /// Do not filter video search results based on their duration. This is the default value.
+            Any = "any",
+            /// Only include videos that are less than four minutes long.
+            Short = "short",
+            /// Only include videos that are between four and 20 minutes long (inclusive).
+            Medium = "medium",
+            /// Only include videos longer than 20 minutes.
+            Long = "long",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on embeddable videos.
+        pub enum VideoEmbeddable {
+            VideoEmbeddableUnspecified = "videoEmbeddableUnspecified",
+            /// Return all videos, embeddable or not.
+            Any = "any",
+            /// Only retrieve embeddable videos.
+            True = "true",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on the license of the videos.
+        pub enum VideoLicense {
+            /// Return all videos, regardless of which license they have, that match the query parameters.
+            Any = "any",
+            /// Only return videos that have the standard YouTube license.
+            Youtube = "youtube",
+            /// Only return videos that have a Creative Commons license. Users can reuse videos with this license in other videos that they create. Learn more.
+            CreativeCommon = "creativeCommon",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum VideoPaidProductPlacement {
+            VideoPaidProductPlacementUnspecified = "videoPaidProductPlacementUnspecified",
+            /// Return all videos, paid product placement or not.
+            Any = "any",
+            /// Restrict results to only videos with paid product placement.
+            True = "true",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on syndicated videos.
+        pub enum VideoSyndicated {
+            VideoSyndicatedUnspecified = "videoSyndicatedUnspecified",
+            /// Return all videos, syndicated or not.
+            Any = "any",
+            /// Only retrieve syndicated videos.
+            True = "true",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Filter on videos of a specific type.
+        pub enum VideoType {
+            VideoTypeUnspecified = "videoTypeUnspecified",
+            /// Return all videos.
+            Any = "any",
+            /// Only retrieve movies.
+            Movie = "movie",
+            /// Only retrieve episodes of shows.
+            Episode = "episode",
+        }
+    }
+}
+/// The YouTube Data API v3 (`youtube` v3): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Youtube {
+pub struct YoutubeService {
     svc: ::gapi::Service,
 }
-impl Youtube {
+impl YoutubeService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Youtube {
+        YoutubeService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Youtube {
+        YoutubeService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Youtube {
+        YoutubeService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -14405,19 +14787,19 @@ pub mod abuse_reports {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::AbuseReport,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -14430,33 +14812,14 @@ pub mod abuse_reports {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.abuseReports.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.abuseReports.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::AbuseReport;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AbuseReport>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `youtube.abuseReports.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
 }
 /// The `activities` resource.
 pub mod activities {
@@ -14472,14 +14835,17 @@ pub mod activities {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more activity resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in an activity resource, the snippet property contains other properties that identify the type of activity, a display title for the activity, and so forth. If you set *part=snippet*, the API response will also contain all of those nested properties.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more activity resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in an activity resource, the snippet property contains other properties that identify the type of activity, a display title for the activity, and so forth. If you set *part=snippet*, the API response will also contain all of those nested properties.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -14497,23 +14863,15 @@ pub mod activities {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.activities.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.activities.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ActivityListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.activities.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `channelId`
         #[inline]
         pub fn channel_id(mut self, value: impl Into<String>) -> Self {
@@ -14521,8 +14879,7 @@ pub mod activities {
             self
         }
         /// `home`
-        ///
-        /// Deprecated.
+        #[deprecated]
         #[inline]
         pub fn home(mut self, value: bool) -> Self {
             self.call.query("home", value);
@@ -14570,25 +14927,6 @@ pub mod activities {
             self.call.query("regionCode", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ActivityListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::ActivityListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::ActivityListResponse> {
-            self.call.items()
-        }
     }
 }
 /// The `captions` resource.
@@ -14610,7 +14948,7 @@ pub mod captions {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Downloads a caption track.
         ///
@@ -14623,7 +14961,7 @@ pub mod captions {
         pub fn download(&self, id: impl Into<String>) -> DownloadCall {
             let mut call = ::gapi::Call::new(&self.svc, &DOWNLOAD);
             call.path_param("id", id.into());
-            DownloadCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -14631,19 +14969,22 @@ pub mod captions {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the caption resource parts that the API response will include. Set the parameter value to snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the caption resource parts that the API response will include. Set the parameter value to snippet.
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
-            request: super::schemas::Caption,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            request: impl Into<Option<super::schemas::Caption>>,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            call.body(&request);
-            InsertCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -14651,16 +14992,20 @@ pub mod captions {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more caption resource parts that the API response will include. The part names that you can include in the parameter value are id and snippet.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more caption resource parts that the API response will include. The part names that you can include in the parameter value are id and snippet.
         /// - `video_id`: Returns the captions for the specified video.
         #[inline]
-        pub fn list(&self, part: Vec<String>, video_id: impl Into<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            video_id: impl Into<String>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.query("videoId", video_id.into());
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
@@ -14668,19 +15013,22 @@ pub mod captions {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more caption resource parts that the API response will include. The part names that you can include in the parameter value are id and snippet.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more caption resource parts that the API response will include. The part names that you can include in the parameter value are id and snippet.
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
-            request: super::schemas::Caption,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            request: impl Into<Option<super::schemas::Caption>>,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            call.body(&request);
-            UpdateCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -14693,23 +15041,15 @@ pub mod captions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.captions.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.captions.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.captions.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// ID of the Google+ Page for the channel that the request is be on behalf of
         #[inline]
         pub fn on_behalf_of(mut self, value: impl Into<String>) -> Self {
@@ -14721,11 +15061,6 @@ pub mod captions {
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static DOWNLOAD: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -14739,23 +15074,16 @@ pub mod captions {
         supports_media_download: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.captions.download`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DownloadCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DownloadCall {
+    /// The `youtube.captions.download` method, as a type: its builder is [`DownloadCall`].
+    pub struct DownloadMethod;
+    impl ::gapi::MethodSpec for DownloadMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DOWNLOAD;
     }
-    impl DownloadCall {
+    impl ::gapi::DownloadSpec for DownloadMethod {}
+    /// Builder for `youtube.captions.download`: set optional parameters, then call `send()`, `download()`.
+    pub type DownloadCall = super::Call<DownloadMethod>;
+    impl super::Call<DownloadMethod> {
         /// ID of the Google+ Page for the channel that the request is be on behalf of
         #[inline]
         pub fn on_behalf_of(mut self, value: impl Into<String>) -> Self {
@@ -14780,18 +15108,6 @@ pub mod captions {
             self.call.query("tlang", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-        /// Downloads the media (`alt=media`) instead of the JSON response.
-        #[inline]
-        pub fn download(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-            self.call.download()
-        }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.captions.insert",
@@ -14811,23 +15127,16 @@ pub mod captions {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.captions.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.captions.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Caption;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    impl ::gapi::UploadSpec for InsertMethod {}
+    /// Builder for `youtube.captions.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// ID of the Google+ Page for the channel that the request is be on behalf of
         #[inline]
         pub fn on_behalf_of(mut self, value: impl Into<String>) -> Self {
@@ -14846,25 +15155,6 @@ pub mod captions {
             self.call.query("sync", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Caption>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Caption>,
-        > {
-            self.call.upload(media)
-        }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.captions.list",
@@ -14876,28 +15166,31 @@ pub mod captions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.captions.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.captions.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::CaptionListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.captions.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Returns the captions with the given IDs for Stubby or Apiary.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -14912,15 +15205,6 @@ pub mod captions {
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CaptionListResponse>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -14941,23 +15225,16 @@ pub mod captions {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.captions.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.captions.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Caption;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    impl ::gapi::UploadSpec for UpdateMethod {}
+    /// Builder for `youtube.captions.update`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// ID of the Google+ Page for the channel that the request is on behalf of.
         #[inline]
         pub fn on_behalf_of(mut self, value: impl Into<String>) -> Self {
@@ -14976,25 +15253,6 @@ pub mod captions {
             self.call.query("sync", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Caption>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Caption>,
-        > {
-            self.call.upload(media)
-        }
     }
 }
 /// The `channelBanners` resource.
@@ -15008,14 +15266,20 @@ pub mod channel_banners {
         /// Inserts a new resource into this collection.
         ///
         /// `youtube.channelBanners.insert` — `POST youtube/v3/channelBanners/insert`
+        ///
+        /// Arguments:
+        ///
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn insert(
             &self,
-            request: super::schemas::ChannelBannerResource,
+            request: impl Into<Option<super::schemas::ChannelBannerResource>>,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
-            call.body(&request);
-            InsertCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15039,23 +15303,16 @@ pub mod channel_banners {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.channelBanners.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.channelBanners.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::ChannelBannerResource;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    impl ::gapi::UploadSpec for InsertMethod {}
+    /// Builder for `youtube.channelBanners.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// Unused, channel_id is currently derived from the security context of the requestor.
         #[inline]
         pub fn channel_id(mut self, value: impl Into<String>) -> Self {
@@ -15076,25 +15333,6 @@ pub mod channel_banners {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ChannelBannerResource>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ChannelBannerResource>,
-        > {
-            self.call.upload(media)
         }
     }
 }
@@ -15117,7 +15355,7 @@ pub mod channel_sections {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -15125,19 +15363,19 @@ pub mod channel_sections {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part names that you can include in the parameter value are snippet and contentDetails.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part names that you can include in the parameter value are snippet and contentDetails.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::ChannelSection,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -15145,14 +15383,17 @@ pub mod channel_sections {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more channelSection resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, and contentDetails. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a channelSection resource, the snippet property contains other properties, such as a display title for the channelSection. If you set *part=snippet*, the API response will also contain all of those nested properties.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more channelSection resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, and contentDetails. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a channelSection resource, the snippet property contains other properties, such as a display title for the channelSection. If you set *part=snippet*, the API response will also contain all of those nested properties.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
@@ -15160,19 +15401,19 @@ pub mod channel_sections {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part names that you can include in the parameter value are snippet and contentDetails.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part names that you can include in the parameter value are snippet and contentDetails.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::ChannelSection,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15186,33 +15427,20 @@ pub mod channel_sections {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.channelSections.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.channelSections.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.channelSections.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15226,23 +15454,15 @@ pub mod channel_sections {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.channelSections.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.channelSections.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::ChannelSection;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `youtube.channelSections.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -15258,15 +15478,6 @@ pub mod channel_sections {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ChannelSection>,
-        > {
-            self.call.send()
-        }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channelSections.list",
@@ -15280,23 +15491,15 @@ pub mod channel_sections {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.channelSections.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.channelSections.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ChannelSectionListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.channelSections.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Return the ChannelSections owned by the specified channel ID.
         #[inline]
         pub fn channel_id(mut self, value: impl Into<String>) -> Self {
@@ -15304,8 +15507,7 @@ pub mod channel_sections {
             self
         }
         /// Return content in specified language
-        ///
-        /// Deprecated.
+        #[deprecated(note = "Return content in specified language")]
         #[inline]
         pub fn hl(mut self, value: impl Into<String>) -> Self {
             self.call.query("hl", value.into());
@@ -15313,9 +15515,20 @@ pub mod channel_sections {
         }
         /// Return the ChannelSections with the given IDs for Stubby or Apiary.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -15331,15 +15544,6 @@ pub mod channel_sections {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ChannelSectionListResponse>,
-        > {
-            self.call.send()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channelSections.update",
@@ -15352,37 +15556,20 @@ pub mod channel_sections {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.channelSections.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.channelSections.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::ChannelSection;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `youtube.channelSections.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ChannelSection>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -15400,14 +15587,17 @@ pub mod channels {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more channel resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a channel resource, the contentDetails property contains other properties, such as the uploads properties. As such, if you set *part=contentDetails*, the API response will also contain all of those nested properties.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more channel resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a channel resource, the contentDetails property contains other properties, such as the uploads properties. As such, if you set *part=contentDetails*, the API response will also contain all of those nested properties.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
@@ -15415,19 +15605,19 @@ pub mod channels {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The API currently only allows the parameter value to be set to either brandingSettings or invideoPromotion. (You cannot update both of those parts with a single request.) Note that this method overrides the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The API currently only allows the parameter value to be set to either brandingSettings or invideoPromotion. (You cannot update both of those parts with a single request.) Note that this method overrides the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::Channel,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15447,23 +15637,15 @@ pub mod channels {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.channels.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.channels.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ChannelListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.channels.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Return the channels within the specified guide category ID.
         #[inline]
         pub fn category_id(mut self, value: impl Into<String>) -> Self {
@@ -15490,9 +15672,20 @@ pub mod channels {
         }
         /// Return the channels with the specified IDs.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -15532,25 +15725,6 @@ pub mod channels {
             self.call.query("pageToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ChannelListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::ChannelListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::ChannelListResponse> {
-            self.call.items()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channels.update",
@@ -15563,37 +15737,20 @@ pub mod channels {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.channels.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.channels.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Channel;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `youtube.channels.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// The *onBehalfOfContentOwner* parameter indicates that the authenticated user is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The actual CMS account that the user authenticates with needs to be linked to the specified YouTube content owner. This parameter must be provided if the request is authenticated with credentials for a CMS content owner user acting on a managed channel. If omitted, the request executes under the authenticated user's direct context and returns an HTTP 403 Forbidden error.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Channel>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -15611,19 +15768,19 @@ pub mod comment_threads {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter identifies the properties that the API response will include. Set the parameter value to snippet. The snippet part has a quota cost of 2 units.
+        /// - `part` (any number of values): The *part* parameter identifies the properties that the API response will include. Set the parameter value to snippet. The snippet part has a quota cost of 2 units.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::CommentThread,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -15631,14 +15788,17 @@ pub mod comment_threads {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more commentThread resource properties that the API response will include.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more commentThread resource properties that the API response will include.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15648,33 +15808,14 @@ pub mod comment_threads {
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.commentThreads.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.commentThreads.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::CommentThread;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CommentThread>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `youtube.commentThreads.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.commentThreads.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -15686,23 +15827,15 @@ pub mod comment_threads {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.commentThreads.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.commentThreads.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::CommentThreadListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.commentThreads.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Returns the comment threads of all videos of the channel and the channel comments as well.
         #[inline]
         pub fn all_threads_related_to_channel_id(
@@ -15720,9 +15853,20 @@ pub mod comment_threads {
         }
         /// Returns the comment threads with the given IDs for Stubby or Apiary.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -15733,17 +15877,24 @@ pub mod comment_threads {
             self
         }
         /// Limits the returned comment threads to those with the specified moderation status. Not compatible with the 'id' filter. Valid values: published, heldForReview, likelySpam.
+        ///
+        /// Values: [`params::ModerationStatus`](super::params::ModerationStatus).
         #[inline]
         pub fn moderation_status(
             mut self,
-            value: impl Into<ListModerationStatus>,
+            value: impl Into<super::params::ModerationStatus>,
         ) -> Self {
             self.call.query("moderationStatus", value.into());
             self
         }
         /// `order`
+        ///
+        /// Values: [`params::CommentThreadsListOrder`](super::params::CommentThreadsListOrder).
         #[inline]
-        pub fn order(mut self, value: impl Into<ListOrder>) -> Self {
+        pub fn order(
+            mut self,
+            value: impl Into<super::params::CommentThreadsListOrder>,
+        ) -> Self {
             self.call.query("order", value.into());
             self
         }
@@ -15760,8 +15911,13 @@ pub mod comment_threads {
             self
         }
         /// The requested text format for the returned comments.
+        ///
+        /// Values: [`params::TextFormat`](super::params::TextFormat).
         #[inline]
-        pub fn text_format(mut self, value: impl Into<ListTextFormat>) -> Self {
+        pub fn text_format(
+            mut self,
+            value: impl Into<super::params::TextFormat>,
+        ) -> Self {
             self.call.query("textFormat", value.into());
             self
         }
@@ -15770,56 +15926,6 @@ pub mod comment_threads {
         pub fn video_id(mut self, value: impl Into<String>) -> Self {
             self.call.query("videoId", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CommentThreadListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::CommentThreadListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::CommentThreadListResponse> {
-            self.call.items()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Limits the returned comment threads to those with the specified moderation status. Not compatible with the 'id' filter. Valid values: published, heldForReview, likelySpam.
-        pub enum ListModerationStatus {
-            /// The comment is available for public display.
-            Published = "published",
-            /// The comment is awaiting review by a moderator.
-            HeldForReview = "heldForReview",
-            LikelySpam = "likelySpam",
-            /// The comment is unfit for display.
-            Rejected = "rejected",
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListOrder {
-            OrderUnspecified = "orderUnspecified",
-            /// Order by time.
-            Time = "time",
-            /// Order by relevance.
-            Relevance = "relevance",
-        }
-    }
-    ::gapi::open_enum! {
-        /// The requested text format for the returned comments.
-        pub enum ListTextFormat {
-            TextFormatUnspecified = "textFormatUnspecified",
-            /// Returns the comments in HTML format. This is the default value.
-            Html = "html",
-            /// Returns the comments in plain text format.
-            PlainText = "plainText",
         }
     }
 }
@@ -15842,7 +15948,7 @@ pub mod comments {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -15850,19 +15956,19 @@ pub mod comments {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter identifies the properties that the API response will include. Set the parameter value to snippet. The snippet part has a quota cost of 2 units.
+        /// - `part` (any number of values): The *part* parameter identifies the properties that the API response will include. Set the parameter value to snippet. The snippet part has a quota cost of 2 units.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::Comment,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -15870,14 +15976,17 @@ pub mod comments {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more comment resource properties that the API response will include.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more comment resource properties that the API response will include.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Expresses the caller's opinion that one or more comments should be flagged as spam.
         ///
@@ -15885,14 +15994,17 @@ pub mod comments {
         ///
         /// Arguments:
         ///
-        /// - `id`: Flags the comments with the given IDs as spam in the caller's opinion.
+        /// - `id` (any number of values): Flags the comments with the given IDs as spam in the caller's opinion.
         #[inline]
-        pub fn mark_as_spam(&self, id: Vec<String>) -> MarkAsSpamCall {
+        pub fn mark_as_spam(
+            &self,
+            id: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> MarkAsSpamCall {
             let mut call = ::gapi::Call::new(&self.svc, &MARK_AS_SPAM);
             for v in id {
-                call.query_append("id", v);
+                call.query_append("id", v.into());
             }
-            MarkAsSpamCall { call }
+            super::Call::from_call(call)
         }
         /// Sets the moderation status of one or more comments.
         ///
@@ -15900,20 +16012,22 @@ pub mod comments {
         ///
         /// Arguments:
         ///
-        /// - `id`: Modifies the moderation status of the comments with the given IDs
+        /// - `id` (any number of values): Modifies the moderation status of the comments with the given IDs
         /// - `moderation_status`: Specifies the requested moderation status. Note, comments can be in statuses, which are not available through this call. For example, this call does not allow to mark a comment as 'likely spam'. Valid values: 'heldForReview', 'published' or 'rejected'.
+        ///
+        /// Values: [`params::ModerationStatus`](super::params::ModerationStatus).
         #[inline]
         pub fn set_moderation_status(
             &self,
-            id: Vec<String>,
-            moderation_status: SetModerationStatusModerationStatus,
+            id: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            moderation_status: impl Into<super::params::ModerationStatus>,
         ) -> SetModerationStatusCall {
             let mut call = ::gapi::Call::new(&self.svc, &SET_MODERATION_STATUS);
             for v in id {
-                call.query_append("id", v);
+                call.query_append("id", v.into());
             }
-            call.query("moderationStatus", moderation_status);
-            SetModerationStatusCall { call }
+            call.query("moderationStatus", moderation_status.into());
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
@@ -15921,19 +16035,19 @@ pub mod comments {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter identifies the properties that the API response will include. You must at least include the snippet part in the parameter value since that part contains all of the properties that the API request can update.
+        /// - `part` (any number of values): The *part* parameter identifies the properties that the API response will include. You must at least include the snippet part in the parameter value since that part contains all of the properties that the API request can update.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::Comment,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -15943,29 +16057,14 @@ pub mod comments {
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.comments.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.comments.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `youtube.comments.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -15973,33 +16072,14 @@ pub mod comments {
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.comments.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.comments.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Comment;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Comment>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `youtube.comments.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -16011,28 +16091,31 @@ pub mod comments {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.comments.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.comments.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::CommentListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.comments.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Returns the comments with the given IDs for One Platform.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -16055,29 +16138,15 @@ pub mod comments {
             self
         }
         /// The requested text format for the returned comments.
+        ///
+        /// Values: [`params::TextFormat`](super::params::TextFormat).
         #[inline]
-        pub fn text_format(mut self, value: impl Into<ListTextFormat>) -> Self {
+        pub fn text_format(
+            mut self,
+            value: impl Into<super::params::TextFormat>,
+        ) -> Self {
             self.call.query("textFormat", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::CommentListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::CommentListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::CommentListResponse> {
-            self.call.items()
         }
     }
     static MARK_AS_SPAM: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16087,29 +16156,14 @@ pub mod comments {
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.comments.markAsSpam`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct MarkAsSpamCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for MarkAsSpamCall {
+    /// The `youtube.comments.markAsSpam` method, as a type: its builder is [`MarkAsSpamCall`].
+    pub struct MarkAsSpamMethod;
+    impl ::gapi::MethodSpec for MarkAsSpamMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &MARK_AS_SPAM;
     }
-    impl MarkAsSpamCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `youtube.comments.markAsSpam`: set optional parameters, then call `send()`.
+    pub type MarkAsSpamCall = super::Call<MarkAsSpamMethod>;
     static SET_MODERATION_STATUS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.setModerationStatus",
         http_method: ::gapi::HttpMethod::Post,
@@ -16117,33 +16171,20 @@ pub mod comments {
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.comments.setModerationStatus`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SetModerationStatusCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SetModerationStatusCall {
+    /// The `youtube.comments.setModerationStatus` method, as a type: its builder is [`SetModerationStatusCall`].
+    pub struct SetModerationStatusMethod;
+    impl ::gapi::MethodSpec for SetModerationStatusMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SET_MODERATION_STATUS;
     }
-    impl SetModerationStatusCall {
+    /// Builder for `youtube.comments.setModerationStatus`: set optional parameters, then call `send()`.
+    pub type SetModerationStatusCall = super::Call<SetModerationStatusMethod>;
+    impl super::Call<SetModerationStatusMethod> {
         /// If set to true the author of the comment gets added to the ban list. This means all future comments of the author will autmomatically be rejected. Only valid in combination with STATUS_REJECTED.
         #[inline]
         pub fn ban_author(mut self, value: bool) -> Self {
             self.call.query("banAuthor", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16153,55 +16194,14 @@ pub mod comments {
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.comments.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.comments.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Comment;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Comment>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// The requested text format for the returned comments.
-        pub enum ListTextFormat {
-            TextFormatUnspecified = "textFormatUnspecified",
-            /// Returns the comments in HTML format. This is the default value.
-            Html = "html",
-            /// Returns the comments in plain text format.
-            PlainText = "plainText",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Specifies the requested moderation status. Note, comments can be in statuses, which are not available through this call. For example, this call does not allow to mark a comment as 'likely spam'. Valid values: 'heldForReview', 'published' or 'rejected'.
-        pub enum SetModerationStatusModerationStatus {
-            /// The comment is available for public display.
-            Published = "published",
-            /// The comment is awaiting review by a moderator.
-            HeldForReview = "heldForReview",
-            LikelySpam = "likelySpam",
-            /// The comment is unfit for display.
-            Rejected = "rejected",
-        }
-    }
+    /// Builder for `youtube.comments.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }
 /// The `i18nLanguages` resource.
 pub mod i18n_languages {
@@ -16217,14 +16217,17 @@ pub mod i18n_languages {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the i18nLanguage resource properties that the API response will include. Set the parameter value to snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the i18nLanguage resource properties that the API response will include. Set the parameter value to snippet.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16239,37 +16242,20 @@ pub mod i18n_languages {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.i18nLanguages.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.i18nLanguages.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::I18nLanguageListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.i18nLanguages.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `hl`
         #[inline]
         pub fn hl(mut self, value: impl Into<String>) -> Self {
             self.call.query("hl", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::I18nLanguageListResponse>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -16287,14 +16273,17 @@ pub mod i18n_regions {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the i18nRegion resource properties that the API response will include. Set the parameter value to snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the i18nRegion resource properties that the API response will include. Set the parameter value to snippet.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16309,37 +16298,20 @@ pub mod i18n_regions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.i18nRegions.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.i18nRegions.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::I18nRegionListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.i18nRegions.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `hl`
         #[inline]
         pub fn hl(mut self, value: impl Into<String>) -> Self {
             self.call.query("hl", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::I18nRegionListResponse>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -16358,15 +16330,19 @@ pub mod live_broadcasts {
         /// Arguments:
         ///
         /// - `id`: Broadcast to bind to the stream
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, and status.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, and status.
         #[inline]
-        pub fn bind(&self, id: impl Into<String>, part: Vec<String>) -> BindCall {
+        pub fn bind(
+            &self,
+            id: impl Into<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> BindCall {
             let mut call = ::gapi::Call::new(&self.svc, &BIND);
             call.query("id", id.into());
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            BindCall { call }
+            super::Call::from_call(call)
         }
         /// Delete a given broadcast.
         ///
@@ -16379,7 +16355,7 @@ pub mod live_broadcasts {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new stream for the authenticated user.
         ///
@@ -16387,19 +16363,19 @@ pub mod live_broadcasts {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part properties that you can include in the parameter value are id, snippet, contentDetails, and status.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part properties that you can include in the parameter value are id, snippet, contentDetails, and status.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::LiveBroadcast,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Insert cuepoints in a broadcast
         ///
@@ -16411,7 +16387,7 @@ pub mod live_broadcasts {
         ) -> InsertCuepointCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT_CUEPOINT);
             call.body(&request);
-            InsertCuepointCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieve the list of broadcasts associated with the given channel.
         ///
@@ -16419,14 +16395,17 @@ pub mod live_broadcasts {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, status and statistics.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, status and statistics.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Transition a broadcast to a given status.
         ///
@@ -16436,21 +16415,25 @@ pub mod live_broadcasts {
         ///
         /// - `broadcast_status`: The status to which the broadcast is going to transition.
         /// - `id`: Broadcast to transition.
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, and status.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, and status.
+        ///
+        /// Values: [`params::LiveBroadcastsTransitionBroadcastStatus`](super::params::LiveBroadcastsTransitionBroadcastStatus).
         #[inline]
         pub fn transition(
             &self,
-            broadcast_status: TransitionBroadcastStatus,
+            broadcast_status: impl Into<
+                super::params::LiveBroadcastsTransitionBroadcastStatus,
+            >,
             id: impl Into<String>,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
         ) -> TransitionCall {
             let mut call = ::gapi::Call::new(&self.svc, &TRANSITION);
-            call.query("broadcastStatus", broadcast_status);
+            call.query("broadcastStatus", broadcast_status.into());
             call.query("id", id.into());
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            TransitionCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing broadcast for the authenticated user.
         ///
@@ -16458,19 +16441,19 @@ pub mod live_broadcasts {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part properties that you can include in the parameter value are id, snippet, contentDetails, and status. Note that this method will override the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies. For example, a broadcast's privacy status is defined in the status part. As such, if your request is updating a private or unlisted broadcast, and the request's part parameter value includes the status part, the broadcast's privacy setting will be updated to whatever value the request body specifies. If the request body does not specify a value, the existing privacy setting will be removed and the broadcast will revert to the default privacy setting.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part properties that you can include in the parameter value are id, snippet, contentDetails, and status. Note that this method will override the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies. For example, a broadcast's privacy status is defined in the status part. As such, if your request is updating a private or unlisted broadcast, and the request's part parameter value includes the status part, the broadcast's privacy setting will be updated to whatever value the request body specifies. If the request body does not specify a value, the existing privacy setting will be removed and the broadcast will revert to the default privacy setting.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::LiveBroadcast,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static BIND: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16483,23 +16466,15 @@ pub mod live_broadcasts {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveBroadcasts.bind`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct BindCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for BindCall {
+    /// The `youtube.liveBroadcasts.bind` method, as a type: its builder is [`BindCall`].
+    pub struct BindMethod;
+    impl ::gapi::MethodSpec for BindMethod {
         type Response = super::schemas::LiveBroadcast;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &BIND;
     }
-    impl BindCall {
+    /// Builder for `youtube.liveBroadcasts.bind`: set optional parameters, then call `send()`.
+    pub type BindCall = super::Call<BindMethod>;
+    impl super::Call<BindMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -16521,15 +16496,6 @@ pub mod live_broadcasts {
             self.call.query("streamId", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveBroadcast>,
-        > {
-            self.call.send()
-        }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.delete",
@@ -16541,23 +16507,15 @@ pub mod live_broadcasts {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveBroadcasts.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.liveBroadcasts.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.liveBroadcasts.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -16572,11 +16530,6 @@ pub mod live_broadcasts {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16589,23 +16542,15 @@ pub mod live_broadcasts {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveBroadcasts.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.liveBroadcasts.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::LiveBroadcast;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `youtube.liveBroadcasts.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -16620,15 +16565,6 @@ pub mod live_broadcasts {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveBroadcast>,
-        > {
-            self.call.send()
         }
     }
     static INSERT_CUEPOINT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16642,23 +16578,15 @@ pub mod live_broadcasts {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveBroadcasts.insertCuepoint`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCuepointCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCuepointCall {
+    /// The `youtube.liveBroadcasts.insertCuepoint` method, as a type: its builder is [`InsertCuepointCall`].
+    pub struct InsertCuepointMethod;
+    impl ::gapi::MethodSpec for InsertCuepointMethod {
         type Response = super::schemas::Cuepoint;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT_CUEPOINT;
     }
-    impl InsertCuepointCall {
+    /// Builder for `youtube.liveBroadcasts.insertCuepoint`: set optional parameters, then call `send()`.
+    pub type InsertCuepointCall = super::Call<InsertCuepointMethod>;
+    impl super::Call<InsertCuepointMethod> {
         /// Broadcast to insert ads to, or equivalently `external_video_id` for internal use.
         #[inline]
         pub fn id(mut self, value: impl Into<String>) -> Self {
@@ -16682,20 +16610,22 @@ pub mod live_broadcasts {
         }
         /// The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, and status.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_part`](Self::add_part) adds one.
         #[inline]
-        pub fn part(mut self, value: impl Into<String>) -> Self {
-            self.call.query_append("part", value.into());
+        pub fn part(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("part", v.into());
+            }
             self
         }
-        /// Sends the request.
+        /// Adds one value of [`part`](Self::part).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Cuepoint>,
-        > {
-            self.call.send()
+        pub fn add_part(mut self, value: impl Into<String>) -> Self {
+            self.call.query_append("part", value.into());
+            self
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16713,43 +16643,53 @@ pub mod live_broadcasts {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveBroadcasts.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.liveBroadcasts.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::LiveBroadcastListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.liveBroadcasts.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Return broadcasts with a certain status, e.g. active broadcasts.
+        ///
+        /// Values: [`params::LiveBroadcastsListBroadcastStatus`](super::params::LiveBroadcastsListBroadcastStatus).
         #[inline]
         pub fn broadcast_status(
             mut self,
-            value: impl Into<ListBroadcastStatus>,
+            value: impl Into<super::params::LiveBroadcastsListBroadcastStatus>,
         ) -> Self {
             self.call.query("broadcastStatus", value.into());
             self
         }
         /// Return only broadcasts with the selected type.
+        ///
+        /// Values: [`params::BroadcastType`](super::params::BroadcastType).
         #[inline]
-        pub fn broadcast_type(mut self, value: impl Into<ListBroadcastType>) -> Self {
+        pub fn broadcast_type(
+            mut self,
+            value: impl Into<super::params::BroadcastType>,
+        ) -> Self {
             self.call.query("broadcastType", value.into());
             self
         }
         /// Return broadcasts with the given ids from Stubby or Apiary.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -16786,25 +16726,6 @@ pub mod live_broadcasts {
             self.call.query("pageToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveBroadcastListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::LiveBroadcastListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::LiveBroadcastListResponse> {
-            self.call.items()
-        }
     }
     static TRANSITION: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.transition",
@@ -16816,23 +16737,15 @@ pub mod live_broadcasts {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveBroadcasts.transition`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct TransitionCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for TransitionCall {
+    /// The `youtube.liveBroadcasts.transition` method, as a type: its builder is [`TransitionCall`].
+    pub struct TransitionMethod;
+    impl ::gapi::MethodSpec for TransitionMethod {
         type Response = super::schemas::LiveBroadcast;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TRANSITION;
     }
-    impl TransitionCall {
+    /// Builder for `youtube.liveBroadcasts.transition`: set optional parameters, then call `send()`.
+    pub type TransitionCall = super::Call<TransitionMethod>;
+    impl super::Call<TransitionMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -16847,15 +16760,6 @@ pub mod live_broadcasts {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveBroadcast>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -16868,23 +16772,15 @@ pub mod live_broadcasts {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveBroadcasts.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.liveBroadcasts.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::LiveBroadcast;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `youtube.liveBroadcasts.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -16899,53 +16795,6 @@ pub mod live_broadcasts {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveBroadcast>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Return broadcasts with a certain status, e.g. active broadcasts.
-        pub enum ListBroadcastStatus {
-            BroadcastStatusFilterUnspecified = "broadcastStatusFilterUnspecified",
-            /// Return all broadcasts.
-            All = "all",
-            /// Return current live broadcasts.
-            Active = "active",
-            /// Return broadcasts that have not yet started.
-            Upcoming = "upcoming",
-            /// Return broadcasts that have already ended.
-            Completed = "completed",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Return only broadcasts with the selected type.
-        pub enum ListBroadcastType {
-            BroadcastTypeFilterUnspecified = "broadcastTypeFilterUnspecified",
-            /// Return all broadcasts.
-            All = "all",
-            /// Return only scheduled event broadcasts.
-            Event = "event",
-            /// Return only persistent broadcasts.
-            Persistent = "persistent",
-        }
-    }
-    ::gapi::open_enum! {
-        /// The status to which the broadcast is going to transition.
-        pub enum TransitionBroadcastStatus {
-            StatusUnspecified = "statusUnspecified",
-            /// Start testing the broadcast. YouTube transmits video to the broadcast's monitor stream. Note that you can only transition a broadcast to the testing state if its \[`contentDetails.monitorStream.enableMonitorStream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts#contentDetails.monitorStream.enableMonitorStream) property is set to true.",
-            Testing = "testing",
-            /// Return only persistent broadcasts.
-            Live = "live",
-            /// The broadcast is over. YouTube stops transmitting video.
-            Complete = "complete",
         }
     }
 }
@@ -16968,7 +16817,7 @@ pub mod live_chat_bans {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -16976,19 +16825,19 @@ pub mod live_chat_bans {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response returns. Set the parameter value to snippet.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response returns. Set the parameter value to snippet.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::LiveChatBan,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -17001,29 +16850,14 @@ pub mod live_chat_bans {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatBans.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.liveChatBans.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `youtube.liveChatBans.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatBans.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -17034,33 +16868,14 @@ pub mod live_chat_bans {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatBans.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.liveChatBans.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::LiveChatBan;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveChatBan>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `youtube.liveChatBans.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
 }
 /// The `liveChatMessages` resource.
 pub mod live_chat_messages {
@@ -17081,7 +16896,7 @@ pub mod live_chat_messages {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection. A call to this method has a quota cost of 20 units.
         ///
@@ -17089,19 +16904,19 @@ pub mod live_chat_messages {
         ///
         /// Arguments:
         ///
-        /// - `part`: The `part` parameter serves two purposes. It identifies the properties that the write operation sets as well as the properties that the API response includes. Set the parameter value to `snippet`.
+        /// - `part` (any number of values): The `part` parameter serves two purposes. It identifies the properties that the write operation sets as well as the properties that the API response includes. Set the parameter value to `snippet`.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::LiveChatMessage,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered. A call to this method has a quota cost of 5 units.
         ///
@@ -17110,19 +16925,19 @@ pub mod live_chat_messages {
         /// Arguments:
         ///
         /// - `live_chat_id`: The ID of the live chat for which messages should be returned.
-        /// - `part`: The `part` parameter specifies the `liveChatMessage` resource parts that the API response includes. Supported values are `id`, `snippet`, and `authorDetails`.
+        /// - `part` (any number of values): The `part` parameter specifies the `liveChatMessage` resource parts that the API response includes. Supported values are `id`, `snippet`, and `authorDetails`.
         #[inline]
         pub fn list(
             &self,
             live_chat_id: impl Into<String>,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
         ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.query("liveChatId", live_chat_id.into());
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Transitions a durable chat event. A call to this method has a quota cost of 20 units.
         ///
@@ -17130,7 +16945,7 @@ pub mod live_chat_messages {
         #[inline]
         pub fn transition(&self) -> TransitionCall {
             let call = ::gapi::Call::new(&self.svc, &TRANSITION);
-            TransitionCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -17143,29 +16958,14 @@ pub mod live_chat_messages {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatMessages.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.liveChatMessages.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `youtube.liveChatMessages.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatMessages.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -17176,33 +16976,14 @@ pub mod live_chat_messages {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatMessages.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.liveChatMessages.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::LiveChatMessage;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveChatMessage>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `youtube.liveChatMessages.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatMessages.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -17218,23 +16999,15 @@ pub mod live_chat_messages {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatMessages.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.liveChatMessages.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::LiveChatMessageListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.liveChatMessages.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Specifies the localization language in which the system messages should be returned.
         #[inline]
         pub fn hl(mut self, value: impl Into<String>) -> Self {
@@ -17259,29 +17032,6 @@ pub mod live_chat_messages {
             self.call.query("profileImageSize", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveChatMessageListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(
-            self,
-        ) -> ::gapi::Pages<super::schemas::LiveChatMessageListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(
-            self,
-        ) -> ::gapi::Items<super::schemas::LiveChatMessageListResponse> {
-            self.call.items()
-        }
     }
     static TRANSITION: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatMessages.transition",
@@ -17293,23 +17043,15 @@ pub mod live_chat_messages {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatMessages.transition`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct TransitionCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for TransitionCall {
+    /// The `youtube.liveChatMessages.transition` method, as a type: its builder is [`TransitionCall`].
+    pub struct TransitionMethod;
+    impl ::gapi::MethodSpec for TransitionMethod {
         type Response = super::schemas::LiveChatMessage;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TRANSITION;
     }
-    impl TransitionCall {
+    /// Builder for `youtube.liveChatMessages.transition`: set optional parameters, then call `send()`.
+    pub type TransitionCall = super::Call<TransitionMethod>;
+    impl super::Call<TransitionMethod> {
         /// The ID that uniquely identifies the chat message event to transition.
         #[inline]
         pub fn id(mut self, value: impl Into<String>) -> Self {
@@ -17317,28 +17059,12 @@ pub mod live_chat_messages {
             self
         }
         /// The status to which the chat event is going to transition.
+        ///
+        /// Values: [`params::Status`](super::params::Status).
         #[inline]
-        pub fn status(mut self, value: impl Into<TransitionStatus>) -> Self {
+        pub fn status(mut self, value: impl Into<super::params::Status>) -> Self {
             self.call.query("status", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveChatMessage>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// The status to which the chat event is going to transition.
-        pub enum TransitionStatus {
-            /// Default unknown enum value.
-            StatusUnspecified = "statusUnspecified",
-            /// The durable chat event is over.
-            Closed = "closed",
         }
     }
 }
@@ -17361,7 +17087,7 @@ pub mod live_chat_moderators {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -17369,19 +17095,19 @@ pub mod live_chat_moderators {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response returns. Set the parameter value to snippet.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response returns. Set the parameter value to snippet.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::LiveChatModerator,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -17390,19 +17116,19 @@ pub mod live_chat_moderators {
         /// Arguments:
         ///
         /// - `live_chat_id`: The id of the live chat for which moderators should be returned.
-        /// - `part`: The *part* parameter specifies the liveChatModerator resource parts that the API response will include. Supported values are id and snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the liveChatModerator resource parts that the API response will include. Supported values are id and snippet.
         #[inline]
         pub fn list(
             &self,
             live_chat_id: impl Into<String>,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
         ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.query("liveChatId", live_chat_id.into());
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -17415,29 +17141,14 @@ pub mod live_chat_moderators {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatModerators.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.liveChatModerators.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `youtube.liveChatModerators.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatModerators.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -17448,33 +17159,14 @@ pub mod live_chat_moderators {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatModerators.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.liveChatModerators.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::LiveChatModerator;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveChatModerator>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `youtube.liveChatModerators.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatModerators.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -17490,23 +17182,15 @@ pub mod live_chat_moderators {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveChatModerators.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.liveChatModerators.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::LiveChatModeratorListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.liveChatModerators.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The *maxResults* parameter specifies the maximum number of items that should be returned in the result set.
         #[inline]
         pub fn max_results(mut self, value: u32) -> Self {
@@ -17518,29 +17202,6 @@ pub mod live_chat_moderators {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveChatModeratorListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(
-            self,
-        ) -> ::gapi::Pages<super::schemas::LiveChatModeratorListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(
-            self,
-        ) -> ::gapi::Items<super::schemas::LiveChatModeratorListResponse> {
-            self.call.items()
         }
     }
 }
@@ -17563,7 +17224,7 @@ pub mod live_streams {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new stream for the authenticated user.
         ///
@@ -17571,19 +17232,19 @@ pub mod live_streams {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part properties that you can include in the parameter value are id, snippet, cdn, content_details, and status.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part properties that you can include in the parameter value are id, snippet, cdn, content_details, and status.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::LiveStream,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieve the list of streams associated with the given channel. --
         ///
@@ -17591,14 +17252,17 @@ pub mod live_streams {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more liveStream resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, cdn, and status.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more liveStream resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, cdn, and status.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing stream for the authenticated user.
         ///
@@ -17606,19 +17270,19 @@ pub mod live_streams {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part properties that you can include in the parameter value are id, snippet, cdn, and status. Note that this method will override the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies. If the request body does not specify a value for a mutable property, the existing value for that property will be removed.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. The part properties that you can include in the parameter value are id, snippet, cdn, and status. Note that this method will override the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies. If the request body does not specify a value for a mutable property, the existing value for that property will be removed.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::LiveStream,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -17631,23 +17295,15 @@ pub mod live_streams {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveStreams.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.liveStreams.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.liveStreams.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -17662,11 +17318,6 @@ pub mod live_streams {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -17679,23 +17330,15 @@ pub mod live_streams {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveStreams.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.liveStreams.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::LiveStream;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `youtube.liveStreams.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -17710,15 +17353,6 @@ pub mod live_streams {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveStream>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -17736,28 +17370,31 @@ pub mod live_streams {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveStreams.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.liveStreams.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::LiveStreamListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.liveStreams.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Return LiveStreams with the given ids from Stubby or Apiary.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -17794,25 +17431,6 @@ pub mod live_streams {
             self.call.query("pageToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveStreamListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::LiveStreamListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::LiveStreamListResponse> {
-            self.call.items()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveStreams.update",
@@ -17824,23 +17442,15 @@ pub mod live_streams {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.liveStreams.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.liveStreams.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::LiveStream;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `youtube.liveStreams.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -17855,15 +17465,6 @@ pub mod live_streams {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LiveStream>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -17881,14 +17482,17 @@ pub mod members {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the member resource parts that the API response will include. Set the parameter value to snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the member resource parts that the API response will include. Set the parameter value to snippet.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -17902,23 +17506,15 @@ pub mod members {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.members.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.members.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::MemberListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.members.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Comma separated list of channel IDs. Only data about members that are part of this list will be included in the response.
         #[inline]
         pub fn filter_by_member_channel_id(mut self, value: impl Into<String>) -> Self {
@@ -17938,8 +17534,10 @@ pub mod members {
             self
         }
         /// Parameter that specifies which channel members to return.
+        ///
+        /// Values: [`params::Mode`](super::params::Mode).
         #[inline]
-        pub fn mode(mut self, value: impl Into<ListMode>) -> Self {
+        pub fn mode(mut self, value: impl Into<super::params::Mode>) -> Self {
             self.call.query("mode", value.into());
             self
         }
@@ -17948,35 +17546,6 @@ pub mod members {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::MemberListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::MemberListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::MemberListResponse> {
-            self.call.items()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Parameter that specifies which channel members to return.
-        pub enum ListMode {
-            ListMembersModeUnknown = "listMembersModeUnknown",
-            /// Return only members that joined after the first call with this mode was made.
-            Updates = "updates",
-            /// Return all current members, from newest to oldest.
-            AllCurrent = "all_current",
         }
     }
 }
@@ -17994,14 +17563,17 @@ pub mod memberships_levels {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the membershipsLevel resource parts that the API response will include. Supported values are id and snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the membershipsLevel resource parts that the API response will include. Supported values are id and snippet.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18011,33 +17583,14 @@ pub mod memberships_levels {
         scopes: &["https://www.googleapis.com/auth/youtube.channel-memberships.creator"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.membershipsLevels.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.membershipsLevels.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::MembershipsLevelListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::MembershipsLevelListResponse>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `youtube.membershipsLevels.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
 }
 /// The `playlistImages` resource.
 pub mod playlist_images {
@@ -18053,16 +17606,25 @@ pub mod playlist_images {
         #[inline]
         pub fn delete(&self) -> DeleteCall {
             let call = ::gapi::Call::new(&self.svc, &DELETE);
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
         /// `youtube.playlistImages.insert` — `POST youtube/v3/playlistImages`
+        ///
+        /// Arguments:
+        ///
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
-        pub fn insert(&self, request: super::schemas::PlaylistImage) -> InsertCall {
+        pub fn insert(
+            &self,
+            request: impl Into<Option<super::schemas::PlaylistImage>>,
+        ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
-            call.body(&request);
-            InsertCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -18070,16 +17632,25 @@ pub mod playlist_images {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
         /// `youtube.playlistImages.update` — `PUT youtube/v3/playlistImages`
+        ///
+        /// Arguments:
+        ///
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
-        pub fn update(&self, request: super::schemas::PlaylistImage) -> UpdateCall {
+        pub fn update(
+            &self,
+            request: impl Into<Option<super::schemas::PlaylistImage>>,
+        ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
-            call.body(&request);
-            UpdateCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18093,23 +17664,15 @@ pub mod playlist_images {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlistImages.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.playlistImages.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.playlistImages.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// Id to identify this image. This is returned from by the List method.
         #[inline]
         pub fn id(mut self, value: impl Into<String>) -> Self {
@@ -18121,11 +17684,6 @@ pub mod playlist_images {
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18147,23 +17705,16 @@ pub mod playlist_images {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlistImages.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.playlistImages.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::PlaylistImage;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    impl ::gapi::UploadSpec for InsertMethod {}
+    /// Builder for `youtube.playlistImages.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -18181,30 +17732,22 @@ pub mod playlist_images {
         }
         /// The *part* parameter specifies the properties that the API response will include.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_part`](Self::add_part) adds one.
         #[inline]
-        pub fn part(mut self, value: impl Into<String>) -> Self {
-            self.call.query_append("part", value.into());
+        pub fn part(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("part", v.into());
+            }
             self
         }
-        /// Sends the request.
+        /// Adds one value of [`part`](Self::part).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistImage>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistImage>,
-        > {
-            self.call.upload(media)
+        pub fn add_part(mut self, value: impl Into<String>) -> Self {
+            self.call.query_append("part", value.into());
+            self
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18223,23 +17766,15 @@ pub mod playlist_images {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlistImages.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.playlistImages.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::PlaylistImageListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.playlistImages.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// The *maxResults* parameter specifies the maximum number of items that should be returned in the result set.
         #[inline]
         pub fn max_results(mut self, value: u32) -> Self {
@@ -18275,30 +17810,22 @@ pub mod playlist_images {
         }
         /// The *part* parameter specifies a comma-separated list of one or more playlistImage resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_part`](Self::add_part) adds one.
         #[inline]
-        pub fn part(mut self, value: impl Into<String>) -> Self {
-            self.call.query_append("part", value.into());
+        pub fn part(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("part", v.into());
+            }
             self
         }
-        /// Sends the request.
+        /// Adds one value of [`part`](Self::part).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistImageListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::PlaylistImageListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::PlaylistImageListResponse> {
-            self.call.items()
+        pub fn add_part(mut self, value: impl Into<String>) -> Self {
+            self.call.query_append("part", value.into());
+            self
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18320,23 +17847,16 @@ pub mod playlist_images {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlistImages.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.playlistImages.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::PlaylistImage;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    impl ::gapi::UploadSpec for UpdateMethod {}
+    /// Builder for `youtube.playlistImages.update`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -18345,30 +17865,22 @@ pub mod playlist_images {
         }
         /// The *part* parameter specifies the properties that the API response will include.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_part`](Self::add_part) adds one.
         #[inline]
-        pub fn part(mut self, value: impl Into<String>) -> Self {
-            self.call.query_append("part", value.into());
+        pub fn part(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("part", v.into());
+            }
             self
         }
-        /// Sends the request.
+        /// Adds one value of [`part`](Self::part).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistImage>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistImage>,
-        > {
-            self.call.upload(media)
+        pub fn add_part(mut self, value: impl Into<String>) -> Self {
+            self.call.query_append("part", value.into());
+            self
         }
     }
 }
@@ -18391,7 +17903,7 @@ pub mod playlist_items {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -18399,19 +17911,19 @@ pub mod playlist_items {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::PlaylistItem,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -18419,14 +17931,17 @@ pub mod playlist_items {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more playlistItem resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a playlistItem resource, the snippet property contains numerous fields, including the title, description, position, and resourceId properties. As such, if you set *part=snippet*, the API response will contain all of those properties.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more playlistItem resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a playlistItem resource, the snippet property contains numerous fields, including the title, description, position, and resourceId properties. As such, if you set *part=snippet*, the API response will contain all of those properties.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
@@ -18434,19 +17949,19 @@ pub mod playlist_items {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. Note that this method will override the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies. For example, a playlist item can specify a start time and end time, which identify the times portion of the video that should play when users watch the video in the playlist. If your request is updating a playlist item that sets these values, and the request's part parameter value includes the contentDetails part, the playlist item's start and end times will be updated to whatever value the request body specifies. If the request body does not specify values, the existing start and end times will be removed and replaced with the default settings.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. Note that this method will override the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies. For example, a playlist item can specify a start time and end time, which identify the times portion of the video that should play when users watch the video in the playlist. If your request is updating a playlist item that sets these values, and the request's part parameter value includes the contentDetails part, the playlist item's start and end times will be updated to whatever value the request body specifies. If the request body does not specify values, the existing start and end times will be removed and replaced with the default settings.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::PlaylistItem,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18460,33 +17975,20 @@ pub mod playlist_items {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlistItems.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.playlistItems.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.playlistItems.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18500,37 +18002,20 @@ pub mod playlist_items {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlistItems.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.playlistItems.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::PlaylistItem;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `youtube.playlistItems.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistItem>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18549,28 +18034,31 @@ pub mod playlist_items {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlistItems.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.playlistItems.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::PlaylistItemListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.playlistItems.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `id`
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -18604,25 +18092,6 @@ pub mod playlist_items {
             self.call.query("videoId", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistItemListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::PlaylistItemListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::PlaylistItemListResponse> {
-            self.call.items()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistItems.update",
@@ -18635,37 +18104,20 @@ pub mod playlist_items {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlistItems.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.playlistItems.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::PlaylistItem;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `youtube.playlistItems.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistItem>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -18688,7 +18140,7 @@ pub mod playlists {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -18696,19 +18148,19 @@ pub mod playlists {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::Playlist,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -18716,14 +18168,17 @@ pub mod playlists {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more playlist resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a playlist resource, the snippet property contains properties like author, title, description, tags, and timeCreated. As such, if you set *part=snippet*, the API response will contain all of those properties.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more playlist resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a playlist resource, the snippet property contains properties like author, title, description, tags, and timeCreated. As such, if you set *part=snippet*, the API response will contain all of those properties.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
@@ -18731,19 +18186,19 @@ pub mod playlists {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. Note that this method will override the existing values for mutable properties that are contained in any parts that the request body specifies. For example, a playlist's description is contained in the snippet part, which must be included in the request body. If the request does not specify a value for the snippet.description property, the playlist's existing description will be deleted.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. Note that this method will override the existing values for mutable properties that are contained in any parts that the request body specifies. For example, a playlist's description is contained in the snippet part, which must be included in the request body. If the request does not specify a value for the snippet.description property, the playlist's existing description will be deleted.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::Playlist,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18757,33 +18212,20 @@ pub mod playlists {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlists.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.playlists.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.playlists.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18797,23 +18239,15 @@ pub mod playlists {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlists.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.playlists.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Playlist;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `youtube.playlists.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
@@ -18828,15 +18262,6 @@ pub mod playlists {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Playlist>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -18855,23 +18280,15 @@ pub mod playlists {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlists.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.playlists.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::PlaylistListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.playlists.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Return the playlists owned by the specified channel ID.
         #[inline]
         pub fn channel_id(mut self, value: impl Into<String>) -> Self {
@@ -18886,9 +18303,20 @@ pub mod playlists {
         }
         /// Return the playlists with the given IDs for Stubby or Apiary.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -18925,25 +18353,6 @@ pub mod playlists {
             self.call.query("pageToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::PlaylistListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::PlaylistListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::PlaylistListResponse> {
-            self.call.items()
-        }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlists.update",
@@ -18956,37 +18365,20 @@ pub mod playlists {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.playlists.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.playlists.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Playlist;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `youtube.playlists.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Playlist>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -19004,14 +18396,17 @@ pub mod search {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more search resource properties that the API response will include. Set the parameter value to snippet.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more search resource properties that the API response will include. Set the parameter value to snippet.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -19030,23 +18425,15 @@ pub mod search {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.search.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.search.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::SearchListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.search.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Filter on resources belonging to this channelId. (Force TAP rebuild)
         #[inline]
         pub fn channel_id(mut self, value: impl Into<String>) -> Self {
@@ -19054,14 +18441,21 @@ pub mod search {
             self
         }
         /// Add a filter on the channel search.
+        ///
+        /// Values: [`params::ChannelType`](super::params::ChannelType).
         #[inline]
-        pub fn channel_type(mut self, value: impl Into<ListChannelType>) -> Self {
+        pub fn channel_type(
+            mut self,
+            value: impl Into<super::params::ChannelType>,
+        ) -> Self {
             self.call.query("channelType", value.into());
             self
         }
         /// Filter on the livestream status of the videos.
+        ///
+        /// Values: [`params::EventType`](super::params::EventType).
         #[inline]
-        pub fn event_type(mut self, value: impl Into<ListEventType>) -> Self {
+        pub fn event_type(mut self, value: impl Into<super::params::EventType>) -> Self {
             self.call.query("eventType", value.into());
             self
         }
@@ -19108,8 +18502,13 @@ pub mod search {
             self
         }
         /// Sort order of the results.
+        ///
+        /// Values: [`params::SearchListOrder`](super::params::SearchListOrder).
         #[inline]
-        pub fn order(mut self, value: impl Into<ListOrder>) -> Self {
+        pub fn order(
+            mut self,
+            value: impl Into<super::params::SearchListOrder>,
+        ) -> Self {
             self.call.query("order", value.into());
             self
         }
@@ -19156,8 +18555,13 @@ pub mod search {
             self
         }
         /// Indicates whether the search results should include restricted content as well as standard content.
+        ///
+        /// Values: [`params::SafeSearch`](super::params::SafeSearch).
         #[inline]
-        pub fn safe_search(mut self, value: impl Into<ListSafeSearch>) -> Self {
+        pub fn safe_search(
+            mut self,
+            value: impl Into<super::params::SafeSearch>,
+        ) -> Self {
             self.call.query("safeSearch", value.into());
             self
         }
@@ -19169,15 +18573,31 @@ pub mod search {
         }
         /// Restrict results to a particular set of resource types from One Platform.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_type`](Self::add_type) adds one.
         #[inline]
-        pub fn r#type(mut self, value: impl Into<String>) -> Self {
+        pub fn r#type(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("type", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`type`](Self::r#type).
+        #[inline]
+        pub fn add_type(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("type", value.into());
             self
         }
         /// Filter on the presence of captions on the videos.
+        ///
+        /// Values: [`params::VideoCaption`](super::params::VideoCaption).
         #[inline]
-        pub fn video_caption(mut self, value: impl Into<ListVideoCaption>) -> Self {
+        pub fn video_caption(
+            mut self,
+            value: impl Into<super::params::VideoCaption>,
+        ) -> Self {
             self.call.query("videoCaption", value.into());
             self
         }
@@ -19188,236 +18608,89 @@ pub mod search {
             self
         }
         /// Filter on the definition of the videos.
+        ///
+        /// Values: [`params::VideoDefinition`](super::params::VideoDefinition).
         #[inline]
         pub fn video_definition(
             mut self,
-            value: impl Into<ListVideoDefinition>,
+            value: impl Into<super::params::VideoDefinition>,
         ) -> Self {
             self.call.query("videoDefinition", value.into());
             self
         }
         /// Filter on 3d videos.
+        ///
+        /// Values: [`params::VideoDimension`](super::params::VideoDimension).
         #[inline]
-        pub fn video_dimension(mut self, value: impl Into<ListVideoDimension>) -> Self {
+        pub fn video_dimension(
+            mut self,
+            value: impl Into<super::params::VideoDimension>,
+        ) -> Self {
             self.call.query("videoDimension", value.into());
             self
         }
         /// Filter on the duration of the videos.
+        ///
+        /// Values: [`params::VideoDuration`](super::params::VideoDuration).
         #[inline]
-        pub fn video_duration(mut self, value: impl Into<ListVideoDuration>) -> Self {
+        pub fn video_duration(
+            mut self,
+            value: impl Into<super::params::VideoDuration>,
+        ) -> Self {
             self.call.query("videoDuration", value.into());
             self
         }
         /// Filter on embeddable videos.
+        ///
+        /// Values: [`params::VideoEmbeddable`](super::params::VideoEmbeddable).
         #[inline]
         pub fn video_embeddable(
             mut self,
-            value: impl Into<ListVideoEmbeddable>,
+            value: impl Into<super::params::VideoEmbeddable>,
         ) -> Self {
             self.call.query("videoEmbeddable", value.into());
             self
         }
         /// Filter on the license of the videos.
+        ///
+        /// Values: [`params::VideoLicense`](super::params::VideoLicense).
         #[inline]
-        pub fn video_license(mut self, value: impl Into<ListVideoLicense>) -> Self {
+        pub fn video_license(
+            mut self,
+            value: impl Into<super::params::VideoLicense>,
+        ) -> Self {
             self.call.query("videoLicense", value.into());
             self
         }
         /// `videoPaidProductPlacement`
+        ///
+        /// Values: [`params::VideoPaidProductPlacement`](super::params::VideoPaidProductPlacement).
         #[inline]
         pub fn video_paid_product_placement(
             mut self,
-            value: impl Into<ListVideoPaidProductPlacement>,
+            value: impl Into<super::params::VideoPaidProductPlacement>,
         ) -> Self {
             self.call.query("videoPaidProductPlacement", value.into());
             self
         }
         /// Filter on syndicated videos.
+        ///
+        /// Values: [`params::VideoSyndicated`](super::params::VideoSyndicated).
         #[inline]
         pub fn video_syndicated(
             mut self,
-            value: impl Into<ListVideoSyndicated>,
+            value: impl Into<super::params::VideoSyndicated>,
         ) -> Self {
             self.call.query("videoSyndicated", value.into());
             self
         }
         /// Filter on videos of a specific type.
+        ///
+        /// Values: [`params::VideoType`](super::params::VideoType).
         #[inline]
-        pub fn video_type(mut self, value: impl Into<ListVideoType>) -> Self {
+        pub fn video_type(mut self, value: impl Into<super::params::VideoType>) -> Self {
             self.call.query("videoType", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::SearchListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::SearchListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::SearchListResponse> {
-            self.call.items()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Add a filter on the channel search.
-        pub enum ListChannelType {
-            ChannelTypeUnspecified = "channelTypeUnspecified",
-            /// Return all channels.
-            Any = "any",
-            /// Only retrieve shows.
-            Show = "show",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on the livestream status of the videos.
-        pub enum ListEventType {
-            /// The resource does not have live broadcast content.
-            None = "none",
-            /// The live broadcast is upcoming.
-            Upcoming = "upcoming",
-            /// The live broadcast is active.
-            Live = "live",
-            /// The live broadcast has been completed.
-            Completed = "completed",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Sort order of the results.
-        pub enum ListOrder {
-            SearchSortUnspecified = "searchSortUnspecified",
-            /// Resources are sorted in reverse chronological order based on the date they were created.
-            Date = "date",
-            /// Resources are sorted from highest to lowest rating.
-            Rating = "rating",
-            /// Resources are sorted from highest to lowest number of views.
-            ViewCount = "viewCount",
-            /// Resources are sorted based on their relevance to the search query. This is the default value for this parameter.
-            Relevance = "relevance",
-            /// Resources are sorted alphabetically by title.
-            Title = "title",
-            /// Channels are sorted in descending order of their number of uploaded videos.
-            VideoCount = "videoCount",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Indicates whether the search results should include restricted content as well as standard content.
-        pub enum ListSafeSearch {
-            SafeSearchSettingUnspecified = "safeSearchSettingUnspecified",
-            /// YouTube will not filter the search result set.
-            None = "none",
-            /// YouTube will filter some content from search results and, at the least, will filter content that is restricted in your locale. Based on their content, search results could be removed from search results or demoted in search results. This is the default parameter value.
-            Moderate = "moderate",
-            /// YouTube will try to exclude all restricted content from the search result set. Based on their content, search results could be removed from search results or demoted in search results.
-            Strict = "strict",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on the presence of captions on the videos.
-        pub enum ListVideoCaption {
-            VideoCaptionUnspecified = "videoCaptionUnspecified",
-            /// Do not filter results based on caption availability.
-            Any = "any",
-            /// Only include videos that have captions.
-            ClosedCaption = "closedCaption",
-            /// Only include videos that do not have captions.
-            None = "none",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on the definition of the videos.
-        pub enum ListVideoDefinition {
-            /// Return all videos, regardless of their resolution.
-            Any = "any",
-            /// Only retrieve videos in standard definition.
-            Standard = "standard",
-            /// Only retrieve HD videos.
-            High = "high",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on 3d videos.
-        pub enum ListVideoDimension {
-            /// Include both 3D and non-3D videos in returned results. This is the default value.
-            Any = "any",
-            /// Restrict search results to exclude 3D videos.
-            V2d = "2d",
-            /// Restrict search results to only include 3D videos.
-            V3d = "3d",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on the duration of the videos.
-        pub enum ListVideoDuration {
-            VideoDurationUnspecified = "videoDurationUnspecified",
-            /// Do not filter video search results based on their duration. This is the default value.
-            Any = "any",
-            /// Only include videos that are less than four minutes long.
-            Short = "short",
-            /// Only include videos that are between four and 20 minutes long (inclusive).
-            Medium = "medium",
-            /// Only include videos longer than 20 minutes.
-            Long = "long",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on embeddable videos.
-        pub enum ListVideoEmbeddable {
-            VideoEmbeddableUnspecified = "videoEmbeddableUnspecified",
-            /// Return all videos, embeddable or not.
-            Any = "any",
-            /// Only retrieve embeddable videos.
-            True = "true",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on the license of the videos.
-        pub enum ListVideoLicense {
-            /// Return all videos, regardless of which license they have, that match the query parameters.
-            Any = "any",
-            /// Only return videos that have the standard YouTube license.
-            Youtube = "youtube",
-            /// Only return videos that have a Creative Commons license. Users can reuse videos with this license in other videos that they create. Learn more.
-            CreativeCommon = "creativeCommon",
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListVideoPaidProductPlacement {
-            VideoPaidProductPlacementUnspecified = "videoPaidProductPlacementUnspecified",
-            /// Return all videos, paid product placement or not.
-            Any = "any",
-            /// Restrict results to only videos with paid product placement.
-            True = "true",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on syndicated videos.
-        pub enum ListVideoSyndicated {
-            VideoSyndicatedUnspecified = "videoSyndicatedUnspecified",
-            /// Return all videos, syndicated or not.
-            Any = "any",
-            /// Only retrieve syndicated videos.
-            True = "true",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Filter on videos of a specific type.
-        pub enum ListVideoType {
-            VideoTypeUnspecified = "videoTypeUnspecified",
-            /// Return all videos.
-            Any = "any",
-            /// Only retrieve movies.
-            Movie = "movie",
-            /// Only retrieve episodes of shows.
-            Episode = "episode",
         }
     }
 }
@@ -19440,7 +18713,7 @@ pub mod subscriptions {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -19448,19 +18721,19 @@ pub mod subscriptions {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::Subscription,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -19468,14 +18741,17 @@ pub mod subscriptions {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more subscription resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a subscription resource, the snippet property contains other properties, such as a display title for the subscription. If you set *part=snippet*, the API response will also contain all of those nested properties.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more subscription resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a subscription resource, the snippet property contains other properties, such as a display title for the subscription. If you set *part=snippet*, the API response will also contain all of those nested properties.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -19489,29 +18765,14 @@ pub mod subscriptions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.subscriptions.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.subscriptions.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `youtube.subscriptions.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.subscriptions.insert",
         http_method: ::gapi::HttpMethod::Post,
@@ -19523,33 +18784,14 @@ pub mod subscriptions {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.subscriptions.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.subscriptions.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Subscription;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Subscription>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `youtube.subscriptions.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.subscriptions.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -19566,23 +18808,15 @@ pub mod subscriptions {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.subscriptions.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.subscriptions.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::SubscriptionListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.subscriptions.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Return the subscriptions of the given channel owner.
         #[inline]
         pub fn channel_id(mut self, value: impl Into<String>) -> Self {
@@ -19597,9 +18831,20 @@ pub mod subscriptions {
         }
         /// Return the subscriptions with the given IDs for Stubby or Apiary.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -19643,8 +18888,13 @@ pub mod subscriptions {
             self
         }
         /// The order of the returned subscriptions
+        ///
+        /// Values: [`params::SubscriptionsListOrder`](super::params::SubscriptionsListOrder).
         #[inline]
-        pub fn order(mut self, value: impl Into<ListOrder>) -> Self {
+        pub fn order(
+            mut self,
+            value: impl Into<super::params::SubscriptionsListOrder>,
+        ) -> Self {
             self.call.query("order", value.into());
             self
         }
@@ -19653,37 +18903,6 @@ pub mod subscriptions {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::SubscriptionListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::SubscriptionListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::SubscriptionListResponse> {
-            self.call.items()
-        }
-    }
-    ::gapi::open_enum! {
-        /// The order of the returned subscriptions
-        pub enum ListOrder {
-            SubscriptionOrderUnspecified = "subscriptionOrderUnspecified",
-            /// Sort by relevance.
-            Relevance = "relevance",
-            /// Sort by order of activity.
-            Unread = "unread",
-            /// Sort alphabetically.
-            Alphabetical = "alphabetical",
         }
     }
 }
@@ -19701,14 +18920,17 @@ pub mod super_chat_events {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the superChatEvent resource parts that the API response will include. This parameter is currently not supported.
+        /// - `part` (any number of values): The *part* parameter specifies the superChatEvent resource parts that the API response will include. This parameter is currently not supported.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -19726,23 +18948,15 @@ pub mod super_chat_events {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.superChatEvents.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.superChatEvents.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::SuperChatEventListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.superChatEvents.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Return rendered funding amounts in specified language.
         #[inline]
         pub fn hl(mut self, value: impl Into<String>) -> Self {
@@ -19761,25 +18975,6 @@ pub mod super_chat_events {
             self.call.query("pageToken", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::SuperChatEventListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::SuperChatEventListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::SuperChatEventListResponse> {
-            self.call.items()
-        }
     }
 }
 /// The `tests` resource.
@@ -19796,19 +18991,19 @@ pub mod tests {
         ///
         /// Arguments:
         ///
-        /// - `part`:
+        /// - `part` (any number of values):
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::TestItem,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -19818,23 +19013,15 @@ pub mod tests {
         scopes: &["https://www.googleapis.com/auth/youtube.readonly"],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.tests.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.tests.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::TestItem;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `youtube.tests.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// `externalChannelId`
         #[inline]
         pub fn external_channel_id(mut self, value: impl Into<String>) -> Self {
@@ -19849,15 +19036,6 @@ pub mod tests {
         ) -> Self {
             self.call.query("onBehalfOfContentOwnerChannel", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TestItem>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -19877,16 +19055,18 @@ pub mod third_party_links {
         ///
         /// - `linking_token`: Delete the partner links with the given linking token.
         /// - `type`: Type of the link to be deleted.
+        ///
+        /// Values: [`params::Type`](super::params::Type).
         #[inline]
         pub fn delete(
             &self,
             linking_token: impl Into<String>,
-            r#type: DeleteType,
+            r#type: impl Into<super::params::Type>,
         ) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("linkingToken", linking_token.into());
-            call.query("type", r#type);
-            DeleteCall { call }
+            call.query("type", r#type.into());
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -19894,19 +19074,19 @@ pub mod third_party_links {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the thirdPartyLink resource parts that the API request and response will include. Supported values are linkingToken, status, and snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the thirdPartyLink resource parts that the API request and response will include. Supported values are linkingToken, status, and snippet.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::ThirdPartyLink,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            InsertCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -19914,14 +19094,17 @@ pub mod third_party_links {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the thirdPartyLink resource parts that the API response will include. Supported values are linkingToken, status, and snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the thirdPartyLink resource parts that the API response will include. Supported values are linkingToken, status, and snippet.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
@@ -19929,19 +19112,19 @@ pub mod third_party_links {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the thirdPartyLink resource parts that the API request and response will include. Supported values are linkingToken, status, and snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the thirdPartyLink resource parts that the API request and response will include. Supported values are linkingToken, status, and snippet.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::ThirdPartyLink,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -19950,23 +19133,15 @@ pub mod third_party_links {
         path: "youtube/v3/thirdPartyLinks",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.thirdPartyLinks.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.thirdPartyLinks.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.thirdPartyLinks.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// Channel ID to which changes should be applied, for delegation.
         #[inline]
         pub fn external_channel_id(mut self, value: impl Into<String>) -> Self {
@@ -19975,16 +19150,22 @@ pub mod third_party_links {
         }
         /// Do not use. Required for compatibility.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_part`](Self::add_part) adds one.
         #[inline]
-        pub fn part(mut self, value: impl Into<String>) -> Self {
-            self.call.query_append("part", value.into());
+        pub fn part(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("part", v.into());
+            }
             self
         }
-        /// Sends the request.
+        /// Adds one value of [`part`](Self::part).
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
+        pub fn add_part(mut self, value: impl Into<String>) -> Self {
+            self.call.query_append("part", value.into());
+            self
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -19993,37 +19174,20 @@ pub mod third_party_links {
         path: "youtube/v3/thirdPartyLinks",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.thirdPartyLinks.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.thirdPartyLinks.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::ThirdPartyLink;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    /// Builder for `youtube.thirdPartyLinks.insert`: set optional parameters, then call `send()`.
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// Channel ID to which changes should be applied, for delegation.
         #[inline]
         pub fn external_channel_id(mut self, value: impl Into<String>) -> Self {
             self.call.query("externalChannelId", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ThirdPartyLink>,
-        > {
-            self.call.send()
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20032,23 +19196,15 @@ pub mod third_party_links {
         path: "youtube/v3/thirdPartyLinks",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.thirdPartyLinks.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.thirdPartyLinks.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ThirdPartyLinkListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.thirdPartyLinks.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Channel ID to which changes should be applied, for delegation.
         #[inline]
         pub fn external_channel_id(mut self, value: impl Into<String>) -> Self {
@@ -20062,19 +19218,12 @@ pub mod third_party_links {
             self
         }
         /// Get a third party link of the given type.
+        ///
+        /// Values: [`params::Type`](super::params::Type).
         #[inline]
-        pub fn r#type(mut self, value: impl Into<ListType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<super::params::Type>) -> Self {
             self.call.query("type", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ThirdPartyLinkListResponse>,
-        > {
-            self.call.send()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20083,57 +19232,20 @@ pub mod third_party_links {
         path: "youtube/v3/thirdPartyLinks",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.thirdPartyLinks.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.thirdPartyLinks.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::ThirdPartyLink;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `youtube.thirdPartyLinks.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// Channel ID to which changes should be applied, for delegation.
         #[inline]
         pub fn external_channel_id(mut self, value: impl Into<String>) -> Self {
             self.call.query("externalChannelId", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ThirdPartyLink>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Type of the link to be deleted.
-        pub enum DeleteType {
-            LinkUnspecified = "linkUnspecified",
-            /// A link that is connecting (or about to connect) a channel with a store on a merchandising platform in order to enable retail commerce capabilities for that channel on YouTube.
-            ChannelToStoreLink = "channelToStoreLink",
-            /// A link that is connecting (or about to connect) a channel with an affiliate program of a partner to enable that channel to earn commissions from that partner through affiliate links.
-            ChannelToAffiliateProgramLink = "channelToAffiliateProgramLink",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Get a third party link of the given type.
-        pub enum ListType {
-            LinkUnspecified = "linkUnspecified",
-            /// A link that is connecting (or about to connect) a channel with a store on a merchandising platform in order to enable retail commerce capabilities for that channel on YouTube.
-            ChannelToStoreLink = "channelToStoreLink",
-            /// A link that is connecting (or about to connect) a channel with an affiliate program of a partner to enable that channel to earn commissions from that partner through affiliate links.
-            ChannelToAffiliateProgramLink = "channelToAffiliateProgramLink",
         }
     }
 }
@@ -20156,7 +19268,7 @@ pub mod thumbnails {
         pub fn set(&self, video_id: impl Into<String>) -> SetCall {
             let mut call = ::gapi::Call::new(&self.svc, &SET);
             call.query("videoId", video_id.into());
-            SetCall { call }
+            super::Call::from_call(call)
         }
     }
     static SET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20179,47 +19291,21 @@ pub mod thumbnails {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.thumbnails.set`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SetCall {
+    /// The `youtube.thumbnails.set` method, as a type: its builder is [`SetCall`].
+    pub struct SetMethod;
+    impl ::gapi::MethodSpec for SetMethod {
         type Response = super::schemas::ThumbnailSetResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SET;
     }
-    impl SetCall {
+    impl ::gapi::UploadSpec for SetMethod {}
+    /// Builder for `youtube.thumbnails.set`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type SetCall = super::Call<SetMethod>;
+    impl super::Call<SetMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The actual CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ThumbnailSetResponse>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ThumbnailSetResponse>,
-        > {
-            self.call.upload(media)
         }
     }
 }
@@ -20237,14 +19323,17 @@ pub mod video_abuse_report_reasons {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the videoCategory resource parts that the API response will include. Supported values are id and snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the videoCategory resource parts that the API response will include. Supported values are id and snippet.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20258,37 +19347,20 @@ pub mod video_abuse_report_reasons {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videoAbuseReportReasons.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.videoAbuseReportReasons.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::VideoAbuseReportReasonListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.videoAbuseReportReasons.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `hl`
         #[inline]
         pub fn hl(mut self, value: impl Into<String>) -> Self {
             self.call.query("hl", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::VideoAbuseReportReasonListResponse>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -20306,14 +19378,17 @@ pub mod video_categories {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies the videoCategory resource properties that the API response will include. Set the parameter value to snippet.
+        /// - `part` (any number of values): The *part* parameter specifies the videoCategory resource properties that the API response will include. Set the parameter value to snippet.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20328,23 +19403,15 @@ pub mod video_categories {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videoCategories.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.videoCategories.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::VideoCategoryListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.videoCategories.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `hl`
         #[inline]
         pub fn hl(mut self, value: impl Into<String>) -> Self {
@@ -20353,9 +19420,20 @@ pub mod video_categories {
         }
         /// Returns the video categories with the given IDs for Stubby or Apiary.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -20364,15 +19442,6 @@ pub mod video_categories {
         pub fn region_code(mut self, value: impl Into<String>) -> Self {
             self.call.query("regionCode", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::VideoCategoryListResponse>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -20390,7 +19459,7 @@ pub mod video_trainability {
         #[inline]
         pub fn get(&self) -> GetCall {
             let call = ::gapi::Call::new(&self.svc, &GET);
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20405,37 +19474,20 @@ pub mod video_trainability {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videoTrainability.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `youtube.videoTrainability.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::VideoTrainability;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    /// Builder for `youtube.videoTrainability.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// The ID of the video to retrieve.
         #[inline]
         pub fn id(mut self, value: impl Into<String>) -> Self {
             self.call.query("id", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::VideoTrainability>,
-        > {
-            self.call.send()
         }
     }
 }
@@ -20453,7 +19505,7 @@ pub mod videos {
         #[inline]
         pub fn batch_get_stats(&self) -> BatchGetStatsCall {
             let call = ::gapi::Call::new(&self.svc, &BATCH_GET_STATS);
-            BatchGetStatsCall { call }
+            super::Call::from_call(call)
         }
         /// Deletes a resource.
         ///
@@ -20466,7 +19518,7 @@ pub mod videos {
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Retrieves the ratings that the authorized user gave to a list of specified videos.
         ///
@@ -20474,14 +19526,17 @@ pub mod videos {
         ///
         /// Arguments:
         ///
-        /// - `id`:
+        /// - `id` (any number of values):
         #[inline]
-        pub fn get_rating(&self, id: Vec<String>) -> GetRatingCall {
+        pub fn get_rating(
+            &self,
+            id: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> GetRatingCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET_RATING);
             for v in id {
-                call.query_append("id", v);
+                call.query_append("id", v.into());
             }
-            GetRatingCall { call }
+            super::Call::from_call(call)
         }
         /// Inserts a new resource into this collection.
         ///
@@ -20489,19 +19544,22 @@ pub mod videos {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. Note that not all parts contain properties that can be set when inserting or updating a video. For example, the statistics object encapsulates statistics that YouTube calculates for a video and does not contain values that you can set or modify. If the parameter value specifies a part that does not contain mutable values, that part will still be included in the API response.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. Note that not all parts contain properties that can be set when inserting or updating a video. For example, the statistics object encapsulates statistics that YouTube calculates for a video and does not contain values that you can set or modify. If the parameter value specifies a part that does not contain mutable values, that part will still be included in the API response.
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn insert(
             &self,
-            part: Vec<String>,
-            request: super::schemas::Video,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            request: impl Into<Option<super::schemas::Video>>,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            call.body(&request);
-            InsertCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// Retrieves a list of resources, possibly filtered.
         ///
@@ -20509,14 +19567,17 @@ pub mod videos {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter specifies a comma-separated list of one or more video resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a video resource, the snippet property contains the channelId, title, description, tags, and categoryId properties. As such, if you set *part=snippet*, the API response will contain all of those properties.
+        /// - `part` (any number of values): The *part* parameter specifies a comma-separated list of one or more video resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a video resource, the snippet property contains the channelId, title, description, tags, and categoryId properties. As such, if you set *part=snippet*, the API response will contain all of those properties.
         #[inline]
-        pub fn list(&self, part: Vec<String>) -> ListCall {
+        pub fn list(
+            &self,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Adds a like or dislike rating to a video or removes a rating from a video.
         ///
@@ -20526,12 +19587,18 @@ pub mod videos {
         ///
         /// - `id`:
         /// - `rating`:
+        ///
+        /// Values: [`params::Rating`](super::params::Rating).
         #[inline]
-        pub fn rate(&self, id: impl Into<String>, rating: RateRating) -> RateCall {
+        pub fn rate(
+            &self,
+            id: impl Into<String>,
+            rating: impl Into<super::params::Rating>,
+        ) -> RateCall {
             let mut call = ::gapi::Call::new(&self.svc, &RATE);
             call.query("id", id.into());
-            call.query("rating", rating);
-            RateCall { call }
+            call.query("rating", rating.into());
+            super::Call::from_call(call)
         }
         /// Report abuse for a video.
         ///
@@ -20543,7 +19610,7 @@ pub mod videos {
         ) -> ReportAbuseCall {
             let mut call = ::gapi::Call::new(&self.svc, &REPORT_ABUSE);
             call.body(&request);
-            ReportAbuseCall { call }
+            super::Call::from_call(call)
         }
         /// Updates an existing resource.
         ///
@@ -20551,19 +19618,19 @@ pub mod videos {
         ///
         /// Arguments:
         ///
-        /// - `part`: The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. Note that this method will override the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies. For example, a video's privacy setting is contained in the status part. As such, if your request is updating a private video, and the request's part parameter value includes the status part, the video's privacy setting will be updated to whatever value the request body specifies. If the request body does not specify a value, the existing privacy setting will be removed and the video will revert to the default privacy setting. In addition, not all parts contain properties that can be set when inserting or updating a video. For example, the statistics object encapsulates statistics that YouTube calculates for a video and does not contain values that you can set or modify. If the parameter value specifies a part that does not contain mutable values, that part will still be included in the API response.
+        /// - `part` (any number of values): The *part* parameter serves two purposes in this operation. It identifies the properties that the write operation will set as well as the properties that the API response will include. Note that this method will override the existing values for all of the mutable properties that are contained in any parts that the parameter value specifies. For example, a video's privacy setting is contained in the status part. As such, if your request is updating a private video, and the request's part parameter value includes the status part, the video's privacy setting will be updated to whatever value the request body specifies. If the request body does not specify a value, the existing privacy setting will be removed and the video will revert to the default privacy setting. In addition, not all parts contain properties that can be set when inserting or updating a video. For example, the statistics object encapsulates statistics that YouTube calculates for a video and does not contain values that you can set or modify. If the parameter value specifies a part that does not contain mutable values, that part will still be included in the API response.
         #[inline]
         pub fn update(
             &self,
-            part: Vec<String>,
+            part: impl ::core::iter::IntoIterator<Item: Into<String>>,
             request: super::schemas::Video,
         ) -> UpdateCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
-                call.query_append("part", v);
+                call.query_append("part", v.into());
             }
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static BATCH_GET_STATS: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20578,28 +19645,31 @@ pub mod videos {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videos.batchGetStats`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct BatchGetStatsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for BatchGetStatsCall {
+    /// The `youtube.videos.batchGetStats` method, as a type: its builder is [`BatchGetStatsCall`].
+    pub struct BatchGetStatsMethod;
+    impl ::gapi::MethodSpec for BatchGetStatsMethod {
         type Response = super::schemas::BatchGetStatsResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &BATCH_GET_STATS;
     }
-    impl BatchGetStatsCall {
+    /// Builder for `youtube.videos.batchGetStats`: set optional parameters, then call `send()`.
+    pub type BatchGetStatsCall = super::Call<BatchGetStatsMethod>;
+    impl super::Call<BatchGetStatsMethod> {
         /// Required. Return videos with the given ids. The number of IDs specified cannot exceed 50.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
@@ -20611,20 +19681,22 @@ pub mod videos {
         }
         /// Required. The `**part**` parameter specifies a comma-separated list of one or more `videoStat` resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a `videoStat` resource, the `statistics` property contains `view_count` and `like_count`. As such, if you set `**part=snippet**`, the API response will contain all of those properties.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_part`](Self::add_part) adds one.
         #[inline]
-        pub fn part(mut self, value: impl Into<String>) -> Self {
-            self.call.query_append("part", value.into());
+        pub fn part(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("part", v.into());
+            }
             self
         }
-        /// Sends the request.
+        /// Adds one value of [`part`](Self::part).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::BatchGetStatsResponse>,
-        > {
-            self.call.send()
+        pub fn add_part(mut self, value: impl Into<String>) -> Self {
+            self.call.query_append("part", value.into());
+            self
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20638,33 +19710,20 @@ pub mod videos {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videos.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `youtube.videos.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
+    /// Builder for `youtube.videos.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
+    impl super::Call<DeleteMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The actual CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static GET_RATING: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20679,37 +19738,20 @@ pub mod videos {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videos.getRating`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetRatingCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetRatingCall {
+    /// The `youtube.videos.getRating` method, as a type: its builder is [`GetRatingCall`].
+    pub struct GetRatingMethod;
+    impl ::gapi::MethodSpec for GetRatingMethod {
         type Response = super::schemas::VideoGetRatingResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET_RATING;
     }
-    impl GetRatingCall {
+    /// Builder for `youtube.videos.getRating`: set optional parameters, then call `send()`.
+    pub type GetRatingCall = super::Call<GetRatingMethod>;
+    impl super::Call<GetRatingMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::VideoGetRatingResponse>,
-        > {
-            self.call.send()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -20732,23 +19774,16 @@ pub mod videos {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videos.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `youtube.videos.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Video;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
+    impl ::gapi::UploadSpec for InsertMethod {}
+    /// Builder for `youtube.videos.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
         /// Should auto-levels be applied to the upload.
         #[inline]
         pub fn auto_levels(mut self, value: bool) -> Self {
@@ -20782,21 +19817,6 @@ pub mod videos {
             self.call.query("stabilize", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Video>> {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Video>> {
-            self.call.upload(media)
-        }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.list",
@@ -20814,26 +19834,20 @@ pub mod videos {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videos.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `youtube.videos.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::VideoListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `youtube.videos.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Return the videos that are in the specified chart.
+        ///
+        /// Values: [`params::Chart`](super::params::Chart).
         #[inline]
-        pub fn chart(mut self, value: impl Into<ListChart>) -> Self {
+        pub fn chart(mut self, value: impl Into<super::params::Chart>) -> Self {
             self.call.query("chart", value.into());
             self
         }
@@ -20845,15 +19859,25 @@ pub mod videos {
         }
         /// Return videos with the given ids.
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_id`](Self::add_id) adds one.
         #[inline]
-        pub fn id(mut self, value: impl Into<String>) -> Self {
+        pub fn id(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("id", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`id`](Self::id).
+        #[inline]
+        pub fn add_id(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("id", value.into());
             self
         }
         /// `locale`
-        ///
-        /// Deprecated.
+        #[deprecated]
         #[inline]
         pub fn locale(mut self, value: impl Into<String>) -> Self {
             self.call.query("locale", value.into());
@@ -20878,8 +19902,10 @@ pub mod videos {
             self
         }
         /// Return videos liked/disliked by the authenticated user. Does not support RateType.RATED_TYPE_NONE.
+        ///
+        /// Values: [`params::MyRating`](super::params::MyRating).
         #[inline]
-        pub fn my_rating(mut self, value: impl Into<ListMyRating>) -> Self {
+        pub fn my_rating(mut self, value: impl Into<super::params::MyRating>) -> Self {
             self.call.query("myRating", value.into());
             self
         }
@@ -20907,25 +19933,6 @@ pub mod videos {
             self.call.query("videoCategoryId", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::VideoListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::VideoListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::VideoListResponse> {
-            self.call.items()
-        }
     }
     static RATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.rate",
@@ -20938,29 +19945,14 @@ pub mod videos {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videos.rate`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct RateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for RateCall {
+    /// The `youtube.videos.rate` method, as a type: its builder is [`RateCall`].
+    pub struct RateMethod;
+    impl ::gapi::MethodSpec for RateMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RATE;
     }
-    impl RateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `youtube.videos.rate`: set optional parameters, then call `send()`.
+    pub type RateCall = super::Call<RateMethod>;
     static REPORT_ABUSE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.reportAbuse",
         http_method: ::gapi::HttpMethod::Post,
@@ -20972,33 +19964,20 @@ pub mod videos {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videos.reportAbuse`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ReportAbuseCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ReportAbuseCall {
+    /// The `youtube.videos.reportAbuse` method, as a type: its builder is [`ReportAbuseCall`].
+    pub struct ReportAbuseMethod;
+    impl ::gapi::MethodSpec for ReportAbuseMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &REPORT_ABUSE;
     }
-    impl ReportAbuseCall {
+    /// Builder for `youtube.videos.reportAbuse`: set optional parameters, then call `send()`.
+    pub type ReportAbuseCall = super::Call<ReportAbuseMethod>;
+    impl super::Call<ReportAbuseMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -21012,64 +19991,20 @@ pub mod videos {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.videos.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `youtube.videos.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Video;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
+    /// Builder for `youtube.videos.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
+    impl super::Call<UpdateMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The actual CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Video>> {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        /// Return the videos that are in the specified chart.
-        pub enum ListChart {
-            ChartUnspecified = "chartUnspecified",
-            /// Return the most popular videos for the specified \[content region\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#regionCode) and \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#videoCategoryId).
-            MostPopular = "mostPopular",
-        }
-    }
-    ::gapi::open_enum! {
-        /// Return videos liked/disliked by the authenticated user. Does not support RateType.RATED_TYPE_NONE.
-        pub enum ListMyRating {
-            /// The entity has not been rated.
-            None = "none",
-            /// The entity is liked.
-            Like = "like",
-            /// The entity is disliked.
-            Dislike = "dislike",
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum RateRating {
-            /// The entity has not been rated.
-            None = "none",
-            /// The entity is liked.
-            Like = "like",
-            /// The entity is disliked.
-            Dislike = "dislike",
         }
     }
 }
@@ -21088,16 +20023,19 @@ pub mod watermarks {
         /// Arguments:
         ///
         /// - `channel_id`:
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn set(
             &self,
             channel_id: impl Into<String>,
-            request: super::schemas::InvideoBranding,
+            request: impl Into<Option<super::schemas::InvideoBranding>>,
         ) -> SetCall {
             let mut call = ::gapi::Call::new(&self.svc, &SET);
             call.query("channelId", channel_id.into());
-            call.body(&request);
-            SetCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// Allows removal of channel watermark.
         ///
@@ -21110,7 +20048,7 @@ pub mod watermarks {
         pub fn unset(&self, channel_id: impl Into<String>) -> UnsetCall {
             let mut call = ::gapi::Call::new(&self.svc, &UNSET);
             call.query("channelId", channel_id.into());
-            UnsetCall { call }
+            super::Call::from_call(call)
         }
     }
     static SET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -21133,41 +20071,21 @@ pub mod watermarks {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.watermarks.set`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SetCall {
+    /// The `youtube.watermarks.set` method, as a type: its builder is [`SetCall`].
+    pub struct SetMethod;
+    impl ::gapi::MethodSpec for SetMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SET;
     }
-    impl SetCall {
+    impl ::gapi::UploadSpec for SetMethod {}
+    /// Builder for `youtube.watermarks.set`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type SetCall = super::Call<SetMethod>;
+    impl super::Call<SetMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.upload(media)
         }
     }
     static UNSET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -21181,33 +20099,20 @@ pub mod watermarks {
         ],
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `youtube.watermarks.unset`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UnsetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UnsetCall {
+    /// The `youtube.watermarks.unset` method, as a type: its builder is [`UnsetCall`].
+    pub struct UnsetMethod;
+    impl ::gapi::MethodSpec for UnsetMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UNSET;
     }
-    impl UnsetCall {
+    /// Builder for `youtube.watermarks.unset`: set optional parameters, then call `send()`.
+    pub type UnsetCall = super::Call<UnsetMethod>;
+    impl super::Call<UnsetMethod> {
         /// *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwner* parameter indicates that the request's authorization credentials identify a YouTube CMS user who is acting on behalf of the content owner specified in the parameter value. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and get access to all their video and channel data, without having to provide authentication credentials for each individual channel. The CMS account that the user authenticates with must be linked to the specified YouTube content owner.
         #[inline]
         pub fn on_behalf_of_content_owner(mut self, value: impl Into<String>) -> Self {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
 }
@@ -21273,7 +20178,7 @@ pub mod youtube {
                     #[inline]
                     pub fn stream(&self) -> StreamCall {
                         let call = ::gapi::Call::new(&self.svc, &STREAM);
-                        StreamCall { call }
+                        super::super::super::super::Call::from_call(call)
                     }
                 }
                 static STREAM: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -21291,23 +20196,15 @@ pub mod youtube {
                     }),
                     ..::gapi::MethodInfo::DEFAULT
                 };
-                /// Builder for `youtube.youtube.v3.liveChat.messages.stream`: set optional parameters, then call `send()`.
-                #[derive(Clone, Debug)]
-                pub struct StreamCall {
-                    call: ::gapi::Call,
-                }
-                impl ::gapi::CallBuilder for StreamCall {
+                /// The `youtube.youtube.v3.liveChat.messages.stream` method, as a type: its builder is [`StreamCall`].
+                pub struct StreamMethod;
+                impl ::gapi::MethodSpec for StreamMethod {
                     type Response = super::super::super::super::schemas::LiveChatMessageListResponse;
-                    #[inline]
-                    fn call_mut(&mut self) -> &mut ::gapi::Call {
-                        &mut self.call
-                    }
-                    #[inline]
-                    fn into_call(self) -> ::gapi::Call {
-                        self.call
-                    }
+                    const METHOD: &'static ::gapi::MethodInfo = &STREAM;
                 }
-                impl StreamCall {
+                /// Builder for `youtube.youtube.v3.liveChat.messages.stream`: set optional parameters, then call `send()`, `pages()`, `items()`.
+                pub type StreamCall = super::super::super::super::Call<StreamMethod>;
+                impl super::super::super::super::Call<StreamMethod> {
                     /// Specifies the localization language in which the system messages should be returned.
                     #[inline]
                     pub fn hl(mut self, value: impl Into<String>) -> Self {
@@ -21334,9 +20231,20 @@ pub mod youtube {
                     }
                     /// The `part` parameter specifies the `liveChatMessage` resource parts that the API response includes. Supported values are `id`, `snippet`, and `authorDetails`.
                     ///
-                    /// Repeated: each call adds a value.
+                    /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_part`](Self::add_part) adds one.
                     #[inline]
-                    pub fn part(mut self, value: impl Into<String>) -> Self {
+                    pub fn part(
+                        mut self,
+                        values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+                    ) -> Self {
+                        for v in values {
+                            self.call.query_append("part", v.into());
+                        }
+                        self
+                    }
+                    /// Adds one value of [`part`](Self::part).
+                    #[inline]
+                    pub fn add_part(mut self, value: impl Into<String>) -> Self {
                         self.call.query_append("part", value.into());
                         self
                     }
@@ -21345,35 +20253,6 @@ pub mod youtube {
                     pub fn profile_image_size(mut self, value: u32) -> Self {
                         self.call.query("profileImageSize", value);
                         self
-                    }
-                    /// Sends the request.
-                    #[inline]
-                    pub fn send(
-                        self,
-                    ) -> impl ::std::future::Future<
-                        Output = ::gapi::Result<
-                            super::super::super::super::schemas::LiveChatMessageListResponse,
-                        >,
-                    > {
-                        self.call.send()
-                    }
-                    /// Every page, as a stream (follows the page token).
-                    #[inline]
-                    pub fn pages(
-                        self,
-                    ) -> ::gapi::Pages<
-                        super::super::super::super::schemas::LiveChatMessageListResponse,
-                    > {
-                        self.call.pages()
-                    }
-                    /// Every item of every page, as a stream.
-                    #[inline]
-                    pub fn items(
-                        self,
-                    ) -> ::gapi::Items<
-                        super::super::super::super::schemas::LiveChatMessageListResponse,
-                    > {
-                        self.call.items()
                     }
                 }
             }

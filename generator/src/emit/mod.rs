@@ -6,34 +6,120 @@
 //! type of the same name (a schema named `Option` or `String`), where they
 //! are fully qualified (`::std::option::Option`); every builder method is
 //! `#[inline]` so a crate only pays codegen for what its users call.
+//!
+//! Emitters are handed an [`Out`]: the side channel of one emission. Doc
+//! texts go there instead of into the token stream (a placeholder
+//! attribute stands in for each), because docs are most of the output and
+//! `syn` + `prettyplease` spend their time on tokens: parsing and
+//! formatting placeholders instead is several times faster. [`format`]
+//! puts the texts back into prettyplease's output, a text rewrite keyed on
+//! each placeholder line's indentation, in the same pass that wraps enums
+//! in `gapi::open_enum!` (a macro body prettyplease would not format).
+//! `Out` also records the first name that is not an identifier, so that a
+//! generator bug fails [`format`] instead of emitting broken code.
 
 pub mod docs;
+mod format;
 mod resources;
+mod setters;
 mod types;
+
+use std::cell::RefCell;
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
+pub use format::format;
+
 use crate::resolve::ir::*;
 use crate::resolve::names::is_ident;
-use resources::{resource_accessors, resource_items};
-use types::type_tokens;
 
-/// Makes an identifier from a resolved name (`r#type` → raw identifier).
-///
-/// Never panics: a name that is not an identifier (which `resolve/names.rs`
-/// rules out, so it would be a generator bug) gives a placeholder and is
-/// recorded, and [`format`] then fails instead of returning broken code.
-pub fn ident(name: &str) -> Ident {
-    if !is_ident(name) {
-        INVALID.with(|i| {
-            i.borrow_mut().get_or_insert_with(|| name.to_string());
-        });
-        return Ident::new("__gapi_invalid_identifier", Span::call_site());
+/// What one emission records beside its tokens: the doc texts (the tokens
+/// hold placeholders) and the first name that is not an identifier.
+#[derive(Default)]
+pub struct Out {
+    docs: RefCell<Vec<Vec<String>>>,
+    invalid: RefCell<Option<String>>,
+}
+
+/// The prefix of a doc placeholder (`#[doc = "@gapi-doc:17"]`).
+const DOC_MARKER: &str = "@gapi-doc:";
+
+impl Out {
+    /// Makes an identifier from a resolved name (`r#type` → raw identifier).
+    ///
+    /// Never panics: a name that is not an identifier (which
+    /// `resolve/names.rs` rules out, so it would be a generator bug) gives
+    /// a placeholder and is recorded, and [`format`] then fails instead of
+    /// returning broken code.
+    pub fn ident(&self, name: &str) -> Ident {
+        if !is_ident(name) {
+            self.invalid
+                .borrow_mut()
+                .get_or_insert_with(|| name.to_string());
+            return Ident::new("__gapi_invalid_identifier", Span::call_site());
+        }
+        match name.strip_prefix("r#") {
+            Some(raw) => Ident::new_raw(raw, Span::call_site()),
+            None => Ident::new(name, Span::call_site()),
+        }
     }
-    match name.strip_prefix("r#") {
-        Some(raw) => Ident::new_raw(raw, Span::call_site()),
-        None => Ident::new(name, Span::call_site()),
+
+    /// `#[doc]` for a description (nothing when there is none).
+    pub fn doc(&self, text: Option<&str>) -> TokenStream {
+        self.doc_text(DocText::new(text))
+    }
+
+    /// One `#[doc]` placeholder attribute for `doc`'s lines.
+    fn doc_text(&self, doc: DocText) -> TokenStream {
+        if doc.lines.is_empty() {
+            return TokenStream::new();
+        }
+        let index = {
+            let mut d = self.docs.borrow_mut();
+            d.push(doc.lines);
+            d.len() - 1
+        };
+        let marker = lit(&format!("{DOC_MARKER}{index}"));
+        quote!(#[doc = #marker])
+    }
+}
+
+/// The lines of one doc comment: descriptions from the document (made safe
+/// by [`docs::doc_lines`]) and paragraphs the generator writes (links).
+struct DocText {
+    lines: Vec<String>,
+}
+
+impl DocText {
+    fn new(text: Option<&str>) -> DocText {
+        DocText {
+            lines: text.map(docs::doc_lines).unwrap_or_default(),
+        }
+    }
+
+    /// Adds a paragraph of document text.
+    fn para(mut self, text: &str) -> DocText {
+        let lines = docs::doc_lines(text);
+        self.push_paragraph(lines);
+        self
+    }
+
+    /// Adds a paragraph the generator wrote (trusted markdown: intra-doc
+    /// links), made of names that are identifiers or escaped text.
+    fn raw(mut self, line: String) -> DocText {
+        self.push_paragraph(vec![line]);
+        self
+    }
+
+    fn push_paragraph(&mut self, lines: Vec<String>) {
+        if lines.is_empty() {
+            return;
+        }
+        if !self.lines.is_empty() {
+            self.lines.push(String::new());
+        }
+        self.lines.extend(lines);
     }
 }
 
@@ -41,38 +127,18 @@ fn lit(s: &str) -> Literal {
     Literal::string(s)
 }
 
-/// `#[doc = "…"]` attributes for a description (nothing when empty).
-pub fn doc_attrs(text: Option<&str>) -> TokenStream {
-    match text {
-        Some(t) => doc_tokens(&docs::doc_lines(t)),
-        None => TokenStream::new(),
-    }
-}
-
-thread_local! {
-    /// Doc texts of the module being emitted; the tokens hold placeholders.
-    static DOCS: std::cell::RefCell<Vec<Vec<String>>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// The first name [`ident`] was given that is not an identifier.
-    static INVALID: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// The prefix of a doc placeholder (`#[doc = "@gapi-doc:17"]`).
-const DOC_MARKER: &str = "@gapi-doc:";
-
-/// One `#[doc]` placeholder attribute for `lines`. Docs are most of the
-/// output; keeping them out of the token stream makes parsing and
-/// formatting several times faster. [`format`] puts the text back.
-fn doc_tokens(lines: &[String]) -> TokenStream {
-    if lines.is_empty() {
+/// `#[deprecated]` (with the document's text as its note) when `deprecated`.
+fn deprecated_attr(deprecated: bool, doc: Option<&str>) -> TokenStream {
+    if !deprecated {
         return TokenStream::new();
     }
-    let index = DOCS.with(|d| {
-        let mut d = d.borrow_mut();
-        d.push(lines.to_vec());
-        d.len() - 1
-    });
-    let marker = lit(&format!("{DOC_MARKER}{index}"));
-    quote!(#[doc = #marker])
+    match crate::resolve::deprecation_note(doc) {
+        Some(note) => {
+            let note = lit(&note);
+            quote!(#[deprecated(note = #note)])
+        }
+        None => quote!(#[deprecated]),
+    }
 }
 
 /// An emitted module: tokens with doc placeholders, and the doc texts.
@@ -85,34 +151,31 @@ pub struct Emitted {
 
 /// Emits the module body for `api` (see [`format`]).
 pub fn module(api: &Api) -> Emitted {
-    DOCS.with(|d| d.borrow_mut().clear());
-    INVALID.with(|i| i.borrow_mut().take());
-    let tokens = module_tokens(api);
-    let docs = DOCS.with(|d| std::mem::take(&mut *d.borrow_mut()));
-    let invalid_ident = INVALID.with(|i| i.borrow_mut().take());
+    let out = Out::default();
+    let tokens = module_with(api, &out);
     Emitted {
         tokens,
-        docs,
-        invalid_ident,
+        docs: out.docs.into_inner(),
+        invalid_ident: out.invalid.into_inner(),
     }
 }
 
-fn doc_with_extra(text: Option<&str>, extra: &[String]) -> TokenStream {
-    let mut lines = text.map(docs::doc_lines).unwrap_or_default();
-    for e in extra {
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
-        lines.extend(docs::doc_lines(e));
-    }
-    doc_tokens(&lines)
+/// Emits the module body's tokens for `api` (doc comments as placeholders;
+/// use [`module`] + [`format`] for source text).
+pub fn module_tokens(api: &Api) -> TokenStream {
+    module_with(api, &Out::default())
 }
 
-/// Per-module emission context: the path to the `schemas` module and the
+/// Per-module emission context: the side channel, the paths to the
+/// `schemas` and `params` modules and to the module's `Call`, and the
 /// spelling of std types. Std names are written short (`Option<String>`)
 /// unless a type of the module shadows them (a schema named `Option`), in
 /// which case they are fully qualified (`::std::option::Option`).
-struct Cx {
+struct Cx<'o> {
+    out: &'o Out,
+    /// `super::super::` to the root (empty at the root and in `schemas`).
+    root: TokenStream,
+    /// Where `Ty::Schema` names are (`super::schemas::`, or empty inside).
     prefix: TokenStream,
     option: TokenStream,
     string: TokenStream,
@@ -124,11 +187,15 @@ struct Cx {
     kinds: std::collections::HashMap<String, types::Kind>,
 }
 
-impl Cx {
-    /// `depth`: `None` for the `schemas` module, `Some(d)` for a resource
-    /// module at depth `d` (0 = the root). `names`: the type names declared
-    /// in the module.
-    fn new<'a>(depth: Option<usize>, names: impl IntoIterator<Item = &'a str>) -> Cx {
+impl<'o> Cx<'o> {
+    /// `depth`: `None` for the `schemas` and `params` modules, `Some(d)`
+    /// for a resource module at depth `d` (0 = the root). `names`: the
+    /// type names declared in the module.
+    fn new<'a>(
+        out: &'o Out,
+        depth: Option<usize>,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Cx<'o> {
         let names: std::collections::HashSet<&str> = names.into_iter().collect();
         let pick = |short: &str, long: TokenStream| -> TokenStream {
             if names.contains(short) {
@@ -138,14 +205,20 @@ impl Cx {
                 quote!(#id)
             }
         };
-        let prefix = match depth {
-            None => TokenStream::new(),
+        let supers = |d: usize| {
+            let s = (0..d).map(|_| quote!(super::));
+            quote!(#(#s)*)
+        };
+        let (root, prefix) = match depth {
+            None => (TokenStream::new(), TokenStream::new()),
             Some(d) => {
-                let supers = (0..d).map(|_| quote!(super::));
-                quote!(#(#supers)* schemas::)
+                let root = supers(d);
+                (root.clone(), quote!(#root schemas::))
             }
         };
         Cx {
+            out,
+            root,
             prefix,
             option: pick("Option", quote!(::std::option::Option)),
             string: pick("String", quote!(::std::string::String)),
@@ -154,6 +227,37 @@ impl Cx {
             into: pick("Into", quote!(::std::convert::Into)),
             kinds: Default::default(),
         }
+    }
+
+    fn ident(&self, name: &str) -> Ident {
+        self.out.ident(name)
+    }
+
+    fn doc(&self, text: Option<&str>) -> TokenStream {
+        self.out.doc(text)
+    }
+
+    fn doc_text(&self, doc: DocText) -> TokenStream {
+        self.out.doc_text(doc)
+    }
+
+    /// The path of a type of the `params` module.
+    fn param_path(&self, name: &str) -> TokenStream {
+        let n = self.ident(name);
+        let root = &self.root;
+        quote!(#root params::#n)
+    }
+
+    /// The same path as an intra-doc link target (`super::params::X`).
+    fn param_link(&self, name: &str) -> String {
+        let supers = self.root.to_string().replace(' ', "");
+        format!("{supers}params::{name}")
+    }
+
+    /// The module's `Call` (the API root's, from `gapi::method_builder!`).
+    fn call_path(&self) -> TokenStream {
+        let root = &self.root;
+        quote!(#root Call)
     }
 }
 
@@ -175,14 +279,11 @@ fn ty_tokens(ty: &Ty, cx: &Cx) -> TokenStream {
         Ty::FieldMask => quote!(::gapi::types::FieldMask),
         Ty::Value => quote!(::gapi::serde_json::Value),
         Ty::Schema(n) => {
-            let n = ident(n);
+            let n = cx.ident(n);
             let prefix = &cx.prefix;
             quote!(#prefix #n)
         }
-        Ty::Local(n) => {
-            let n = ident(n);
-            quote!(#n)
-        }
+        Ty::Local(n) => cx.param_path(n),
         Ty::Vec(t) => {
             let t = ty_tokens(t, cx);
             let vec = &cx.vec;
@@ -201,18 +302,18 @@ fn module_type_names(r: &Resource, service_type: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     if r.depth == 0 {
         names.push(service_type.to_string());
-        names.push("CallBuilder".to_string());
+        names.push("Call".to_string());
     } else {
         names.push(r.struct_name.clone());
     }
-    names.extend(r.methods.iter().map(|m| m.call_struct.clone()));
-    names.extend(r.enums.iter().map(|e| e.name.clone()));
+    for m in &r.methods {
+        names.push(m.call_struct.clone());
+        names.push(m.marker.clone());
+    }
     names
 }
 
-/// Emits the module body's tokens for `api` (doc comments as placeholders;
-/// use [`module`] + [`format`] for source text).
-pub fn module_tokens(api: &Api) -> TokenStream {
+fn module_with(api: &Api, out: &Out) -> TokenStream {
     let revision = lit(&api.revision);
     let name = lit(&api.name);
     let version = lit(&api.version);
@@ -227,28 +328,24 @@ pub fn module_tokens(api: &Api) -> TokenStream {
         None => quote!(None),
     };
     let scopes = api.scopes.iter().map(|s| {
-        let name = ident(&s.const_name);
+        let name = out.ident(&s.const_name);
         let url = lit(&s.url);
-        let doc = doc_attrs(s.description.as_deref());
+        let doc = out.doc(s.description.as_deref());
         quote! { #doc pub const #name: &str = #url; }
     });
-    let mut schemas_cx = Cx::new(None, api.types.iter().map(|t| t.name()));
+    let mut schemas_cx = Cx::new(out, None, api.types.iter().map(|t| t.name()));
     schemas_cx.kinds = types::kinds(&api.types);
-    let types = api.types.iter().map(|t| type_tokens(t, &schemas_cx));
-    let service = ident(&api.service_type);
-    let service_doc = format!(
-        "The {} (`{}` {}): the entry point. Create it with a [`gapi::Client`] and reach \
-         resources through its accessors.",
-        docs::one_line(&api.title),
-        docs::one_line(&api.name),
-        docs::one_line(&api.version)
-    );
-    let service_doc = doc_attrs(Some(&service_doc));
+    let schemas = api.types.iter().map(|t| types::type_tokens(t, &schemas_cx));
+    let params_cx = Cx::new(out, None, api.params.iter().map(|t| t.name()));
+    let params = api.params.iter().map(|t| types::type_tokens(t, &params_cx));
+    let service = out.ident(&api.service_type);
+    let service_doc = out.doc_text(service_doc(api));
     let root = &api.root;
     let root_names = module_type_names(root, &api.service_type);
-    let cx = Cx::new(Some(0), root_names.iter().map(String::as_str));
-    let root_accessors = resource_accessors(root, &cx);
-    let root_items = resource_items(root, &cx, &api.service_type);
+    let cx = Cx::new(out, Some(0), root_names.iter().map(String::as_str));
+    let root_accessors = resources::resource_accessors(root, &cx);
+    let root_items = resources::resource_items(root, &cx, &api.service_type);
+    let standard = setters::standard_impl(&api.standard, &cx);
     let into_string = {
         let (into, string) = (&cx.into, &cx.string);
         quote!(impl #into<#string>)
@@ -273,15 +370,24 @@ pub fn module_tokens(api: &Api) -> TokenStream {
             service_path: #service_path,
             batch_path: #batch_path,
         };
-        /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-        pub use ::gapi::CallBuilder;
+        ::gapi::method_builder!();
+        #standard
         /// OAuth 2.0 scopes of this API.
         pub mod scopes {
             #(#scopes)*
         }
         /// The data types of this API.
+        ///
+        /// Request and response bodies, named after the document's schemas.
         pub mod schemas {
-            #(#types)*
+            #(#schemas)*
+        }
+        /// The enums of this API's parameters: named after the parameter
+        /// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+        /// taking it (`BucketsGetProjection`) when same-named parameters take
+        /// different values; identical ones are one type.
+        pub mod params {
+            #(#params)*
         }
         #service_doc
         #[derive(Clone, Debug)]
@@ -315,68 +421,29 @@ pub fn module_tokens(api: &Api) -> TokenStream {
     }
 }
 
-/// Formats an emitted module into source text.
-pub fn format(emitted: Emitted) -> Result<String, syn::Error> {
-    if let Some(name) = &emitted.invalid_ident {
-        return Err(syn::Error::new(
-            Span::call_site(),
-            format!("{name:?} is not an identifier"),
-        ));
-    }
-    let file: syn::File = syn::parse2(emitted.tokens)?;
-    Ok(postprocess(&prettyplease::unparse(&file), &emitted.docs))
-}
-
-/// The marker attribute of enums to wrap in `gapi::open_enum!`.
-const OPEN_ENUM_MARKER: &str = "#[gapi_open_enum]";
-
-/// One pass over the formatted text: replaces doc placeholders with their
-/// `///` lines, and turns each `#[gapi_open_enum] <enum item>` into
-/// `gapi::open_enum! { <enum item> }`, indenting the item by one level.
-fn postprocess(src: &str, docs: &[Vec<String>]) -> String {
-    let mut out = String::with_capacity(src.len() * 2);
-    let mut close: Option<String> = None; // the enum's closing line, when inside one
-    for line in src.split_inclusive('\n') {
-        let content = line.trim_end_matches('\n');
-        let trimmed = content.trim_start();
-        if let Some(index) = trimmed
-            .strip_prefix("///")
-            .and_then(|rest| rest.strip_prefix(DOC_MARKER))
-            .and_then(|i| i.parse::<usize>().ok())
-        {
-            let extra = if close.is_some() { "    " } else { "" };
-            let indent = &content[..content.len() - trimmed.len()];
-            for l in docs.get(index).map(Vec::as_slice).unwrap_or_default() {
-                out.push_str(extra);
-                out.push_str(indent);
-                out.push_str("///");
-                if !l.is_empty() {
-                    out.push(' ');
-                    out.push_str(l);
-                }
-                out.push('\n');
-            }
-            continue;
-        }
-        if let Some(end) = &close {
-            out.push_str("    ");
-            out.push_str(line);
-            if content == end {
-                let indent = &end[..end.len() - 1];
-                out.push_str(indent);
-                out.push_str("}\n");
-                close = None;
-            }
-            continue;
-        }
-        if trimmed == OPEN_ENUM_MARKER {
-            let indent = &content[..content.len() - content.trim_start().len()];
-            out.push_str(indent);
-            out.push_str("::gapi::open_enum! {\n");
-            close = Some(format!("{indent}}}"));
-            continue;
-        }
-        out.push_str(line);
-    }
-    out
+/// The service type's doc: what it is, and the naming rules of the module.
+fn service_doc(api: &Api) -> DocText {
+    DocText::new(None)
+        .para(&format!(
+            "The {} (`{}` {}): the entry point.",
+            docs::one_line(&api.title),
+            docs::one_line(&api.name),
+            docs::one_line(&api.version)
+        ))
+        .raw(
+            "Create it with a [`gapi::Client`] and reach resources through its accessors. A \
+             method returns its builder, a [`Call`]: required parameters are the method's \
+             arguments, the others setters named after them in snake case (a repeated one takes \
+             any iterator, and `add_<setter>` adds one value), the standard parameters \
+             (`fields`, `quota_user`, …) are there for every method, and call options are \
+             always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). \
+             Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, \
+             protocol)`, `upload_resumable(media)` or `download()`."
+                .to_string(),
+        )
+        .raw(
+            "The service type is the API's name and `Service`; data types are only in \
+             [`schemas`], parameter enums only in [`params`]."
+                .to_string(),
+        )
 }

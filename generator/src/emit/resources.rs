@@ -1,25 +1,26 @@
-//! Tokens of resource modules: accessors, method statics, call builders
-//! and their setters.
+//! Tokens of resource modules: accessors, and per method a `MethodInfo`
+//! static, a marker type (`gapi::MethodSpec`, plus `UploadSpec` /
+//! `DownloadSpec`), the builder alias `<Method>Call = Call<marker>` and
+//! the method's own setters as an inherent impl of that instantiation.
+//! Everything the methods share — `send`, `pages`, `items`, media, the
+//! `with_*` options — is `gapi::method_builder!`'s, written once.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::types::enum_tokens;
-use super::{Cx, doc_attrs, doc_with_extra, ident, lit, module_type_names, ty_tokens};
+use super::setters::{arg_type, enum_link, put, setter};
+use super::{Cx, DocText, deprecated_attr, lit, module_type_names, ty_tokens};
 use crate::resolve::ir::*;
+use crate::resolve::names::unraw;
 
 /// Accessor methods of a resource struct (or the service struct).
 pub(super) fn resource_accessors(r: &Resource, cx: &Cx) -> TokenStream {
     let subs = r.resources.iter().map(|sub| {
-        let module = ident(&sub.module);
-        let accessor = ident(&sub.accessor);
-        let st = ident(&sub.struct_name);
-        let doc = doc_attrs(Some(&format!("The `{}` resource.", sub.wire)));
-        let deprecated = if sub.deprecated {
-            quote!(#[deprecated])
-        } else {
-            TokenStream::new()
-        };
+        let module = cx.ident(&sub.module);
+        let accessor = cx.ident(&sub.accessor);
+        let st = cx.ident(&sub.struct_name);
+        let doc = cx.doc(Some(&format!("The `{}` resource.", sub.wire)));
+        let deprecated = deprecated_attr(sub.deprecated, None);
         quote! {
             #doc
             #deprecated
@@ -33,87 +34,78 @@ pub(super) fn resource_accessors(r: &Resource, cx: &Cx) -> TokenStream {
     quote! { #(#subs)* #(#methods)* }
 }
 
-fn arg_type(p: &Param, cx: &Cx) -> TokenStream {
-    let t = match p.ty {
-        Ty::String if !p.repeated => {
-            let (into, string) = (&cx.into, &cx.string);
-            return quote!(impl #into<#string>);
-        }
-        _ => ty_tokens(&p.ty, cx),
-    };
-    if p.repeated {
-        let vec = &cx.vec;
-        quote!(#vec<#t>)
-    } else {
-        t
-    }
-}
-
 fn method_accessor(m: &Method, cx: &Cx) -> TokenStream {
-    let accessor = ident(&m.accessor);
-    let call_struct = ident(&m.call_struct);
-    let static_name = ident(&m.static_name);
+    let accessor = cx.ident(&m.accessor);
+    let call_struct = cx.ident(&m.call_struct);
+    let static_name = cx.ident(&m.static_name);
+    let call = quote!(call);
     let mut params = Vec::new();
     let mut sets = Vec::new();
     for a in &m.args {
-        let name = ident(&a.rust);
+        let name = cx.ident(&a.rust);
         let ty = arg_type(a, cx);
         params.push(quote!(#name: #ty));
-        let wire = lit(&a.wire);
-        let value = if a.ty == Ty::String && !a.repeated {
-            quote!(#name.into())
-        } else {
-            quote!(#name)
-        };
-        sets.push(match (a.location, a.repeated) {
-            (Location::Path, _) => quote!(call.path_param(#wire, #value);),
-            (Location::Query, false) => quote!(call.query(#wire, #value);),
-            (Location::Query, true) => quote! {
-                for v in #value { call.query_append(#wire, v); }
-            },
-        });
+        sets.push(put(a, &quote!(#name), &call, cx));
     }
+    // A media upload's metadata is optional: `None` uploads the media alone.
+    let optional_body = m.media_upload.is_some();
     if let Some((name, ty)) = &m.request {
-        let name = ident(name);
+        let name = cx.ident(name);
         let ty = ty_tokens(ty, cx);
-        params.push(quote!(#name: #ty));
-        sets.push(quote!(call.body(&#name);));
+        if optional_body {
+            let (into, option) = (&cx.into, &cx.option);
+            params.push(quote!(#name: impl #into<#option<#ty>>));
+            sets.push(quote! {
+                if let Some(body) = #name.into() { call.body(&body); }
+            });
+        } else {
+            params.push(quote!(#name: #ty));
+            sets.push(quote!(call.body(&#name);));
+        }
     }
     if let Some(v) = &m.api_version {
         let v = lit(v);
         sets.push(quote!(call.header("X-Goog-Api-Version", #v);));
     }
-    let mut extra = vec![format!(
+    let mut text = DocText::new(m.doc.as_deref()).para(&format!(
         "`{}` — `{} {}`",
         m.id,
         http_str(m.http_method),
         m.path
-    )];
-    let arg_docs: Vec<String> = m
+    ));
+    let mut arg_docs: Vec<String> = m
         .args
         .iter()
         .map(|a| {
             let d = a.doc.as_deref().unwrap_or("").replace('\n', " ");
-            format!("- `{}`: {}", crate::resolve::names::unraw(&a.rust), d)
+            let repeated = if a.repeated {
+                " (any number of values)"
+            } else {
+                ""
+            };
+            format!("- `{}`{repeated}: {}", unraw(&a.rust), d)
         })
         .collect();
+    if let (Some((name, _)), true) = (&m.request, optional_body) {
+        arg_docs.push(format!(
+            "- `{}`: the metadata of the media, or `None` to upload the media alone.",
+            unraw(name)
+        ));
+    }
     if !arg_docs.is_empty() {
-        extra.push(format!("Arguments:\n\n{}", arg_docs.join("\n")));
+        text = text.para(&format!("Arguments:\n\n{}", arg_docs.join("\n")));
     }
-    if m.deprecated {
-        extra.push("Deprecated.".to_string());
+    for link in m.args.iter().filter_map(|a| enum_link(a, cx)) {
+        text = text.raw(link);
     }
-    let doc = doc_with_extra(m.doc.as_deref(), &extra);
-    let deprecated = if m.deprecated {
-        quote!(#[deprecated])
-    } else {
-        TokenStream::new()
-    };
+    let doc = cx.doc_text(text);
+    let deprecated = deprecated_attr(m.deprecated, m.doc.as_deref());
     let mutability = if sets.is_empty() {
         TokenStream::new()
     } else {
         quote!(mut)
     };
+    let builder = cx.call_path();
     quote! {
         #doc
         #deprecated
@@ -121,7 +113,7 @@ fn method_accessor(m: &Method, cx: &Cx) -> TokenStream {
         pub fn #accessor(&self, #(#params),*) -> #call_struct {
             let #mutability call = ::gapi::Call::new(&self.svc, &#static_name);
             #(#sets)*
-            #call_struct { call }
+            #builder::from_call(call)
         }
     }
 }
@@ -137,24 +129,23 @@ fn http_str(m: HttpMethod) -> &'static str {
     }
 }
 
-/// Statics, call builders, enums and sub-modules of a resource module.
+/// Statics, markers, builders and sub-modules of a resource module.
 pub(super) fn resource_items(r: &Resource, cx: &Cx, service_type: &str) -> TokenStream {
     let methods = r.methods.iter().map(|m| method_items(m, cx));
-    let enums = r.enums.iter().map(enum_tokens);
     let subs = r
         .resources
         .iter()
-        .map(|sub| resource_module(sub, service_type));
-    quote! { #(#methods)* #(#enums)* #(#subs)* }
+        .map(|sub| resource_module(sub, cx, service_type));
+    quote! { #(#methods)* #(#subs)* }
 }
 
-fn resource_module(r: &Resource, service_type: &str) -> TokenStream {
+fn resource_module(r: &Resource, parent: &Cx, service_type: &str) -> TokenStream {
     let names = module_type_names(r, service_type);
-    let cx = Cx::new(Some(r.depth), names.iter().map(String::as_str));
-    let module = ident(&r.module);
-    let st = ident(&r.struct_name);
-    let mod_doc = doc_attrs(Some(&format!("The `{}` resource.", r.wire)));
-    let struct_doc = doc_attrs(Some(&format!("Methods of the `{}` resource.", r.wire)));
+    let cx = Cx::new(parent.out, Some(r.depth), names.iter().map(String::as_str));
+    let module = cx.ident(&r.module);
+    let st = cx.ident(&r.struct_name);
+    let mod_doc = cx.doc(Some(&format!("The `{}` resource.", r.wire)));
+    let struct_doc = cx.doc(Some(&format!("Methods of the `{}` resource.", r.wire)));
     let accessors = resource_accessors(r, &cx);
     let items = resource_items(r, &cx, service_type);
     quote! {
@@ -173,22 +164,8 @@ fn resource_module(r: &Resource, service_type: &str) -> TokenStream {
     }
 }
 
-fn method_items(m: &Method, cx: &Cx) -> TokenStream {
-    let static_name = ident(&m.static_name);
-    let call_struct = ident(&m.call_struct);
-    let id = lit(&m.id);
-    let path = lit(&m.path);
-    let http = format_ident!(
-        "{}",
-        match m.http_method {
-            HttpMethod::Get => "Get",
-            HttpMethod::Post => "Post",
-            HttpMethod::Put => "Put",
-            HttpMethod::Patch => "Patch",
-            HttpMethod::Delete => "Delete",
-            HttpMethod::Head => "Head",
-        }
-    );
+/// The fields of a method's `MethodInfo` besides id, verb and path.
+fn info_fields(m: &Method) -> Vec<TokenStream> {
     let scopes = m.scopes.iter().map(|s| lit(s));
     let mut fields = Vec::new();
     if !m.scopes.is_empty() {
@@ -240,61 +217,70 @@ fn method_items(m: &Method, cx: &Cx) -> TokenStream {
             }),
         });
     }
+    fields
+}
 
+fn method_items(m: &Method, cx: &Cx) -> TokenStream {
+    let static_name = cx.ident(&m.static_name);
+    let call_struct = cx.ident(&m.call_struct);
+    let marker = cx.ident(&m.marker);
+    let id = lit(&m.id);
+    let path = lit(&m.path);
+    let http = format_ident!(
+        "{}",
+        match m.http_method {
+            HttpMethod::Get => "Get",
+            HttpMethod::Post => "Post",
+            HttpMethod::Put => "Put",
+            HttpMethod::Patch => "Patch",
+            HttpMethod::Delete => "Delete",
+            HttpMethod::Head => "Head",
+        }
+    );
+    let fields = info_fields(m);
     let response = match &m.response {
         Some(t) => ty_tokens(t, cx),
         None => quote!(()),
     };
-    let send = if m.response.is_some() {
-        quote!(self.call.send())
-    } else {
-        quote!(self.call.send_empty())
-    };
-    let setters = m.setters.iter().map(|p| setter(p, cx));
-    let paging = m.pagination.as_ref().map(|p| {
-        let items = if p.items {
-            quote! {
-                /// Every item of every page, as a stream.
-                #[inline]
-                pub fn items(self) -> ::gapi::Items<#response> {
-                    self.call.items()
-                }
-            }
-        } else {
-            TokenStream::new()
-        };
-        quote! {
-            /// Every page, as a stream (follows the page token).
-            #[inline]
-            pub fn pages(self) -> ::gapi::Pages<#response> {
-                self.call.pages()
-            }
-            #items
-        }
-    });
     let upload = m.media_upload.as_ref().map(|_| {
-        quote! {
-            /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-            #[inline]
-            pub fn upload(self, media: ::gapi::Media) -> impl ::std::future::Future<Output = ::gapi::Result<#response>> {
-                self.call.upload(media)
-            }
-        }
+        quote! { impl ::gapi::UploadSpec for #marker {} }
     });
-    let download = if m.download {
+    let download = m.download.then(|| {
+        quote! { impl ::gapi::DownloadSpec for #marker {} }
+    });
+    let call = cx.call_path();
+    let setters = if m.setters.is_empty() {
+        TokenStream::new()
+    } else {
+        let setters = m.setters.iter().map(|p| setter(p, cx));
         quote! {
-            /// Downloads the media (`alt=media`) instead of the JSON response.
-            #[inline]
-            pub fn download(self) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-                self.call.download()
+            impl #call<#marker> {
+                #(#setters)*
             }
         }
-    } else {
-        TokenStream::new()
     };
-    let call_doc = doc_attrs(Some(&format!(
-        "Builder for `{}`: set optional parameters, then call `send()`.",
-        m.id
+    let marker_doc = cx.doc_text(DocText::new(None).raw(format!(
+        "The `{}` method, as a type: its builder is [`{}`].",
+        crate::emit::docs::one_line(&m.id).replace('`', "'"),
+        unraw(&m.call_struct)
+    )));
+    let mut finish = vec!["`send()`"];
+    if m.pagination.is_some() {
+        finish.push("`pages()`");
+        if m.pagination.as_ref().is_some_and(|p| p.items) {
+            finish.push("`items()`");
+        }
+    }
+    if m.media_upload.is_some() {
+        finish.push("`upload(media)` (or `upload_with`, `upload_resumable`)");
+    }
+    if m.download {
+        finish.push("`download()`");
+    }
+    let call_doc = cx.doc_text(DocText::new(None).para(&format!(
+        "Builder for `{}`: set optional parameters, then call {}.",
+        m.id,
+        finish.join(", ")
     )));
     quote! {
         static #static_name: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -304,68 +290,16 @@ fn method_items(m: &Method, cx: &Cx) -> TokenStream {
             #(#fields)*
             ..::gapi::MethodInfo::DEFAULT
         };
-        #call_doc
-        #[derive(Clone, Debug)]
-        pub struct #call_struct {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for #call_struct {
+        #marker_doc
+        pub struct #marker;
+        impl ::gapi::MethodSpec for #marker {
             type Response = #response;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &#static_name;
         }
-        impl #call_struct {
-            #(#setters)*
-            /// Sends the request.
-            #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<#response>> {
-                #send
-            }
-            #paging
-            #upload
-            #download
-        }
-    }
-}
-
-fn setter(p: &Param, cx: &Cx) -> TokenStream {
-    let name = ident(&p.rust);
-    let wire = lit(&p.wire);
-    let (ty, value) = match p.ty {
-        Ty::String | Ty::DateTime | Ty::Date | Ty::Duration | Ty::FieldMask | Ty::Local(_) => {
-            let t = ty_tokens(&p.ty, cx);
-            let into = &cx.into;
-            (quote!(impl #into<#t>), quote!(value.into()))
-        }
-        _ => (ty_tokens(&p.ty, cx), quote!(value)),
-    };
-    let set = if p.repeated {
-        quote!(self.call.query_append(#wire, #value);)
-    } else if p.location == Location::Path {
-        quote!(self.call.path_param(#wire, #value);)
-    } else {
-        quote!(self.call.query(#wire, #value);)
-    };
-    let mut extra = Vec::new();
-    if p.repeated {
-        extra.push("Repeated: each call adds a value.".to_string());
-    }
-    if p.deprecated {
-        extra.push("Deprecated.".to_string());
-    }
-    let doc = doc_with_extra(p.doc.as_deref().or(Some(&format!("`{}`", p.wire))), &extra);
-    quote! {
-        #doc
-        #[inline]
-        pub fn #name(mut self, value: #ty) -> Self {
-            #set
-            self
-        }
+        #upload
+        #download
+        #call_doc
+        pub type #call_struct = #call<#marker>;
+        #setters
     }
 }

@@ -1,10 +1,10 @@
-//! Tokens of the `schemas` module's types: structs with their wire
-//! (`Record`) and pagination impls, open enums, aliases.
+//! Tokens of the `schemas` and `params` modules' types: structs with their
+//! wire (`Record`) and pagination impls, open enums, aliases.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::{Cx, doc_attrs, doc_with_extra, ident, lit, ty_tokens};
+use super::{Cx, DocText, deprecated_attr, lit, ty_tokens};
 use crate::resolve::ir::*;
 
 /// What a type of the `schemas` module is, for the field adapters.
@@ -65,14 +65,14 @@ fn adapter(f: &Field, cx: &Cx) -> Option<&'static str> {
     }
 }
 
-/// The tokens of one type of the `schemas` module.
+/// The tokens of one type of the `schemas` (or `params`) module.
 pub(super) fn type_tokens(t: &TypeDef, cx: &Cx) -> TokenStream {
     match t {
         TypeDef::Struct(s) => struct_tokens(s, cx),
-        TypeDef::Enum(e) => enum_tokens(e),
+        TypeDef::Enum(e) => enum_tokens(e, cx),
         TypeDef::Alias(a) => {
-            let name = ident(&a.name);
-            let doc = doc_attrs(a.doc.as_deref());
+            let name = cx.ident(&a.name);
+            let doc = cx.doc(a.doc.as_deref());
             let ty = ty_tokens(&a.ty, cx);
             quote! { #doc pub type #name = #ty; }
         }
@@ -80,10 +80,16 @@ pub(super) fn type_tokens(t: &TypeDef, cx: &Cx) -> TokenStream {
 }
 
 fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
-    let name = ident(&s.name);
-    let doc = doc_attrs(s.doc.as_deref());
+    let name = cx.ident(&s.name);
+    let doc = cx.doc(s.doc.as_deref());
+    // Generated impls read every field, deprecated ones too.
+    let allow = if s.fields.iter().any(|f| f.deprecated) {
+        quote!(#[allow(deprecated)])
+    } else {
+        TokenStream::new()
+    };
     let fields = s.fields.iter().map(|f| {
-        let rust = ident(&f.rust);
+        let rust = cx.ident(&f.rust);
         let mut extra = Vec::new();
         let mentions = |w: &str| {
             f.doc
@@ -97,10 +103,12 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
         {
             extra.push("Output only.".to_string());
         }
-        if f.deprecated && !mentions("deprecated") {
-            extra.push("Deprecated.".to_string());
+        let mut text = DocText::new(f.doc.as_deref());
+        for e in &extra {
+            text = text.para(e);
         }
-        let doc = doc_with_extra(f.doc.as_deref(), &extra);
+        let doc = cx.doc_text(text);
+        let deprecated = deprecated_attr(f.deprecated, f.doc.as_deref());
         let inner = ty_tokens(&f.ty, cx);
         let inner = if f.boxed {
             let boxed = &cx.boxed;
@@ -111,16 +119,18 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
         let option = &cx.option;
         quote! {
             #doc
+            #deprecated
             pub #rust: #option<#inner>,
         }
     });
     let page = s.page.as_ref().map(|p| {
-        let token = ident(&p.token_field);
+        let token = cx.ident(&p.token_field);
         let items = p.items.as_ref().map(|(field, item)| {
-            let field = ident(field);
+            let field = cx.ident(field);
             let item = ty_tokens(item, cx);
             let vec = &cx.vec;
             quote! {
+                #allow
                 impl ::gapi::PageItems for #name {
                     type Item = #item;
                     #[inline]
@@ -132,6 +142,7 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
         });
         let option = &cx.option;
         quote! {
+            #allow
             impl ::gapi::Page for #name {
                 #[inline]
                 fn next_page_token(&self) -> #option<&str> {
@@ -141,7 +152,7 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
             #items
         }
     });
-    let serde = record_tokens(s, cx);
+    let serde = record_tokens(s, cx, &allow);
     quote! {
         #doc
         #[derive(Clone, Default)]
@@ -161,8 +172,8 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
 /// field handed out as a `&dyn gapi::wire::Field`) and `gapi::record!`,
 /// whose serde, `Debug` and `PartialEq` impls call into the runtime. No
 /// per-field generic code: see runtime/src/wire/record.rs for why.
-fn record_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
-    let name = ident(&s.name);
+fn record_tokens(s: &StructDef, cx: &Cx, allow: &TokenStream) -> TokenStream {
+    let name = cx.ident(&s.name);
     let name_lit = lit(&s.name);
     let option = &cx.option;
     let wires = s.fields.iter().map(|f| lit(&f.wire));
@@ -175,14 +186,14 @@ fn record_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
         };
         let arms = s.fields.iter().enumerate().map(|(i, f)| {
             let i = Literal::usize_unsuffixed(i);
-            let rust = ident(&f.rust);
+            let rust = cx.ident(&f.rust);
             match (adapter(f, cx), mutable) {
                 (Some(a), false) => {
-                    let a = ident(a);
+                    let a = cx.ident(a);
                     quote!(#i => ::gapi::wire::#a(&self.#rust),)
                 }
                 (Some(a), true) => {
-                    let a = ident(&format!("{a}_mut"));
+                    let a = cx.ident(&format!("{a}_mut"));
                     quote!(#i => ::gapi::wire::#a(&mut self.#rust),)
                 }
                 (None, false) => quote!(#i => &self.#rust,),
@@ -200,6 +211,7 @@ fn record_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
     let get = arms(false);
     let get_mut = arms(true);
     quote! {
+        #allow
         impl ::gapi::wire::Record for #name {
             const NAME: &'static str = #name_lit;
             const FIELDS: &'static [&'static str] = &[#(#wires),*];
@@ -217,17 +229,16 @@ fn record_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
 }
 
 /// An open enum (wrapped in `gapi::open_enum!` by [`super::format`]).
-pub(super) fn enum_tokens(e: &EnumDef) -> TokenStream {
-    let name = ident(&e.name);
-    let doc = doc_attrs(e.doc.as_deref());
+pub(super) fn enum_tokens(e: &EnumDef, cx: &Cx) -> TokenStream {
+    let name = cx.ident(&e.name);
+    let doc = cx.doc(e.doc.as_deref());
     let variants = e.variants.iter().map(|v| {
-        let extra: Vec<String> = if v.deprecated {
-            vec!["Deprecated.".to_string()]
-        } else {
-            Vec::new()
-        };
-        let doc = doc_with_extra(v.doc.as_deref(), &extra);
-        let rust = ident(&v.rust);
+        let mut text = DocText::new(v.doc.as_deref());
+        if v.deprecated {
+            text = text.para("Deprecated.");
+        }
+        let doc = cx.doc_text(text);
+        let rust = cx.ident(&v.rust);
         let wire = lit(&v.wire);
         quote! { #doc #rust = #wire, }
     });

@@ -24,12 +24,19 @@ pub struct Api {
     pub batch_path: Option<String>,
     /// Whether bodies are wrapped in `{"data": …}` (`features: [dataWrapper]`).
     pub data_wrapper: bool,
-    /// Name of the service struct, e.g. `Tasks`.
+    /// Name of the service struct: the API's name in UpperCamelCase and
+    /// `Service`, e.g. `TasksService`.
     pub service_type: String,
     /// OAuth scopes, sorted by URL.
     pub scopes: Vec<Scope>,
     /// Every type of the `schemas` module, sorted by Rust name.
     pub types: Vec<TypeDef>,
+    /// Every type of the `params` module (parameter enums, and aliases of
+    /// identical ones), sorted by Rust name.
+    pub params: Vec<TypeDef>,
+    /// Setters of the document-level (standard) parameters a user may set
+    /// (`fields`, `quotaUser`, …), for every method; sorted by Rust name.
+    pub standard: Vec<Param>,
     /// The root: top-level methods and resources.
     pub root: Resource,
 }
@@ -45,7 +52,7 @@ pub struct Scope {
     pub description: Option<String>,
 }
 
-/// A type in the `schemas` module (or a parameter enum in a resource module).
+/// A type of the `schemas` module (or of the `params` module).
 #[derive(Debug, Clone)]
 pub enum TypeDef {
     /// A struct.
@@ -182,7 +189,7 @@ pub enum Ty {
     Value,
     /// A type of the `schemas` module.
     Schema(String),
-    /// A type defined in the same resource module (parameter enums).
+    /// A parameter enum: a type of the `params` module.
     Local(String),
     /// `Vec<T>`.
     Vec(Box<Ty>),
@@ -220,8 +227,6 @@ pub struct Resource {
     pub methods: Vec<Method>,
     /// Sub-resources, sorted by discovery name.
     pub resources: Vec<Resource>,
-    /// Parameter enums defined in this module.
-    pub enums: Vec<EnumDef>,
 }
 
 /// HTTP verb.
@@ -248,8 +253,10 @@ pub struct Method {
     pub wire: String,
     /// Accessor name on the resource struct.
     pub accessor: String,
-    /// Builder struct name, e.g. `ListCall`.
+    /// Name of the builder, an alias of the module's `Call<marker>`, e.g. `ListCall`.
     pub call_struct: String,
+    /// Name of the method's marker type (implements `gapi::MethodSpec`), e.g. `ListMethod`.
+    pub marker: String,
     /// Static `MethodInfo` name, e.g. `LIST`.
     pub static_name: String,
     /// Method id.
@@ -266,7 +273,8 @@ pub struct Method {
     pub scopes: Vec<String>,
     /// Positional arguments (required parameters in `parameterOrder`).
     pub args: Vec<Param>,
-    /// The request body argument name and type.
+    /// The request body argument name and type (for a media upload method,
+    /// the argument is optional: `None` uploads the media alone).
     pub request: Option<(String, Ty)>,
     /// Setters for all other parameters, sorted by Rust name.
     pub setters: Vec<Param>,
@@ -300,6 +308,9 @@ pub enum Location {
 pub struct Param {
     /// Rust name (argument or setter).
     pub rust: String,
+    /// The setter that adds one value of a repeated parameter (`add_tags`);
+    /// `None` for positional arguments and single-valued parameters.
+    pub add: Option<String>,
     /// Wire name.
     pub wire: String,
     /// Scalar type (`Ty::String` is taken as `impl Into<String>`).

@@ -1,33 +1,117 @@
-//! Resources and methods: module, struct, accessor and builder names,
-//! positional arguments and setters, bodies, media and pagination.
+//! Resources and methods: module, struct, accessor, builder and marker
+//! names, positional arguments and setters, bodies and media.
+//!
+//! Setter names: a method's builder is the module's generic `Call<M>`
+//! (`gapi::method_builder!`), which already has the call options (every
+//! name starting with `with_`), the terminal methods (`send`, `pages`,
+//! `items`, `upload`, `upload_with`, `upload_resumable`, `download`,
+//! `into_call`) and, for every method, the standard parameters' setters.
+//! A method's own setters are claimed in a namespace that holds all of
+//! those ([`reserved_setters`]), and no API name becomes a `with_*` name
+//! ([`names::setter_name`]), so no inherent method can collide with
+//! another (E0592) or hide an option.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
+use super::Resolver;
 use super::ir::*;
 use super::names::{self, Namespace, camel_ident, camel_part, shouty, snake, unraw};
-use super::{Resolver, enum_def, parse_max_size, string_format};
+use super::parse_max_size;
 use crate::Error;
 use crate::parse::{self, push_key};
 
+/// Methods every `Call<M>` has (from `gapi::method_builder!` and the
+/// traits it implements), besides the `with_*` options: no parameter
+/// setter takes these names.
+pub const BUILDER_METHODS: &[&str] = &[
+    "send",
+    "pages",
+    "items",
+    "upload",
+    "upload_with",
+    "upload_resumable",
+    "download",
+    "into_call",
+    "from_call",
+    "call_mut",
+    "clone",
+    "fmt",
+];
+
+/// The setter namespace every method starts from: the builder's own
+/// methods and the standard parameters' setters.
+pub(super) fn reserved_setters(standard: &[Param]) -> Namespace {
+    let mut ns = Namespace::with_reserved(BUILDER_METHODS);
+    for p in standard {
+        ns.reserve(&p.rust);
+        if let Some(add) = &p.add {
+            ns.reserve(add);
+        }
+    }
+    ns
+}
+
+/// Names `wires` as setters in `ns` (see [`names::setter_name`]), and for
+/// the repeated ones (`repeated[i]`) the single-value form `add_<setter>`,
+/// claimed after every plain name.
+pub(super) fn claim_setters(
+    ns: &mut Namespace,
+    wires: &[&str],
+    repeated: &[bool],
+) -> Vec<(String, Option<String>)> {
+    let plain = names::claim_setter_names(ns, wires);
+    let adds: Vec<Option<String>> = plain
+        .iter()
+        .zip(repeated)
+        .map(|(name, &rep)| rep.then(|| ns.claim_snake(&format!("add_{}", unraw(name)))))
+        .collect();
+    plain.into_iter().zip(adds).collect()
+}
+
+/// What the document says of one resource (or of the root).
+pub(super) struct ResourceInput<'d> {
+    pub wire: &'d str,
+    pub methods: &'d BTreeMap<String, parse::Method>,
+    pub resources: &'d BTreeMap<String, parse::Resource>,
+    pub deprecated: bool,
+    /// 0 for the root, 1 for top-level resources.
+    pub depth: usize,
+    /// The JSON path of the resource.
+    pub path: &'d str,
+}
+
+/// The names already taken in a resource's module (`types`: types and
+/// modules; `values`: statics) and on its struct (`accessors`).
+pub(super) struct Scopes {
+    pub types: Namespace,
+    pub values: Namespace,
+    pub accessors: Namespace,
+}
+
 impl Resolver<'_> {
     /// Resolves a resource (or the root, at depth 0) with its methods and
-    /// sub-resources; `types`, `values` and `accessors` are the names already
-    /// taken in its module and on its struct.
-    #[allow(clippy::too_many_arguments)]
+    /// sub-resources.
     pub(super) fn resource(
         &mut self,
-        wire: &str,
-        methods: &BTreeMap<String, parse::Method>,
-        resources: &BTreeMap<String, parse::Resource>,
-        deprecated: bool,
-        depth: usize,
-        path: &str,
-        mut types: Namespace,
-        mut values: Namespace,
-        mut accessors: Namespace,
+        input: ResourceInput<'_>,
+        scopes: Scopes,
+        setters: &Namespace,
     ) -> Result<Resource, Error> {
+        let ResourceInput {
+            wire,
+            methods,
+            resources,
+            deprecated,
+            depth,
+            path,
+        } = input;
+        let Scopes {
+            mut types,
+            mut values,
+            mut accessors,
+        } = scopes;
         // Module names of sub-resources first, then the resource struct,
-        // call structs and parameter enums.
+        // builders and markers.
         let mut sub_modules = Vec::new();
         for name in resources.keys() {
             sub_modules.push(claim_with_fallback(&mut types, &snake(name), "resource"));
@@ -37,25 +121,22 @@ impl Resolver<'_> {
         } else {
             types.claim_camel(&camel_ident(&format!("{}Resource", camel_part(wire))))
         };
+        let method_accessors: Vec<String> = methods
+            .keys()
+            .map(|name| accessors.claim_snake(&snake(name)))
+            .collect();
         let mut out_methods = Vec::new();
-        let mut enums = Vec::new();
-        let mut method_accessors = Vec::new();
-        for name in methods.keys() {
-            method_accessors.push(accessors.claim_snake(&snake(name)));
-        }
         for ((name, m), accessor) in methods.iter().zip(method_accessors) {
             let mut mpath = format!("{path}.methods");
             push_key(&mut mpath, name);
-            let method = self.method(
-                name,
-                m,
+            let names = MethodNames {
                 accessor,
-                &mpath,
-                &mut types,
-                &mut values,
-                &mut enums,
-            )?;
-            out_methods.push(method);
+                call_struct: types.claim_camel(&camel_ident(&format!("{}Call", camel_part(name)))),
+                marker: types.claim_camel(&camel_ident(&format!("{}Method", camel_part(name)))),
+                static_name: values.claim_snake(&shouty(name)),
+                enum_context: format!("{}{}", camel_part(wire), camel_part(name)),
+            };
+            out_methods.push(self.method(name, m, names, &mpath, setters)?);
         }
         let mut out_resources = Vec::new();
         for ((name, r), module) in resources.iter().zip(sub_modules) {
@@ -63,15 +144,20 @@ impl Resolver<'_> {
             let mut rpath = format!("{path}.resources");
             push_key(&mut rpath, name);
             let mut sub = self.resource(
-                name,
-                &r.methods,
-                &r.resources,
-                r.deprecated == Some(true),
-                depth + 1,
-                &rpath,
-                Namespace::new(),
-                Namespace::new(),
-                Namespace::new(),
+                ResourceInput {
+                    wire: name,
+                    methods: &r.methods,
+                    resources: &r.resources,
+                    deprecated: r.deprecated == Some(true),
+                    depth: depth + 1,
+                    path: &rpath,
+                },
+                Scopes {
+                    types: Namespace::new(),
+                    values: Namespace::new(),
+                    accessors: Namespace::new(),
+                },
+                setters,
             )?;
             sub.module = module;
             sub.accessor = accessor;
@@ -86,24 +172,17 @@ impl Resolver<'_> {
             deprecated,
             methods: out_methods,
             resources: out_resources,
-            enums,
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn method(
         &mut self,
         name: &str,
         m: &parse::Method,
-        accessor: String,
+        names: MethodNames,
         path: &str,
-        types: &mut Namespace,
-        values: &mut Namespace,
-        enums: &mut Vec<EnumDef>,
+        reserved_setters: &Namespace,
     ) -> Result<Method, Error> {
-        let method_camel = camel_part(name);
-        let call_struct = types.claim_camel(&camel_ident(&format!("{method_camel}Call")));
-        let static_name = values.claim_snake(&shouty(name));
         let http_method = match m
             .http_method
             .as_deref()
@@ -124,12 +203,13 @@ impl Resolver<'_> {
                 ));
             }
         };
+        let ctx = &names.enum_context;
 
         // Parameters: positional arguments in parameterOrder, setters for the rest.
         // `call` is the builder's local variable in the accessor's body.
         let mut arg_ns = Namespace::with_reserved(&["self", "call"]);
         let mut args = Vec::new();
-        let mut in_order = std::collections::HashSet::new();
+        let mut in_order = HashSet::new();
         for pname in &m.parameter_order {
             let Some(p) = m.parameters.get(pname) else {
                 continue;
@@ -137,9 +217,10 @@ impl Resolver<'_> {
             if !in_order.insert(pname.as_str()) {
                 continue;
             }
-            let ty = self.param_ty(&method_camel, pname, p, types, enums);
+            let ty = self.param_ty(ctx, pname, p);
             args.push(Param {
                 rust: arg_ns.claim_snake(&snake(pname)),
+                add: None,
                 wire: pname.clone(),
                 ty,
                 repeated: repeated(p),
@@ -148,34 +229,28 @@ impl Resolver<'_> {
                 deprecated: p.deprecated == Some(true),
             });
         }
-        let mut setter_ns = Namespace::with_reserved(&[
-            "send",
-            "pages",
-            "items",
-            "upload",
-            "download",
-            "call_mut",
-            "into_call",
-            "new",
-        ]);
-        let mut setter_params: Vec<(&String, &parse::Parameter)> = Vec::new();
-        for (pname, p) in &m.parameters {
-            if in_order.contains(pname.as_str()) {
-                continue;
-            }
-            let is_path = location(p) == Location::Path;
-            if !is_path && p.required != Some(true) && self.doc.parameters.contains_key(pname) {
-                continue;
-            }
-            setter_params.push((pname, p));
-        }
+        // A parameter restating a document-level one is the standard
+        // setter's (every builder has it), unless the method needs it.
+        let setter_params: Vec<(&String, &parse::Parameter)> = m
+            .parameters
+            .iter()
+            .filter(|(pname, p)| {
+                !in_order.contains(pname.as_str())
+                    && (location(p) == Location::Path
+                        || p.required == Some(true)
+                        || !self.doc.parameters.contains_key(pname.as_str()))
+            })
+            .collect();
         let wires: Vec<&str> = setter_params.iter().map(|(n, _)| n.as_str()).collect();
-        let setter_names = names::claim_snake_exact_first(&mut setter_ns, &wires, Some("param"));
+        let reps: Vec<bool> = setter_params.iter().map(|(_, p)| repeated(p)).collect();
+        let mut setter_ns = reserved_setters.clone();
+        let setter_names = claim_setters(&mut setter_ns, &wires, &reps);
         let mut setters = Vec::new();
-        for ((pname, p), rust) in setter_params.into_iter().zip(setter_names) {
-            let ty = self.param_ty(&method_camel, pname, p, types, enums);
+        for ((pname, p), (rust, add)) in setter_params.into_iter().zip(setter_names) {
+            let ty = self.param_ty(ctx, pname, p);
             setters.push(Param {
                 rust,
+                add,
                 wire: pname.clone(),
                 ty,
                 repeated: repeated(p),
@@ -210,9 +285,10 @@ impl Resolver<'_> {
 
         Ok(Method {
             wire: name.to_string(),
-            accessor,
-            call_struct,
-            static_name,
+            accessor: names.accessor,
+            call_struct: names.call_struct,
+            marker: names.marker,
+            static_name: names.static_name,
             id: m.id.clone().unwrap_or_else(|| name.to_string()),
             http_method,
             path: m.path.clone(),
@@ -231,151 +307,28 @@ impl Resolver<'_> {
             data_wrapper: self.doc.data_wrapper(),
         })
     }
-
-    fn param_ty(
-        &mut self,
-        method_camel: &str,
-        pname: &str,
-        p: &parse::Parameter,
-        types: &mut Namespace,
-        enums: &mut Vec<EnumDef>,
-    ) -> Ty {
-        let fmt = p.format.as_deref();
-        match p.type_.as_deref() {
-            Some("string") if p.enum_.as_ref().is_some_and(|e| !e.is_empty()) => {
-                let name = types.claim_camel(&camel_ident(&format!(
-                    "{method_camel}{}",
-                    camel_part(pname)
-                )));
-                enums.push(enum_def(
-                    name.clone(),
-                    p.description.clone(),
-                    p.enum_.as_deref().unwrap_or_default(),
-                    p.enum_descriptions.as_deref().unwrap_or_default(),
-                    &[],
-                ));
-                Ty::Local(name)
-            }
-            Some("string") => match fmt {
-                Some("int64") => Ty::I64,
-                Some("uint64") => Ty::U64,
-                Some("byte") => Ty::String,
-                f => string_format(f),
-            },
-            Some("integer") => match fmt {
-                Some("int32") => Ty::I32,
-                Some("uint32") => Ty::U32,
-                Some("int64") => Ty::I64,
-                Some("uint64") => Ty::U64,
-                _ => Ty::I64Number,
-            },
-            Some("number") => match fmt {
-                Some("float") => Ty::F32,
-                _ => Ty::F64,
-            },
-            Some("boolean") => Ty::Bool,
-            _ => Ty::String,
-        }
-    }
-
-    /// Detects pagination: a `pageToken` query parameter (or request body
-    /// field) and a `nextPageToken` (or, as in BigQuery, `pageToken`) string
-    /// field in the response struct.
-    fn pagination(
-        &mut self,
-        m: &parse::Method,
-        args: &[Param],
-        request: Option<&Ty>,
-        response: Option<&Ty>,
-    ) -> Option<Pagination> {
-        let resp = self.struct_of(response?)?;
-        let resp_name = resp.name.clone();
-        let token_field = |s: &StructDef, wire: &str| {
-            s.fields
-                .iter()
-                .find(|f| f.wire == wire && f.ty == Ty::String)
-                .map(|f| f.rust.clone())
-        };
-        let query_token = m.parameters.get("pageToken").is_some_and(|p| {
-            location(p) == Location::Query && !args.iter().any(|a| a.wire == "pageToken")
-        });
-        let body_token = !query_token
-            && request
-                .and_then(|r| self.struct_of(r))
-                .is_some_and(|s| token_field(s, "pageToken").is_some());
-        let location = if query_token {
-            TokenLocation::Query
-        } else if body_token {
-            TokenLocation::Body
-        } else {
-            return None;
-        };
-        let token = token_field(resp, "nextPageToken").or_else(|| {
-            if location == TokenLocation::Query {
-                token_field(resp, "pageToken")
-            } else {
-                None
-            }
-        })?;
-        let items = items_field(resp);
-        if let Some(TypeDef::Struct(s)) = self.types.get_mut(&resp_name) {
-            if s.page.is_none() {
-                s.page = Some(PageImpl {
-                    token_field: token,
-                    items,
-                });
-            }
-        }
-        let has_items = matches!(
-            self.types.get(&resp_name),
-            Some(TypeDef::Struct(StructDef {
-                page: Some(PageImpl { items: Some(_), .. }),
-                ..
-            }))
-        );
-        Some(Pagination {
-            location,
-            request_token: "pageToken".to_string(),
-            items: has_items,
-        })
-    }
 }
 
-/// The single obvious repeated field of a list response: the only array
-/// field; else the only array of named types; else a field named `items`.
-fn items_field(s: &StructDef) -> Option<(String, Ty)> {
-    let arrays: Vec<&Field> = s
-        .fields
-        .iter()
-        .filter(|f| matches!(f.ty, Ty::Vec(_)))
-        .collect();
-    let pick = if arrays.len() == 1 {
-        Some(arrays[0])
-    } else {
-        let named: Vec<&&Field> = arrays
-            .iter()
-            .filter(|f| matches!(&f.ty, Ty::Vec(t) if matches!(**t, Ty::Schema(_))))
-            .collect();
-        if named.len() == 1 {
-            Some(*named[0])
-        } else {
-            arrays.iter().find(|f| f.wire == "items").copied()
-        }
-    }?;
-    match &pick.ty {
-        Ty::Vec(t) => Some((pick.rust.clone(), (**t).clone())),
-        _ => None,
-    }
+/// The names of one method, claimed by its resource.
+struct MethodNames {
+    accessor: String,
+    call_struct: String,
+    marker: String,
+    static_name: String,
+    /// `<Resource><Method>` in camel case: names a parameter enum whose
+    /// values differ from another same-named parameter's.
+    enum_context: String,
 }
 
 /// Whether a parameter takes several values: only query parameters do (one
 /// key per value); a path segment holds one value, so `repeated` on a path
 /// parameter is ignored.
-fn repeated(p: &parse::Parameter) -> bool {
+pub(super) fn repeated(p: &parse::Parameter) -> bool {
     p.repeated == Some(true) && location(p) == Location::Query
 }
 
-fn location(p: &parse::Parameter) -> Location {
+/// Where a parameter goes (anything but `path` is a query parameter).
+pub(super) fn location(p: &parse::Parameter) -> Location {
     if p.location.as_deref() == Some("path") {
         Location::Path
     } else {

@@ -222,10 +222,39 @@ pub fn claim_snake_exact_first(
     wire: &[&str],
     fallback: Option<&str>,
 ) -> Vec<String> {
-    let bases: Vec<String> = wire.iter().map(|w| snake(w)).collect();
+    claim_exact_first(ns, wire, fallback, snake)
+}
+
+/// The setter name of a parameter: its snake-case name, except that a name
+/// starting with `with_` — the prefix of every call option — takes `set_`
+/// before it (`withExtendedNotifications` → `set_with_extended_notifications`),
+/// so no parameter can ever be taken for, or collide with, an option.
+pub fn setter_name(wire: &str) -> String {
+    let s = snake(wire);
+    if unraw(&s).starts_with("with_") {
+        format!("set_{}", unraw(&s))
+    } else {
+        s
+    }
+}
+
+/// [`claim_snake_exact_first`] for setters: the names are
+/// [`setter_name`]s, and a taken one (a builder method, a standard
+/// parameter) gets `_param` before a number (`send` → `send_param`).
+pub fn claim_setter_names(ns: &mut Namespace, wire: &[&str]) -> Vec<String> {
+    claim_exact_first(ns, wire, Some("param"), setter_name)
+}
+
+fn claim_exact_first(
+    ns: &mut Namespace,
+    wire: &[&str],
+    fallback: Option<&str>,
+    base_of: fn(&str) -> String,
+) -> Vec<String> {
+    let bases: Vec<String> = wire.iter().map(|w| base_of(w)).collect();
     let mut out: Vec<Option<String>> = vec![None; wire.len()];
     for (i, w) in wire.iter().enumerate() {
-        if clean(w).to_snake_case() == *w && !ns.contains(&bases[i]) {
+        if clean(w).to_snake_case() == *w && bases[i] == snake(w) && !ns.contains(&bases[i]) {
             out[i] = Some(ns.claim_snake(&bases[i]));
         }
     }
@@ -336,6 +365,28 @@ mod tests {
         let mut ns = Namespace::with_reserved(&["send"]);
         let names = claim_snake_exact_first(&mut ns, &["send", "maxResults"], Some("param"));
         assert_eq!(names, ["send_param", "max_results"]);
+    }
+
+    #[test]
+    fn setters_never_start_with_the_options_prefix() {
+        assert_eq!(
+            setter_name("withExtendedNotifications"),
+            "set_with_extended_notifications"
+        );
+        assert_eq!(setter_name("with_x"), "set_with_x");
+        assert_eq!(setter_name("with"), "with");
+        assert_eq!(setter_name("without"), "without");
+        let mut ns = Namespace::with_reserved(&["send"]);
+        let names = claim_setter_names(&mut ns, &["withX", "with_x", "send", "maxResults"]);
+        assert_eq!(
+            names,
+            [
+                "set_with_x",
+                "set_with_x_param",
+                "send_param",
+                "max_results"
+            ]
+        );
     }
 
     #[test]

@@ -220,7 +220,7 @@ pub async fn credentials_work(standin: &StandInHandle, c: &UserCredentials) -> b
     let Ok(client) = gapi::Client::new(source.credentials()) else {
         return false;
     };
-    let tasks = gapi_tasks_v1::Tasks::new(client).with_root_url(standin.base_url());
+    let tasks = gapi_tasks_v1::TasksService::new(client).with_root_url(standin.base_url());
     tasks.tasklists().list().send().await.is_ok()
 }
 

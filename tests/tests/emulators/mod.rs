@@ -6,7 +6,7 @@ use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use gapi_storage_v1::Storage;
+use gapi_storage_v1::StorageService;
 
 pub struct Emulator {
     pub child: Child,
@@ -113,7 +113,7 @@ pub async fn wait_ready(port: u16) {
     panic!("emulator on port {port} did not start");
 }
 
-pub fn storage(port: u16) -> Storage {
+pub fn storage(port: u16) -> StorageService {
     let client = gapi::Client::builder()
         .credentials(gapi::Credentials::anonymous())
         .retry_policy(gapi::RetryPolicy {
@@ -122,7 +122,7 @@ pub fn storage(port: u16) -> Storage {
         })
         .build()
         .unwrap();
-    Storage::new(client).with_root_url(format!("http://127.0.0.1:{port}/"))
+    StorageService::new(client).with_root_url(format!("http://127.0.0.1:{port}/"))
 }
 
 pub fn payload(n: usize, seed: u64) -> Vec<u8> {

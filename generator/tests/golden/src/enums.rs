@@ -12,11 +12,11 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "enums/v1/",
     batch_path: Some("batch/enums/v1"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {}
-/// The data types of this API.
+/// The data types of this API (request and response bodies), named
+/// after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ActivationStatus {
@@ -536,30 +536,69 @@ pub mod schemas {
         }
     }
 }
-/// The Enums Test API (`enums` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        pub enum Filter {
+            Unknown = "UNKNOWN",
+            Active = "ACTIVE",
+            V30days = "30DAYS",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum Range {
+            V30days = "30DAYS",
+            V7days = "7DAYS",
+            All = "all",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum VideoDimension {
+            V2d = "2d",
+            V3d = "3d",
+            Any = "any",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum View {
+            /// Basic.
+            Basic = "BASIC",
+            /// Everything.
+            Full = "FULL",
+        }
+    }
+}
+/// The Enums Test API (`enums` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Enums {
+pub struct EnumsService {
     svc: ::gapi::Service,
 }
-impl Enums {
+impl EnumsService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Enums {
+        EnumsService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Enums {
+        EnumsService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Enums {
+        EnumsService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -589,11 +628,13 @@ pub mod items {
         /// Arguments:
         ///
         /// - `view`:
+        ///
+        /// Values: [`params::View`](super::params::View).
         #[inline]
-        pub fn list(&self, view: ListView) -> ListCall {
+        pub fn list(&self, view: impl Into<super::params::View>) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
-            call.path_param("view", view);
-            ListCall { call }
+            call.path_param("view", view.into());
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -602,78 +643,54 @@ pub mod items {
         path: "items/{view}",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `enums.items.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `enums.items.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Lists;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `enums.items.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `filter`
         ///
-        /// Repeated: each call adds a value.
+        /// Values: [`params::Filter`](super::params::Filter).
+        ///
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_filter`](Self::add_filter) adds one.
         #[inline]
-        pub fn filter(mut self, value: impl Into<ListFilter>) -> Self {
+        pub fn filter(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<super::params::Filter>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("filter", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`filter`](Self::filter).
+        #[inline]
+        pub fn add_filter(mut self, value: impl Into<super::params::Filter>) -> Self {
             self.call.query_append("filter", value.into());
             self
         }
         /// `range`
+        ///
+        /// Values: [`params::Range`](super::params::Range).
         #[inline]
-        pub fn range(mut self, value: impl Into<ListRange>) -> Self {
+        pub fn range(mut self, value: impl Into<super::params::Range>) -> Self {
             self.call.query("range", value.into());
             self
         }
         /// `videoDimension`
+        ///
+        /// Values: [`params::VideoDimension`](super::params::VideoDimension).
         #[inline]
-        pub fn video_dimension(mut self, value: impl Into<ListVideoDimension>) -> Self {
+        pub fn video_dimension(
+            mut self,
+            value: impl Into<super::params::VideoDimension>,
+        ) -> Self {
             self.call.query("videoDimension", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Lists>> {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListView {
-            /// Basic.
-            Basic = "BASIC",
-            /// Everything.
-            Full = "FULL",
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListFilter {
-            Unknown = "UNKNOWN",
-            Active = "ACTIVE",
-            V30days = "30DAYS",
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListRange {
-            V30days = "30DAYS",
-            V7days = "7DAYS",
-            All = "all",
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListVideoDimension {
-            V2d = "2d",
-            V3d = "3d",
-            Any = "any",
         }
     }
 }

@@ -12,8 +12,15 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "",
     batch_path: None,
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// `fields`
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// An empty scope URL
@@ -21,7 +28,8 @@ pub mod scopes {
     /// Scope  with a bidi override
     pub const HOSTILE: &str = "https://www.googleapis.com/auth/hostile";
 }
-/// The data types of this API.
+/// The data types of this API (request and response bodies), named
+/// after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Gapi {
@@ -241,30 +249,52 @@ pub mod schemas {
         }
     }
 }
-/// The Hostile Test API (`call Builder` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        pub enum Mode {
+            Fast = "FAST",
+            Slow = "SLOW",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum Self_ {
+            A = "a",
+            B = "b",
+        }
+    }
+}
+/// The Hostile Test API (`call Builder` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct CallBuilder2 {
+pub struct CallBuilderService {
     svc: ::gapi::Service,
 }
-impl CallBuilder2 {
+impl CallBuilderService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        CallBuilder2 {
+        CallBuilderService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        CallBuilder2 {
+        CallBuilderService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        CallBuilder2 {
+        CallBuilderService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -340,9 +370,9 @@ impl CallBuilder2 {
     ///
     /// `hostile.` — `GET root`
     #[inline]
-    pub fn value(&self) -> Call {
+    pub fn value(&self) -> Call2 {
         let call = ::gapi::Call::new(&self.svc, &VALUE);
-        Call { call }
+        Call::from_call(call)
     }
 }
 static VALUE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -351,41 +381,22 @@ static VALUE: ::gapi::MethodInfo = ::gapi::MethodInfo {
     path: "root",
     ..::gapi::MethodInfo::DEFAULT
 };
-/// Builder for `hostile.`: set optional parameters, then call `send()`.
-#[derive(Clone, Debug)]
-pub struct Call {
-    call: ::gapi::Call,
-}
-impl ::gapi::CallBuilder for Call {
+/// The `hostile.` method, as a type: its builder is [`Call2`].
+pub struct Method;
+impl ::gapi::MethodSpec for Method {
     type Response = schemas::Value;
-    #[inline]
-    fn call_mut(&mut self) -> &mut ::gapi::Call {
-        &mut self.call
-    }
-    #[inline]
-    fn into_call(self) -> ::gapi::Call {
-        self.call
-    }
+    const METHOD: &'static ::gapi::MethodInfo = &VALUE;
 }
-impl Call {
+/// Builder for `hostile.`: set optional parameters, then call `send()`.
+pub type Call2 = Call<Method>;
+impl Call<Method> {
     /// `self`
+    ///
+    /// Values: [`params::Self_`](params::Self_).
     #[inline]
-    pub fn self_(mut self, value: impl Into<Self_>) -> Self {
+    pub fn self_(mut self, value: impl Into<params::Self_>) -> Self {
         self.call.query("self", value.into());
         self
-    }
-    /// Sends the request.
-    #[inline]
-    pub fn send(
-        self,
-    ) -> impl ::std::future::Future<Output = ::gapi::Result<schemas::Value>> {
-        self.call.send()
-    }
-}
-::gapi::open_enum! {
-    pub enum Self_ {
-        A = "a",
-        B = "b",
     }
 }
 /// The \`\` resource.
@@ -402,7 +413,7 @@ pub mod value {
         #[inline]
         pub fn value(&self) -> Call {
             let call = ::gapi::Call::new(&self.svc, &VALUE);
-            Call { call }
+            super::Call::from_call(call)
         }
     }
     static VALUE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -411,29 +422,14 @@ pub mod value {
         path: "empty",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile..`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct Call {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for Call {
+    /// The `hostile..` method, as a type: its builder is [`Call`].
+    pub struct Method;
+    impl ::gapi::MethodSpec for Method {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &VALUE;
     }
-    impl Call {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `hostile..`: set optional parameters, then call `send()`.
+    pub type Call = super::Call<Method>;
 }
 /// The `2fa` resource.
 pub mod _2fa {
@@ -451,21 +447,21 @@ pub mod _2fa {
         ///
         /// - `call_2`:
         /// - `ids`:
-        /// - `v`:
+        /// - `v` (any number of values):
         #[inline]
         pub fn _3d(
             &self,
             call_2: impl Into<String>,
             ids: impl Into<String>,
-            v: Vec<i32>,
+            v: impl ::core::iter::IntoIterator<Item: Into<i32>>,
         ) -> V3dCall {
             let mut call = ::gapi::Call::new(&self.svc, &N3D);
             call.path_param("call", call_2.into());
             call.path_param("ids", ids.into());
             for v in v {
-                call.query_append("v", v);
+                call.query_append("v", v.into());
             }
-            V3dCall { call }
+            super::Call::from_call(call)
         }
     }
     static N3D: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -474,35 +470,20 @@ pub mod _2fa {
         path: "2fa/{call}/{ids}",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.2fa.3d`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct V3dCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for V3dCall {
+    /// The `hostile.2fa.3d` method, as a type: its builder is [`V3dCall`].
+    pub struct V3dMethod;
+    impl ::gapi::MethodSpec for V3dMethod {
         type Response = super::schemas::V2fa;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &N3D;
     }
-    impl V3dCall {
+    /// Builder for `hostile.2fa.3d`: set optional parameters, then call `send()`.
+    pub type V3dCall = super::Call<V3dMethod>;
+    impl super::Call<V3dMethod> {
         /// `4k`
         #[inline]
         pub fn _4k(mut self, value: bool) -> Self {
             self.call.query("4k", value);
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::V2fa>> {
-            self.call.send()
         }
     }
 }
@@ -518,7 +499,7 @@ pub mod core {
         #[inline]
         pub fn get(&self) -> GetCall {
             let call = ::gapi::Call::new(&self.svc, &GET);
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -527,29 +508,14 @@ pub mod core {
         path: "core",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.core.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `hostile.core.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `hostile.core.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
 }
 /// The `crate` resource.
 pub mod crate_ {
@@ -563,7 +529,7 @@ pub mod crate_ {
         #[inline]
         pub fn crate_(&self) -> CrateCall {
             let call = ::gapi::Call::new(&self.svc, &CRATE);
-            CrateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CRATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -572,29 +538,14 @@ pub mod crate_ {
         path: "crate",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.crate.crate`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CrateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CrateCall {
+    /// The `hostile.crate.crate` method, as a type: its builder is [`CrateCall`].
+    pub struct CrateMethod;
+    impl ::gapi::MethodSpec for CrateMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CRATE;
     }
-    impl CrateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `hostile.crate.crate`: set optional parameters, then call `send()`.
+    pub type CrateCall = super::Call<CrateMethod>;
 }
 /// The `gapi` resource.
 pub mod gapi {
@@ -612,17 +563,26 @@ pub mod gapi {
             }
         }
         /// `hostile.gapi.insert` — `POST gapi`
+        ///
+        /// Arguments:
+        ///
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
-        pub fn insert(&self, request: super::schemas::Gapi) -> InsertCall {
+        pub fn insert(
+            &self,
+            request: impl Into<Option<super::schemas::Gapi>>,
+        ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
-            call.body(&request);
-            InsertCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// `hostile.gapi.list` — `GET gapi`
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -639,39 +599,15 @@ pub mod gapi {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.gapi.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `hostile.gapi.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Gapi;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Gapi>> {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Gapi>> {
-            self.call.upload(media)
-        }
-    }
+    impl ::gapi::UploadSpec for InsertMethod {}
+    /// Builder for `hostile.gapi.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "hostile.gapi.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -682,26 +618,20 @@ pub mod gapi {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.gapi.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `hostile.gapi.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::HostileGapiListResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `hostile.gapi.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `mode`
+        ///
+        /// Values: [`params::Mode`](super::params::Mode).
         #[inline]
-        pub fn mode(mut self, value: impl Into<ListMode>) -> Self {
+        pub fn mode(mut self, value: impl Into<super::params::Mode>) -> Self {
             self.call.query("mode", value.into());
             self
         }
@@ -710,31 +640,6 @@ pub mod gapi {
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::HostileGapiListResponse>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::HostileGapiListResponse> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::HostileGapiListResponse> {
-            self.call.items()
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListMode {
-            Fast = "FAST",
-            Slow = "SLOW",
         }
     }
     /// The `gapi` resource.
@@ -749,7 +654,7 @@ pub mod gapi {
             #[inline]
             pub fn get(&self) -> GetCall {
                 let call = ::gapi::Call::new(&self.svc, &GET);
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -759,40 +664,15 @@ pub mod gapi {
             supports_media_download: true,
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `hostile.gapi.gapi.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `hostile.gapi.gapi.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::Node;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Node>,
-            > {
-                self.call.send()
-            }
-            /// Downloads the media (`alt=media`) instead of the JSON response.
-            #[inline]
-            pub fn download(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-                self.call.download()
-            }
-        }
+        impl ::gapi::DownloadSpec for GetMethod {}
+        /// Builder for `hostile.gapi.gapi.get`: set optional parameters, then call `send()`, `download()`.
+        pub type GetCall = super::super::Call<GetMethod>;
     }
 }
 /// The `schemas` resource.
@@ -807,7 +687,7 @@ pub mod schemas_resource {
         #[inline]
         pub fn get(&self) -> GetCall {
             let call = ::gapi::Call::new(&self.svc, &GET);
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -816,29 +696,14 @@ pub mod schemas_resource {
         path: "schemas",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.schemas.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `hostile.schemas.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `hostile.schemas.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
 }
 /// The `self` resource.
 pub mod self_ {
@@ -852,7 +717,7 @@ pub mod self_ {
         #[inline]
         pub fn self_(&self) -> SelfCall {
             let call = ::gapi::Call::new(&self.svc, &SELF);
-            SelfCall { call }
+            super::Call::from_call(call)
         }
     }
     static SELF: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -861,29 +726,14 @@ pub mod self_ {
         path: "self",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.self.self`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SelfCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SelfCall {
+    /// The `hostile.self.self` method, as a type: its builder is [`SelfCall`].
+    pub struct SelfMethod;
+    impl ::gapi::MethodSpec for SelfMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SELF;
     }
-    impl SelfCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `hostile.self.self`: set optional parameters, then call `send()`.
+    pub type SelfCall = super::Call<SelfMethod>;
 }
 /// The `std` resource.
 pub mod std {
@@ -897,7 +747,7 @@ pub mod std {
         #[inline]
         pub fn get(&self) -> GetCall {
             let call = ::gapi::Call::new(&self.svc, &GET);
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -906,33 +756,14 @@ pub mod std {
         path: "std",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.std.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `hostile.std.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::NodeRef;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::NodeRef>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `hostile.std.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
 }
 /// The `super` resource.
 pub mod super_ {
@@ -946,7 +777,7 @@ pub mod super_ {
         #[inline]
         pub fn super_(&self) -> SuperCall {
             let call = ::gapi::Call::new(&self.svc, &SUPER);
-            SuperCall { call }
+            super::Call::from_call(call)
         }
     }
     static SUPER: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -955,27 +786,12 @@ pub mod super_ {
         path: "super",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `hostile.super.super`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SuperCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SuperCall {
+    /// The `hostile.super.super` method, as a type: its builder is [`SuperCall`].
+    pub struct SuperMethod;
+    impl ::gapi::MethodSpec for SuperMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SUPER;
     }
-    impl SuperCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `hostile.super.super`: set optional parameters, then call `send()`.
+    pub type SuperCall = super::Call<SuperMethod>;
 }

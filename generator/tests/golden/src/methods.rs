@@ -12,14 +12,40 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "methods/v1/",
     batch_path: Some("batch"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// `fields`
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// `prettyPrint`
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// Quota user.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+    /// The user's IP address.
+    #[inline]
+    pub fn user_ip(mut self, value: impl Into<String>) -> Self {
+        self.call.query("userIp", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Manage your data
     pub const DEVSTORAGE_FULL_CONTROL: &str = "https://www.googleapis.com/auth/devstorage.full_control";
 }
-/// The data types of this API.
+/// The data types of this API (request and response bodies), named
+/// after the document's schemas.
 pub mod schemas {
     /// Items as a map: pages() only.
     #[derive(Clone, Default)]
@@ -97,22 +123,27 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Item {
         pub id: Option<String>,
+        /// Deprecated: the name before `id`.
+        #[deprecated(note = "Deprecated: the name before `id`.")]
+        pub old_name: Option<String>,
         pub size: Option<u64>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
         /// sent back unchanged (so a read-modify-write loses nothing).
         pub _unknown_fields: ::gapi::wire::UnknownFields,
     }
+    #[allow(deprecated)]
     impl ::gapi::wire::Record for Item {
         const NAME: &'static str = "Item";
-        const FIELDS: &'static [&'static str] = &["id", "size"];
+        const FIELDS: &'static [&'static str] = &["id", "oldName", "size"];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
-                    1 => ::gapi::wire::int64_field(&self.size),
-                    2 => &self._unknown_fields,
+                    1 => &self.old_name,
+                    2 => ::gapi::wire::int64_field(&self.size),
+                    3 => &self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -122,8 +153,9 @@ pub mod schemas {
             Some(
                 match index {
                     0 => &mut self.id,
-                    1 => ::gapi::wire::int64_field_mut(&mut self.size),
-                    2 => &mut self._unknown_fields,
+                    1 => &mut self.old_name,
+                    2 => ::gapi::wire::int64_field_mut(&mut self.size),
+                    3 => &mut self._unknown_fields,
                     _ => return None,
                 },
             )
@@ -418,30 +450,75 @@ pub mod schemas {
         }
     }
 }
-/// The Methods Test API (`methods` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        pub enum DestinationPredefinedAcl {
+            Private = "private",
+            PublicRead = "publicRead",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum ObjectsGetProjection {
+            Full = "full",
+            NoAcl = "noAcl",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum ObjectsInsertProjection {
+            Full = "full",
+        }
+    }
+    pub type PredefinedAcl = DestinationPredefinedAcl;
+    ::gapi::open_enum! {
+        pub enum States {
+            /// Active.
+            Active = "ACTIVE",
+            /// Done.
+            Done = "DONE",
+        }
+    }
+    ::gapi::open_enum! {
+        /// Which fields of the item.
+        pub enum View {
+            /// Basic.
+            Basic = "BASIC",
+            /// Full.
+            Full = "FULL",
+        }
+    }
+}
+/// The Methods Test API (`methods` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Methods {
+pub struct MethodsService {
     svc: ::gapi::Service,
 }
-impl Methods {
+impl MethodsService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Methods {
+        MethodsService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Methods {
+        MethodsService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Methods {
+        MethodsService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -492,7 +569,7 @@ pub mod docs {
         #[inline]
         pub fn fenced(&self) -> FencedCall {
             let call = ::gapi::Call::new(&self.svc, &FENCED);
-            FencedCall { call }
+            super::Call::from_call(call)
         }
     }
     static FENCED: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -501,23 +578,15 @@ pub mod docs {
         path: "docs",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.docs.fenced`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct FencedCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for FencedCall {
+    /// The `methods.docs.fenced` method, as a type: its builder is [`FencedCall`].
+    pub struct FencedMethod;
+    impl ::gapi::MethodSpec for FencedMethod {
         type Response = super::schemas::Empty;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &FENCED;
     }
-    impl FencedCall {
+    /// Builder for `methods.docs.fenced`: set optional parameters, then call `send()`.
+    pub type FencedCall = super::Call<FencedMethod>;
+    impl super::Call<FencedMethod> {
         /// Filter, e.g.
         ///
         /// ```text
@@ -529,13 +598,6 @@ pub mod docs {
         pub fn filter(mut self, value: impl Into<String>) -> Self {
             self.call.query("filter", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Empty>> {
-            self.call.send()
         }
     }
 }
@@ -551,7 +613,7 @@ pub mod items {
         #[inline]
         pub fn aggregated_list(&self) -> AggregatedListCall {
             let call = ::gapi::Call::new(&self.svc, &AGGREGATED_LIST);
-            AggregatedListCall { call }
+            super::Call::from_call(call)
         }
         /// No response body.
         ///
@@ -564,7 +626,7 @@ pub mod items {
         pub fn delete(&self, item: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("item", item.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Required repeated query parameter in parameterOrder: a positional Vec.
         ///
@@ -572,27 +634,40 @@ pub mod items {
         ///
         /// Arguments:
         ///
-        /// - `q`:
+        /// - `q` (any number of values):
         /// - `target`:
         #[inline]
-        pub fn detect(&self, q: Vec<String>, target: impl Into<String>) -> DetectCall {
+        pub fn detect(
+            &self,
+            q: impl ::core::iter::IntoIterator<Item: Into<String>>,
+            target: impl Into<String>,
+        ) -> DetectCall {
             let mut call = ::gapi::Call::new(&self.svc, &DETECT);
             for v in q {
-                call.query_append("q", v);
+                call.query_append("q", v.into());
             }
             call.query("target", target.into());
-            DetectCall { call }
+            super::Call::from_call(call)
+        }
+        /// `methods.items.get` — `GET items/{item}`
+        ///
+        /// Arguments:
+        ///
+        /// - `item`:
+        #[inline]
+        pub fn get(&self, item: impl Into<String>) -> GetCall {
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
+            call.path_param("item", item.into());
+            super::Call::from_call(call)
         }
         /// Deprecated method.
         ///
         /// `methods.items.legacy` — `GET legacy`
-        ///
-        /// Deprecated.
-        #[deprecated]
+        #[deprecated(note = "Deprecated method.")]
         #[inline]
         pub fn legacy(&self) -> LegacyCall {
             let call = ::gapi::Call::new(&self.svc, &LEGACY);
-            LegacyCall { call }
+            super::Call::from_call(call)
         }
         /// Standard pagination with `items()`.
         ///
@@ -601,13 +676,13 @@ pub mod items {
         pub fn list(&self) -> ListCall {
             let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.header("X-Goog-Api-Version", "2026-11-01");
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// `methods.items.operations` — `GET operations`
         #[inline]
         pub fn operations(&self) -> OperationsCall {
             let call = ::gapi::Call::new(&self.svc, &OPERATIONS);
-            OperationsCall { call }
+            super::Call::from_call(call)
         }
         /// The page token travels in the request body.
         ///
@@ -616,7 +691,25 @@ pub mod items {
         pub fn query(&self, request: super::schemas::QueryRequest) -> QueryCall {
             let mut call = ::gapi::Call::new(&self.svc, &QUERY);
             call.body(&request);
-            QueryCall { call }
+            super::Call::from_call(call)
+        }
+        /// Repeated parameters, required and optional; parameter enums shared by methods.
+        ///
+        /// `methods.items.search` — `GET search`
+        ///
+        /// Arguments:
+        ///
+        /// - `ids` (any number of values):
+        #[inline]
+        pub fn search(
+            &self,
+            ids: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> SearchCall {
+            let mut call = ::gapi::Call::new(&self.svc, &SEARCH);
+            for v in ids {
+                call.query_append("ids", v.into());
+            }
+            super::Call::from_call(call)
         }
         /// A request but no response.
         ///
@@ -625,7 +718,7 @@ pub mod items {
         pub fn stop(&self, request: super::schemas::Item) -> StopCall {
             let mut call = ::gapi::Call::new(&self.svc, &STOP);
             call.body(&request);
-            StopCall { call }
+            super::Call::from_call(call)
         }
         /// `methods.items.tabledata` — `GET tables/{tableId}/data`
         ///
@@ -636,7 +729,7 @@ pub mod items {
         pub fn tabledata(&self, table_id: impl Into<String>) -> TabledataCall {
             let mut call = ::gapi::Call::new(&self.svc, &TABLEDATA);
             call.path_param("tableId", table_id.into());
-            TabledataCall { call }
+            super::Call::from_call(call)
         }
         /// A required query parameter that is not in parameterOrder becomes a setter.
         ///
@@ -649,7 +742,20 @@ pub mod items {
         pub fn view_full_context(&self, item: impl Into<String>) -> ViewFullContextCall {
             let mut call = ::gapi::Call::new(&self.svc, &VIEW_FULL_CONTEXT);
             call.path_param("item", item.into());
-            ViewFullContextCall { call }
+            super::Call::from_call(call)
+        }
+        /// An operations.wait: the API's own `timeout` next to the call's deadline.
+        ///
+        /// `methods.items.wait` — `POST operations/{+name}:wait`
+        ///
+        /// Arguments:
+        ///
+        /// - `name`:
+        #[inline]
+        pub fn wait(&self, name: impl Into<String>) -> WaitCall {
+            let mut call = ::gapi::Call::new(&self.svc, &WAIT);
+            call.path_param("name", name.into());
+            super::Call::from_call(call)
         }
     }
     static AGGREGATED_LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -662,42 +768,20 @@ pub mod items {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.aggregatedList`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct AggregatedListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for AggregatedListCall {
+    /// The `methods.items.aggregatedList` method, as a type: its builder is [`AggregatedListCall`].
+    pub struct AggregatedListMethod;
+    impl ::gapi::MethodSpec for AggregatedListMethod {
         type Response = super::schemas::AggregatedList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &AGGREGATED_LIST;
     }
-    impl AggregatedListCall {
+    /// Builder for `methods.items.aggregatedList`: set optional parameters, then call `send()`, `pages()`.
+    pub type AggregatedListCall = super::Call<AggregatedListMethod>;
+    impl super::Call<AggregatedListMethod> {
         /// `pageToken`
         #[inline]
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AggregatedList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::AggregatedList> {
-            self.call.pages()
         }
     }
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -706,58 +790,50 @@ pub mod items {
         path: "items/{item}",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `methods.items.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `methods.items.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static DETECT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.detect",
         http_method: ::gapi::HttpMethod::Post,
         path: "detect",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.detect`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DetectCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DetectCall {
+    /// The `methods.items.detect` method, as a type: its builder is [`DetectCall`].
+    pub struct DetectMethod;
+    impl ::gapi::MethodSpec for DetectMethod {
         type Response = super::schemas::Item;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DETECT;
     }
-    impl DetectCall {
-        /// Sends the request.
+    /// Builder for `methods.items.detect`: set optional parameters, then call `send()`.
+    pub type DetectCall = super::Call<DetectMethod>;
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
+        id: "methods.items.get",
+        http_method: ::gapi::HttpMethod::Get,
+        path: "items/{item}",
+        ..::gapi::MethodInfo::DEFAULT
+    };
+    /// The `methods.items.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
+        type Response = super::schemas::Item;
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
+    }
+    /// Builder for `methods.items.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
+        /// Which fields of the item.
+        ///
+        /// Values: [`params::View`](super::params::View).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Item>> {
-            self.call.send()
+        pub fn view(mut self, value: impl Into<super::params::View>) -> Self {
+            self.call.query("view", value.into());
+            self
         }
     }
     static LEGACY: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -766,31 +842,14 @@ pub mod items {
         path: "legacy",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.legacy`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct LegacyCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for LegacyCall {
+    /// The `methods.items.legacy` method, as a type: its builder is [`LegacyCall`].
+    pub struct LegacyMethod;
+    impl ::gapi::MethodSpec for LegacyMethod {
         type Response = super::schemas::Item;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LEGACY;
     }
-    impl LegacyCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Item>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `methods.items.legacy`: set optional parameters, then call `send()`.
+    pub type LegacyCall = super::Call<LegacyMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -802,23 +861,15 @@ pub mod items {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `methods.items.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::ItemList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `methods.items.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `maxResults`
         #[inline]
         pub fn max_results(mut self, value: u32) -> Self {
@@ -833,30 +884,22 @@ pub mod items {
         }
         /// `tags`
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_tags`](Self::add_tags) adds one.
         #[inline]
-        pub fn tags(mut self, value: impl Into<String>) -> Self {
-            self.call.query_append("tags", value.into());
+        pub fn tags(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("tags", v.into());
+            }
             self
         }
-        /// Sends the request.
+        /// Adds one value of [`tags`](Self::tags).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::ItemList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::ItemList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::ItemList> {
-            self.call.items()
+        pub fn add_tags(mut self, value: impl Into<String>) -> Self {
+            self.call.query_append("tags", value.into());
+            self
         }
     }
     static OPERATIONS: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -869,47 +912,20 @@ pub mod items {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.operations`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct OperationsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for OperationsCall {
+    /// The `methods.items.operations` method, as a type: its builder is [`OperationsCall`].
+    pub struct OperationsMethod;
+    impl ::gapi::MethodSpec for OperationsMethod {
         type Response = super::schemas::OperationList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &OPERATIONS;
     }
-    impl OperationsCall {
+    /// Builder for `methods.items.operations`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type OperationsCall = super::Call<OperationsMethod>;
+    impl super::Call<OperationsMethod> {
         /// `pageToken`
         #[inline]
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::OperationList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::OperationList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::OperationList> {
-            self.call.items()
         }
     }
     static QUERY: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -922,41 +938,91 @@ pub mod items {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.query`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct QueryCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for QueryCall {
+    /// The `methods.items.query` method, as a type: its builder is [`QueryCall`].
+    pub struct QueryMethod;
+    impl ::gapi::MethodSpec for QueryMethod {
         type Response = super::schemas::QueryResponse;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &QUERY;
     }
-    impl QueryCall {
-        /// Sends the request.
+    /// Builder for `methods.items.query`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type QueryCall = super::Call<QueryMethod>;
+    static SEARCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
+        id: "methods.items.search",
+        http_method: ::gapi::HttpMethod::Get,
+        path: "search",
+        ..::gapi::MethodInfo::DEFAULT
+    };
+    /// The `methods.items.search` method, as a type: its builder is [`SearchCall`].
+    pub struct SearchMethod;
+    impl ::gapi::MethodSpec for SearchMethod {
+        type Response = super::schemas::ItemList;
+        const METHOD: &'static ::gapi::MethodInfo = &SEARCH;
+    }
+    /// Builder for `methods.items.search`: set optional parameters, then call `send()`.
+    pub type SearchCall = super::Call<SearchMethod>;
+    impl super::Call<SearchMethod> {
+        /// Takes the name the single-value form of `ids` would.
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::QueryResponse>,
-        > {
-            self.call.send()
+        pub fn add_ids(mut self, value: impl Into<String>) -> Self {
+            self.call.query("addIds", value.into());
+            self
         }
-        /// Every page, as a stream (follows the page token).
+        /// Deprecated: use `filter`.
+        ///
+        /// Kept for old clients.
+        #[deprecated(note = "Deprecated: use `filter`.")]
         #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::QueryResponse> {
-            self.call.pages()
+        pub fn legacy_filter(mut self, value: impl Into<String>) -> Self {
+            self.call.query("legacyFilter", value.into());
+            self
         }
-        /// Every item of every page, as a stream.
+        /// `sizes`
+        ///
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_sizes`](Self::add_sizes) adds one.
         #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::QueryResponse> {
-            self.call.items()
+        pub fn sizes(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<i32>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("sizes", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`sizes`](Self::sizes).
+        #[inline]
+        pub fn add_sizes(mut self, value: i32) -> Self {
+            self.call.query_append("sizes", value);
+            self
+        }
+        /// `states`
+        ///
+        /// Values: [`params::States`](super::params::States).
+        ///
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_states`](Self::add_states) adds one.
+        #[inline]
+        pub fn states(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<super::params::States>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("states", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`states`](Self::states).
+        #[inline]
+        pub fn add_states(mut self, value: impl Into<super::params::States>) -> Self {
+            self.call.query_append("states", value.into());
+            self
+        }
+        /// Which fields.
+        ///
+        /// Values: [`params::View`](super::params::View).
+        #[inline]
+        pub fn view(mut self, value: impl Into<super::params::View>) -> Self {
+            self.call.query("view", value.into());
+            self
         }
     }
     static STOP: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -965,29 +1031,14 @@ pub mod items {
         path: "items/stop",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.stop`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct StopCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for StopCall {
+    /// The `methods.items.stop` method, as a type: its builder is [`StopCall`].
+    pub struct StopMethod;
+    impl ::gapi::MethodSpec for StopMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &STOP;
     }
-    impl StopCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `methods.items.stop`: set optional parameters, then call `send()`.
+    pub type StopCall = super::Call<StopMethod>;
     static TABLEDATA: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.tabledata",
         http_method: ::gapi::HttpMethod::Get,
@@ -998,23 +1049,15 @@ pub mod items {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.tabledata`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct TabledataCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for TabledataCall {
+    /// The `methods.items.tabledata` method, as a type: its builder is [`TabledataCall`].
+    pub struct TabledataMethod;
+    impl ::gapi::MethodSpec for TabledataMethod {
         type Response = super::schemas::TableDataList;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TABLEDATA;
     }
-    impl TabledataCall {
+    /// Builder for `methods.items.tabledata`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type TabledataCall = super::Call<TabledataMethod>;
+    impl super::Call<TabledataMethod> {
         /// `pageToken`
         #[inline]
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
@@ -1027,25 +1070,6 @@ pub mod items {
             self.call.query("startIndex", value);
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::TableDataList>,
-        > {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::TableDataList> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::TableDataList> {
-            self.call.items()
-        }
     }
     static VIEW_FULL_CONTEXT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.viewFullContext",
@@ -1053,35 +1077,48 @@ pub mod items {
         path: "items/{item}/context",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.items.viewFullContext`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ViewFullContextCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ViewFullContextCall {
+    /// The `methods.items.viewFullContext` method, as a type: its builder is [`ViewFullContextCall`].
+    pub struct ViewFullContextMethod;
+    impl ::gapi::MethodSpec for ViewFullContextMethod {
         type Response = super::schemas::Item;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &VIEW_FULL_CONTEXT;
     }
-    impl ViewFullContextCall {
+    /// Builder for `methods.items.viewFullContext`: set optional parameters, then call `send()`.
+    pub type ViewFullContextCall = super::Call<ViewFullContextMethod>;
+    impl super::Call<ViewFullContextMethod> {
         /// `contextKey`
         #[inline]
         pub fn context_key(mut self, value: impl Into<String>) -> Self {
             self.call.query("contextKey", value.into());
             self
         }
-        /// Sends the request.
+    }
+    static WAIT: ::gapi::MethodInfo = ::gapi::MethodInfo {
+        id: "methods.items.wait",
+        http_method: ::gapi::HttpMethod::Post,
+        path: "operations/{+name}:wait",
+        ..::gapi::MethodInfo::DEFAULT
+    };
+    /// The `methods.items.wait` method, as a type: its builder is [`WaitCall`].
+    pub struct WaitMethod;
+    impl ::gapi::MethodSpec for WaitMethod {
+        type Response = super::schemas::Item;
+        const METHOD: &'static ::gapi::MethodInfo = &WAIT;
+    }
+    /// Builder for `methods.items.wait`: set optional parameters, then call `send()`.
+    pub type WaitCall = super::Call<WaitMethod>;
+    impl super::Call<WaitMethod> {
+        /// How long the server waits for the operation.
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Item>> {
-            self.call.send()
+        pub fn timeout(mut self, value: impl Into<::gapi::types::Duration>) -> Self {
+            self.call.query("timeout", value.into());
+            self
+        }
+        /// A parameter whose name starts with the options' prefix.
+        #[inline]
+        pub fn set_with_extended_notifications(mut self, value: bool) -> Self {
+            self.call.query("withExtendedNotifications", value);
+            self
         }
     }
 }
@@ -1110,7 +1147,7 @@ pub mod objects {
             let mut call = ::gapi::Call::new(&self.svc, &EXPORT);
             call.path_param("bucket", bucket.into());
             call.query("mimeType", mime_type.into());
-            ExportCall { call }
+            super::Call::from_call(call)
         }
         /// JSON metadata, or the media with `download()`.
         ///
@@ -1129,7 +1166,7 @@ pub mod objects {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Metadata + media upload, simple and resumable.
         ///
@@ -1138,32 +1175,38 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`:
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn insert(
             &self,
             bucket: impl Into<String>,
-            request: super::schemas::Object,
+            request: impl Into<Option<super::schemas::Object>>,
         ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
-            call.body(&request);
-            InsertCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// `methods.objects.put` — `PUT b/{bucket}/big`
         ///
         /// Arguments:
         ///
         /// - `bucket`:
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
         pub fn put(
             &self,
             bucket: impl Into<String>,
-            request: super::schemas::Object,
+            request: impl Into<Option<super::schemas::Object>>,
         ) -> PutCall {
             let mut call = ::gapi::Call::new(&self.svc, &PUT);
             call.path_param("bucket", bucket.into());
-            call.body(&request);
-            PutCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// Media-only upload, `1GB` limit.
         ///
@@ -1176,7 +1219,7 @@ pub mod objects {
         pub fn upload_data(&self, bucket: impl Into<String>) -> UploadDataCall {
             let mut call = ::gapi::Call::new(&self.svc, &UPLOAD_DATA);
             call.path_param("bucket", bucket.into());
-            UploadDataCall { call }
+            super::Call::from_call(call)
         }
     }
     static EXPORT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1186,36 +1229,15 @@ pub mod objects {
         supports_media_download: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.objects.export`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ExportCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ExportCall {
+    /// The `methods.objects.export` method, as a type: its builder is [`ExportCall`].
+    pub struct ExportMethod;
+    impl ::gapi::MethodSpec for ExportMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &EXPORT;
     }
-    impl ExportCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-        /// Downloads the media (`alt=media`) instead of the JSON response.
-        #[inline]
-        pub fn download(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-            self.call.download()
-        }
-    }
+    impl ::gapi::DownloadSpec for ExportMethod {}
+    /// Builder for `methods.objects.export`: set optional parameters, then call `send()`, `download()`.
+    pub type ExportCall = super::Call<ExportMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.objects.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -1223,38 +1245,37 @@ pub mod objects {
         supports_media_download: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.objects.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `methods.objects.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
+    impl ::gapi::DownloadSpec for GetMethod {}
+    /// Builder for `methods.objects.get`: set optional parameters, then call `send()`, `download()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
+        /// `predefinedAcl`
+        ///
+        /// Values: [`params::PredefinedAcl`](super::params::PredefinedAcl).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
+        pub fn predefined_acl(
+            mut self,
+            value: impl Into<super::params::PredefinedAcl>,
+        ) -> Self {
+            self.call.query("predefinedAcl", value.into());
+            self
         }
-        /// Downloads the media (`alt=media`) instead of the JSON response.
+        /// `projection`
+        ///
+        /// Values: [`params::ObjectsGetProjection`](super::params::ObjectsGetProjection).
         #[inline]
-        pub fn download(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-            self.call.download()
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsGetProjection>,
+        ) -> Self {
+            self.call.query("projection", value.into());
+            self
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1271,41 +1292,43 @@ pub mod objects {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.objects.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `methods.objects.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
+    impl ::gapi::UploadSpec for InsertMethod {}
+    /// Builder for `methods.objects.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type InsertCall = super::Call<InsertMethod>;
+    impl super::Call<InsertMethod> {
+        /// `destinationPredefinedAcl`
+        ///
+        /// Values: [`params::DestinationPredefinedAcl`](super::params::DestinationPredefinedAcl).
         #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
+        pub fn destination_predefined_acl(
+            mut self,
+            value: impl Into<super::params::DestinationPredefinedAcl>,
+        ) -> Self {
+            self.call.query("destinationPredefinedAcl", value.into());
+            self
         }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
+        /// The object's name, for media alone.
         #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.upload(media)
+        pub fn name(mut self, value: impl Into<String>) -> Self {
+            self.call.query("name", value.into());
+            self
+        }
+        /// `projection`
+        ///
+        /// Values: [`params::ObjectsInsertProjection`](super::params::ObjectsInsertProjection).
+        #[inline]
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::ObjectsInsertProjection>,
+        ) -> Self {
+            self.call.query("projection", value.into());
+            self
         }
     }
     static PUT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1322,43 +1345,15 @@ pub mod objects {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.objects.put`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PutCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PutCall {
+    /// The `methods.objects.put` method, as a type: its builder is [`PutCall`].
+    pub struct PutMethod;
+    impl ::gapi::MethodSpec for PutMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PUT;
     }
-    impl PutCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.upload(media)
-        }
-    }
+    impl ::gapi::UploadSpec for PutMethod {}
+    /// Builder for `methods.objects.put`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type PutCall = super::Call<PutMethod>;
     static UPLOAD_DATA: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.objects.uploadData",
         http_method: ::gapi::HttpMethod::Post,
@@ -1373,41 +1368,13 @@ pub mod objects {
         ),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `methods.objects.uploadData`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UploadDataCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UploadDataCall {
+    /// The `methods.objects.uploadData` method, as a type: its builder is [`UploadDataCall`].
+    pub struct UploadDataMethod;
+    impl ::gapi::MethodSpec for UploadDataMethod {
         type Response = super::schemas::Object;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPLOAD_DATA;
     }
-    impl UploadDataCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Object>,
-        > {
-            self.call.upload(media)
-        }
-    }
+    impl ::gapi::UploadSpec for UploadDataMethod {}
+    /// Builder for `methods.objects.uploadData`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type UploadDataCall = super::Call<UploadDataMethod>;
 }

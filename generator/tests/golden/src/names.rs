@@ -12,8 +12,27 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "",
     batch_path: Some("batch"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// `fields`
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// `prettyPrint`
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// `quotaUser`
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Read, compose, send, and permanently delete all your email from Gmail
@@ -25,7 +44,8 @@ pub mod scopes {
     /// Associate you with your personal info on Google
     pub const OPENID: &str = "openid";
 }
-/// The data types of this API.
+/// The data types of this API (request and response bodies), named
+/// after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Box {
@@ -691,30 +711,39 @@ pub mod schemas {
     }
     ::gapi::record!(Vec);
 }
-/// The Names Test API (`names` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {}
+/// The Names Test API (`names` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Names {
+pub struct NamesService {
     svc: ::gapi::Service,
 }
-impl Names {
+impl NamesService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Names {
+        NamesService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Names {
+        NamesService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Names {
+        NamesService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -757,7 +786,7 @@ impl Names {
     #[inline]
     pub fn tokeninfo(&self) -> TokeninfoCall {
         let call = ::gapi::Call::new(&self.svc, &TOKENINFO);
-        TokeninfoCall { call }
+        Call::from_call(call)
     }
 }
 static TOKENINFO: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -766,35 +795,20 @@ static TOKENINFO: ::gapi::MethodInfo = ::gapi::MethodInfo {
     path: "tokeninfo",
     ..::gapi::MethodInfo::DEFAULT
 };
-/// Builder for `names.tokeninfo`: set optional parameters, then call `send()`.
-#[derive(Clone, Debug)]
-pub struct TokeninfoCall {
-    call: ::gapi::Call,
-}
-impl ::gapi::CallBuilder for TokeninfoCall {
+/// The `names.tokeninfo` method, as a type: its builder is [`TokeninfoCall`].
+pub struct TokeninfoMethod;
+impl ::gapi::MethodSpec for TokeninfoMethod {
     type Response = schemas::Keywords;
-    #[inline]
-    fn call_mut(&mut self) -> &mut ::gapi::Call {
-        &mut self.call
-    }
-    #[inline]
-    fn into_call(self) -> ::gapi::Call {
-        self.call
-    }
+    const METHOD: &'static ::gapi::MethodInfo = &TOKENINFO;
 }
-impl TokeninfoCall {
+/// Builder for `names.tokeninfo`: set optional parameters, then call `send()`.
+pub type TokeninfoCall = Call<TokeninfoMethod>;
+impl Call<TokeninfoMethod> {
     /// `access_token`
     #[inline]
     pub fn access_token(mut self, value: impl Into<String>) -> Self {
         self.call.query("access_token", value.into());
         self
-    }
-    /// Sends the request.
-    #[inline]
-    pub fn send(
-        self,
-    ) -> impl ::std::future::Future<Output = ::gapi::Result<schemas::Keywords>> {
-        self.call.send()
     }
 }
 /// The `connections` resource.
@@ -840,7 +854,7 @@ pub mod connections {
             let mut call = ::gapi::Call::new(&self.svc, &MOVE);
             call.path_param("name", name.into());
             call.body(&request);
-            MoveCall { call }
+            super::Call::from_call(call)
         }
         /// `names.connections.return` — `POST v1/{+name}:return`
         ///
@@ -851,7 +865,7 @@ pub mod connections {
         pub fn r#return(&self, name: impl Into<String>) -> ReturnCall {
             let mut call = ::gapi::Call::new(&self.svc, &RETURN);
             call.path_param("name", name.into());
-            ReturnCall { call }
+            super::Call::from_call(call)
         }
         /// Path parameter `self`, body argument collides with a `request` parameter, setters named like builder methods.
         ///
@@ -872,7 +886,7 @@ pub mod connections {
             call.path_param("self", self_.into());
             call.path_param("request", request.into());
             call.body(&request_2);
-            SendCall { call }
+            super::Call::from_call(call)
         }
         /// A method named like the sibling resource `tools`.
         ///
@@ -885,7 +899,7 @@ pub mod connections {
         pub fn tools(&self, name: impl Into<String>) -> ToolsCall {
             let mut call = ::gapi::Call::new(&self.svc, &TOOLS);
             call.path_param("name", name.into());
-            ToolsCall { call }
+            super::Call::from_call(call)
         }
     }
     static MOVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -894,83 +908,43 @@ pub mod connections {
         path: "v1/{+name}:move",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `names.connections.move`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct MoveCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for MoveCall {
+    /// The `names.connections.move` method, as a type: its builder is [`MoveCall`].
+    pub struct MoveMethod;
+    impl ::gapi::MethodSpec for MoveMethod {
         type Response = super::schemas::Box;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &MOVE;
     }
-    impl MoveCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Box>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `names.connections.move`: set optional parameters, then call `send()`.
+    pub type MoveCall = super::Call<MoveMethod>;
     static RETURN: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.connections.return",
         http_method: ::gapi::HttpMethod::Post,
         path: "v1/{+name}:return",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `names.connections.return`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ReturnCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ReturnCall {
+    /// The `names.connections.return` method, as a type: its builder is [`ReturnCall`].
+    pub struct ReturnMethod;
+    impl ::gapi::MethodSpec for ReturnMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RETURN;
     }
-    impl ReturnCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `names.connections.return`: set optional parameters, then call `send()`.
+    pub type ReturnCall = super::Call<ReturnMethod>;
     static SEND: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.connections.send",
         http_method: ::gapi::HttpMethod::Post,
         path: "v1/{+self}:send",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `names.connections.send`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct SendCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for SendCall {
+    /// The `names.connections.send` method, as a type: its builder is [`SendCall`].
+    pub struct SendMethod;
+    impl ::gapi::MethodSpec for SendMethod {
         type Response = super::schemas::Vec;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &SEND;
     }
-    impl SendCall {
+    /// Builder for `names.connections.send`: set optional parameters, then call `send()`.
+    pub type SendCall = super::Call<SendMethod>;
+    impl super::Call<SendMethod> {
         /// `_type`
         #[inline]
         pub fn type_param(mut self, value: impl Into<String>) -> Self {
@@ -1025,13 +999,6 @@ pub mod connections {
             self.call.query("upload", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Vec>> {
-            self.call.send()
-        }
     }
     static TOOLS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.connections.tools",
@@ -1039,31 +1006,14 @@ pub mod connections {
         path: "v1/{+name}:tools",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `names.connections.tools`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ToolsCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ToolsCall {
+    /// The `names.connections.tools` method, as a type: its builder is [`ToolsCall`].
+    pub struct ToolsMethod;
+    impl ::gapi::MethodSpec for ToolsMethod {
         type Response = super::schemas::Empty;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &TOOLS;
     }
-    impl ToolsCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Empty>> {
-            self.call.send()
-        }
-    }
+    /// Builder for `names.connections.tools`: set optional parameters, then call `send()`.
+    pub type ToolsCall = super::Call<ToolsMethod>;
     /// The `connections` resource.
     pub mod connections {
         /// Methods of the `connections` resource.
@@ -1076,7 +1026,7 @@ pub mod connections {
             #[inline]
             pub fn get(&self) -> GetCall {
                 let call = ::gapi::Call::new(&self.svc, &GET);
-                GetCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1085,33 +1035,14 @@ pub mod connections {
             path: "v1/nested",
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `names.connections.connections.get`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetCall {
+        /// The `names.connections.connections.get` method, as a type: its builder is [`GetCall`].
+        pub struct GetMethod;
+        impl ::gapi::MethodSpec for GetMethod {
             type Response = super::super::schemas::Error;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET;
         }
-        impl GetCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Error>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `names.connections.connections.get`: set optional parameters, then call `send()`.
+        pub type GetCall = super::super::Call<GetMethod>;
     }
     /// The `tools` resource.
     pub mod tools {
@@ -1130,7 +1061,7 @@ pub mod connections {
             pub fn list(&self, parent: impl Into<String>) -> ListCall {
                 let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("parent", parent.into());
-                ListCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1139,33 +1070,14 @@ pub mod connections {
             path: "v1/{+parent}/tools",
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `names.connections.tools.list`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ListCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ListCall {
+        /// The `names.connections.tools.list` method, as a type: its builder is [`ListCall`].
+        pub struct ListMethod;
+        impl ::gapi::MethodSpec for ListMethod {
             type Response = super::super::schemas::Vec;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &LIST;
         }
-        impl ListCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Vec>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `names.connections.tools.list`: set optional parameters, then call `send()`.
+        pub type ListCall = super::super::Call<ListMethod>;
     }
     /// The `well-known` resource.
     pub mod well_known {
@@ -1187,7 +1099,7 @@ pub mod connections {
             ) -> GetOpenidConfigurationCall {
                 let mut call = ::gapi::Call::new(&self.svc, &GET_OPENID_CONFIGURATION);
                 call.path_param("parent", parent.into());
-                GetOpenidConfigurationCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static GET_OPENID_CONFIGURATION: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1196,33 +1108,16 @@ pub mod connections {
             path: "v1/{+parent}/.well-known/openid-configuration",
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `names.connections.well-known.getOpenid-configuration`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct GetOpenidConfigurationCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for GetOpenidConfigurationCall {
+        /// The `names.connections.well-known.getOpenid-configuration` method, as a type: its builder is [`GetOpenidConfigurationCall`].
+        pub struct GetOpenidConfigurationMethod;
+        impl ::gapi::MethodSpec for GetOpenidConfigurationMethod {
             type Response = super::super::schemas::Default;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &GET_OPENID_CONFIGURATION;
         }
-        impl GetOpenidConfigurationCall {
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<
-                Output = ::gapi::Result<super::super::schemas::Default>,
-            > {
-                self.call.send()
-            }
-        }
+        /// Builder for `names.connections.well-known.getOpenid-configuration`: set optional parameters, then call `send()`.
+        pub type GetOpenidConfigurationCall = super::super::Call<
+            GetOpenidConfigurationMethod,
+        >;
     }
 }
 /// The `schemas` resource.
@@ -1242,7 +1137,7 @@ pub mod schemas_resource {
         pub fn get(&self, name: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("name", name.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1251,33 +1146,14 @@ pub mod schemas_resource {
         path: "v1/{+name}",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `names.schemas.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `names.schemas.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Result;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Result>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `names.schemas.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
 }
 /// The `scopes` resource.
 pub mod scopes_resource {
@@ -1291,7 +1167,7 @@ pub mod scopes_resource {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1304,45 +1180,20 @@ pub mod scopes_resource {
         }),
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `names.scopes.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `names.scopes.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::Page;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `names.scopes.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// `pageToken`
         #[inline]
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Page>> {
-            self.call.send()
-        }
-        /// Every page, as a stream (follows the page token).
-        #[inline]
-        pub fn pages(self) -> ::gapi::Pages<super::schemas::Page> {
-            self.call.pages()
-        }
-        /// Every item of every page, as a stream.
-        #[inline]
-        pub fn items(self) -> ::gapi::Items<super::schemas::Page> {
-            self.call.items()
         }
     }
 }
@@ -1358,7 +1209,7 @@ pub mod service {
         #[inline]
         pub fn get(&self) -> GetCall {
             let call = ::gapi::Call::new(&self.svc, &GET);
-            GetCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1367,31 +1218,12 @@ pub mod service {
         path: "v1/service",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `names.service.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `names.service.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Option;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Option>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `names.service.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
 }

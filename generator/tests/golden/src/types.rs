@@ -12,11 +12,11 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "",
     batch_path: None,
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {}
-/// The data types of this API.
+/// The data types of this API (request and response bodies), named
+/// after the document's schemas.
 pub mod schemas {
     /// No properties key at all.
     #[derive(Clone, Default)]
@@ -809,30 +809,39 @@ pub mod schemas {
     }
     ::gapi::record!(ValueMatcher);
 }
-/// The Types Test API (`types` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {}
+/// The Types Test API (`types` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Types {
+pub struct TypesService {
     svc: ::gapi::Service,
 }
-impl Types {
+impl TypesService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Types {
+        TypesService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Types {
+        TypesService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Types {
+        TypesService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -868,14 +877,14 @@ pub mod things {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("id", id);
             call.path_param("n", n);
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// `types.things.put` — `PUT v1/things`
         #[inline]
         pub fn put(&self, request: super::schemas::Int64s) -> PutCall {
             let mut call = ::gapi::Call::new(&self.svc, &PUT);
             call.body(&request);
-            PutCall { call }
+            super::Call::from_call(call)
         }
         /// `types.things.raw` — `POST v1/raw`
         #[inline]
@@ -885,7 +894,7 @@ pub mod things {
         ) -> RawCall {
             let mut call = ::gapi::Call::new(&self.svc, &RAW);
             call.body(&request);
-            RawCall { call }
+            super::Call::from_call(call)
         }
     }
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -894,69 +903,64 @@ pub mod things {
         path: "v1/things/{id}",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `types.things.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `types.things.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Scalars;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Scalars>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `types.things.get`: set optional parameters, then call `send()`.
+    pub type GetCall = super::Call<GetMethod>;
     static PUT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "types.things.put",
         http_method: ::gapi::HttpMethod::Put,
         path: "v1/things",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `types.things.put`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PutCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PutCall {
+    /// The `types.things.put` method, as a type: its builder is [`PutCall`].
+    pub struct PutMethod;
+    impl ::gapi::MethodSpec for PutMethod {
         type Response = super::schemas::Containers;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PUT;
     }
-    impl PutCall {
+    /// Builder for `types.things.put`: set optional parameters, then call `send()`.
+    pub type PutCall = super::Call<PutMethod>;
+    impl super::Call<PutMethod> {
         /// `big`
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_big`](Self::add_big) adds one.
         #[inline]
-        pub fn big(mut self, value: i64) -> Self {
+        pub fn big(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<i64>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("big", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`big`](Self::big).
+        #[inline]
+        pub fn add_big(mut self, value: i64) -> Self {
             self.call.query_append("big", value);
             self
         }
         /// `extensions`
         ///
-        /// Repeated: each call adds a value.
+        /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_extensions`](Self::add_extensions) adds one.
         #[inline]
-        pub fn extensions(mut self, value: impl Into<String>) -> Self {
+        pub fn extensions(
+            mut self,
+            values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+        ) -> Self {
+            for v in values {
+                self.call.query_append("extensions", v.into());
+            }
+            self
+        }
+        /// Adds one value of [`extensions`](Self::extensions).
+        #[inline]
+        pub fn add_extensions(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("extensions", value.into());
             self
         }
@@ -993,15 +997,6 @@ pub mod things {
             self.call.query("when", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Containers>,
-        > {
-            self.call.send()
-        }
     }
     static RAW: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "types.things.raw",
@@ -1009,33 +1004,12 @@ pub mod things {
         path: "v1/raw",
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `types.things.raw`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct RawCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for RawCall {
+    /// The `types.things.raw` method, as a type: its builder is [`RawCall`].
+    pub struct RawMethod;
+    impl ::gapi::MethodSpec for RawMethod {
         type Response = ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &RAW;
     }
-    impl RawCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<
-                ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
-            >,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `types.things.raw`: set optional parameters, then call `send()`.
+    pub type RawCall = super::Call<RawMethod>;
 }

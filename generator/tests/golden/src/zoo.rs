@@ -13,11 +13,37 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     service_path: "zoo/v1/",
     batch_path: Some("batchZoo"),
 };
-/// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use ::gapi::CallBuilder;
+::gapi::method_builder!();
+impl<M: ::gapi::MethodSpec> Call<M> {
+    /// Selector specifying which fields to include in a partial response.
+    #[inline]
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.call.query("fields", value.into());
+        self
+    }
+    /// Returns response with indentations and line breaks.
+    #[inline]
+    pub fn pretty_print(mut self, value: bool) -> Self {
+        self.call.query("prettyPrint", value);
+        self
+    }
+    /// Available to use for quota purposes for server-side applications. Can be any arbitrary string assigned to a user, but should not exceed 40 characters. Overrides userIp if both are provided.
+    #[inline]
+    pub fn quota_user(mut self, value: impl Into<String>) -> Self {
+        self.call.query("quotaUser", value.into());
+        self
+    }
+    /// IP address of the site where the request originates. Use this if you want to enforce per-user limits.
+    #[inline]
+    pub fn user_ip(mut self, value: impl Into<String>) -> Self {
+        self.call.query("userIp", value.into());
+        self
+    }
+}
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {}
-/// The data types of this API.
+/// The data types of this API (request and response bodies), named
+/// after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Animal {
@@ -329,30 +355,65 @@ pub mod schemas {
     }
     ::gapi::record!(LoadFeedItems);
 }
-/// The zoo v1 (`zoo` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
+/// The enums of this API's parameters: named after the parameter
+/// (`predefinedAcl` → `PredefinedAcl`), or after the first method
+/// taking it (`BucketsGetProjection`) when same-named parameters take
+/// different values; identical ones are one type.
+pub mod params {
+    ::gapi::open_enum! {
+        pub enum AnimalsGetProjection {
+            /// Include everything
+            Full = "full",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum AnimalsListProjection {
+            /// Include absolutely everything
+            Full = "full",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum E {
+            Foo = "foo",
+            Bar = "bar",
+        }
+    }
+    ::gapi::open_enum! {
+        pub enum Er {
+            One = "one",
+            Two = "two",
+            Three = "three",
+        }
+    }
+}
+/// The zoo v1 (`zoo` v1): the entry point.
+///
+/// Create it with a [`gapi::Client`] and reach resources through its accessors. A method returns its builder, a [`Call`]: required parameters are the method's arguments, the others setters named after them in snake case (a repeated one takes any iterator, and `add_<setter>` adds one value), the standard parameters (`fields`, `quota_user`, …) are there for every method, and call options are always `with_*` (`with_timeout`, `with_header`, …: no parameter is named so). Finish with `send()`, `pages()`, `items()`, `upload(media)`, `upload_with(media, protocol)`, `upload_resumable(media)` or `download()`.
+///
+/// The service type is the API's name and `Service`; data types are only in [`schemas`], parameter enums only in [`params`].
 #[derive(Clone, Debug)]
-pub struct Zoo {
+pub struct ZooService {
     svc: ::gapi::Service,
 }
-impl Zoo {
+impl ZooService {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
     pub fn new(client: ::gapi::Client) -> Self {
-        Zoo {
+        ZooService {
             svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
     #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
-        Zoo {
+        ZooService {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
     #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
-        Zoo {
+        ZooService {
             svc: self.svc.with_service_path(path),
         }
     }
@@ -407,7 +468,7 @@ impl Zoo {
     #[inline]
     pub fn query(&self) -> QueryCall {
         let call = ::gapi::Call::new(&self.svc, &QUERY);
-        QueryCall { call }
+        Call::from_call(call)
     }
 }
 static QUERY: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -417,23 +478,15 @@ static QUERY: ::gapi::MethodInfo = ::gapi::MethodInfo {
     data_wrapper: true,
     ..::gapi::MethodInfo::DEFAULT
 };
-/// Builder for `bigquery.query`: set optional parameters, then call `send()`.
-#[derive(Clone, Debug)]
-pub struct QueryCall {
-    call: ::gapi::Call,
-}
-impl ::gapi::CallBuilder for QueryCall {
+/// The `bigquery.query` method, as a type: its builder is [`QueryCall`].
+pub struct QueryMethod;
+impl ::gapi::MethodSpec for QueryMethod {
     type Response = ();
-    #[inline]
-    fn call_mut(&mut self) -> &mut ::gapi::Call {
-        &mut self.call
-    }
-    #[inline]
-    fn into_call(self) -> ::gapi::Call {
-        self.call
-    }
+    const METHOD: &'static ::gapi::MethodInfo = &QUERY;
 }
-impl QueryCall {
+/// Builder for `bigquery.query`: set optional parameters, then call `send()`.
+pub type QueryCall = Call<QueryMethod>;
+impl Call<QueryMethod> {
     /// `a`
     #[inline]
     pub fn a(mut self, value: impl Into<String>) -> Self {
@@ -447,16 +500,31 @@ impl QueryCall {
         self
     }
     /// `e`
+    ///
+    /// Values: [`params::E`](params::E).
     #[inline]
-    pub fn e(mut self, value: impl Into<QueryE>) -> Self {
+    pub fn e(mut self, value: impl Into<params::E>) -> Self {
         self.call.query("e", value.into());
         self
     }
     /// `er`
     ///
-    /// Repeated: each call adds a value.
+    /// Values: [`params::Er`](params::Er).
+    ///
+    /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_er`](Self::add_er) adds one.
     #[inline]
-    pub fn er(mut self, value: impl Into<QueryEr>) -> Self {
+    pub fn er(
+        mut self,
+        values: impl ::core::iter::IntoIterator<Item: Into<params::Er>>,
+    ) -> Self {
+        for v in values {
+            self.call.query_append("er", v.into());
+        }
+        self
+    }
+    /// Adds one value of [`er`](Self::er).
+    #[inline]
+    pub fn add_er(mut self, value: impl Into<params::Er>) -> Self {
         self.call.query_append("er", value.into());
         self
     }
@@ -486,29 +554,22 @@ impl QueryCall {
     }
     /// `rr`
     ///
-    /// Repeated: each call adds a value.
+    /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_rr`](Self::add_rr) adds one.
     #[inline]
-    pub fn rr(mut self, value: impl Into<String>) -> Self {
-        self.call.query_append("rr", value.into());
+    pub fn rr(
+        mut self,
+        values: impl ::core::iter::IntoIterator<Item: Into<String>>,
+    ) -> Self {
+        for v in values {
+            self.call.query_append("rr", v.into());
+        }
         self
     }
-    /// Sends the request.
+    /// Adds one value of [`rr`](Self::rr).
     #[inline]
-    pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-        self.call.send_empty()
-    }
-}
-::gapi::open_enum! {
-    pub enum QueryE {
-        Foo = "foo",
-        Bar = "bar",
-    }
-}
-::gapi::open_enum! {
-    pub enum QueryEr {
-        One = "one",
-        Two = "two",
-        Three = "three",
+    pub fn add_rr(mut self, value: impl Into<String>) -> Self {
+        self.call.query_append("rr", value.into());
+        self
     }
 }
 /// The `animals` resource.
@@ -525,7 +586,7 @@ pub mod animals {
         #[inline]
         pub fn crossbreed(&self) -> CrossbreedCall {
             let call = ::gapi::Call::new(&self.svc, &CROSSBREED);
-            CrossbreedCall { call }
+            super::Call::from_call(call)
         }
         /// Delete animals
         ///
@@ -538,7 +599,7 @@ pub mod animals {
         pub fn delete(&self, name: impl Into<String>) -> DeleteCall {
             let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("name", name.into());
-            DeleteCall { call }
+            super::Call::from_call(call)
         }
         /// Get animals
         ///
@@ -551,7 +612,7 @@ pub mod animals {
         pub fn get(&self, name: impl Into<String>) -> GetCall {
             let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("name", name.into());
-            GetCall { call }
+            super::Call::from_call(call)
         }
         /// Get animals
         ///
@@ -564,16 +625,25 @@ pub mod animals {
         pub fn getmedia(&self, name: impl Into<String>) -> GetmediaCall {
             let mut call = ::gapi::Call::new(&self.svc, &GETMEDIA);
             call.path_param("name", name.into());
-            GetmediaCall { call }
+            super::Call::from_call(call)
         }
         /// Insert animals
         ///
         /// `zoo.animals.insert` — `POST animals`
+        ///
+        /// Arguments:
+        ///
+        /// - `request`: the metadata of the media, or `None` to upload the media alone.
         #[inline]
-        pub fn insert(&self, request: super::schemas::Animal) -> InsertCall {
+        pub fn insert(
+            &self,
+            request: impl Into<Option<super::schemas::Animal>>,
+        ) -> InsertCall {
             let mut call = ::gapi::Call::new(&self.svc, &INSERT);
-            call.body(&request);
-            InsertCall { call }
+            if let Some(body) = request.into() {
+                call.body(&body);
+            }
+            super::Call::from_call(call)
         }
         /// List animals
         ///
@@ -581,7 +651,7 @@ pub mod animals {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
         /// Update animals
         ///
@@ -599,7 +669,7 @@ pub mod animals {
             let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("name", name.into());
             call.body(&request);
-            PatchCall { call }
+            super::Call::from_call(call)
         }
         /// Update animals
         ///
@@ -617,7 +687,7 @@ pub mod animals {
             let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("name", name.into());
             call.body(&request);
-            UpdateCall { call }
+            super::Call::from_call(call)
         }
     }
     static CROSSBREED: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -635,43 +705,15 @@ pub mod animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.animals.crossbreed`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct CrossbreedCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for CrossbreedCall {
+    /// The `zoo.animals.crossbreed` method, as a type: its builder is [`CrossbreedCall`].
+    pub struct CrossbreedMethod;
+    impl ::gapi::MethodSpec for CrossbreedMethod {
         type Response = super::schemas::Animal2;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &CROSSBREED;
     }
-    impl CrossbreedCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Animal2>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Animal2>,
-        > {
-            self.call.upload(media)
-        }
-    }
+    impl ::gapi::UploadSpec for CrossbreedMethod {}
+    /// Builder for `zoo.animals.crossbreed`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type CrossbreedCall = super::Call<CrossbreedMethod>;
     static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.delete",
         http_method: ::gapi::HttpMethod::Delete,
@@ -679,29 +721,14 @@ pub mod animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.animals.delete`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct DeleteCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for DeleteCall {
+    /// The `zoo.animals.delete` method, as a type: its builder is [`DeleteCall`].
+    pub struct DeleteMethod;
+    impl ::gapi::MethodSpec for DeleteMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &DELETE;
     }
-    impl DeleteCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `zoo.animals.delete`: set optional parameters, then call `send()`.
+    pub type DeleteCall = super::Call<DeleteMethod>;
     static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.get",
         http_method: ::gapi::HttpMethod::Get,
@@ -710,44 +737,26 @@ pub mod animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.animals.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetCall {
+    /// The `zoo.animals.get` method, as a type: its builder is [`GetCall`].
+    pub struct GetMethod;
+    impl ::gapi::MethodSpec for GetMethod {
         type Response = super::schemas::Animal;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GET;
     }
-    impl GetCall {
+    impl ::gapi::DownloadSpec for GetMethod {}
+    /// Builder for `zoo.animals.get`: set optional parameters, then call `send()`, `download()`.
+    pub type GetCall = super::Call<GetMethod>;
+    impl super::Call<GetMethod> {
         /// `projection`
+        ///
+        /// Values: [`params::AnimalsGetProjection`](super::params::AnimalsGetProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<GetProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::AnimalsGetProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Animal>,
-        > {
-            self.call.send()
-        }
-        /// Downloads the media (`alt=media`) instead of the JSON response.
-        #[inline]
-        pub fn download(
-            self,
-        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
-            self.call.download()
         }
     }
     static GETMEDIA: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -757,33 +766,25 @@ pub mod animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.animals.get`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct GetmediaCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for GetmediaCall {
+    /// The `zoo.animals.get` method, as a type: its builder is [`GetmediaCall`].
+    pub struct GetmediaMethod;
+    impl ::gapi::MethodSpec for GetmediaMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &GETMEDIA;
     }
-    impl GetmediaCall {
+    /// Builder for `zoo.animals.get`: set optional parameters, then call `send()`.
+    pub type GetmediaCall = super::Call<GetmediaMethod>;
+    impl super::Call<GetmediaMethod> {
         /// `projection`
+        ///
+        /// Values: [`params::AnimalsGetProjection`](super::params::AnimalsGetProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<GetmediaProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::AnimalsGetProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
         }
     }
     static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -801,43 +802,15 @@ pub mod animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.animals.insert`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct InsertCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for InsertCall {
+    /// The `zoo.animals.insert` method, as a type: its builder is [`InsertCall`].
+    pub struct InsertMethod;
+    impl ::gapi::MethodSpec for InsertMethod {
         type Response = super::schemas::Animal;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &INSERT;
     }
-    impl InsertCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Animal>,
-        > {
-            self.call.send()
-        }
-        /// Sends the request with `media` uploaded (the request body, if any, as metadata).
-        #[inline]
-        pub fn upload(
-            self,
-            media: ::gapi::Media,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Animal>,
-        > {
-            self.call.upload(media)
-        }
-    }
+    impl ::gapi::UploadSpec for InsertMethod {}
+    /// Builder for `zoo.animals.insert`: set optional parameters, then call `send()`, `upload(media)` (or `upload_with`, `upload_resumable`).
+    pub type InsertCall = super::Call<InsertMethod>;
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.list",
         http_method: ::gapi::HttpMethod::Get,
@@ -845,23 +818,15 @@ pub mod animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.animals.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `zoo.animals.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::AnimalFeed;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `zoo.animals.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of results to return
         #[inline]
         pub fn max_results(mut self, value: i64) -> Self {
@@ -875,8 +840,13 @@ pub mod animals {
             self
         }
         /// `projection`
+        ///
+        /// Values: [`params::AnimalsListProjection`](super::params::AnimalsListProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<ListProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::AnimalsListProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -886,15 +856,6 @@ pub mod animals {
             self.call.query("start-token", value.into());
             self
         }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AnimalFeed>,
-        > {
-            self.call.send()
-        }
     }
     static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.patch",
@@ -903,33 +864,14 @@ pub mod animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.animals.patch`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct PatchCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for PatchCall {
+    /// The `zoo.animals.patch` method, as a type: its builder is [`PatchCall`].
+    pub struct PatchMethod;
+    impl ::gapi::MethodSpec for PatchMethod {
         type Response = super::schemas::Animal;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &PATCH;
     }
-    impl PatchCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Animal>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `zoo.animals.patch`: set optional parameters, then call `send()`.
+    pub type PatchCall = super::Call<PatchMethod>;
     static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.update",
         http_method: ::gapi::HttpMethod::Put,
@@ -937,51 +879,14 @@ pub mod animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.animals.update`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct UpdateCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for UpdateCall {
+    /// The `zoo.animals.update` method, as a type: its builder is [`UpdateCall`].
+    pub struct UpdateMethod;
+    impl ::gapi::MethodSpec for UpdateMethod {
         type Response = super::schemas::Animal;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &UPDATE;
     }
-    impl UpdateCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::Animal>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum GetProjection {
-            /// Include everything
-            Full = "full",
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum GetmediaProjection {
-            /// Include everything
-            Full = "full",
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListProjection {
-            /// Include absolutely everything
-            Full = "full",
-        }
-    }
+    /// Builder for `zoo.animals.update`: set optional parameters, then call `send()`.
+    pub type UpdateCall = super::Call<UpdateMethod>;
 }
 /// The `global` resource.
 pub mod global {
@@ -1011,7 +916,7 @@ pub mod global {
             #[inline]
             pub fn assert(&self) -> AssertCall {
                 let call = ::gapi::Call::new(&self.svc, &ASSERT);
-                AssertCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static ASSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1021,35 +926,20 @@ pub mod global {
             data_wrapper: true,
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `zoo.animals.mine`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct AssertCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for AssertCall {
+        /// The `zoo.animals.mine` method, as a type: its builder is [`AssertCall`].
+        pub struct AssertMethod;
+        impl ::gapi::MethodSpec for AssertMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &ASSERT;
         }
-        impl AssertCall {
+        /// Builder for `zoo.animals.mine`: set optional parameters, then call `send()`.
+        pub type AssertCall = super::super::Call<AssertMethod>;
+        impl super::super::Call<AssertMethod> {
             /// `max-results`
             #[inline]
             pub fn max_results(mut self, value: impl Into<String>) -> Self {
                 self.call.query("max-results", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
             }
         }
     }
@@ -1066,7 +956,7 @@ pub mod load {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1076,33 +966,14 @@ pub mod load {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.load.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `zoo.load.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::LoadFeed;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::LoadFeed>,
-        > {
-            self.call.send()
-        }
-    }
+    /// Builder for `zoo.load.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
 }
 /// The `loadNoTemplate` resource.
 pub mod load_no_template {
@@ -1116,7 +987,7 @@ pub mod load_no_template {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1126,29 +997,14 @@ pub mod load_no_template {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.loadNoTemplate.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `zoo.loadNoTemplate.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = ();
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
-        /// Sends the request.
-        #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-            self.call.send_empty()
-        }
-    }
+    /// Builder for `zoo.loadNoTemplate.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
 }
 /// The `my` resource.
 pub mod my {
@@ -1178,7 +1034,7 @@ pub mod my {
             #[inline]
             pub fn list(&self) -> ListCall {
                 let call = ::gapi::Call::new(&self.svc, &LIST);
-                ListCall { call }
+                super::super::Call::from_call(call)
             }
         }
         static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1188,35 +1044,20 @@ pub mod my {
             data_wrapper: true,
             ..::gapi::MethodInfo::DEFAULT
         };
-        /// Builder for `zoo.animals.mine`: set optional parameters, then call `send()`.
-        #[derive(Clone, Debug)]
-        pub struct ListCall {
-            call: ::gapi::Call,
-        }
-        impl ::gapi::CallBuilder for ListCall {
+        /// The `zoo.animals.mine` method, as a type: its builder is [`ListCall`].
+        pub struct ListMethod;
+        impl ::gapi::MethodSpec for ListMethod {
             type Response = ();
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
+            const METHOD: &'static ::gapi::MethodInfo = &LIST;
         }
-        impl ListCall {
+        /// Builder for `zoo.animals.mine`: set optional parameters, then call `send()`.
+        pub type ListCall = super::super::Call<ListMethod>;
+        impl super::super::Call<ListMethod> {
             /// `max-results`
             #[inline]
             pub fn max_results(mut self, value: impl Into<String>) -> Self {
                 self.call.query("max-results", value.into());
                 self
-            }
-            /// Sends the request.
-            #[inline]
-            pub fn send(
-                self,
-            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
-                self.call.send_empty()
             }
         }
     }
@@ -1235,7 +1076,7 @@ pub mod scoped_animals {
         #[inline]
         pub fn list(&self) -> ListCall {
             let call = ::gapi::Call::new(&self.svc, &LIST);
-            ListCall { call }
+            super::Call::from_call(call)
         }
     }
     static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
@@ -1245,23 +1086,15 @@ pub mod scoped_animals {
         data_wrapper: true,
         ..::gapi::MethodInfo::DEFAULT
     };
-    /// Builder for `zoo.scopedAnimals.list`: set optional parameters, then call `send()`.
-    #[derive(Clone, Debug)]
-    pub struct ListCall {
-        call: ::gapi::Call,
-    }
-    impl ::gapi::CallBuilder for ListCall {
+    /// The `zoo.scopedAnimals.list` method, as a type: its builder is [`ListCall`].
+    pub struct ListMethod;
+    impl ::gapi::MethodSpec for ListMethod {
         type Response = super::schemas::AnimalFeed;
-        #[inline]
-        fn call_mut(&mut self) -> &mut ::gapi::Call {
-            &mut self.call
-        }
-        #[inline]
-        fn into_call(self) -> ::gapi::Call {
-            self.call
-        }
+        const METHOD: &'static ::gapi::MethodInfo = &LIST;
     }
-    impl ListCall {
+    /// Builder for `zoo.scopedAnimals.list`: set optional parameters, then call `send()`.
+    pub type ListCall = super::Call<ListMethod>;
+    impl super::Call<ListMethod> {
         /// Maximum number of results to return
         #[inline]
         pub fn max_results(mut self, value: i64) -> Self {
@@ -1275,8 +1108,13 @@ pub mod scoped_animals {
             self
         }
         /// `projection`
+        ///
+        /// Values: [`params::AnimalsListProjection`](super::params::AnimalsListProjection).
         #[inline]
-        pub fn projection(mut self, value: impl Into<ListProjection>) -> Self {
+        pub fn projection(
+            mut self,
+            value: impl Into<super::params::AnimalsListProjection>,
+        ) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -1285,21 +1123,6 @@ pub mod scoped_animals {
         pub fn start_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("start-token", value.into());
             self
-        }
-        /// Sends the request.
-        #[inline]
-        pub fn send(
-            self,
-        ) -> impl ::std::future::Future<
-            Output = ::gapi::Result<super::schemas::AnimalFeed>,
-        > {
-            self.call.send()
-        }
-    }
-    ::gapi::open_enum! {
-        pub enum ListProjection {
-            /// Include absolutely everything
-            Full = "full",
         }
     }
 }
