@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::{Method, Uri};
-use gapi::CallBuilder as _;
 use serde_json::{Value, json};
 use support::{repo, run};
 
@@ -102,14 +101,14 @@ async fn send<B: gapi::CallBuilder>(b: B) {
 }
 
 fn cases() -> Vec<Case> {
-    use gapi_calendar_v3::Calendar;
-    use gapi_drive_v3::Drive;
-    use gapi_gmail_v1::Gmail;
-    use gapi_sheets_v4::Sheets;
-    use gapi_storage_v1::Storage;
-    use gapi_tasks_v1::Tasks;
-    use gapi_translate_v2::Translate;
-    use gapi_youtube_v3::Youtube;
+    use gapi_calendar_v3::CalendarService as Calendar;
+    use gapi_drive_v3::DriveService as Drive;
+    use gapi_gmail_v1::GmailService as Gmail;
+    use gapi_sheets_v4::SheetsService as Sheets;
+    use gapi_storage_v1::StorageService as Storage;
+    use gapi_tasks_v1::TasksService as Tasks;
+    use gapi_translate_v2::TranslateService as Translate;
+    use gapi_youtube_v3::YoutubeService as Youtube;
     let mut v = vec![
         case!(
             committed("tasks.v1"),
@@ -160,7 +159,7 @@ fn cases() -> Vec<Case> {
                             "t/2",
                             from(json!({"title": "x", "status": "completed"})),
                         )
-                        .null_field("notes"),
+                        .with_null_field("notes"),
                 )
                 .await
             }
@@ -396,8 +395,8 @@ fn cases() -> Vec<Case> {
                 let y = Youtube::new(client()).with_root_url(root);
                 send(
                     y.videos()
-                        .list(vec!["snippet".into(), "statistics".into()])
-                        .id("abc")
+                        .list(["snippet", "statistics"])
+                        .add_id("abc")
                         .max_results(3),
                 )
                 .await
@@ -430,7 +429,7 @@ fn cases() -> Vec<Case> {
 fn shared_cases() -> Vec<Case> {
     let mut v: Vec<Case> = Vec::new();
     v.extend(gapi_cli_typed_fixtures::with_pubsub_v1!({
-        use gapi_cli_typed_fixtures::pubsub_v1::Pubsub;
+        use gapi_cli_typed_fixtures::pubsub_v1::PubsubService as Pubsub;
         vec![case!(shared("pubsub.v1"), ["pubsub", "projects", "topics", "publish", "-p", "topic=projects/p/topics/t", "--body", r#"{"messages":[{"data":"-_-_","attributes":{"k":"v"}}]}"#], |root| {
             let p = Pubsub::new(client()).with_root_url(root);
             send(p.projects().topics().publish("projects/p/topics/t", from(json!({"messages": [{"data": "-_-_", "attributes": {"k": "v"}}]})))).await
@@ -439,7 +438,7 @@ fn shared_cases() -> Vec<Case> {
         Vec::new()
     }));
     v.extend(gapi_cli_typed_fixtures::with_secretmanager_v1!({
-        use gapi_cli_typed_fixtures::secretmanager_v1::Secretmanager;
+        use gapi_cli_typed_fixtures::secretmanager_v1::SecretmanagerService as Secretmanager;
         vec![
             case!(shared("secretmanager.v1"), ["secretmanager", "projects", "secrets", "versions", "access", "-p", "name=projects/p/secrets/s/versions/latest"], |root| {
                 let s = Secretmanager::new(client()).with_root_url(root);
@@ -454,7 +453,7 @@ fn shared_cases() -> Vec<Case> {
         Vec::new()
     }));
     v.extend(gapi_cli_typed_fixtures::with_iam_v1!({
-        use gapi_cli_typed_fixtures::iam_v1::Iam;
+        use gapi_cli_typed_fixtures::iam_v1::IamService as Iam;
         vec![case!(shared("iam.v1"), ["iam", "projects", "serviceAccounts", "get", "-p", "name=projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com"], |root| {
             let i = Iam::new(client()).with_root_url(root);
             send(i.projects().service_accounts().get("projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com")).await
@@ -463,7 +462,7 @@ fn shared_cases() -> Vec<Case> {
         Vec::new()
     }));
     v.extend(gapi_cli_typed_fixtures::with_bigquery_v2!({
-        use gapi_cli_typed_fixtures::bigquery_v2::Bigquery;
+        use gapi_cli_typed_fixtures::bigquery_v2::BigqueryService as Bigquery;
         vec![
             case!(shared("bigquery.v2"), ["bigquery", "tabledata", "list", "-p", "projectId=p", "-p", "datasetId=d", "-p", "tableId=t", "-p", "maxResults=10", "-p", "startIndex=12345678901234"], |root| {
                 let b = Bigquery::new(client()).with_root_url(root);
@@ -551,7 +550,7 @@ async fn a_media_upload_matches_the_typed_client() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("up.txt");
     std::fs::write(&file, "hello media\n").unwrap();
-    let s = gapi_storage_v1::Storage::new(client()).with_root_url(&root);
+    let s = gapi_storage_v1::StorageService::new(client()).with_root_url(&root);
     let _ = s
         .objects()
         .insert("b", gapi_storage_v1::schemas::Object::default())

@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use emulators::{Emulator, fake_gcs, gcp_storage_emulator, payload, storage, wait_ready};
-use gapi::CallBuilder as _;
 use gapi_storage_v1::schemas::Bucket;
 use sha2::{Digest as _, Sha256};
 use support::{gapi, run};
@@ -224,10 +223,9 @@ async fn download_killed_and_resumed(emu: &Emulator) {
     let data = payload(N, 3);
     storage(emu.port)
         .objects()
-        .insert("gapi-cli-dl", Default::default())
+        .insert("gapi-cli-dl", None)
         .name("dl.bin")
-        .into_call()
-        .upload_with::<serde_json::Value>(
+        .upload_with(
             gapi::Media::from_bytes(data.clone(), "application/octet-stream"),
             gapi::UploadProtocol::Resumable,
         )

@@ -35,7 +35,7 @@ pub struct Api {
     /// identical ones), sorted by Rust name.
     pub params: Vec<TypeDef>,
     /// Setters of the document-level (standard) parameters a user may set
-    /// (`fields`, `quotaUser`, …), for every method; sorted by Rust name.
+    /// (`fields`, `quotaUser`, …), for every method; in wire-name order.
     pub standard: Vec<Param>,
     /// The root: top-level methods and resources.
     pub root: Resource,

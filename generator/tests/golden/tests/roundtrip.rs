@@ -471,7 +471,7 @@ fn options_parameters_media_and_enums_on_the_builder() {
         "{text}"
     );
     assert_eq!(call.query_value("addIds"), Some("not the repeated one"));
-    let _ = m.items().search(["x"]).send();
+    drop(m.items().search(["x"]).send());
     // One enum for `view` on both methods; `predefinedAcl` is the same
     // type as `destinationPredefinedAcl` (identical values).
     // (the `objects` resource is deprecated in the document)
