@@ -1,7 +1,7 @@
 //! Bundles discovery documents into the binary: every document of
 //! `../shared/discovery-docs` when that folder is there (all 610 public
-//! ones: ~111 MB of JSON, ~14 MB here), else the repository's own
-//! `discovery-docs/`; `GAPI_BUNDLE_DIR` names another folder. Each document
+//! ones: ~111 MB of JSON, ~14 MB here), else the package's own
+//! `discovery-docs/` (the repository's, linked); `GAPI_BUNDLE_DIR` names another folder. Each document
 //! is its own zstd frame (level 12: 5 s for all of them on one core, within
 //! 6% of level 19's size at a twentieth of its time), so a run decompresses
 //! only the one it needs; `index.rs` lists them by name and version, with
@@ -49,11 +49,15 @@ struct Doc {
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    // Only for naming where the documents came from (`SOURCE`).
     let workspace = manifest.join("..");
     println!("cargo::rerun-if-env-changed=GAPI_BUNDLE_DIR");
     println!("cargo::rerun-if-env-changed=GAPI_BUNDLE_LEVEL");
-    let shared = workspace.join("../shared/discovery-docs");
-    let own = workspace.join("discovery-docs");
+    // `../shared` beside the repository (CI and development machines only);
+    // `discovery-docs/` is the package's own (a link to the repository's
+    // `discovery-docs/`, a copy in the published crate).
+    let shared = manifest.join("../../shared/discovery-docs");
+    let own = manifest.join("discovery-docs");
     let mut dirs = vec![own.clone()];
     let primary = match std::env::var_os("GAPI_BUNDLE_DIR") {
         Some(d) => PathBuf::from(d),

@@ -3,7 +3,8 @@
 # the CLI, and rewrites discovery-docs/REVISIONS.md. Run from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo run -q -p gapi-gen --features cli -- generate --out generated --runtime-path runtime discovery-docs/*.json
+cargo run -q -p gapi-gen --features cli -- generate --out generated --runtime-path runtime \
+  --repository "$(sed -n 's/^repository = "\(.*\)"$/\1/p' Cargo.toml | head -1)" discovery-docs/*.json
 python3 - <<'PY'
 import hashlib, json, pathlib
 rows = ["# Discovery documents", "",

@@ -9,18 +9,31 @@ use crate::emit::docs::{doc_lines, one_line};
 use crate::resolve::ir::{Api, Resource, Ty};
 use crate::{Error, Result};
 
+/// The `gapi` runtime version this generator writes code for (its own
+/// version: gapi and gapi-gen are released together).
+pub const RUNTIME_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The `rust-version` written into generated crates: the runtime's.
+pub const RUST_VERSION: &str = env!("CARGO_PKG_RUST_VERSION");
+
 /// Which `gapi` runtime a generated crate depends on.
 #[derive(Debug, Clone)]
 pub enum Runtime {
-    /// A published version, e.g. `0.1`.
+    /// A published version requirement, e.g. `0.1.0` (written as `gapi =
+    /// "0.1.0"`, a caret requirement).
     Version(String),
-    /// A local path to the runtime crate (written relative to the crate dir).
+    /// A local path to the runtime crate (written relative to the crate
+    /// dir), with [`RUNTIME_VERSION`] beside it, so that the crate still
+    /// packages and publishes: cargo drops the path from a published
+    /// manifest and keeps the version.
     Path(PathBuf),
+    /// Both: a path for development and the version requirement published.
+    PathAndVersion(PathBuf, String),
 }
 
 impl Default for Runtime {
     fn default() -> Self {
-        Runtime::Version("0.1".to_string())
+        Runtime::Version(RUNTIME_VERSION.to_string())
     }
 }
 
@@ -32,6 +45,14 @@ pub struct CrateOptions {
     /// Add an empty `[workspace]` table so the crate is not taken for a
     /// member of an enclosing workspace.
     pub standalone_workspace: bool,
+    /// The crate's version, `MAJOR.MINOR.PATCH` (default `0.1.0`). The
+    /// written version carries the document's revision as SemVer build
+    /// metadata: `0.1.0+20251216` (README, "Versions": cargo and crates.io
+    /// ignore build metadata when comparing, so a new revision needs a new
+    /// `MAJOR.MINOR.PATCH`).
+    pub version: Option<String>,
+    /// `package.repository` and `package.homepage` of the crate, if any.
+    pub repository: Option<String>,
 }
 
 /// What [`crate::Generator::generate_crate`] wrote.
@@ -104,23 +125,31 @@ pub(crate) fn write(
         let file = file.display().to_string();
         move |source| Error::Io { file, source }
     };
+    let version = crate_version(api, options)?;
     std::fs::create_dir_all(out_dir.join("src")).map_err(io(out_dir))?;
+    let path_dep = |p: &Path, v: &str| -> Result<String> {
+        let rel = relative_path(out_dir, p).map_err(io(p))?;
+        Ok(format!(
+            "gapi = {{ version = {}, path = {} }}",
+            toml_str(v),
+            toml_str(&rel.display().to_string().replace('\\', "/"))
+        ))
+    };
     let runtime_dep = match &options.runtime {
-        Runtime::Version(v) => format!("gapi = \"{v}\""),
-        Runtime::Path(p) => {
-            let rel = relative_path(out_dir, p).map_err(io(p))?;
-            format!(
-                "gapi = {{ path = \"{}\" }}",
-                rel.display().to_string().replace('\\', "/")
-            )
-        }
+        Runtime::Version(v) => format!("gapi = {}", toml_str(v)),
+        Runtime::Path(p) => path_dep(p, RUNTIME_VERSION)?,
+        Runtime::PathAndVersion(p, v) => path_dep(p, v)?,
     };
     let cargo = cargo_toml(
         api,
-        &package,
-        &lib_name,
-        &runtime_dep,
-        options.standalone_workspace,
+        &Manifest {
+            package: &package,
+            lib_name: &lib_name,
+            version: &version,
+            runtime_dep: &runtime_dep,
+            repository: options.repository.as_deref(),
+            standalone: options.standalone_workspace,
+        },
     );
     let lib = lib_rs(api, &lib_name);
     let api_body = api_rs(api, body);
@@ -130,6 +159,10 @@ pub(crate) fn write(
         ("src/lib.rs", lib),
         ("src/api.rs", api_body),
         ("README.md", readme),
+        // The manifest says "MIT OR Apache-2.0": both texts travel with the
+        // crate (crates.io and `cargo package` expect the files).
+        ("LICENSE-MIT", LICENSE_MIT.to_string()),
+        ("LICENSE-APACHE", LICENSE_APACHE.to_string()),
     ] {
         let path = out_dir.join(name);
         write_if_changed(&path, &content).map_err(io(&path))?;
@@ -173,13 +206,54 @@ fn toml_str(s: &str) -> String {
     out
 }
 
-fn cargo_toml(
-    api: &Api,
-    package: &str,
-    lib_name: &str,
-    runtime_dep: &str,
+/// The license texts written into every generated crate.
+const LICENSE_MIT: &str = include_str!("../LICENSE-MIT");
+const LICENSE_APACHE: &str = include_str!("../LICENSE-APACHE");
+
+/// What the `[package]` table says besides the document's own text.
+struct Manifest<'a> {
+    package: &'a str,
+    lib_name: &'a str,
+    version: &'a str,
+    runtime_dep: &'a str,
+    repository: Option<&'a str>,
     standalone: bool,
-) -> String {
+}
+
+/// The crate version: `MAJOR.MINOR.PATCH` from the options (default
+/// `0.1.0`) and the document's revision as build metadata (only ASCII
+/// letters, digits and `-` are kept: anything else becomes `-`, and an
+/// empty revision adds nothing).
+pub(crate) fn crate_version(api: &Api, options: &CrateOptions) -> Result<String> {
+    let base = options.version.as_deref().unwrap_or("0.1.0");
+    let parts: Vec<&str> = base.split('.').collect();
+    let numeric = |p: &&str| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'))
+            && p.parse::<u64>().is_ok()
+    };
+    if parts.len() != 3 || !parts.iter().all(numeric) {
+        return Err(Error::Options {
+            message: format!(
+                "crate version {base:?} is not MAJOR.MINOR.PATCH (e.g. 0.1.0; the discovery revision is added as build metadata)"
+            ),
+        });
+    }
+    let revision: String = api
+        .revision
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let revision = revision.trim_matches('-');
+    Ok(if revision.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}+{revision}")
+    })
+}
+
+fn cargo_toml(api: &Api, m: &Manifest<'_>) -> String {
     let mut s = String::new();
     let description = format!(
         "{} ({} {}): a typed client generated by gapi-gen",
@@ -189,16 +263,22 @@ fn cargo_toml(
     );
     let _ = writeln!(s, "# @generated by gapi-gen. Do not edit.");
     let _ = writeln!(s, "[package]");
-    let _ = writeln!(s, "name = {}", toml_str(package));
-    let _ = writeln!(s, "version = \"0.1.0\"");
+    let _ = writeln!(s, "name = {}", toml_str(m.package));
+    let _ = writeln!(s, "version = {}", toml_str(m.version));
     let _ = writeln!(s, "edition = \"2024\"");
-    let _ = writeln!(s, "rust-version = \"1.85\"");
+    let _ = writeln!(s, "rust-version = {}", toml_str(RUST_VERSION));
     let _ = writeln!(s, "description = {}", toml_str(&description));
     let _ = writeln!(s, "license = \"MIT OR Apache-2.0\"");
     let _ = writeln!(s, "readme = \"README.md\"");
     if let Some(link) = &api.documentation_link {
         let _ = writeln!(s, "documentation = {}", toml_str(link));
     }
+    if let Some(repo) = m.repository {
+        let _ = writeln!(s, "repository = {}", toml_str(repo));
+        let _ = writeln!(s, "homepage = {}", toml_str(repo));
+    }
+    let _ = writeln!(s, "keywords = [\"google\", \"api\", \"client\", \"gapi\"]");
+    let _ = writeln!(s, "categories = [\"api-bindings\", \"web-programming::http-client\"]");
     let _ = writeln!(s);
     let _ = writeln!(s, "[package.metadata.gapi]");
     let _ = writeln!(s, "api = {}", toml_str(&api.name));
@@ -206,12 +286,12 @@ fn cargo_toml(
     let _ = writeln!(s, "revision = {}", toml_str(&api.revision));
     let _ = writeln!(s);
     let _ = writeln!(s, "[lib]");
-    let _ = writeln!(s, "name = {}", toml_str(lib_name));
+    let _ = writeln!(s, "name = {}", toml_str(m.lib_name));
     let _ = writeln!(s, "path = \"src/lib.rs\"");
     let _ = writeln!(s);
     let _ = writeln!(s, "[dependencies]");
-    let _ = writeln!(s, "{runtime_dep}");
-    if standalone {
+    let _ = writeln!(s, "{}", m.runtime_dep);
+    if m.standalone {
         let _ = writeln!(s);
         let _ = writeln!(s, "[workspace]");
     }
@@ -510,6 +590,31 @@ mod tests {
         assert_eq!(long.len(), MAX_DIR_NAME);
         assert!(long.starts_with("xxxx"), "{long}");
         assert_ne!(long, dir_name_for(&"x".repeat(301), "v1"));
+    }
+
+    #[test]
+    fn crate_versions_carry_the_revision() {
+        let api = |revision: &str| {
+            let doc = serde_json::json!({
+                "kind": "discovery#restDescription", "name": "t", "version": "v1",
+                "revision": revision, "rootUrl": "https://t.example/", "servicePath": "",
+            });
+            crate::Generator::new()
+                .load_bytes("t.json", doc.to_string().as_bytes())
+                .unwrap()
+        };
+        let opts = |v: Option<&str>| CrateOptions {
+            version: v.map(str::to_string),
+            ..CrateOptions::default()
+        };
+        assert_eq!(crate_version(&api("20251216"), &opts(None)).unwrap(), "0.1.0+20251216");
+        assert_eq!(crate_version(&api("2025.12_16"), &opts(Some("1.2.3"))).unwrap(), "1.2.3+2025-12-16");
+        assert_eq!(crate_version(&api(""), &opts(Some("0.2.0"))).unwrap(), "0.2.0");
+        assert_eq!(crate_version(&api("\u{202e}"), &opts(None)).unwrap(), "0.1.0");
+        for bad in ["1", "1.2", "1.2.3.4", "01.2.3", "1.x.3", "1.2.3+meta", "1.2.3-beta", ""] {
+            let e = crate_version(&api("1"), &opts(Some(bad))).unwrap_err();
+            assert!(matches!(e, Error::Options { .. }), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -38,7 +38,10 @@ mod krate;
 
 use std::path::{Path, PathBuf};
 
-pub use krate::{CrateOptions, GeneratedCrate, Runtime, crate_dir_name, crate_name, dir_name_for};
+pub use krate::{
+    CrateOptions, GeneratedCrate, RUNTIME_VERSION, RUST_VERSION, Runtime, crate_dir_name, crate_name,
+    dir_name_for,
+};
 pub use resolve::ir::Api;
 
 /// A generator error. Every variant names the input file; document errors
@@ -82,6 +85,13 @@ pub enum Error {
         file: String,
         /// Its `kind`.
         kind: Option<String>,
+    },
+    /// An option of crate mode is not valid (e.g. a crate version that is
+    /// not `MAJOR.MINOR.PATCH`).
+    #[error("invalid crate option: {message}")]
+    Options {
+        /// What is wrong.
+        message: String,
     },
     /// The generated code failed to parse: a generator bug.
     #[error("{file}: generated code does not parse ({message}); this is a gapi-gen bug")]

@@ -31,12 +31,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Depend on the gapi runtime at this path (written relative to each
-        /// crate) instead of the published `gapi = "0.1"`.
+        /// crate, beside the version requirement, which is what a published
+        /// crate keeps).
         #[arg(long)]
         runtime_path: Option<PathBuf>,
-        /// The published runtime version to depend on (ignored with --runtime-path).
-        #[arg(long, default_value = "0.1")]
+        /// The runtime version requirement (default: this generator's own
+        /// version, the runtime it writes code for).
+        #[arg(long, default_value = gapi_gen::RUNTIME_VERSION)]
         runtime_version: String,
+        /// The crates' version, MAJOR.MINOR.PATCH; the document's revision
+        /// is added as build metadata (`0.1.0+20251216`).
+        #[arg(long, default_value = "0.1.0")]
+        crate_version: String,
+        /// `repository` (and `homepage`) of the crates' manifests.
+        #[arg(long)]
+        repository: Option<String>,
         /// Add an empty `[workspace]` table to each crate so it is not taken
         /// for a member of an enclosing workspace.
         #[arg(long)]
@@ -58,16 +67,20 @@ fn main() -> ExitCode {
             out,
             runtime_path,
             runtime_version,
+            crate_version,
+            repository,
             standalone_workspace,
             jobs,
             docs,
         } => {
             let options = CrateOptions {
                 runtime: match runtime_path {
-                    Some(p) => Runtime::Path(p),
+                    Some(p) => Runtime::PathAndVersion(p, runtime_version),
                     None => Runtime::Version(runtime_version),
                 },
                 standalone_workspace,
+                version: Some(crate_version),
+                repository,
             };
             generate(&out, &options, jobs, &docs)
         }

@@ -543,7 +543,7 @@ async fn send_group(
     group: &[usize],
     parts: &[Option<Part>],
 ) -> Result<Vec<SubResponse>> {
-    let boundary = format!("batch_{:032x}", rand::random::<u128>());
+    let boundary = format!("batch_{:032x}", crate::random::u128());
     let mut body = Vec::new();
     let mut idempotent = true;
     for part in group.iter().filter_map(|&i| parts[i].as_ref()) {

@@ -31,6 +31,7 @@ mod exec;
 mod media;
 mod method;
 mod paging;
+mod random;
 mod redact;
 mod retry;
 mod timeouts;

@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use rand::Rng as _;
-
 /// When and how to retry a failed attempt.
 ///
 /// Retried: transport failures (connect, reset), per-attempt timeouts, HTTP
@@ -69,8 +67,7 @@ impl RetryPolicy {
         let jittered = if ceiling.is_zero() {
             Duration::ZERO
         } else {
-            let nanos =
-                rand::rng().random_range(0..=ceiling.as_nanos().min(u64::MAX as u128) as u64);
+            let nanos = crate::random::up_to(ceiling.as_nanos().min(u64::MAX as u128) as u64);
             Duration::from_nanos(nanos)
         };
         match retry_after {

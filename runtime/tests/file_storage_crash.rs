@@ -9,7 +9,6 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use gapi::auth::{AccessToken, ClientSecret, FileStorage, RefreshToken, Storage, UserCredentials};
-use rand::Rng as _;
 
 const CHILD_FILE_VAR: &str = "GAPI_CRASH_TEST_CHILD_FILE";
 const ROUNDS: usize = 100;
@@ -62,7 +61,19 @@ async fn sigkill_during_writes_never_corrupts_and_leaves_no_temp_file() {
     let storage = FileStorage::new(&path);
     storage.put(&credentials(0)).await.unwrap();
     let exe = std::env::current_exe().unwrap();
-    let mut rng = rand::rng();
+    // Kill times from a seeded xorshift (GAPI_CRASH_SEED to vary it), so a
+    // failing round can be replayed.
+    let mut state: u64 = std::env::var("GAPI_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15)
+        | 1;
+    let mut next_micros = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % 20_000
+    };
     let mut leftovers = 0;
     for round in 0..ROUNDS {
         let started = format!("{}.started", path.display());
@@ -83,7 +94,7 @@ async fn sigkill_during_writes_never_corrupts_and_leaves_no_temp_file() {
             std::thread::sleep(Duration::from_millis(1));
         }
         // Let it write for a while, then SIGKILL (Child::kill sends SIGKILL).
-        std::thread::sleep(Duration::from_micros(rng.random_range(0..20_000)));
+        std::thread::sleep(Duration::from_micros(next_micros()));
         child.kill().unwrap();
         child.wait().unwrap();
 

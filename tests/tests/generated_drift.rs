@@ -39,8 +39,17 @@ fn generated_crates_match_the_generator() {
     let out = scratch.path().join("generated");
     let runtime = scratch.path().join("runtime");
     std::fs::create_dir_all(&runtime).unwrap();
+    // As scripts/regenerate.sh writes them: the workspace's repository URL.
+    let manifest = std::fs::read_to_string(repo.join("Cargo.toml")).unwrap();
+    let repository = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .map(str::to_string);
+    assert!(repository.is_some(), "the workspace declares a repository");
     let options = CrateOptions {
         runtime: Runtime::Path(runtime),
+        repository,
         ..Default::default()
     };
     let mut docs: Vec<PathBuf> = std::fs::read_dir(repo.join("discovery-docs"))

@@ -263,6 +263,7 @@ fn pipeline(file: &str, json: &str, crate_dir: &Path) -> Result<Result<String, S
     let options = CrateOptions {
         runtime: Runtime::Path(runtime_dir()),
         standalone_workspace: true,
+        ..Default::default()
     };
     generator
         .write_crate(file, &api, crate_dir, &options)

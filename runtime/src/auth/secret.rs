@@ -4,7 +4,6 @@
 use std::fmt;
 
 use base64::Engine as _;
-use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 macro_rules! secret_type {
@@ -74,10 +73,10 @@ secret_type!(
     IdToken
 );
 
-/// 32 bytes from the thread-local CSPRNG, base64url without padding (43 chars).
+/// 32 bytes from the operating system's generator, base64url without padding (43 chars).
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
+    crate::random::fill(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 

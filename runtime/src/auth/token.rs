@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use rand::Rng as _;
 use serde_json::{Map, Value};
 
 use super::secret::{AccessToken, IdToken, RefreshToken};
@@ -325,7 +324,7 @@ where
         match attempt().await {
             Ok(v) => return Ok(v),
             Err(f) if f.transient && n < config.max_attempts.max(1) => {
-                let jitter = delay.mul_f64(rand::rng().random_range(0.0..0.25));
+                let jitter = delay.mul_f64(crate::random::unit() * 0.25);
                 let mut wait = delay + jitter;
                 if let Some(ra) = f.error.retry_after() {
                     wait = wait.max(ra.min(Duration::from_secs(60)));

@@ -51,7 +51,7 @@ fn body(metadata: &[u8], data: &[u8], mime_type: &str, boundary: &str) -> Bytes 
 
 /// A boundary that cannot plausibly occur in the content.
 fn new_boundary() -> String {
-    format!("gapi_{:032x}", rand::random::<u128>())
+    format!("gapi_{:032x}", crate::random::u128())
 }
 
 /// A multipart upload: the call's body (or `{}`) as metadata, then the media.

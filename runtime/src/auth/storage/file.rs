@@ -9,7 +9,6 @@ use super::{Storage, StorageGuard};
 use crate::auth::UserCredentials;
 use crate::clock::BoxFuture;
 use crate::{Error, ErrorKind};
-use rand::RngCore as _;
 
 /// The default time to wait for another process's lock.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -327,7 +326,7 @@ fn write_atomically(path: &Path, contents: &[u8]) -> crate::Result<()> {
     let dir = parent_dir(path);
     create_private_dir(&dir).map_err(|e| storage_err(&dir, "could not create", e))?;
     let mut suffix = [0u8; 8];
-    rand::rng().fill_bytes(&mut suffix);
+    crate::random::fill(&mut suffix);
     let tmp = dir.join(format!("{}{}", temp_prefix(path), hex(&suffix)));
     let result = (|| {
         let mut f = private_options()
