@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves the crates publish: packages every publishable crate (with cargo's
-# verification build), adds the .crate files to a static registry made by
-# margo (integer32's static registry tool) and served on 127.0.0.1, then
+# verification build), serves the registry cargo wrote them into on
+# 127.0.0.1 (sparse protocol, python's http.server), then
 # builds and runs tests/registry-user — a project outside the workspace that
 # names gapi, gapi-gen and gapi-tasks-v1 by version only — against the
 # stand-in. Its `.cargo/config.toml` patches crates.io's names with the
@@ -28,19 +28,20 @@ for p in "${publishable[@]}"; do pkgs+=(-p "$p"); done
 cargo package -q --allow-dirty "${pkgs[@]}"
 echo "registry-check: packaged and verified ${#publishable[@]} crates in $((SECONDS - t0)) s"
 
-# margo, pinned; installed once per target directory.
-tools=$target/tools
-if ! "$tools/bin/margo" --version >/dev/null 2>&1; then
-  cargo install -q --locked margo --version 0.1.7 --no-default-features --root "$tools"
+# The registry: `cargo package` of several crates writes them, and an index
+# of them in cargo's own format, into a local registry (target/package/
+# tmp-registry) that it verifies against; every dependency outside it is
+# recorded with crates.io's index URL. Served as a sparse registry it is an
+# alternative registry like any other: the index files as cargo wrote them,
+# `config.json` naming where the .crate files are.
+registry=$target/package/tmp-registry
+if [ ! -f "$registry/index/ga/pi/gapi" ]; then
+  echo "registry-check: cargo package wrote no local registry at $registry (has cargo changed?)" >&2
+  exit 1
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-registry=$work/registry
-"$tools/bin/margo" init "$registry" --base-url "http://127.0.0.1:$port/" --defaults --html false >/dev/null
+printf '{"dl": "http://127.0.0.1:%s/{crate}-{version}.crate"}\n' "$port" >"$registry/index/config.json"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
-for p in "${publishable[@]}"; do
-  crate=$(ls "$target/package/$p-"[0-9]*.crate | sort -V | tail -1)
-  "$tools/bin/margo" add --registry "$registry" "$crate" >/dev/null
-done
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -59,7 +60,7 @@ done
 base=$(sed -n 's/^listening on //p' "$work/standin.out")
 [ -n "$base" ] || { echo "registry-check: the stand-in did not start" >&2; cat "$work/standin.err" >&2; exit 1; }
 for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$port/config.json" >/dev/null && break
+  curl -sf "http://127.0.0.1:$port/index/config.json" >/dev/null && break
   sleep 0.1
 done
 
@@ -67,10 +68,14 @@ done
 user=$work/user
 cp -r tests/registry-user "$user"
 cp discovery-docs/tasks.v1.json "$user/"
+# The workspace's lock as a starting point, so that the build shares the
+# workspace's compiled dependencies (same versions); cargo drops what the
+# project does not use and adds the registry's gapi crates.
+cp Cargo.lock "$user/"
 mkdir -p "$user/.cargo"
 cat >"$user/.cargo/config.toml" <<TOML
 [registries.gapi-local]
-index = "sparse+http://127.0.0.1:$port/"
+index = "sparse+http://127.0.0.1:$port/index/"
 
 [patch.crates-io]
 gapi = { version = "=$version", registry = "gapi-local" }
@@ -82,13 +87,13 @@ token=$(curl -sf -X POST "${base}__standin/issue-token?scope=https://www.googlea
 t1=$SECONDS
 (
   cd "$user"
-  CARGO_TARGET_DIR=$work/user-target cargo build -q
+  CARGO_TARGET_DIR=$target cargo build -q
   # Nothing came from the workspace: every gapi crate from the registry.
   if cargo tree -q -e normal,build --prefix none | grep -E '^gapi' | grep -v 'registry `gapi-local`'; then
     echo "registry-check: a gapi crate did not come from the registry" >&2
     exit 1
   fi
-  export TASKS_ROOT_URL=$base ACCESS_TOKEN=$token CARGO_TARGET_DIR=$work/user-target
+  export TASKS_ROOT_URL=$base ACCESS_TOKEN=$token CARGO_TARGET_DIR=$target
   cargo run -q --bin registry-user
   # The README's program, as pasted (checked equal to the README below).
   out=$(cargo run -q --bin readme)

@@ -177,10 +177,10 @@ pub(crate) fn write(
 /// Writes `content` unless the file already holds exactly it (keeps mtimes
 /// stable for cargo).
 pub(crate) fn write_if_changed(path: &Path, content: &str) -> std::io::Result<()> {
-    if let Ok(old) = std::fs::read(path) {
-        if old == content.as_bytes() {
-            return Ok(());
-        }
+    if let Ok(old) = std::fs::read(path)
+        && old == content.as_bytes()
+    {
+        return Ok(());
     }
     std::fs::write(path, content)
 }
@@ -278,7 +278,10 @@ fn cargo_toml(api: &Api, m: &Manifest<'_>) -> String {
         let _ = writeln!(s, "homepage = {}", toml_str(repo));
     }
     let _ = writeln!(s, "keywords = [\"google\", \"api\", \"client\", \"gapi\"]");
-    let _ = writeln!(s, "categories = [\"api-bindings\", \"web-programming::http-client\"]");
+    let _ = writeln!(
+        s,
+        "categories = [\"api-bindings\", \"web-programming::http-client\"]"
+    );
     let _ = writeln!(s);
     let _ = writeln!(s, "[package.metadata.gapi]");
     let _ = writeln!(s, "api = {}", toml_str(&api.name));
@@ -607,11 +610,32 @@ mod tests {
             version: v.map(str::to_string),
             ..CrateOptions::default()
         };
-        assert_eq!(crate_version(&api("20251216"), &opts(None)).unwrap(), "0.1.0+20251216");
-        assert_eq!(crate_version(&api("2025.12_16"), &opts(Some("1.2.3"))).unwrap(), "1.2.3+2025-12-16");
-        assert_eq!(crate_version(&api(""), &opts(Some("0.2.0"))).unwrap(), "0.2.0");
-        assert_eq!(crate_version(&api("\u{202e}"), &opts(None)).unwrap(), "0.1.0");
-        for bad in ["1", "1.2", "1.2.3.4", "01.2.3", "1.x.3", "1.2.3+meta", "1.2.3-beta", ""] {
+        assert_eq!(
+            crate_version(&api("20251216"), &opts(None)).unwrap(),
+            "0.1.0+20251216"
+        );
+        assert_eq!(
+            crate_version(&api("2025.12_16"), &opts(Some("1.2.3"))).unwrap(),
+            "1.2.3+2025-12-16"
+        );
+        assert_eq!(
+            crate_version(&api(""), &opts(Some("0.2.0"))).unwrap(),
+            "0.2.0"
+        );
+        assert_eq!(
+            crate_version(&api("\u{202e}"), &opts(None)).unwrap(),
+            "0.1.0"
+        );
+        for bad in [
+            "1",
+            "1.2",
+            "1.2.3.4",
+            "01.2.3",
+            "1.x.3",
+            "1.2.3+meta",
+            "1.2.3-beta",
+            "",
+        ] {
             let e = crate_version(&api("1"), &opts(Some(bad))).unwrap_err();
             assert!(matches!(e, Error::Options { .. }), "{bad}: {e}");
         }

@@ -39,8 +39,8 @@ mod krate;
 use std::path::{Path, PathBuf};
 
 pub use krate::{
-    CrateOptions, GeneratedCrate, RUNTIME_VERSION, RUST_VERSION, Runtime, crate_dir_name, crate_name,
-    dir_name_for,
+    CrateOptions, GeneratedCrate, RUNTIME_VERSION, RUST_VERSION, Runtime, crate_dir_name,
+    crate_name, dir_name_for,
 };
 pub use resolve::ir::Api;
 

@@ -292,10 +292,10 @@ pub(crate) fn decode_for<T: DeserializeOwned + 'static>(
             return Ok(*t);
         }
     }
-    if method.data_wrapper {
-        if let Some(inner) = data_member(body) {
-            return decode_at(method.id, inner, "data");
-        }
+    if method.data_wrapper
+        && let Some(inner) = data_member(body)
+    {
+        return decode_at(method.id, inner, "data");
     }
     decode_at(method.id, body, "")
 }

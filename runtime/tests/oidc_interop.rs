@@ -130,11 +130,11 @@ impl Browser {
         let resp = rb.send().await.expect("browser request");
         for v in resp.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
-            if let Some((kv, _)) = v.split_once(';').or(Some((v, ""))) {
-                if let Some((k, val)) = kv.split_once('=') {
-                    self.cookies
-                        .insert(k.trim().to_owned(), val.trim().to_owned());
-                }
+            if let Some((kv, _)) = v.split_once(';').or(Some((v, "")))
+                && let Some((k, val)) = kv.split_once('=')
+            {
+                self.cookies
+                    .insert(k.trim().to_owned(), val.trim().to_owned());
             }
         }
         let status = resp.status().as_u16();

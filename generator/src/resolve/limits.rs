@@ -100,13 +100,13 @@ impl Resolver<'_> {
                 continue;
             };
             // A list response's items are this field's elements.
-            if let Some((items, item)) = s.page.as_mut().and_then(|p| p.items.as_mut()) {
-                if *items == s.fields[i].rust {
-                    *item = match &ty {
-                        Ty::Vec(t) => (**t).clone(),
-                        _ => Ty::Value,
-                    };
-                }
+            if let Some((items, item)) = s.page.as_mut().and_then(|p| p.items.as_mut())
+                && *items == s.fields[i].rust
+            {
+                *item = match &ty {
+                    Ty::Vec(t) => (**t).clone(),
+                    _ => Ty::Value,
+                };
             }
             s.fields[i].ty = ty;
         }

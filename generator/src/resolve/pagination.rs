@@ -51,13 +51,13 @@ impl Resolver<'_> {
             }
         })?;
         let items = items_field(resp);
-        if let Some(TypeDef::Struct(s)) = self.types.get_mut(&resp_name) {
-            if s.page.is_none() {
-                s.page = Some(PageImpl {
-                    token_field: token,
-                    items,
-                });
-            }
+        if let Some(TypeDef::Struct(s)) = self.types.get_mut(&resp_name)
+            && s.page.is_none()
+        {
+            s.page = Some(PageImpl {
+                token_field: token,
+                items,
+            });
         }
         let has_items = matches!(
             self.types.get(&resp_name),

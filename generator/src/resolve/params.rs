@@ -125,14 +125,13 @@ impl ParamEnums {
 /// Replaces the placeholder types of every parameter with the enum names.
 pub(super) fn rename_locals(root: &mut Resource, standard: &mut [Param], names: &[String]) {
     let rename = |p: &mut Param| {
-        if let Ty::Local(n) = &mut p.ty {
-            if let Some(name) = n
+        if let Ty::Local(n) = &mut p.ty
+            && let Some(name) = n
                 .strip_prefix('#')
                 .and_then(|i| i.parse::<usize>().ok())
                 .and_then(|i| names.get(i))
-            {
-                *n = name.clone();
-            }
+        {
+            *n = name.clone();
         }
     };
     standard.iter_mut().for_each(rename);

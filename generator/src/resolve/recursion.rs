@@ -27,10 +27,10 @@ impl Resolver<'_> {
         for (i, name) in structs.iter().enumerate() {
             if let Some(TypeDef::Struct(s)) = self.types.get(*name) {
                 for (fi, f) in s.fields.iter().enumerate() {
-                    if let Ty::Schema(target) = self.resolve_alias(&f.ty) {
-                        if let Some(&j) = index.get(target.as_str()) {
-                            edges[i].push((fi, j));
-                        }
+                    if let Ty::Schema(target) = self.resolve_alias(&f.ty)
+                        && let Some(&j) = index.get(target.as_str())
+                    {
+                        edges[i].push((fi, j));
                     }
                 }
             }

@@ -164,10 +164,10 @@ fn owner(span: &Value, members: &[usize]) -> Option<usize> {
     {
         return Some(i);
     }
-    if let Some(rest) = file.split("crates/c").nth(1) {
-        if let Some(k) = rest.split('/').next().and_then(|k| k.parse::<usize>().ok()) {
-            return members.get(k).copied();
-        }
+    if let Some(rest) = file.split("crates/c").nth(1)
+        && let Some(k) = rest.split('/').next().and_then(|k| k.parse::<usize>().ok())
+    {
+        return members.get(k).copied();
     }
     owner(&span["expansion"]["span"], members).filter(|_| span["expansion"].is_object())
 }

@@ -253,12 +253,12 @@ impl ApplicationDefaultBuilder {
             return self.load_file(&path, source, env_project);
         }
         let gcloud = gcloud_adc_path();
-        if let Some(path) = &gcloud {
-            if path.is_file() {
-                tracing::debug!(path = %path.display(), "application default credentials from gcloud's file");
-                let source = AdcSource::GcloudFile(path.clone());
-                return self.load_file(path, source, env_project);
-            }
+        if let Some(path) = &gcloud
+            && path.is_file()
+        {
+            tracing::debug!(path = %path.display(), "application default credentials from gcloud's file");
+            let source = AdcSource::GcloudFile(path.clone());
+            return self.load_file(path, source, env_project);
         }
         let gcloud_said = match &gcloud {
             Some(p) => format!("{} does not exist", p.display()),

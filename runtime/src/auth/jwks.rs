@@ -225,10 +225,10 @@ impl JwksCache {
         let now = self.inner.clock.now();
         let (cached, generation, fetch) = {
             let st = self.lock_state();
-            if let (None, Some(t), Some(e)) = (&st.keys, st.last_attempt, &st.last_error) {
-                if now.duration_since(t).unwrap_or_default() < RETRY_WITHOUT_KEYS {
-                    return Err(unavailable(e.clone()));
-                }
+            if let (None, Some(t), Some(e)) = (&st.keys, st.last_attempt, &st.last_error)
+                && now.duration_since(t).unwrap_or_default() < RETRY_WITHOUT_KEYS
+            {
+                return Err(unavailable(e.clone()));
             }
             let fresh = st.expires_at.is_some_and(|e| now < e);
             let known = match (&st.keys, kid) {

@@ -122,12 +122,12 @@ impl ServiceAccountKey {
     pub fn from_json(json: &str, source: &str) -> crate::Result<Self> {
         let f: KeyFile = decode_named(json, source)?;
         let bad = |msg: String| Error::new(ErrorKind::Decode, format!("{source}: {msg}"));
-        if let Some(kind) = &f.kind {
-            if kind != "service_account" {
-                return Err(bad(format!(
-                    "`type` is `{kind}`, expected `service_account`"
-                )));
-            }
+        if let Some(kind) = &f.kind
+            && kind != "service_account"
+        {
+            return Err(bad(format!(
+                "`type` is `{kind}`, expected `service_account`"
+            )));
         }
         if f.client_email.trim().is_empty() {
             return Err(bad("field `client_email` is empty".into()));

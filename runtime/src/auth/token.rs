@@ -205,10 +205,10 @@ fn classify(
             false,
         ));
     }
-    if let Some(m) = &fields {
-        if matches!(m.get("error"), Some(Value::String(_))) {
-            return Err(oauth_failure(status, m, uri, what, secrets));
-        }
+    if let Some(m) = &fields
+        && matches!(m.get("error"), Some(Value::String(_)))
+    {
+        return Err(oauth_failure(status, m, uri, what, secrets));
     }
     // Not an OAuth error body: a gateway, a proxy, Google's JSON error shape.
     let redactor = Redactor::new(secrets.iter().copied());

@@ -378,14 +378,13 @@ impl<R: Refresher> TokenCache<R> {
                 return Ok(st.token.clone());
             }
             let generation = self.generation.load(Ordering::Acquire);
-            if generation != observed {
-                if let Some(f) = st
+            if generation != observed
+                && let Some(f) = st
                     .last_failure
                     .as_ref()
                     .filter(|f| f.generation == generation)
-                {
-                    return Err(f.to_error());
-                }
+            {
+                return Err(f.to_error());
             }
         }
         let cur = self.current();

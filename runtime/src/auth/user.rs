@@ -356,12 +356,12 @@ impl TryFrom<Repr> for UserCredentials {
                 "unsupported credentials format version {version} (this gapi reads version {CREDENTIALS_FORMAT_VERSION}; was it written by a newer gapi?)"
             ));
         }
-        if let Some(kind) = &r.kind {
-            if kind != "authorized_user" {
-                return Err(format!(
-                    "`type` is `{kind}`, expected `authorized_user` (user credentials)"
-                ));
-            }
+        if let Some(kind) = &r.kind
+            && kind != "authorized_user"
+        {
+            return Err(format!(
+                "`type` is `{kind}`, expected `authorized_user` (user credentials)"
+            ));
         }
         let expiry = parse_time(r.expiry, "expiry")?;
         let issued = parse_time(r.issued, "issued")?;

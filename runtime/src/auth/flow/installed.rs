@@ -111,10 +111,10 @@ impl InstalledAppFlow {
                 pending.url()
             ),
         }
-        if self.open_browser {
-            if let Err(e) = open_in_browser(pending.url()) {
-                tracing::warn!(error = %e, "could not open a browser; open the URL by hand");
-            }
+        if self.open_browser
+            && let Err(e) = open_in_browser(pending.url())
+        {
+            tracing::warn!(error = %e, "could not open a browser; open the URL by hand");
         }
         tracing::info!(port, "waiting for the authorization callback");
         let deadline = self.client.clock().sleep(self.timeout);

@@ -107,10 +107,10 @@ impl FileKeyedStorage {
             let entry = entry.map_err(|e| storage_err(&self.dir, "could not list", e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if let Some(stem) = name.strip_suffix(".json") {
-                if let Some(key) = decode_key(stem) {
-                    keys.push(key);
-                }
+            if let Some(stem) = name.strip_suffix(".json")
+                && let Some(key) = decode_key(stem)
+            {
+                keys.push(key);
             }
         }
         keys.sort();
