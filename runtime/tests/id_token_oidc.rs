@@ -8,132 +8,20 @@
 //! Needs `GAPI_OIDC_PROVIDER_DIR` (set by `.ci/peers.sh`); without it the
 //! test says it is skipped (under CI it fails).
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod oidc_support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use gapi::auth::{
-    AuthorizeOptions, CallbackParams, ClientSecret, DEFAULT_JWKS_REFETCH_INTERVAL, IdTokenClaims,
-    IdTokenRejection, IdTokenVerifier, JwksCache, OAuthClient, WebServerFlow,
+    DEFAULT_JWKS_REFETCH_INTERVAL, IdTokenClaims, IdTokenRejection, IdTokenVerifier, JwksCache,
 };
 use gapi::clock::{Clock as _, ManualClock, SharedClock};
+use oidc_support::{http, sign_in};
 use serde_json::{Value, json};
 
-const REDIRECT: &str = "http://127.0.0.1:5555/callback";
-
-struct Peer {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_peer() -> Option<Peer> {
-    let Ok(dir) = std::env::var("GAPI_OIDC_PROVIDER_DIR") else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "GAPI_OIDC_PROVIDER_DIR is not set in CI: .ci/peers.sh must install oidc-provider"
-            );
-        }
-        eprintln!("skipped: GAPI_OIDC_PROVIDER_DIR is not set (see .ci/peers.sh)");
-        return None;
-    };
-    let mut child = Command::new("node")
-        .arg("id-token-server.mjs")
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start node id-token-server.mjs");
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("the listening line");
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while reader.read_line(&mut sink).is_ok_and(|n| n > 0) {
-            sink.clear();
-        }
-    });
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_owned();
-    Some(Peer { child, base })
-}
-
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Follows redirects with a cookie jar until one goes to `stop`.
-async fn consent(url: &str, stop: &str) -> String {
-    let http = http();
-    let mut jar: BTreeMap<String, String> = BTreeMap::new();
-    let base: String = url.split('/').take(3).collect::<Vec<_>>().join("/");
-    let mut url = url.to_owned();
-    for _ in 0..15 {
-        let mut req = http.get(&url);
-        if !jar.is_empty() {
-            let c: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            req = req.header("cookie", c.join("; "));
-        }
-        let resp = req.send().await.unwrap();
-        for v in resp.headers().get_all("set-cookie") {
-            let pair = v.to_str().unwrap().split(';').next().unwrap();
-            if let Some((k, v)) = pair.split_once('=') {
-                jar.insert(k.trim().into(), v.trim().into());
-            }
-        }
-        let Some(loc) = resp.headers().get("location") else {
-            let status = resp.status();
-            panic!("no redirect ({status}): {}", resp.text().await.unwrap());
-        };
-        let loc = loc.to_str().unwrap();
-        url = if loc.starts_with('/') {
-            format!("{base}{loc}")
-        } else {
-            loc.to_owned()
-        };
-        if url.starts_with(stop) {
-            return url;
-        }
-    }
-    panic!("too many redirects");
-}
-
-/// A real ID token from the web-server flow of `client_id`, with `nonce`.
-async fn sign_in(base: &str, client_id: &str, secret: &str, nonce: &str) -> String {
-    let client = OAuthClient::new(client_id, Some(ClientSecret::new(secret)))
-        .with_auth_uri(format!("{base}/auth"))
-        .with_token_uri(format!("{base}/token"))
-        .with_scopes(["openid", "email", "profile"]);
-    let flow = WebServerFlow::new(client, REDIRECT);
-    let pending = flow
-        .authorize_url(
-            &AuthorizeOptions::new()
-                .prompt("consent")
-                .param("nonce", nonce),
-        )
-        .unwrap();
-    let callback = consent(pending.url(), REDIRECT).await;
-    let params = CallbackParams::from_url(&callback).unwrap();
-    let creds = flow
-        .exchange(&pending, &params)
-        .await
-        .expect("code exchange");
-    creds.id_token().expect("an ID token").secret().to_owned()
+fn start_peer() -> Option<oidc_support::Peer> {
+    oidc_support::start_peer("id-token-server.mjs")
 }
 
 async fn hook(base: &str, path: &str) -> Value {

@@ -7,68 +7,22 @@
 //! Needs `GAPI_OIDC_PROVIDER_DIR` (set by `.ci/peers.sh`, which runs `npm ci`
 //! there); without it the test says it is skipped.
 
+mod oidc_support;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use gapi::auth::{
     AuthorizeOptions, CallbackParams, ClientSecret, DeviceFlow, OAuthClient, UserTokenSource,
     WebServerFlow,
 };
+use oidc_support::REDIRECT;
 
 const CLIENT_ID: &str = "gapi-test";
 const CLIENT_SECRET: &str = "gapi-test-secret-0123456789";
-const REDIRECT: &str = "http://127.0.0.1:5555/callback";
 
-struct Peer {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_peer() -> Option<Peer> {
-    let Ok(dir) = std::env::var("GAPI_OIDC_PROVIDER_DIR") else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "GAPI_OIDC_PROVIDER_DIR is not set in CI: .ci/peers.sh must install oidc-provider"
-            );
-        }
-        eprintln!("skipped: GAPI_OIDC_PROVIDER_DIR is not set (see .ci/peers.sh)");
-        return None;
-    };
-    let mut child = Command::new("node")
-        .arg("server.mjs")
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start node server.mjs");
-    let stdout = child.stdout.take().unwrap();
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    reader
-        .read_line(&mut line)
-        .expect("read the listening line");
-    // Keep draining its output so a later log line never hits a closed pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while reader.read_line(&mut sink).is_ok_and(|n| n > 0) {
-            sink.clear();
-        }
-    });
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line from oidc-provider: {line:?}"))
-        .to_owned();
-    Some(Peer { child, base })
+fn start_peer() -> Option<oidc_support::Peer> {
+    oidc_support::start_peer("server.mjs")
 }
 
 fn client(base: &str) -> OAuthClient {
