@@ -15,8 +15,9 @@ pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
 ::gapi::method_builder!();
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {}
-/// The data types of this API (request and response bodies), named
-/// after the document's schemas.
+/// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct ActivationStatus {

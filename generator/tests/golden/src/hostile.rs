@@ -28,8 +28,9 @@ pub mod scopes {
     /// Scope  with a bidi override
     pub const HOSTILE: &str = "https://www.googleapis.com/auth/hostile";
 }
-/// The data types of this API (request and response bodies), named
-/// after the document's schemas.
+/// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Gapi {

@@ -44,8 +44,9 @@ pub mod scopes {
     /// Manage your data
     pub const DEVSTORAGE_FULL_CONTROL: &str = "https://www.googleapis.com/auth/devstorage.full_control";
 }
-/// The data types of this API (request and response bodies), named
-/// after the document's schemas.
+/// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     /// Items as a map: pages() only.
     #[derive(Clone, Default)]

@@ -44,8 +44,9 @@ pub mod scopes {
     /// Associate you with your personal info on Google
     pub const OPENID: &str = "openid";
 }
-/// The data types of this API (request and response bodies), named
-/// after the document's schemas.
+/// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Box {

@@ -40,8 +40,9 @@ pub mod scopes {
     /// View your tasks
     pub const TASKS_READONLY: &str = "https://www.googleapis.com/auth/tasks.readonly";
 }
-/// The data types of this API (request and response bodies), named
-/// after the document's schemas.
+/// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     /// Information about the source of the task assignment (Document, Chat Space).
     #[derive(Clone, Default)]

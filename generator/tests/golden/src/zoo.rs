@@ -42,8 +42,9 @@ impl<M: ::gapi::MethodSpec> Call<M> {
 }
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {}
-/// The data types of this API (request and response bodies), named
-/// after the document's schemas.
+/// The data types of this API.
+///
+/// Request and response bodies, named after the document's schemas.
 pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Animal {
