@@ -1,13 +1,17 @@
 //! Crate mode: a standalone `gapi-<name>-<version>` crate per document.
 
+mod features;
+
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use heck::{ToKebabCase, ToSnakeCase};
 
 use crate::emit::docs::{doc_lines, one_line};
+use crate::resolve::features::{Features, method_count};
 use crate::resolve::ir::{Api, Resource, Ty};
 use crate::{Error, Result};
+use features::FeatureDocs;
 
 /// Which `gapi` runtime a generated crate depends on.
 #[derive(Debug, Clone)]
@@ -32,6 +36,42 @@ pub struct CrateOptions {
     /// Add an empty `[workspace]` table so the crate is not taken for a
     /// member of an enclosing workspace.
     pub standalone_workspace: bool,
+    /// When the crate gets one cargo feature per top-level resource.
+    pub resource_features: ResourceFeatures,
+}
+
+/// When a generated crate gets one cargo feature per top-level resource
+/// (`full`, the default, enables them all; see
+/// [`crate::resolve::features`] for what each one compiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceFeatures {
+    /// Never: every crate is compiled whole.
+    Off,
+    /// When the API has more methods than this (root methods and
+    /// sub-resources' included) and at least one top-level resource.
+    /// `Above(0)` gives every API with a resource its features.
+    Above(usize),
+}
+
+impl ResourceFeatures {
+    /// The default threshold: APIs of more than 100 methods.
+    pub const DEFAULT_THRESHOLD: usize = 100;
+}
+
+impl Default for ResourceFeatures {
+    fn default() -> Self {
+        ResourceFeatures::Above(Self::DEFAULT_THRESHOLD)
+    }
+}
+
+/// The resource features of `api`'s crate under `options`, if it gets any.
+pub(crate) fn features_for(api: &Api, options: &CrateOptions) -> Option<Features> {
+    match options.resource_features {
+        ResourceFeatures::Off => None,
+        ResourceFeatures::Above(threshold) => (!api.root.resources.is_empty()
+            && method_count(&api.root) > threshold)
+            .then(|| Features::compute(api)),
+    }
 }
 
 /// What [`crate::Generator::generate_crate`] wrote.
@@ -91,10 +131,12 @@ fn fnv1a(bytes: &[u8]) -> u32 {
     })
 }
 
-/// Writes the crate files.
+/// Writes the crate files (`features`: the resource features `body` was
+/// emitted with, if any).
 pub(crate) fn write(
     api: &Api,
     body: &str,
+    features: Option<&Features>,
     out_dir: &Path,
     options: &CrateOptions,
 ) -> Result<GeneratedCrate> {
@@ -115,16 +157,20 @@ pub(crate) fn write(
             )
         }
     };
-    let cargo = cargo_toml(
+    let mut cargo = cargo_toml(
         api,
         &package,
         &lib_name,
         &runtime_dep,
         options.standalone_workspace,
     );
-    let lib = lib_rs(api, &lib_name);
+    let features = features.map(|f| FeatureDocs::new(api, f, &cargo));
+    if let Some(f) = &features {
+        cargo.push_str(&f.toml());
+    }
+    let lib = lib_rs(api, &lib_name, features.as_ref());
     let api_body = api_rs(api, body);
-    let readme = readme(api, &package, &lib_name);
+    let readme = readme(api, &package, &lib_name, features.as_ref());
     for (name, content) in [
         ("Cargo.toml", cargo),
         ("src/lib.rs", lib),
@@ -278,7 +324,7 @@ fn example_value(wire: &str) -> String {
     }
 }
 
-fn lib_rs(api: &Api, lib_name: &str) -> String {
+fn lib_rs(api: &Api, lib_name: &str, features: Option<&FeatureDocs>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -326,6 +372,12 @@ fn lib_rs(api: &Api, lib_name: &str) -> String {
     let _ = writeln!(s, "//! # }}");
     let _ = writeln!(s, "//! ```");
     let _ = writeln!(s, "//!");
+    if let Some(f) = features {
+        for line in f.lines() {
+            let _ = writeln!(s, "//!{}{line}", if line.is_empty() { "" } else { " " });
+        }
+        let _ = writeln!(s, "//!");
+    }
     for line in naming_docs(api) {
         let _ = writeln!(s, "//!{}{line}", if line.is_empty() { "" } else { " " });
     }
@@ -396,7 +448,7 @@ fn api_rs(api: &Api, body: &str) -> String {
     format!("{}{body}", crate::header(api))
 }
 
-fn readme(api: &Api, package: &str, lib_name: &str) -> String {
+fn readme(api: &Api, package: &str, lib_name: &str, features: Option<&FeatureDocs>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {package}\n");
     let _ = writeln!(
@@ -437,6 +489,12 @@ fn readme(api: &Api, package: &str, lib_name: &str) -> String {
          methods; data types are in `schemas`, parameter enums in `params` (the crate docs have \
          the naming rules).\n"
     );
+    if let Some(f) = features {
+        for line in f.lines() {
+            let _ = writeln!(s, "{line}");
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(s, "Do not edit: regenerate with `gapi-gen generate`.");
     s
 }

@@ -38,7 +38,10 @@ mod krate;
 
 use std::path::{Path, PathBuf};
 
-pub use krate::{CrateOptions, GeneratedCrate, Runtime, crate_dir_name, crate_name, dir_name_for};
+pub use krate::{
+    CrateOptions, GeneratedCrate, ResourceFeatures, Runtime, crate_dir_name, crate_name,
+    dir_name_for,
+};
 pub use resolve::ir::Api;
 
 /// A generator error. Every variant names the input file; document errors
@@ -236,7 +239,8 @@ impl Generator {
         self.write_crate(&source.name(), &api, out_dir, options)
     }
 
-    /// Writes the crate of an already loaded API.
+    /// Writes the crate of an already loaded API (with one cargo feature
+    /// per top-level resource when `options.resource_features` says so).
     pub fn write_crate(
         &self,
         name: &str,
@@ -244,11 +248,14 @@ impl Generator {
         out_dir: &Path,
         options: &CrateOptions,
     ) -> Result<GeneratedCrate> {
-        let body = emit::format(emit::module(api)).map_err(|e| Error::Syntax {
-            file: name.to_string(),
-            message: e.to_string(),
+        let features = krate::features_for(api, options);
+        let body = emit::format(emit::module_gated(api, features.as_ref())).map_err(|e| {
+            Error::Syntax {
+                file: name.to_string(),
+                message: e.to_string(),
+            }
         })?;
-        krate::write(api, &body, out_dir, options)
+        krate::write(api, &body, features.as_ref(), out_dir, options)
     }
 }
 

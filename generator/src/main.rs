@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Parser, Subcommand};
-use gapi_gen::{CrateOptions, Error, Generator, Runtime, crate_dir_name};
+use gapi_gen::{CrateOptions, Error, Generator, ResourceFeatures, Runtime, crate_dir_name};
 
 // Generation allocates many small token trees; mimalloc makes the whole
 // corpus run about a third faster than the system allocator.
@@ -41,6 +41,11 @@ enum Command {
         /// for a member of an enclosing workspace.
         #[arg(long)]
         standalone_workspace: bool,
+        /// One cargo feature per top-level resource for APIs with more
+        /// methods than this (`full`, the default feature, enables them
+        /// all); `off` for none, `0` for every API with a resource.
+        #[arg(long, value_name = "METHODS|off", default_value = "100", value_parser = parse_resource_features)]
+        resource_features: ResourceFeatures,
         /// Worker threads (default: available parallelism).
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
             runtime_path,
             runtime_version,
             standalone_workspace,
+            resource_features,
             jobs,
             docs,
         } => {
@@ -68,10 +74,21 @@ fn main() -> ExitCode {
                     None => Runtime::Version(runtime_version),
                 },
                 standalone_workspace,
+                resource_features,
             };
             generate(&out, &options, jobs, &docs)
         }
     }
+}
+
+/// `--resource-features`: a number of methods, or `off`.
+fn parse_resource_features(s: &str) -> Result<ResourceFeatures, String> {
+    if s == "off" {
+        return Ok(ResourceFeatures::Off);
+    }
+    s.parse()
+        .map(ResourceFeatures::Above)
+        .map_err(|_| format!("expected a number of methods or `off`, got {s:?}"))
 }
 
 enum Outcome {

@@ -95,6 +95,7 @@ fn crate_mode_records_revision() {
             &gapi_gen::CrateOptions {
                 runtime: gapi_gen::Runtime::Path(runtime),
                 standalone_workspace: true,
+                ..Default::default()
             },
         )
         .unwrap();

@@ -166,6 +166,7 @@ fn bidi_and_control_characters_never_reach_the_output() {
             &CrateOptions {
                 runtime: Runtime::Path(root().join("../runtime")),
                 standalone_workspace: true,
+                ..Default::default()
             },
         )
         .unwrap();

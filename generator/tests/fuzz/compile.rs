@@ -110,6 +110,7 @@ fn write_crate(root: &Path, sample: &[(Mutant, String)], settings: &Settings) ->
         let options = CrateOptions {
             runtime: Runtime::Path(runtime_dir()),
             standalone_workspace: false,
+            ..Default::default()
         };
         generator
             .write_crate(&name, &api, &dir, &options)
