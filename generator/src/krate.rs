@@ -48,8 +48,9 @@ pub enum ResourceFeatures {
     /// Never: every crate is compiled whole.
     Off,
     /// When the API has more methods than this (root methods and
-    /// sub-resources' included) and at least one top-level resource.
-    /// `Above(0)` gives every API with a resource its features.
+    /// sub-resources' included) and at least two top-level resources (with
+    /// one, there is nothing to leave out). `Above(0)` gives every API with
+    /// two resources its features.
     Above(usize),
 }
 
@@ -68,7 +69,7 @@ impl Default for ResourceFeatures {
 pub(crate) fn features_for(api: &Api, options: &CrateOptions) -> Option<Features> {
     match options.resource_features {
         ResourceFeatures::Off => None,
-        ResourceFeatures::Above(threshold) => (!api.root.resources.is_empty()
+        ResourceFeatures::Above(threshold) => (api.root.resources.len() >= 2
             && method_count(&api.root) > threshold)
             .then(|| Features::compute(api)),
     }

@@ -14,7 +14,16 @@
 //! ```
 //!
 //! and in the crate: `pub mod tasks { include!(concat!(env!("OUT_DIR"), "/tasks_v1.rs")); }`
-//! (the crate depends on `gapi`).
+//! (the crate depends on `gapi`). [`build::Module`] takes options, e.g.
+//! `.resources(["instances"])` to generate only some top-level resources
+//! and the types they use.
+//!
+//! ## Large APIs in crate mode
+//!
+//! The crate of an API with more than [`ResourceFeatures::DEFAULT_THRESHOLD`]
+//! methods has one cargo feature per top-level resource (`full`, the
+//! default, enables them all): see [`resolve::features`] and
+//! [`CrateOptions::resource_features`].
 //!
 //! ## As a library
 //!

@@ -42,8 +42,8 @@ enum Command {
         #[arg(long)]
         standalone_workspace: bool,
         /// One cargo feature per top-level resource for APIs with more
-        /// methods than this (`full`, the default feature, enables them
-        /// all); `off` for none, `0` for every API with a resource.
+        /// methods than this and two top-level resources or more (`full`,
+        /// the default feature, enables them all); `off` for none.
         #[arg(long, value_name = "METHODS|off", default_value = "100", value_parser = parse_resource_features)]
         resource_features: ResourceFeatures,
         /// Worker threads (default: available parallelism).

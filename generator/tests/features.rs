@@ -239,6 +239,26 @@ fn crate_mode_gates_every_item_and_lists_the_features() {
     );
     let lib = std::fs::read_to_string(plain.join("src/lib.rs")).unwrap();
     assert!(!lib.contains("Cargo features"));
+
+    // With one top-level resource there is nothing to leave out.
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(doc()).unwrap()).unwrap();
+    let resources = json["resources"].as_object_mut().unwrap();
+    resources.retain(|name, _| name == "albums");
+    let one = work_dir().join("one");
+    let _ = std::fs::remove_dir_all(&one);
+    Generator::new()
+        .generate_crate(
+            json.to_string().as_str(),
+            &one,
+            &CrateOptions {
+                resource_features: ResourceFeatures::Above(0),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let cargo = std::fs::read_to_string(one.join("Cargo.toml")).unwrap();
+    assert!(!cargo.contains("[features]"), "{cargo}");
 }
 
 #[test]
