@@ -289,6 +289,7 @@ def compile_env(log=False):
 def time_crate(pkg, args=(), cwd=COMPILE):
     """(wall s of `cargo build -p pkg [args]`, peak RSS MiB, s of the crate's rustc process)."""
     run(["cargo", "clean", "-q", "-p", pkg], cwd=cwd, env=compile_env())
+    RUSTC_LOG.parent.mkdir(parents=True, exist_ok=True)
     RUSTC_LOG.unlink(missing_ok=True)
     t0 = time.monotonic()
     r = subprocess.run(["/usr/bin/time", "-f", "%M", "cargo", "build", "-q", "-p", pkg, *args],
@@ -586,7 +587,8 @@ def report(m, args, r, versions):
                  f"`--no-default-features --features instances` ({f['instances_methods']} methods, the "
                  "schemas and parameter enums they reach) and with `--no-default-features`, in a scratch "
                  f"workspace of its own (`bench/target/features`), {args.features_rounds} runs per case, "
-                 "order rotated, median (min–max).\n")
+                 "order rotated, median (min–max); this part alone: `python3 bench/run.py --only features "
+                 "--no-write`.\n")
         L.append("| compute v1 built with | rustc (s) | ÷ all features | goal ≤ 0.15 | cargo wall (s) | "
                  "peak RSS (MiB) |")
         L.append("|---|---|---|---|---|---|")

@@ -46,10 +46,16 @@ fn expected() -> BTreeMap<&'static str, Option<Vec<&'static str>>> {
         ("PhotoList", albums.clone()),
         ("PhotoSet", sets.clone()),
         ("PhotoSetCopy", sets.clone()),
+        ("PhotoSetKind", sets.clone()),
+        // an alias nothing names (it was a field's type in PhotoSetCopy
+        // before the merge) goes with what it names
+        ("PhotoSetCopyKind", sets.clone()),
         ("FullThing", Some(vec!["full-resource"])),
         ("Pong", None),
         ("PongStatus", None),
         ("Unused", Some(vec!["full"])),
+        ("UnusedCopy", Some(vec!["full"])),
+        ("Ids", Some(vec!["full"])),
         // params
         ("View", Some(vec!["albums", "full-resource"])),
         ("Order", sets.clone()),
@@ -89,7 +95,7 @@ fn gates_follow_what_each_resource_reaches() {
             t.name()
         );
     }
-    assert_eq!(api.types.len() + api.params.len(), 17);
+    assert_eq!(api.types.len() + api.params.len(), 21);
 }
 
 fn write_crate(dir: &Path, resource_features: ResourceFeatures) -> gapi_gen::GeneratedCrate {
@@ -222,6 +228,8 @@ fn crate_mode_gates_every_item_and_lists_the_features() {
     assert_eq!(seen["LabelKind"], 1);
     assert_eq!(seen["PhotoSetCopy"], 1);
     assert_eq!(seen["Unused"], 3);
+    assert_eq!(seen["UnusedCopy"], 1);
+    assert_eq!(seen["PhotoSetCopyKind"], 1);
     assert_eq!(seen["albums"], 2);
     assert_eq!(seen.len(), expected.len());
 
@@ -299,6 +307,8 @@ fn build_scripts_can_keep_some_resources() {
                 "Photo",
                 "PhotoSet",
                 "PhotoSetCopy",
+                "PhotoSetCopyKind",
+                "PhotoSetKind",
                 "Pong",
                 "PongStatus",
                 "mod photo_sets"

@@ -18,7 +18,11 @@
 //!   harmless);
 //! - reached by some resources: [`Gate::Resources`], compiled with any of
 //!   their features;
-//! - reached by no method: [`Gate::Full`], compiled only with `full`.
+//! - reached by no method: [`Gate::Full`], compiled only with `full` —
+//!   but an alias that names one type goes with that type: the name of a
+//!   type `dedupe.rs` merged away (compute's `AddressListWarningCode`, once
+//!   the type of a field of a merged struct, now named by nothing) still
+//!   works wherever the type it names is compiled.
 //!
 //! The gates are consistent by construction: whatever a type reaches is
 //! reached by every resource that reaches the type, so a type's `cfg`
@@ -65,8 +69,7 @@ impl Features {
         let names = feature_names(&api.root.resources);
         let reach = Reach::new(api);
         let all = api.root.resources.len();
-        let mut schemas = HashMap::new();
-        let mut params = HashMap::new();
+        let mut gates: HashMap<Key, Gate> = HashMap::new();
         for (key, by) in reach.by_key() {
             let gate = if by.root || (all > 0 && by.resources.len() == all) {
                 Gate::Always
@@ -75,9 +78,23 @@ impl Features {
             } else {
                 Gate::Resources(by.resources.into_iter().collect())
             };
-            match key.0 {
-                Ns::Schemas => schemas.insert(key.1.to_string(), gate),
-                Ns::Params => params.insert(key.1.to_string(), gate),
+            gates.insert(key, gate);
+        }
+        // An alias nothing reaches goes with the one type it names: the
+        // name of a type `dedupe.rs` merged (`AddressListWarningCode`, once
+        // a field's type) keeps working wherever its resources' types do.
+        let inherited: Vec<(Key, Gate)> = gates
+            .iter()
+            .filter(|(_, g)| **g == Gate::Full)
+            .filter_map(|(key, _)| Some((*key, reach.alias_gate(*key, &gates)?)))
+            .collect();
+        gates.extend(inherited);
+        let mut schemas = HashMap::new();
+        let mut params = HashMap::new();
+        for ((ns, name), gate) in gates {
+            match ns {
+                Ns::Schemas => schemas.insert(name.to_string(), gate),
+                Ns::Params => params.insert(name.to_string(), gate),
             };
         }
         Features {
@@ -112,7 +129,8 @@ pub fn method_count(r: &Resource) -> usize {
 /// Keeps only the top-level resources `names` selects (each a discovery
 /// name such as `instances` or `globalAddresses`, a module name such as
 /// `global_addresses`, or a feature name such as `global-addresses`), the
-/// root's own methods, and the types those reach; every other type goes.
+/// root's own methods, and the types those reach (and the aliases of
+/// those, as with features); every other type goes.
 ///
 /// Fails, naming what the document has, when a name selects no resource.
 pub fn retain_resources<S: AsRef<str>>(api: &mut Api, names: &[S]) -> Result<(), String> {
@@ -146,17 +164,12 @@ pub fn retain_resources<S: AsRef<str>>(api: &mut Api, names: &[S]) -> Result<(),
         index += 1;
         keep[index - 1]
     });
-    let reach = Reach::new(api);
-    let reached: HashSet<(Ns, String)> = reach
-        .by_key()
-        .into_iter()
-        .filter(|(_, by)| by.root || !by.resources.is_empty())
-        .map(|((ns, name), _)| (ns, name.to_string()))
-        .collect();
+    // What the crate would compile with every kept resource's feature.
+    let features = Features::compute(api);
     api.types
-        .retain(|t| reached.contains(&(Ns::Schemas, t.name().to_string())));
+        .retain(|t| *features.schema(t.name()) != Gate::Full);
     api.params
-        .retain(|t| reached.contains(&(Ns::Params, t.name().to_string())));
+        .retain(|t| *features.param(t.name()) != Gate::Full);
     Ok(())
 }
 
@@ -261,6 +274,28 @@ impl<'a> Reach<'a> {
             type_refs(t, key.0, &mut stack);
         }
         seen
+    }
+
+    /// The gate an unreached alias takes from the one type it names
+    /// (through aliases of aliases), unless that is unreached too.
+    fn alias_gate(&self, mut key: Key<'a>, gates: &HashMap<Key<'a>, Gate>) -> Option<Gate> {
+        // Alias chains are acyclic (the resolver refuses cycles); the
+        // bound keeps this total anyway.
+        for _ in 0..=self.types.len() {
+            let TypeDef::Alias(a) = self.types.get(&key)? else {
+                return None;
+            };
+            let mut refs = Vec::new();
+            ty_refs(&a.ty, key.0, &mut refs);
+            let [target] = refs.as_slice() else {
+                return None;
+            };
+            match gates.get(target)? {
+                Gate::Full => key = *target,
+                gate => return Some(gate.clone()),
+            }
+        }
+        None
     }
 
     /// Who reaches each type of the API (unreached ones included).
