@@ -8,10 +8,12 @@ use std::path::{Component, Path, PathBuf};
 use heck::{ToKebabCase, ToSnakeCase};
 
 use crate::emit::docs::{doc_lines, one_line};
-use crate::resolve::features::{Features, method_count};
+use crate::resolve::features::Features;
 use crate::resolve::ir::{Api, Resource, Ty};
 use crate::{Error, Result};
 use features::FeatureDocs;
+pub use features::ResourceFeatures;
+pub(crate) use features::features_for;
 
 /// Which `gapi` runtime a generated crate depends on.
 #[derive(Debug, Clone)]
@@ -39,42 +41,6 @@ pub struct CrateOptions {
     /// When the crate gets one cargo feature per top-level resource.
     pub resource_features: ResourceFeatures,
 }
-
-/// When a generated crate gets one cargo feature per top-level resource
-/// (`full`, the default, enables them all; see
-/// [`crate::resolve::features`] for what each one compiles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResourceFeatures {
-    /// Never: every crate is compiled whole.
-    Off,
-    /// When the API has more methods than this (root methods and
-    /// sub-resources' included) and at least two top-level resources (with
-    /// one, there is nothing to leave out). `Above(0)` gives every API with
-    /// two resources its features.
-    Above(usize),
-}
-
-impl ResourceFeatures {
-    /// The default threshold: APIs of more than 100 methods.
-    pub const DEFAULT_THRESHOLD: usize = 100;
-}
-
-impl Default for ResourceFeatures {
-    fn default() -> Self {
-        ResourceFeatures::Above(Self::DEFAULT_THRESHOLD)
-    }
-}
-
-/// The resource features of `api`'s crate under `options`, if it gets any.
-pub(crate) fn features_for(api: &Api, options: &CrateOptions) -> Option<Features> {
-    match options.resource_features {
-        ResourceFeatures::Off => None,
-        ResourceFeatures::Above(threshold) => (api.root.resources.len() >= 2
-            && method_count(&api.root) > threshold)
-            .then(|| Features::compute(api)),
-    }
-}
-
 /// What [`crate::Generator::generate_crate`] wrote.
 #[derive(Debug, Clone)]
 pub struct GeneratedCrate {
