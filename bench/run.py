@@ -12,6 +12,8 @@ Sections (each measured in alternation with its peers, medians reported):
             gapi's tasks v1, drive v3, compute v1 vs google-apis-rs's
             google-tasks1 7.0.0, google-drive3 7.0.0, google-compute1 6.0.0;
             peak compiler RSS; generated lines per method
+  features  the same build of gapi's compute v1 with one resource feature
+            (`instances`) against all of them (`full`, the default)
   requests  GET tasks/v1/users/@me/lists against a loopback server (its own
             process): calls/s sequential and 32-concurrent, peak RSS, for
             gapi, google-tasks1, google-api-python-client, raw reqwest
@@ -48,7 +50,7 @@ CLIENT = TARGET / "release" / "bench-client"
 GAPI_GEN = TARGET / "release" / "gapi-gen"
 COMMAND = "python3 bench/run.py"
 
-SECTIONS = ["codegen", "compile", "requests", "storm", "media"]
+SECTIONS = ["codegen", "compile", "features", "requests", "storm", "media"]
 
 
 def log(*a):
@@ -105,8 +107,10 @@ def machine():
 
 # ------------------------------------------------------------------ setup
 
-def build():
-    run(["cargo", "build", "--release", "--manifest-path", BENCH / "Cargo.toml"])
+def build(only):
+    # the bench workspace (clients, server, peers) only for the sections that run it
+    if any(s in only for s in ("requests", "storm", "media")):
+        run(["cargo", "build", "--release", "--manifest-path", BENCH / "Cargo.toml"])
     # the release CLI, into the bench target dir (not the shared one)
     run(["cargo", "build", "--release", "-p", "gapi-gen", "--features", "cli", "--target-dir", TARGET], cwd=ROOT)
 
@@ -282,13 +286,14 @@ def compile_env(log=False):
     return env
 
 
-def time_crate(pkg):
-    """(wall s of `cargo build -p pkg`, peak RSS MiB, s of the crate's rustc process)."""
-    run(["cargo", "clean", "-q", "-p", pkg], cwd=COMPILE, env=compile_env())
+def time_crate(pkg, args=(), cwd=COMPILE):
+    """(wall s of `cargo build -p pkg [args]`, peak RSS MiB, s of the crate's rustc process)."""
+    run(["cargo", "clean", "-q", "-p", pkg], cwd=cwd, env=compile_env())
+    RUSTC_LOG.parent.mkdir(parents=True, exist_ok=True)
     RUSTC_LOG.unlink(missing_ok=True)
     t0 = time.monotonic()
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", "cargo", "build", "-q", "-p", pkg],
-                       cwd=COMPILE, stderr=subprocess.PIPE, text=True, env=compile_env(log=True))
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "cargo", "build", "-q", "-p", pkg, *args],
+                       cwd=cwd, stderr=subprocess.PIPE, text=True, env=compile_env(log=True))
     dt = time.monotonic() - t0
     if r.returncode != 0:
         sys.exit(f"building {pkg} failed:\n{r.stderr}")
@@ -345,6 +350,72 @@ def bench_compile(rounds):
             "peer_rev": psrc.name.split("+")[-1] if "+" in psrc.name else "?",
         })
     return rows
+
+
+# ------------------------------------------------------------------ features
+
+FEATURES = TARGET / "features"
+# (label, cargo arguments) of the builds compared: all features, one, none
+FEATURE_CASES = [
+    ("all (`full`, the default)", []),
+    ("`instances` alone", ["--no-default-features", "--features", "instances"]),
+    ("none (the service type only)", ["--no-default-features"]),
+]
+
+
+def bench_features(rounds):
+    """compute v1's crate built with all resource features, with `instances`
+    alone and with none, measured as the compile section measures a crate, in
+    a scratch workspace of its own (the crate and a runtime snapshot)."""
+    gen_out = FEATURES / "gapi"
+    if gen_out.exists():
+        shutil.rmtree(gen_out)
+    gen_out.mkdir(parents=True)
+    snap = FEATURES / "runtime"
+    if snap.exists():
+        shutil.rmtree(snap)
+    shutil.copytree(ROOT / "runtime", snap, ignore=shutil.ignore_patterns("target", "tests", "benches"))
+    doc = find_doc("compute.v1.json")
+    run([GAPI_GEN, "generate", "--out", gen_out, "--runtime-path", snap, doc])
+    crate_dir = next(gen_out.iterdir())
+    pkg = "gapi-compute-v1"
+    root_toml = (ROOT / "Cargo.toml").read_text()
+    inherited = "\n".join(m.group(0) for m in re.finditer(
+        r"(?ms)^\[workspace\.(?:package|dependencies)\]\n.*?(?=^\[|\Z)", root_toml))
+    inherited = "\n".join(line for line in inherited.splitlines() if "path =" not in line)
+    (FEATURES / "Cargo.toml").write_text(
+        "# scratch workspace of bench/run.py (features section)\n[workspace]\nresolver = \"2\"\nmembers = [\n"
+        f'  "{os.path.relpath(crate_dir, FEATURES)}",\n  "runtime",\n]\n\n' + inherited + "\n")
+    shutil.copy(ROOT / "Cargo.lock", FEATURES / "Cargo.lock")
+    for _, args in FEATURE_CASES:
+        run(["cargo", "build", "-q", "-p", pkg, *args], cwd=FEATURES, env=compile_env())
+    times = {}
+    for i in range(rounds):
+        # rotate which case goes first
+        order = FEATURE_CASES[i % len(FEATURE_CASES):] + FEATURE_CASES[:i % len(FEATURE_CASES)]
+        for label, args in order:
+            times.setdefault(label, []).append(time_crate(pkg, args, cwd=FEATURES))
+            w, mib, rc = times[label][-1]
+            log(f"features round {i + 1}: {label}: rustc {rc:.2f} s, cargo {w:.2f} s, {mib:.0f} MiB")
+    toml = (crate_dir / "Cargo.toml").read_text()
+    return {
+        "rev": json.loads(doc.read_text()).get("revision"),
+        "methods": count_methods(doc),
+        "features": toml.split("[features]", 1)[-1].count(" = []"),
+        "instances_methods": count_methods_of(doc, "instances"),
+        "cases": [{"label": label, "args": args,
+                   "wall_s": [t for t, _, _ in times[label]],
+                   "rustc_s": [t for _, _, t in times[label]],
+                   "mib": max(m for _, m, _ in times[label])} for label, args in FEATURE_CASES],
+    }
+
+
+def count_methods_of(doc_path, resource):
+    doc = json.loads(Path(doc_path).read_text())
+
+    def walk(r):
+        return len(r.get("methods", {})) + sum(walk(s) for s in r.get("resources", {}).values())
+    return walk(doc.get("resources", {}).get(resource, {}))
 
 
 # ------------------------------------------------------------------ requests
@@ -506,6 +577,34 @@ def report(m, args, r, versions):
                      f"{row['ours_lines'] / row['ours_methods']:.0f} / {row['peer_lines'] / max(row['peer_methods'], 1):.0f} |")
         L.append("")
 
+    if "features" in r and r["features"]:
+        f = r["features"]
+        if not r.get("compile"):
+            L.append("## 2. Compile time of one generated crate (debug, dependencies built)\n")
+        L.append(f"**Per-resource features** (compute v1, rev {f['rev']}: {f['methods']:,} methods, "
+                 f"{f['features']} top-level resources, one cargo feature each; `full`, the default, is all "
+                 f"of them). The same measure of the same crate, built with all features, with "
+                 f"`--no-default-features --features instances` ({f['instances_methods']} methods, the "
+                 "schemas and parameter enums they reach) and with `--no-default-features`, in a scratch "
+                 f"workspace of its own (`bench/target/features`), {args.features_rounds} runs per case, "
+                 "order rotated, median (min–max); this part alone: `python3 bench/run.py --only features "
+                 "--no-write`.\n")
+        L.append("| compute v1 built with | rustc (s) | ÷ all features | goal ≤ 0.15 | cargo wall (s) | "
+                 "peak RSS (MiB) |")
+        L.append("|---|---|---|---|---|---|")
+        full = med(f["cases"][0]["rustc_s"])
+        for i, c in enumerate(f["cases"]):
+            o = med(c["rustc_s"])
+            ratio = o / full
+            goal = "" if i != 1 else verdict(ratio <= 0.15)
+            if i == 1:
+                goals.append(("compile compute v1 with one resource feature (`instances`) ≤ 15% of all "
+                              "(rustc, crate alone)", f"{ratio:.2f}", ratio <= 0.15,
+                              f"{ratio / 0.15:.1f}× the target" if ratio > 0.15 else ""))
+            L.append(f"| {c['label']} | {fmt_s(o)} ({fmt_s(min(c['rustc_s']))}–{fmt_s(max(c['rustc_s']))}) | "
+                     f"**{ratio:.2f}** | {goal} | {fmt_s(med(c['wall_s']))} | {c['mib']:.0f} |")
+        L.append("")
+
     if "requests" in r and r["requests"]:
         q = r["requests"]
         L.append("## 3. Requests per second (loopback, `GET tasks/v1/users/@me/lists`, 1 KB JSON)\n")
@@ -658,6 +757,7 @@ def main():
     ap.add_argument("--conc", type=int, default=32)
     ap.add_argument("--codegen-rounds", type=int, default=3)
     ap.add_argument("--compile-rounds", type=int, default=3)
+    ap.add_argument("--features-rounds", type=int, default=3)
     ap.add_argument("--storm-rounds", type=int, default=3)
     ap.add_argument("--storm-n", type=int, default=1000)
     ap.add_argument("--token-delay-ms", type=int, default=50)
@@ -677,9 +777,9 @@ def main():
     saved = TARGET / "results.json"
     if args.report_only:
         d = json.loads(saved.read_text())
-        for k in ("command", "rounds", "secs", "conc", "codegen_rounds", "compile_rounds", "storm_rounds",
-                  "storm_n", "token_delay_ms", "media_rounds", "media_size"):
-            setattr(args, k, d["args"][k])
+        for k in ("command", "rounds", "secs", "conc", "codegen_rounds", "compile_rounds", "features_rounds",
+                  "storm_rounds", "storm_n", "token_delay_ms", "media_rounds", "media_size"):
+            setattr(args, k, d["args"].get(k, getattr(args, k)))
         text = report(d["machine"], args, d["results"], d["versions"])
         print(text)
         if not args.no_write:
@@ -688,12 +788,14 @@ def main():
         return
     m = machine()
     log(f"machine: {m}")
-    build()
+    build(only)
     r = {}
     if "codegen" in only:
         r["codegen"] = bench_codegen(args.codegen_rounds)
     if "compile" in only:
         r["compile"] = bench_compile(args.compile_rounds)
+    if "features" in only:
+        r["features"] = bench_features(args.features_rounds)
     if "requests" in only:
         r["requests"] = bench_requests(args.rounds, args.secs, args.conc)
     if "storm" in only:

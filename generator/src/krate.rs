@@ -1,13 +1,21 @@
 //! Crate mode: a standalone `gapi-<name>-<version>` crate per document.
 
+mod features;
+mod manifest;
+
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use heck::{ToKebabCase, ToSnakeCase};
 
 use crate::emit::docs::{doc_lines, one_line};
+use crate::resolve::features::Features;
 use crate::resolve::ir::{Api, Resource, Ty};
 use crate::{Error, Result};
+use features::FeatureDocs;
+pub use features::ResourceFeatures;
+pub(crate) use features::features_for;
+use manifest::{LICENSE_APACHE, LICENSE_MIT, Manifest, cargo_toml, crate_version, toml_str};
 
 /// The `gapi` runtime version this generator writes code for (its own
 /// version: gapi and gapi-gen are released together).
@@ -53,6 +61,8 @@ pub struct CrateOptions {
     pub version: Option<String>,
     /// `package.repository` and `package.homepage` of the crate, if any.
     pub repository: Option<String>,
+    /// When the crate gets one cargo feature per top-level resource.
+    pub resource_features: ResourceFeatures,
 }
 
 /// What [`crate::Generator::generate_crate`] wrote.
@@ -112,10 +122,12 @@ fn fnv1a(bytes: &[u8]) -> u32 {
     })
 }
 
-/// Writes the crate files.
+/// Writes the crate files (`features`: the resource features `body` was
+/// emitted with, if any).
 pub(crate) fn write(
     api: &Api,
     body: &str,
+    features: Option<&Features>,
     out_dir: &Path,
     options: &CrateOptions,
 ) -> Result<GeneratedCrate> {
@@ -140,7 +152,7 @@ pub(crate) fn write(
         Runtime::Path(p) => path_dep(p, RUNTIME_VERSION)?,
         Runtime::PathAndVersion(p, v) => path_dep(p, v)?,
     };
-    let cargo = cargo_toml(
+    let mut cargo = cargo_toml(
         api,
         &Manifest {
             package: &package,
@@ -151,9 +163,13 @@ pub(crate) fn write(
             standalone: options.standalone_workspace,
         },
     );
-    let lib = lib_rs(api, &lib_name);
+    let features = features.map(|f| FeatureDocs::new(api, f, &cargo));
+    if let Some(f) = &features {
+        cargo.push_str(&f.toml());
+    }
+    let lib = lib_rs(api, &lib_name, features.as_ref());
     let api_body = api_rs(api, body);
-    let readme = readme(api, &package, &lib_name);
+    let readme = readme(api, &package, &lib_name, features.as_ref());
     for (name, content) in [
         ("Cargo.toml", cargo),
         ("src/lib.rs", lib),
@@ -183,122 +199,6 @@ pub(crate) fn write_if_changed(path: &Path, content: &str) -> std::io::Result<()
         return Ok(());
     }
     std::fs::write(path, content)
-}
-
-/// A TOML basic string: `"` and `\` escaped, control and bidirectional-text
-/// characters written as `\uXXXX` escapes (TOML allows neither raw, and a
-/// bidi control would make the file read differently from what it says).
-fn toml_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if crate::emit::docs::is_unsafe_char(c) => {
-                let _ = write!(out, "\\u{:04X}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The license texts written into every generated crate.
-const LICENSE_MIT: &str = include_str!("../LICENSE-MIT");
-const LICENSE_APACHE: &str = include_str!("../LICENSE-APACHE");
-
-/// What the `[package]` table says besides the document's own text.
-struct Manifest<'a> {
-    package: &'a str,
-    lib_name: &'a str,
-    version: &'a str,
-    runtime_dep: &'a str,
-    repository: Option<&'a str>,
-    standalone: bool,
-}
-
-/// The crate version: `MAJOR.MINOR.PATCH` from the options (default
-/// `0.1.0`) and the document's revision as build metadata (only ASCII
-/// letters, digits and `-` are kept: anything else becomes `-`, and an
-/// empty revision adds nothing).
-pub(crate) fn crate_version(api: &Api, options: &CrateOptions) -> Result<String> {
-    let base = options.version.as_deref().unwrap_or("0.1.0");
-    let parts: Vec<&str> = base.split('.').collect();
-    let numeric = |p: &&str| {
-        !p.is_empty()
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && (p.len() == 1 || !p.starts_with('0'))
-            && p.parse::<u64>().is_ok()
-    };
-    if parts.len() != 3 || !parts.iter().all(numeric) {
-        return Err(Error::Options {
-            message: format!(
-                "crate version {base:?} is not MAJOR.MINOR.PATCH (e.g. 0.1.0; the discovery revision is added as build metadata)"
-            ),
-        });
-    }
-    let revision: String = api
-        .revision
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let revision = revision.trim_matches('-');
-    Ok(if revision.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}+{revision}")
-    })
-}
-
-fn cargo_toml(api: &Api, m: &Manifest<'_>) -> String {
-    let mut s = String::new();
-    let description = format!(
-        "{} ({} {}): a typed client generated by gapi-gen",
-        one_line(&api.title),
-        one_line(&api.name),
-        one_line(&api.version)
-    );
-    let _ = writeln!(s, "# @generated by gapi-gen. Do not edit.");
-    let _ = writeln!(s, "[package]");
-    let _ = writeln!(s, "name = {}", toml_str(m.package));
-    let _ = writeln!(s, "version = {}", toml_str(m.version));
-    let _ = writeln!(s, "edition = \"2024\"");
-    let _ = writeln!(s, "rust-version = {}", toml_str(RUST_VERSION));
-    let _ = writeln!(s, "description = {}", toml_str(&description));
-    let _ = writeln!(s, "license = \"MIT OR Apache-2.0\"");
-    let _ = writeln!(s, "readme = \"README.md\"");
-    if let Some(link) = &api.documentation_link {
-        let _ = writeln!(s, "documentation = {}", toml_str(link));
-    }
-    if let Some(repo) = m.repository {
-        let _ = writeln!(s, "repository = {}", toml_str(repo));
-        let _ = writeln!(s, "homepage = {}", toml_str(repo));
-    }
-    let _ = writeln!(s, "keywords = [\"google\", \"api\", \"client\", \"gapi\"]");
-    let _ = writeln!(
-        s,
-        "categories = [\"api-bindings\", \"web-programming::http-client\"]"
-    );
-    let _ = writeln!(s);
-    let _ = writeln!(s, "[package.metadata.gapi]");
-    let _ = writeln!(s, "api = {}", toml_str(&api.name));
-    let _ = writeln!(s, "version = {}", toml_str(&api.version));
-    let _ = writeln!(s, "revision = {}", toml_str(&api.revision));
-    let _ = writeln!(s);
-    let _ = writeln!(s, "[lib]");
-    let _ = writeln!(s, "name = {}", toml_str(m.lib_name));
-    let _ = writeln!(s, "path = \"src/lib.rs\"");
-    let _ = writeln!(s);
-    let _ = writeln!(s, "[dependencies]");
-    let _ = writeln!(s, "{}", m.runtime_dep);
-    if m.standalone {
-        let _ = writeln!(s);
-        let _ = writeln!(s, "[workspace]");
-    }
-    s
 }
 
 /// Lints that generated APIs cannot always satisfy (names and docs come
@@ -361,7 +261,7 @@ fn example_value(wire: &str) -> String {
     }
 }
 
-fn lib_rs(api: &Api, lib_name: &str) -> String {
+fn lib_rs(api: &Api, lib_name: &str, features: Option<&FeatureDocs>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -409,6 +309,12 @@ fn lib_rs(api: &Api, lib_name: &str) -> String {
     let _ = writeln!(s, "//! # }}");
     let _ = writeln!(s, "//! ```");
     let _ = writeln!(s, "//!");
+    if let Some(f) = features {
+        for line in f.lines() {
+            let _ = writeln!(s, "//!{}{line}", if line.is_empty() { "" } else { " " });
+        }
+        let _ = writeln!(s, "//!");
+    }
     for line in naming_docs(api) {
         let _ = writeln!(s, "//!{}{line}", if line.is_empty() { "" } else { " " });
     }
@@ -479,7 +385,7 @@ fn api_rs(api: &Api, body: &str) -> String {
     format!("{}{body}", crate::header(api))
 }
 
-fn readme(api: &Api, package: &str, lib_name: &str) -> String {
+fn readme(api: &Api, package: &str, lib_name: &str, features: Option<&FeatureDocs>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {package}\n");
     let _ = writeln!(
@@ -520,6 +426,12 @@ fn readme(api: &Api, package: &str, lib_name: &str) -> String {
          methods; data types are in `schemas`, parameter enums in `params` (the crate docs have \
          the naming rules).\n"
     );
+    if let Some(f) = features {
+        for line in f.lines() {
+            let _ = writeln!(s, "{line}");
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(s, "Do not edit: regenerate with `gapi-gen generate`.");
     s
 }
@@ -593,60 +505,5 @@ mod tests {
         assert_eq!(long.len(), MAX_DIR_NAME);
         assert!(long.starts_with("xxxx"), "{long}");
         assert_ne!(long, dir_name_for(&"x".repeat(301), "v1"));
-    }
-
-    #[test]
-    fn crate_versions_carry_the_revision() {
-        let api = |revision: &str| {
-            let doc = serde_json::json!({
-                "kind": "discovery#restDescription", "name": "t", "version": "v1",
-                "revision": revision, "rootUrl": "https://t.example/", "servicePath": "",
-            });
-            crate::Generator::new()
-                .load_bytes("t.json", doc.to_string().as_bytes())
-                .unwrap()
-        };
-        let opts = |v: Option<&str>| CrateOptions {
-            version: v.map(str::to_string),
-            ..CrateOptions::default()
-        };
-        assert_eq!(
-            crate_version(&api("20251216"), &opts(None)).unwrap(),
-            "0.1.0+20251216"
-        );
-        assert_eq!(
-            crate_version(&api("2025.12_16"), &opts(Some("1.2.3"))).unwrap(),
-            "1.2.3+2025-12-16"
-        );
-        assert_eq!(
-            crate_version(&api(""), &opts(Some("0.2.0"))).unwrap(),
-            "0.2.0"
-        );
-        assert_eq!(
-            crate_version(&api("\u{202e}"), &opts(None)).unwrap(),
-            "0.1.0"
-        );
-        for bad in [
-            "1",
-            "1.2",
-            "1.2.3.4",
-            "01.2.3",
-            "1.x.3",
-            "1.2.3+meta",
-            "1.2.3-beta",
-            "",
-        ] {
-            let e = crate_version(&api("1"), &opts(Some(bad))).unwrap_err();
-            assert!(matches!(e, Error::Options { .. }), "{bad}: {e}");
-        }
-    }
-
-    #[test]
-    fn toml_strings_are_escaped() {
-        assert_eq!(toml_str("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\n\"");
-        assert_eq!(
-            toml_str("x\u{202E}y\u{0}\u{7f}\tz"),
-            "\"x\\u202Ey\\u0000\\u007F\\tz\""
-        );
     }
 }

@@ -14,7 +14,16 @@
 //! ```
 //!
 //! and in the crate: `pub mod tasks { include!(concat!(env!("OUT_DIR"), "/tasks_v1.rs")); }`
-//! (the crate depends on `gapi`).
+//! (the crate depends on `gapi`). [`build::Module`] takes options, e.g.
+//! `.resources(["instances"])` to generate only some top-level resources
+//! and the types they use.
+//!
+//! ## Large APIs in crate mode
+//!
+//! The crate of an API with more than [`ResourceFeatures::DEFAULT_THRESHOLD`]
+//! methods has one cargo feature per top-level resource (`full`, the
+//! default, enables them all): see [`resolve::features`] and
+//! [`CrateOptions::resource_features`].
 //!
 //! ## As a library
 //!
@@ -39,8 +48,8 @@ mod krate;
 use std::path::{Path, PathBuf};
 
 pub use krate::{
-    CrateOptions, GeneratedCrate, RUNTIME_VERSION, RUST_VERSION, Runtime, crate_dir_name,
-    crate_name, dir_name_for,
+    CrateOptions, GeneratedCrate, RUNTIME_VERSION, RUST_VERSION, ResourceFeatures, Runtime,
+    crate_dir_name, crate_name, dir_name_for,
 };
 pub use resolve::ir::Api;
 
@@ -246,7 +255,8 @@ impl Generator {
         self.write_crate(&source.name(), &api, out_dir, options)
     }
 
-    /// Writes the crate of an already loaded API.
+    /// Writes the crate of an already loaded API (with one cargo feature
+    /// per top-level resource when `options.resource_features` says so).
     pub fn write_crate(
         &self,
         name: &str,
@@ -254,11 +264,14 @@ impl Generator {
         out_dir: &Path,
         options: &CrateOptions,
     ) -> Result<GeneratedCrate> {
-        let body = emit::format(emit::module(api)).map_err(|e| Error::Syntax {
-            file: name.to_string(),
-            message: e.to_string(),
+        let features = krate::features_for(api, options);
+        let body = emit::format(emit::module_gated(api, features.as_ref())).map_err(|e| {
+            Error::Syntax {
+                file: name.to_string(),
+                message: e.to_string(),
+            }
         })?;
-        krate::write(api, &body, out_dir, options)
+        krate::write(api, &body, features.as_ref(), out_dir, options)
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Parser, Subcommand};
-use gapi_gen::{CrateOptions, Error, Generator, Runtime, crate_dir_name};
+use gapi_gen::{CrateOptions, Error, Generator, ResourceFeatures, Runtime, crate_dir_name};
 
 // Generation allocates many small token trees; mimalloc makes the whole
 // corpus run about a third faster than the system allocator.
@@ -50,6 +50,11 @@ enum Command {
         /// for a member of an enclosing workspace.
         #[arg(long)]
         standalone_workspace: bool,
+        /// One cargo feature per top-level resource for APIs with more
+        /// methods than this and two top-level resources or more (`full`,
+        /// the default feature, enables them all); `off` for none.
+        #[arg(long, value_name = "METHODS|off", default_value = "100", value_parser = parse_resource_features)]
+        resource_features: ResourceFeatures,
         /// Worker threads (default: available parallelism).
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
             crate_version,
             repository,
             standalone_workspace,
+            resource_features,
             jobs,
             docs,
         } => {
@@ -81,10 +87,21 @@ fn main() -> ExitCode {
                 standalone_workspace,
                 version: Some(crate_version),
                 repository,
+                resource_features,
             };
             generate(&out, &options, jobs, &docs)
         }
     }
+}
+
+/// `--resource-features`: a number of methods, or `off`.
+fn parse_resource_features(s: &str) -> Result<ResourceFeatures, String> {
+    if s == "off" {
+        return Ok(ResourceFeatures::Off);
+    }
+    s.parse()
+        .map(ResourceFeatures::Above)
+        .map_err(|_| format!("expected a number of methods or `off`, got {s:?}"))
 }
 
 enum Outcome {

@@ -31,6 +31,7 @@ use quote::quote;
 
 pub use format::format;
 
+use crate::resolve::features::{Features, Gate};
 use crate::resolve::ir::*;
 use crate::resolve::names::is_ident;
 
@@ -151,8 +152,16 @@ pub struct Emitted {
 
 /// Emits the module body for `api` (see [`format`]).
 pub fn module(api: &Api) -> Emitted {
+    module_gated(api, None)
+}
+
+/// Emits the module body for `api`, every item of a top-level resource
+/// and every type carrying the `#[cfg]` of the resource features that
+/// reach it (see [`crate::resolve::features`]); `None`: no `cfg` at all,
+/// as [`module`].
+pub fn module_gated(api: &Api, features: Option<&Features>) -> Emitted {
     let out = Out::default();
-    let tokens = module_with(api, &out);
+    let tokens = module_with(api, &out, features);
     Emitted {
         tokens,
         docs: out.docs.into_inner(),
@@ -163,7 +172,7 @@ pub fn module(api: &Api) -> Emitted {
 /// Emits the module body's tokens for `api` (doc comments as placeholders;
 /// use [`module`] + [`format`] for source text).
 pub fn module_tokens(api: &Api) -> TokenStream {
-    module_with(api, &Out::default())
+    module_with(api, &Out::default(), None)
 }
 
 /// Per-module emission context: the side channel, the paths to the
@@ -185,6 +194,9 @@ struct Cx<'o> {
     /// What each type of the `schemas` module is, aliases followed (only
     /// filled for the `schemas` module, whose structs need it).
     kinds: std::collections::HashMap<String, types::Kind>,
+    /// The resource features, when the crate has them (only set for the
+    /// root module: resource modules are gated as a whole).
+    features: Option<&'o Features>,
 }
 
 impl<'o> Cx<'o> {
@@ -226,6 +238,30 @@ impl<'o> Cx<'o> {
             boxed: pick("Box", quote!(::std::boxed::Box)),
             into: pick("Into", quote!(::std::convert::Into)),
             kinds: Default::default(),
+            features: None,
+        }
+    }
+
+    /// The `#[cfg]` of an item with `gate` (nothing without features).
+    fn gate(&self, gate: impl FnOnce(&Features) -> Gate) -> TokenStream {
+        let Some(features) = self.features else {
+            return TokenStream::new();
+        };
+        match gate(features) {
+            Gate::Always => TokenStream::new(),
+            Gate::Full => quote!(#[cfg(feature = "full")]),
+            Gate::Resources(indices) => {
+                let names: Vec<Literal> = indices
+                    .iter()
+                    .filter_map(|&i| features.names.get(i))
+                    .map(|n| lit(n))
+                    .collect();
+                match names.as_slice() {
+                    [] => TokenStream::new(),
+                    [one] => quote!(#[cfg(feature = #one)]),
+                    many => quote!(#[cfg(any(#(feature = #many),*))]),
+                }
+            }
         }
     }
 
@@ -313,7 +349,7 @@ fn module_type_names(r: &Resource, service_type: &str) -> Vec<String> {
     names
 }
 
-fn module_with(api: &Api, out: &Out) -> TokenStream {
+fn module_with(api: &Api, out: &Out, features: Option<&Features>) -> TokenStream {
     let revision = lit(&api.revision);
     let name = lit(&api.name);
     let version = lit(&api.version);
@@ -335,14 +371,23 @@ fn module_with(api: &Api, out: &Out) -> TokenStream {
     });
     let mut schemas_cx = Cx::new(out, None, api.types.iter().map(|t| t.name()));
     schemas_cx.kinds = types::kinds(&api.types);
-    let schemas = api.types.iter().map(|t| types::type_tokens(t, &schemas_cx));
-    let params_cx = Cx::new(out, None, api.params.iter().map(|t| t.name()));
-    let params = api.params.iter().map(|t| types::type_tokens(t, &params_cx));
+    schemas_cx.features = features;
+    let schemas = api.types.iter().map(|t| {
+        let cfg = schemas_cx.gate(|f| f.schema(t.name()).clone());
+        types::type_tokens(t, &schemas_cx, &cfg)
+    });
+    let mut params_cx = Cx::new(out, None, api.params.iter().map(|t| t.name()));
+    params_cx.features = features;
+    let params = api.params.iter().map(|t| {
+        let cfg = params_cx.gate(|f| f.param(t.name()).clone());
+        types::type_tokens(t, &params_cx, &cfg)
+    });
     let service = out.ident(&api.service_type);
     let service_doc = out.doc_text(service_doc(api));
     let root = &api.root;
     let root_names = module_type_names(root, &api.service_type);
-    let cx = Cx::new(out, Some(0), root_names.iter().map(String::as_str));
+    let mut cx = Cx::new(out, Some(0), root_names.iter().map(String::as_str));
+    cx.features = features;
     let root_accessors = resources::resource_accessors(root, &cx);
     let root_items = resources::resource_items(root, &cx, &api.service_type);
     let standard = setters::standard_impl(&api.standard, &cx);

@@ -13,16 +13,19 @@ use super::{Cx, DocText, deprecated_attr, lit, module_type_names, ty_tokens};
 use crate::resolve::ir::*;
 use crate::resolve::names::unraw;
 
-/// Accessor methods of a resource struct (or the service struct).
+/// Accessor methods of a resource struct (or the service struct, where a
+/// top-level resource's accessor has its feature's `cfg`, if any).
 pub(super) fn resource_accessors(r: &Resource, cx: &Cx) -> TokenStream {
-    let subs = r.resources.iter().map(|sub| {
+    let subs = r.resources.iter().enumerate().map(|(i, sub)| {
         let module = cx.ident(&sub.module);
         let accessor = cx.ident(&sub.accessor);
         let st = cx.ident(&sub.struct_name);
         let doc = cx.doc(Some(&format!("The `{}` resource.", sub.wire)));
         let deprecated = deprecated_attr(sub.deprecated, None);
+        let cfg = cx.gate(|f| f.resource(i));
         quote! {
             #doc
+            #cfg
             #deprecated
             #[inline]
             pub fn #accessor(&self) -> #module::#st {
@@ -129,17 +132,23 @@ fn http_str(m: HttpMethod) -> &'static str {
     }
 }
 
-/// Statics, markers, builders and sub-modules of a resource module.
+/// Statics, markers, builders and sub-modules of a resource module (at the
+/// root, a top-level resource's module has its feature's `cfg`, if any).
 pub(super) fn resource_items(r: &Resource, cx: &Cx, service_type: &str) -> TokenStream {
     let methods = r.methods.iter().map(|m| method_items(m, cx));
-    let subs = r
-        .resources
-        .iter()
-        .map(|sub| resource_module(sub, cx, service_type));
+    let subs = r.resources.iter().enumerate().map(|(i, sub)| {
+        let cfg = cx.gate(|f| f.resource(i));
+        resource_module(sub, cx, service_type, &cfg)
+    });
     quote! { #(#methods)* #(#subs)* }
 }
 
-fn resource_module(r: &Resource, parent: &Cx, service_type: &str) -> TokenStream {
+fn resource_module(
+    r: &Resource,
+    parent: &Cx,
+    service_type: &str,
+    cfg: &TokenStream,
+) -> TokenStream {
     let names = module_type_names(r, service_type);
     let cx = Cx::new(parent.out, Some(r.depth), names.iter().map(String::as_str));
     let module = cx.ident(&r.module);
@@ -150,6 +159,7 @@ fn resource_module(r: &Resource, parent: &Cx, service_type: &str) -> TokenStream
     let items = resource_items(r, &cx, service_type);
     quote! {
         #mod_doc
+        #cfg
         pub mod #module {
             #struct_doc
             #[derive(Clone, Debug)]

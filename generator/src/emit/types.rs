@@ -65,21 +65,23 @@ fn adapter(f: &Field, cx: &Cx) -> Option<&'static str> {
     }
 }
 
-/// The tokens of one type of the `schemas` (or `params`) module.
-pub(super) fn type_tokens(t: &TypeDef, cx: &Cx) -> TokenStream {
+/// The tokens of one type of the `schemas` (or `params`) module; `cfg`
+/// (its resource features' `#[cfg]`, or nothing) goes on every item
+/// emitted for it.
+pub(super) fn type_tokens(t: &TypeDef, cx: &Cx, cfg: &TokenStream) -> TokenStream {
     match t {
-        TypeDef::Struct(s) => struct_tokens(s, cx),
-        TypeDef::Enum(e) => enum_tokens(e, cx),
+        TypeDef::Struct(s) => struct_tokens(s, cx, cfg),
+        TypeDef::Enum(e) => enum_tokens(e, cx, cfg),
         TypeDef::Alias(a) => {
             let name = cx.ident(&a.name);
             let doc = cx.doc(a.doc.as_deref());
             let ty = ty_tokens(&a.ty, cx);
-            quote! { #doc pub type #name = #ty; }
+            quote! { #doc #cfg pub type #name = #ty; }
         }
     }
 }
 
-fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
+fn struct_tokens(s: &StructDef, cx: &Cx, cfg: &TokenStream) -> TokenStream {
     let name = cx.ident(&s.name);
     let doc = cx.doc(s.doc.as_deref());
     // Generated impls read every field, deprecated ones too.
@@ -130,6 +132,7 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
             let item = ty_tokens(item, cx);
             let vec = &cx.vec;
             quote! {
+                #cfg
                 #allow
                 impl ::gapi::PageItems for #name {
                     type Item = #item;
@@ -142,6 +145,7 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
         });
         let option = &cx.option;
         quote! {
+            #cfg
             #allow
             impl ::gapi::Page for #name {
                 #[inline]
@@ -152,9 +156,10 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
             #items
         }
     });
-    let serde = record_tokens(s, cx, &allow);
+    let serde = record_tokens(s, cx, &allow, cfg);
     quote! {
         #doc
+        #cfg
         #[derive(Clone, Default)]
         pub struct #name {
             #(#fields)*
@@ -172,7 +177,7 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
 /// field handed out as a `&dyn gapi::wire::Field`) and `gapi::record!`,
 /// whose serde, `Debug` and `PartialEq` impls call into the runtime. No
 /// per-field generic code: see runtime/src/wire/record.rs for why.
-fn record_tokens(s: &StructDef, cx: &Cx, allow: &TokenStream) -> TokenStream {
+fn record_tokens(s: &StructDef, cx: &Cx, allow: &TokenStream, cfg: &TokenStream) -> TokenStream {
     let name = cx.ident(&s.name);
     let name_lit = lit(&s.name);
     let option = &cx.option;
@@ -211,6 +216,7 @@ fn record_tokens(s: &StructDef, cx: &Cx, allow: &TokenStream) -> TokenStream {
     let get = arms(false);
     let get_mut = arms(true);
     quote! {
+        #cfg
         #allow
         impl ::gapi::wire::Record for #name {
             const NAME: &'static str = #name_lit;
@@ -224,12 +230,14 @@ fn record_tokens(s: &StructDef, cx: &Cx, allow: &TokenStream) -> TokenStream {
                 #get_mut
             }
         }
+        #cfg
         ::gapi::record!(#name);
     }
 }
 
-/// An open enum (wrapped in `gapi::open_enum!` by [`super::format`]).
-pub(super) fn enum_tokens(e: &EnumDef, cx: &Cx) -> TokenStream {
+/// An open enum (wrapped in `gapi::open_enum!` by [`super::format`]; a
+/// `cfg` before the marker ends up on the macro invocation).
+fn enum_tokens(e: &EnumDef, cx: &Cx, cfg: &TokenStream) -> TokenStream {
     let name = cx.ident(&e.name);
     let doc = cx.doc(e.doc.as_deref());
     let variants = e.variants.iter().map(|v| {
@@ -245,6 +253,7 @@ pub(super) fn enum_tokens(e: &EnumDef, cx: &Cx) -> TokenStream {
     // Emitted as a plain enum with string "discriminants" (valid syntax) so
     // prettyplease formats it; `format` then wraps it in `gapi::open_enum!`.
     quote! {
+        #cfg
         #[gapi_open_enum]
         #doc
         pub enum #name {

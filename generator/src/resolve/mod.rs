@@ -31,9 +31,14 @@
 //! types go deeper than rustc can follow (an estimate); [`dedupe`] turns a
 //! struct or enum identical to an earlier one (all but its name and
 //! description) into a type alias of it, in `schemas` and in `params`.
+//!
+//! Over the finished IR, [`features`] computes which top-level resources
+//! reach each type: the per-resource cargo features of large APIs' crates,
+//! and the resources a build script keeps.
 
 mod aliases;
 mod dedupe;
+pub mod features;
 mod inline;
 pub mod ir;
 mod limits;

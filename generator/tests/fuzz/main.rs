@@ -263,6 +263,9 @@ fn pipeline(file: &str, json: &str, crate_dir: &Path) -> Result<Result<String, S
     let options = CrateOptions {
         runtime: Runtime::Path(runtime_dir()),
         standalone_workspace: true,
+        // The code is also checked as a module (`include!`d, no features):
+        // no `cfg`s, so it is the same text as `module_source` gives.
+        resource_features: gapi_gen::ResourceFeatures::Off,
         ..Default::default()
     };
     generator
