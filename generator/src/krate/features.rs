@@ -81,11 +81,16 @@ impl FeatureDocs {
             .max_by_key(|(_, _, n)| *n)
             .map(|(f, _, _)| f.clone())
             .unwrap_or_default();
+        // The requirement a user writes: the version without its build
+        // metadata (the revision), which requirements ignore anyway.
         let version = cargo
             .lines()
             .find_map(|l| l.strip_prefix("version = "))
-            .unwrap_or("\"0.1.0\"")
-            .to_string();
+            .unwrap_or("\"0.1.0\"");
+        let version = match version.split_once('+') {
+            Some((base, _)) => format!("{base}\""),
+            None => version.to_string(),
+        };
         FeatureDocs {
             rows,
             package: super::crate_name(api),
