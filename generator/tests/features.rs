@@ -360,10 +360,12 @@ fn check(dir: &Path, lib_name: &str, args: &[&str]) {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        if msg["reason"] == "compiler-message" && msg["target"]["name"] == lib_name
-            && let Some(text) = msg["message"]["rendered"].as_str() {
-                problems.push(text.lines().take(20).collect::<Vec<_>>().join("\n"));
-            }
+        if msg["reason"] == "compiler-message"
+            && msg["target"]["name"] == lib_name
+            && let Some(text) = msg["message"]["rendered"].as_str()
+        {
+            problems.push(text.lines().take(20).collect::<Vec<_>>().join("\n"));
+        }
     }
     assert!(
         output.status.success() && problems.is_empty(),
