@@ -110,7 +110,20 @@ fn crate_mode_records_revision() {
     );
     assert!(cargo.contains("name = \"gapi-tasks-v1\""), "{cargo}");
     assert!(cargo.contains("[workspace]"), "{cargo}");
-    assert!(cargo.contains("gapi = { path = \""), "{cargo}");
+    // A publishable dependency: the version (what a published manifest
+    // keeps) beside the development path; the crate's own version carries
+    // the revision as build metadata.
+    let dep = format!(
+        "gapi = {{ version = \"{}\", path = \"",
+        gapi_gen::RUNTIME_VERSION
+    );
+    assert!(cargo.contains(&dep), "{cargo}");
+    assert!(
+        cargo.contains(&format!("version = \"0.1.0+{revision}\"")),
+        "{cargo}"
+    );
+    assert!(dir.join("tasks-v1/LICENSE-MIT").is_file());
+    assert!(dir.join("tasks-v1/LICENSE-APACHE").is_file());
     let lib = std::fs::read_to_string(dir.join("tasks-v1/src/lib.rs")).unwrap();
     assert!(lib.contains("```no_run"));
     assert!(lib.contains("include!(\"api.rs\");"));
@@ -120,7 +133,7 @@ fn crate_mode_records_revision() {
     assert!(readme.contains(revision));
     // The runtime path is written relative to the crate directory.
     let rel = cargo
-        .split("gapi = { path = \"")
+        .split(", path = \"")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .unwrap();
