@@ -15,7 +15,9 @@ use crate::{Error, Result};
 use features::FeatureDocs;
 pub use features::ResourceFeatures;
 pub(crate) use features::features_for;
-use manifest::{LICENSE_APACHE, LICENSE_MIT, Manifest, cargo_toml, crate_version, toml_str};
+use manifest::{
+    LICENSE_APACHE, LICENSE_MIT, Manifest, base_version, cargo_toml, crate_version, toml_str,
+};
 
 /// The `gapi` runtime version this generator writes code for (its own
 /// version: gapi and gapi-gen are released together).
@@ -163,7 +165,7 @@ pub(crate) fn write(
             standalone: options.standalone_workspace,
         },
     );
-    let features = features.map(|f| FeatureDocs::new(api, f, &cargo));
+    let features = features.map(|f| FeatureDocs::new(api, f, base_version(options)));
     if let Some(f) = &features {
         cargo.push_str(&f.toml());
     }

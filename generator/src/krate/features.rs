@@ -51,16 +51,16 @@ pub(super) struct FeatureDocs {
     rows: Vec<(String, String, usize)>,
     /// The package name, for the `Cargo.toml` example.
     package: String,
-    /// The package version as written in `Cargo.toml` (a TOML string).
+    /// The package version for the example, a TOML string.
     version: String,
     /// The feature of the example: the resource with the most methods.
     example: String,
 }
 
 impl FeatureDocs {
-    /// `cargo`: the crate's `Cargo.toml` so far (its package version is
-    /// the example's).
-    pub(super) fn new(api: &Api, features: &Features, cargo: &str) -> FeatureDocs {
+    /// `version`: the crate's `MAJOR.MINOR.PATCH` (the example's
+    /// requirement: no build metadata, which requirements ignore anyway).
+    pub(super) fn new(api: &Api, features: &Features, version: &str) -> FeatureDocs {
         let rows: Vec<(String, String, usize)> = api
             .root
             .resources
@@ -81,20 +81,10 @@ impl FeatureDocs {
             .max_by_key(|(_, _, n)| *n)
             .map(|(f, _, _)| f.clone())
             .unwrap_or_default();
-        // The requirement a user writes: the version without its build
-        // metadata (the revision), which requirements ignore anyway.
-        let version = cargo
-            .lines()
-            .find_map(|l| l.strip_prefix("version = "))
-            .unwrap_or("\"0.1.0\"");
-        let version = match version.split_once('+') {
-            Some((base, _)) => format!("{base}\""),
-            None => version.to_string(),
-        };
         FeatureDocs {
             rows,
             package: super::crate_name(api),
-            version,
+            version: super::toml_str(version),
             example,
         }
     }

@@ -45,12 +45,18 @@ pub(super) struct Manifest<'a> {
     pub(super) standalone: bool,
 }
 
+/// The crate's `MAJOR.MINOR.PATCH`, as the options give it (default
+/// `0.1.0`; [`crate_version`] checks it): what a user's requirement names.
+pub(super) fn base_version(options: &CrateOptions) -> &str {
+    options.version.as_deref().unwrap_or("0.1.0")
+}
+
 /// The crate version: `MAJOR.MINOR.PATCH` from the options (default
 /// `0.1.0`) and the document's revision as build metadata (only ASCII
 /// letters, digits and `-` are kept: anything else becomes `-`, and an
 /// empty revision adds nothing).
 pub(crate) fn crate_version(api: &Api, options: &CrateOptions) -> Result<String> {
-    let base = options.version.as_deref().unwrap_or("0.1.0");
+    let base = base_version(options);
     let parts: Vec<&str> = base.split('.').collect();
     let numeric = |p: &&str| {
         !p.is_empty()
