@@ -318,7 +318,23 @@ fn decode_at<T: DeserializeOwned>(what: &str, body: &[u8], prefix: &str) -> Resu
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|e| decode_error(what, &e, body, prefix))
+    let parsed = match std::str::from_utf8(body) {
+        // Every JSON text is UTF-8: checked once for the whole body, it is
+        // parsed as text, and no string in it is checked again.
+        Ok(text) => serde_json::from_str(text),
+        // Not UTF-8: the byte parser finds the bad byte and says where.
+        Err(_) => serde_json::from_slice(body),
+    };
+    parsed.map_err(|e| decode_error(what, &e, body, prefix))
+}
+
+/// Decodes JSON into a generated type (or any `DeserializeOwned` type)
+/// exactly as responses are decoded: one pass, and on failure a
+/// [decode error](crate::Error::is_decode) that names the JSON path of the
+/// value that did not fit. For bodies kept from earlier calls, push
+/// payloads, fixtures.
+pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    decode_at("JSON", body, "")
 }
 
 fn decode_error(what: &str, e: &serde_json::Error, body: &[u8], prefix: &str) -> Error {
@@ -533,6 +549,23 @@ mod tests {
         let err = decode::<R>("x.list", br#"{"items":[{"n":1},{"n":"two"}]}"#).unwrap_err();
         assert!(err.is_decode());
         assert!(err.to_string().contains("items[1].n"), "{err}");
+    }
+
+    #[test]
+    fn from_json_checks_utf8_once_and_names_the_bad_string() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct R {
+            items: Vec<String>,
+        }
+        let ok: R = from_json(r#"{"items":["a","é"]}"#.as_bytes()).unwrap();
+        assert_eq!(ok.items, ["a", "é"]);
+        // a stray Latin-1 byte inside the second string
+        let err = from_json::<R>(b"{\"items\":[\"a\",\"\xe9t\xe9\"]}").unwrap_err();
+        assert!(err.is_decode());
+        assert!(err.to_string().contains("items[1]"), "{err}");
+        // and a type error in valid UTF-8 keeps its path
+        let err = from_json::<R>(r#"{"items":["a",2]}"#.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("items[1]"), "{err}");
     }
 
     static WRAPPED: MethodInfo = MethodInfo {

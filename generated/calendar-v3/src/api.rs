@@ -108,6 +108,7 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 3, 5, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -178,6 +179,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AclRule {
         const NAME: &'static str = "AclRule";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "role", "scope"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 3, 0, 0, 5, 0, 0, 0, 0, 1, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -227,6 +229,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AclRuleScope {
         const NAME: &'static str = "AclRuleScope";
         const FIELDS: &'static [&'static str] = &["type", "value"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -298,6 +301,10 @@ pub mod schemas {
             "timeZone",
             "workingHours",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 10, 0, 0, 6, 0, 0, 0, 0, 12, 1, 4, 8, 0, 0, 0, 2, 0, 9, 0, 3, 7, 0, 11,
+            0, 0, 0, 0, 0, 5, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -368,6 +375,7 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 3, 5, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -491,6 +499,11 @@ pub mod schemas {
             "summaryOverride",
             "timeZone",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 11, 12, 19, 0, 0, 0, 16, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 14, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 7, 0, 4, 13, 0, 8, 0, 0, 0, 2, 0, 0, 0, 20, 3,
+            5, 0, 15, 0, 6, 0, 0, 21, 0, 0, 0, 17, 18, 10, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -566,6 +579,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CalendarListEntryNotificationSettings {
         const NAME: &'static str = "CalendarListEntryNotificationSettings";
         const FIELDS: &'static [&'static str] = &["notifications"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -610,6 +624,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CalendarNotification {
         const NAME: &'static str = "CalendarNotification";
         const FIELDS: &'static [&'static str] = &["method", "type"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -652,6 +667,7 @@ pub mod schemas {
             "availableTimes",
             "workingHoursEnabled",
         ];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -703,6 +719,7 @@ pub mod schemas {
             "periodEnd",
             "periodStart",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -770,6 +787,10 @@ pub mod schemas {
             "token",
             "type",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 2, 6, 0, 7, 0, 4, 10, 0,
+            0, 9, 5, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -824,6 +845,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ColorDefinition {
         const NAME: &'static str = "ColorDefinition";
         const FIELDS: &'static [&'static str] = &["background", "foreground"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -871,6 +893,7 @@ pub mod schemas {
             "kind",
             "updated",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 2, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -945,6 +968,7 @@ pub mod schemas {
             "parameters",
             "signature",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 7, 0, 0, 5, 2, 6, 0, 4, 3, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -991,6 +1015,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceParameters {
         const NAME: &'static str = "ConferenceParameters";
         const FIELDS: &'static [&'static str] = &["addOnParameters"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1024,6 +1049,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceParametersAddOnParameters {
         const NAME: &'static str = "ConferenceParametersAddOnParameters";
         const FIELDS: &'static [&'static str] = &["parameters"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1062,6 +1088,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceProperties {
         const NAME: &'static str = "ConferenceProperties";
         const FIELDS: &'static [&'static str] = &["allowedConferenceSolutionTypes"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1100,6 +1127,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceRequestStatus {
         const NAME: &'static str = "ConferenceRequestStatus";
         const FIELDS: &'static [&'static str] = &["statusCode"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1138,6 +1166,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceSolution {
         const NAME: &'static str = "ConferenceSolution";
         const FIELDS: &'static [&'static str] = &["iconUri", "key", "name"];
+        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1182,6 +1211,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceSolutionKey {
         const NAME: &'static str = "ConferenceSolutionKey";
         const FIELDS: &'static [&'static str] = &["type"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1225,6 +1255,7 @@ pub mod schemas {
             "requestId",
             "status",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1320,6 +1351,10 @@ pub mod schemas {
             "regionCode",
             "uri",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 1, 0, 0, 0, 10, 0, 0, 4, 0, 0, 0, 9, 0, 6, 0, 0, 0, 0, 0, 0, 0, 7, 0,
+            2, 0, 0, 3, 5, 8, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1378,6 +1413,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
         const FIELDS: &'static [&'static str] = &["domain", "reason"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1577,6 +1613,14 @@ pub mod schemas {
             "visibility",
             "workingLocationProperties",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 0, 8, 42, 18, 0, 10, 0, 14, 0, 0, 0, 0, 0, 0, 0, 0, 26, 31,
+            0, 21, 0, 0, 1, 43, 0, 0, 0, 0, 11, 0, 6, 5, 25, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 27, 0, 0, 39, 2, 32, 0, 0, 0, 7, 0, 13, 24, 16, 0, 40, 0, 34, 12, 0,
+            0, 0, 0, 0, 41, 0, 33, 0, 0, 0, 0, 0, 0, 35, 0, 23, 0, 0, 0, 3, 0, 0, 0, 0,
+            0, 0, 0, 0, 9, 22, 29, 20, 44, 0, 0, 0, 37, 0, 0, 0, 0, 0, 0, 0, 4, 38, 15,
+            0, 0, 36, 0, 17, 30, 0, 28, 0, 19,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1722,6 +1766,7 @@ pub mod schemas {
             "mimeType",
             "title",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1804,6 +1849,10 @@ pub mod schemas {
             "responseStatus",
             "self",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 8, 6, 9, 10, 0, 0, 1, 5, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 11, 7, 0,
+            0, 0, 0, 2, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1867,6 +1916,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventBirthdayProperties {
         const NAME: &'static str = "EventBirthdayProperties";
         const FIELDS: &'static [&'static str] = &["contact", "customTypeName", "type"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1912,6 +1962,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventCreator {
         const NAME: &'static str = "EventCreator";
         const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0, 0, 3, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1956,6 +2007,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventDateTime {
         const NAME: &'static str = "EventDateTime";
         const FIELDS: &'static [&'static str] = &["date", "dateTime", "timeZone"];
+        const INDEX: &'static [u16] = &[3, 0, 2, 0, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1997,6 +2049,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventExtendedProperties {
         const NAME: &'static str = "EventExtendedProperties";
         const FIELDS: &'static [&'static str] = &["private", "shared"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2041,6 +2094,7 @@ pub mod schemas {
             "chatStatus",
             "declineMessage",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2105,6 +2159,7 @@ pub mod schemas {
             "type",
             "width",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 6, 0, 0, 0, 3, 4, 5, 7, 8, 0, 0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2159,6 +2214,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventLabel {
         const NAME: &'static str = "EventLabel";
         const FIELDS: &'static [&'static str] = &["backgroundColor", "id", "name"];
+        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2204,6 +2260,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventOrganizer {
         const NAME: &'static str = "EventOrganizer";
         const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0, 0, 3, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2246,6 +2303,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventOutOfOfficeProperties {
         const NAME: &'static str = "EventOutOfOfficeProperties";
         const FIELDS: &'static [&'static str] = &["autoDeclineMode", "declineMessage"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2288,6 +2346,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventReminder {
         const NAME: &'static str = "EventReminder";
         const FIELDS: &'static [&'static str] = &["method", "minutes"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2327,6 +2386,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventReminders {
         const NAME: &'static str = "EventReminders";
         const FIELDS: &'static [&'static str] = &["overrides", "useDefault"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2366,6 +2426,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventSource {
         const NAME: &'static str = "EventSource";
         const FIELDS: &'static [&'static str] = &["title", "url"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2417,6 +2478,7 @@ pub mod schemas {
             "officeLocation",
             "type",
         ];
+        const INDEX: &'static [u16] = &[2, 1, 0, 3, 0, 0, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2458,6 +2520,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventWorkingLocationPropertiesCustomLocation {
         const NAME: &'static str = "EventWorkingLocationPropertiesCustomLocation";
         const FIELDS: &'static [&'static str] = &["label"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2507,6 +2570,7 @@ pub mod schemas {
             "floorSectionId",
             "label",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 2, 0, 1, 3, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2588,6 +2652,10 @@ pub mod schemas {
             "timeZone",
             "updated",
         ];
+        const INDEX: &'static [u16] = &[
+            1, 0, 2, 9, 5, 0, 0, 0, 11, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 6, 8, 10,
+            0, 0, 0, 0, 0, 4, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2657,6 +2725,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FreeBusyCalendar {
         const NAME: &'static str = "FreeBusyCalendar";
         const FIELDS: &'static [&'static str] = &["busy", "errors"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2695,6 +2764,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FreeBusyGroup {
         const NAME: &'static str = "FreeBusyGroup";
         const FIELDS: &'static [&'static str] = &["calendars", "errors"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2748,6 +2818,7 @@ pub mod schemas {
             "timeMin",
             "timeZone",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2, 3, 0, 0, 0, 6, 0, 0, 5, 0, 0, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2792,6 +2863,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FreeBusyRequestItem {
         const NAME: &'static str = "FreeBusyRequestItem";
         const FIELDS: &'static [&'static str] = &["id"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2840,6 +2912,7 @@ pub mod schemas {
             "timeMax",
             "timeMin",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 0, 5, 0, 0, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2884,6 +2957,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LabelProperties {
         const NAME: &'static str = "LabelProperties";
         const FIELDS: &'static [&'static str] = &["eventLabels"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2924,6 +2998,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Setting {
         const NAME: &'static str = "Setting";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "value"];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2978,6 +3053,7 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 3, 5, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3035,6 +3111,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TimePeriod {
         const NAME: &'static str = "TimePeriod";
         const FIELDS: &'static [&'static str] = &["end", "start"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

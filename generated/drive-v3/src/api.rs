@@ -114,6 +114,10 @@ pub mod schemas {
             "teamDriveThemes",
             "user",
         ];
+        const INDEX: &'static [u16] = &[
+            6, 7, 4, 0, 0, 11, 0, 0, 0, 2, 12, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 8, 0, 13,
+            0, 1, 10, 5, 0, 0, 3,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -180,6 +184,7 @@ pub mod schemas {
             "colorRgb",
             "id",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -230,6 +235,7 @@ pub mod schemas {
             "usageInDrive",
             "usageInDriveTrash",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 3, 0, 4, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -284,6 +290,7 @@ pub mod schemas {
             "colorRgb",
             "id",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -343,6 +350,7 @@ pub mod schemas {
             "requesterEmailAddress",
             "rolesAndViews",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 4, 6, 0, 0, 3, 0, 0, 0, 5, 7, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -392,6 +400,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AccessProposalRoleAndView {
         const NAME: &'static str = "AccessProposalRoleAndView";
         const FIELDS: &'static [&'static str] = &["role", "view"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -429,6 +438,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddReviewer {
         const NAME: &'static str = "AddReviewer";
         const FIELDS: &'static [&'static str] = &["addedReviewerEmail"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -535,6 +545,11 @@ pub mod schemas {
             "supportsOfflineCreate",
             "useByDefault",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 0, 0, 11, 15, 18, 4, 0, 0, 0, 16, 3, 7, 0, 0, 0, 12, 8, 9,
+            10, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 6, 0, 1, 21, 0, 0, 0, 0, 0, 0, 19,
+            0, 14, 24, 0, 20, 0, 0, 22, 5, 13, 23, 0, 0, 0, 0, 2,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -619,6 +634,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AppIcons {
         const NAME: &'static str = "AppIcons";
         const FIELDS: &'static [&'static str] = &["category", "iconUrl", "size"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -669,6 +685,7 @@ pub mod schemas {
             "kind",
             "selfLink",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 2, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -744,6 +761,10 @@ pub mod schemas {
             "reviewerResponses",
             "status",
             "targetFileId",
+        ];
+        const INDEX: &'static [u16] = &[
+            4, 5, 9, 2, 0, 10, 0, 0, 0, 0, 0, 12, 6, 7, 0, 0, 0, 1, 0, 0, 0, 0, 8, 11, 0,
+            0, 0, 0, 3, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -821,6 +842,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ApprovalList {
         const NAME: &'static str = "ApprovalList";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -888,6 +910,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ApproveApprovalRequest {
         const NAME: &'static str = "ApproveApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -923,6 +946,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CancelApprovalRequest {
         const NAME: &'static str = "CancelApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -994,6 +1018,10 @@ pub mod schemas {
             "time",
             "type",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 2, 0, 9, 0, 3, 0, 10, 7, 0, 0, 6, 11, 1,
+            0, 0, 0, 0, 0, 0, 5,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1060,6 +1088,7 @@ pub mod schemas {
             "newStartPageToken",
             "nextPageToken",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 4, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1130,6 +1159,10 @@ pub mod schemas {
             "token",
             "type",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 2, 6, 0, 7, 0, 4, 10, 0,
+            0, 9, 5, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1188,6 +1221,7 @@ pub mod schemas {
             "decryptionMetadata",
             "encryptionState",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1266,6 +1300,10 @@ pub mod schemas {
             "replies",
             "resolved",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 12, 0, 0, 1, 8, 0, 3, 6, 10, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 11, 7, 9, 13,
+            14, 0, 4, 2, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1327,6 +1365,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentApprovalRequest {
         const NAME: &'static str = "CommentApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1366,6 +1405,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentList {
         const NAME: &'static str = "CommentList";
         const FIELDS: &'static [&'static str] = &["comments", "kind", "nextPageToken"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 3, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1420,6 +1460,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentQuotedFileContent {
         const NAME: &'static str = "CommentQuotedFileContent";
         const FIELDS: &'static [&'static str] = &["mimeType", "value"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1477,6 +1518,7 @@ pub mod schemas {
             "systemRestricted",
             "type",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 4, 1, 6, 5, 7, 0, 0, 0, 0, 2, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1546,6 +1588,7 @@ pub mod schemas {
             "keyFormat",
             "wrappedKey",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 7, 0, 0, 1, 0, 0, 5, 2, 4, 6, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1598,6 +1641,7 @@ pub mod schemas {
             "restrictedForReaders",
             "restrictedForWriters",
         ];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1640,6 +1684,7 @@ pub mod schemas {
             "effectiveDownloadRestrictionWithContext",
             "itemDownloadRestriction",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1724,6 +1769,10 @@ pub mod schemas {
             "restrictions",
             "themeId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 6, 10, 2, 0, 3, 4, 7, 0, 0, 1, 0, 0, 0, 0, 5, 0, 0, 0, 11, 0, 0, 8, 12, 9,
+            0, 0, 0, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1792,6 +1841,7 @@ pub mod schemas {
             "xCoordinate",
             "yCoordinate",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 4, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1897,6 +1947,11 @@ pub mod schemas {
             "canShare",
             "canTrashChildren",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 0, 0, 9, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 7, 20, 0,
+            0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 10, 0, 2, 1, 18, 0, 17, 0, 15,
+            13, 19, 4, 12, 0, 14, 0, 0, 0, 0, 8, 6, 11, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1982,6 +2037,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DriveList {
         const NAME: &'static str = "DriveList";
         const FIELDS: &'static [&'static str] = &["drives", "kind", "nextPageToken"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2051,6 +2107,7 @@ pub mod schemas {
             "driveMembersOnly",
             "sharingFoldersRequiresOrganizerPermission",
         ];
+        const INDEX: &'static [u16] = &[0, 6, 0, 0, 0, 4, 5, 0, 0, 0, 3, 1, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2294,6 +2351,19 @@ pub mod schemas {
             "webContentLink",
             "webViewLink",
             "writersCanShare",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 53, 0, 0, 0, 0, 19, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 24, 0,
+            33, 0, 57, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 12, 26, 0, 0, 60, 0, 0, 0, 48, 38, 0, 0, 30, 0, 0, 0, 0,
+            0, 0, 0, 64, 0, 0, 3, 0, 0, 63, 0, 0, 0, 42, 0, 14, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 59, 0, 0, 2, 17, 46, 0, 0, 0, 0, 0, 0, 0, 7, 25, 0, 31, 0, 0, 0, 27, 0,
+            47, 0, 35, 0, 0, 0, 0, 62, 0, 40, 0, 0, 23, 0, 0, 0, 21, 0, 0, 8, 0, 39, 0,
+            0, 58, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 18, 56, 0, 0, 5, 61, 0, 20, 0,
+            0, 51, 22, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0, 49, 0, 0, 0, 55, 45, 0, 0, 0,
+            43, 0, 0, 13, 0, 0, 0, 0, 16, 0, 0, 0, 0, 9, 37, 52, 0, 10, 0, 0, 0, 28, 0,
+            0, 0, 65, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 34, 54, 0, 0,
+            41, 44, 0, 0, 0, 0, 32, 29, 0, 0, 0, 0, 0, 11, 36, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2623,6 +2693,14 @@ pub mod schemas {
             "canTrashChildren",
             "canUntrash",
         ];
+        const INDEX: &'static [u16] = &[
+            35, 1, 0, 0, 0, 0, 0, 0, 27, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 45, 0, 0, 0, 42,
+            0, 26, 5, 0, 0, 0, 0, 0, 28, 29, 31, 43, 32, 0, 0, 25, 0, 19, 0, 3, 0, 0, 0,
+            0, 0, 0, 0, 15, 0, 0, 18, 30, 6, 40, 0, 10, 14, 21, 22, 0, 0, 0, 0, 0, 0, 23,
+            7, 39, 11, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 33, 12, 24, 36, 0, 13, 0, 0, 0, 0, 0, 41, 0, 0, 16, 8, 4, 0, 0,
+            2, 20, 34, 38, 37, 46, 0, 0, 17, 44,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2750,6 +2828,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileContentHints {
         const NAME: &'static str = "FileContentHints";
         const FIELDS: &'static [&'static str] = &["indexableText", "thumbnail"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2789,6 +2868,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileContentHintsThumbnail {
         const NAME: &'static str = "FileContentHintsThumbnail";
         const FIELDS: &'static [&'static str] = &["image", "mimeType"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2888,6 +2968,11 @@ pub mod schemas {
             "whiteBalance",
             "width",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 8, 0, 5, 12, 0, 0, 0, 3, 0, 0, 0, 4, 0, 11, 1, 19, 0, 0, 0,
+            21, 14, 0, 0, 7, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 17, 18, 0, 0, 0, 0, 2,
+            0, 0, 0, 9, 13, 0, 15, 0, 0, 20, 0, 0, 0, 0, 0, 6,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2967,6 +3052,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileImageMediaMetadataLocation {
         const NAME: &'static str = "FileImageMediaMetadataLocation";
         const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3006,6 +3092,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileLabelInfo {
         const NAME: &'static str = "FileLabelInfo";
         const FIELDS: &'static [&'static str] = &["labels"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3046,6 +3133,7 @@ pub mod schemas {
             "securityUpdateEligible",
             "securityUpdateEnabled",
         ];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3094,6 +3182,7 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 4, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3156,6 +3245,7 @@ pub mod schemas {
             "targetMimeType",
             "targetResourceKey",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 1, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3199,6 +3289,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileVideoMediaMetadata {
         const NAME: &'static str = "FileVideoMediaMetadata";
         const FIELDS: &'static [&'static str] = &["durationMillis", "height", "width"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3252,6 +3343,7 @@ pub mod schemas {
             "jwt",
             "kind",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 0, 5, 0, 0, 2, 0, 0, 1, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3299,6 +3391,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GeneratedIds {
         const NAME: &'static str = "GeneratedIds";
         const FIELDS: &'static [&'static str] = &["ids", "kind", "space"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 3, 0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3344,6 +3437,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Label {
         const NAME: &'static str = "Label";
         const FIELDS: &'static [&'static str] = &["fields", "id", "kind", "revisionId"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 2, 3, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3408,6 +3502,7 @@ pub mod schemas {
             "user",
             "valueType",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 2, 4, 5, 7, 6, 0, 0, 8, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3480,6 +3575,7 @@ pub mod schemas {
             "setUserValues",
             "unsetValues",
         ];
+        const INDEX: &'static [u16] = &[0, 7, 0, 0, 3, 0, 2, 0, 1, 0, 6, 5, 0, 0, 4, 8];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3533,6 +3629,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LabelList {
         const NAME: &'static str = "LabelList";
         const FIELDS: &'static [&'static str] = &["kind", "labels", "nextPageToken"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 3, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3596,6 +3693,7 @@ pub mod schemas {
             "labelId",
             "removeLabel",
         ];
+        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 0, 2, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3639,6 +3737,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListAccessProposalsResponse {
         const NAME: &'static str = "ListAccessProposalsResponse";
         const FIELDS: &'static [&'static str] = &["accessProposals", "nextPageToken"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3691,6 +3790,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ModifyLabelsRequest {
         const NAME: &'static str = "ModifyLabelsRequest";
         const FIELDS: &'static [&'static str] = &["kind", "labelModifications"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3730,6 +3830,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ModifyLabelsResponse {
         const NAME: &'static str = "ModifyLabelsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "modifiedLabels"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3785,6 +3886,7 @@ pub mod schemas {
             "name",
             "response",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 0, 5, 0, 1, 4, 2, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3881,6 +3983,10 @@ pub mod schemas {
             "type",
             "view",
         ];
+        const INDEX: &'static [u16] = &[
+            6, 10, 16, 4, 0, 7, 0, 2, 0, 8, 11, 0, 0, 0, 0, 0, 3, 1, 0, 12, 0, 0, 9, 15,
+            14, 0, 0, 0, 0, 0, 13, 5,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3960,6 +4066,7 @@ pub mod schemas {
             "nextPageToken",
             "permissions",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4022,6 +4129,7 @@ pub mod schemas {
             "permissionType",
             "role",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1, 3, 0, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4086,6 +4194,7 @@ pub mod schemas {
             "role",
             "teamDrivePermissionType",
         ];
+        const INDEX: &'static [u16] = &[0, 4, 2, 1, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4135,6 +4244,7 @@ pub mod schemas {
             "message",
             "replaceReviewers",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 1, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4179,6 +4289,7 @@ pub mod schemas {
             "addedReviewerEmail",
             "removedReviewerEmail",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4248,6 +4359,10 @@ pub mod schemas {
             "mentionedEmailAddresses",
             "modifiedTime",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 1, 8, 0, 3, 6, 10, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 11, 7, 9, 0, 0,
+            0, 4, 2, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4307,6 +4422,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ReplyList {
         const NAME: &'static str = "ReplyList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "replies"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4370,6 +4486,7 @@ pub mod schemas {
             "sendNotification",
             "view",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 1, 0, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4426,6 +4543,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ReviewerResponse {
         const NAME: &'static str = "ReviewerResponse";
         const FIELDS: &'static [&'static str] = &["kind", "response", "reviewer"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4519,6 +4637,10 @@ pub mod schemas {
             "publishedOutsideDomain",
             "size",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 11, 2, 10, 13, 0, 0, 9, 0, 0, 0, 0, 0, 3, 0, 0, 0, 6, 7, 4, 8, 1,
+            5, 12, 14, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4584,6 +4706,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RevisionList {
         const NAME: &'static str = "RevisionList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "revisions"];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4652,6 +4775,7 @@ pub mod schemas {
             "message",
             "reviewerEmails",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 3, 0, 0, 4, 0, 5, 0, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4702,6 +4826,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for StartPageToken {
         const NAME: &'static str = "StartPageToken";
         const FIELDS: &'static [&'static str] = &["kind", "startPageToken"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4745,6 +4870,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Status {
         const NAME: &'static str = "Status";
         const FIELDS: &'static [&'static str] = &["code", "details", "message"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 2, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4816,6 +4942,10 @@ pub mod schemas {
             "restrictions",
             "themeId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 9, 0, 2, 0, 3, 4, 6, 0, 0, 1, 0, 0, 0, 0, 5, 0, 0, 0, 10, 0, 0, 7, 11, 8,
+            0, 0, 0, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4882,6 +5012,7 @@ pub mod schemas {
             "xCoordinate",
             "yCoordinate",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 4, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4994,6 +5125,11 @@ pub mod schemas {
             "canShare",
             "canTrashChildren",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 22, 0, 0, 5, 21, 0,
+            0, 3, 0, 0, 0, 0, 0, 11, 0, 20, 0, 19, 0, 16, 0, 10, 0, 2, 1, 0, 0, 18, 0,
+            15, 7, 6, 4, 12, 13, 14, 17, 0, 0, 0, 8, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5081,6 +5217,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TeamDriveList {
         const NAME: &'static str = "TeamDriveList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "teamDrives"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5150,6 +5287,7 @@ pub mod schemas {
             "sharingFoldersRequiresOrganizerPermission",
             "teamMembersOnly",
         ];
+        const INDEX: &'static [u16] = &[0, 5, 0, 6, 0, 4, 0, 0, 0, 0, 3, 1, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5212,6 +5350,7 @@ pub mod schemas {
             "permissionId",
             "photoLink",
         ];
+        const INDEX: &'static [u16] = &[1, 5, 0, 6, 0, 4, 3, 0, 0, 0, 0, 0, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

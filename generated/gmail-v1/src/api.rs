@@ -89,6 +89,7 @@ pub mod schemas {
             "emailAddress",
             "enabled",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -142,6 +143,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchDeleteMessagesRequest {
         const NAME: &'static str = "BatchDeleteMessagesRequest";
         const FIELDS: &'static [&'static str] = &["ids"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -190,6 +192,7 @@ pub mod schemas {
             "removeClassificationLabelIds",
             "removeLabelIds",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 5, 0, 0, 0, 0, 4, 2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -239,6 +242,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ClassificationLabelFieldValue {
         const NAME: &'static str = "ClassificationLabelFieldValue";
         const FIELDS: &'static [&'static str] = &["fieldId", "selection"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -278,6 +282,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ClassificationLabelValue {
         const NAME: &'static str = "ClassificationLabelValue";
         const FIELDS: &'static [&'static str] = &["fields", "labelId"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -323,6 +328,7 @@ pub mod schemas {
             "primaryKeyPairId",
             "signAndEncryptKeyPairs",
         ];
+        const INDEX: &'static [u16] = &[2, 3, 0, 0, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -386,6 +392,7 @@ pub mod schemas {
             "privateKeyMetadata",
             "subjectEmailAddresses",
         ];
+        const INDEX: &'static [u16] = &[7, 1, 0, 0, 0, 0, 0, 5, 2, 3, 0, 4, 0, 0, 0, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -452,6 +459,7 @@ pub mod schemas {
             "kaclsKeyMetadata",
             "privateKeyMetadataId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 1, 3, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -493,6 +501,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Delegate {
         const NAME: &'static str = "Delegate";
         const FIELDS: &'static [&'static str] = &["delegateEmail", "verificationStatus"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -578,6 +587,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Draft {
         const NAME: &'static str = "Draft";
         const FIELDS: &'static [&'static str] = &["id", "message"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -621,6 +631,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Filter {
         const NAME: &'static str = "Filter";
         const FIELDS: &'static [&'static str] = &["action", "criteria", "id"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 1, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -668,6 +679,7 @@ pub mod schemas {
             "forward",
             "removeLabelIds",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -732,6 +744,10 @@ pub mod schemas {
             "sizeComparison",
             "subject",
             "to",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 7, 0, 0, 1, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 0, 0, 4, 6, 8, 0,
+            0, 9, 5, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -799,6 +815,7 @@ pub mod schemas {
             "forwardingEmail",
             "verificationStatus",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -847,6 +864,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HardwareKeyMetadata {
         const NAME: &'static str = "HardwareKeyMetadata";
         const FIELDS: &'static [&'static str] = &["description"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -899,6 +917,7 @@ pub mod schemas {
             "messagesAdded",
             "messagesDeleted",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 4, 1, 6, 0, 0, 0, 0, 0, 0, 3, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -944,6 +963,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistoryLabelAdded {
         const NAME: &'static str = "HistoryLabelAdded";
         const FIELDS: &'static [&'static str] = &["labelIds", "message"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -981,6 +1001,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistoryLabelRemoved {
         const NAME: &'static str = "HistoryLabelRemoved";
         const FIELDS: &'static [&'static str] = &["labelIds", "message"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1016,6 +1037,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistoryMessageAdded {
         const NAME: &'static str = "HistoryMessageAdded";
         const FIELDS: &'static [&'static str] = &["message"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1063,6 +1085,7 @@ pub mod schemas {
             "expungeBehavior",
             "maxFolderSize",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 2, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1119,6 +1142,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for KaclsKeyMetadata {
         const NAME: &'static str = "KaclsKeyMetadata";
         const FIELDS: &'static [&'static str] = &["kaclsData", "kaclsUri"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1185,6 +1209,10 @@ pub mod schemas {
             "threadsUnread",
             "type",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 4, 5, 0, 1, 2, 6, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 7,
+            9, 0, 0, 0, 0, 0, 3,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1239,6 +1267,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LabelColor {
         const NAME: &'static str = "LabelColor";
         const FIELDS: &'static [&'static str] = &["backgroundColor", "textColor"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1305,6 +1334,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LanguageSettings {
         const NAME: &'static str = "LanguageSettings";
         const FIELDS: &'static [&'static str] = &["displayLanguage"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1341,6 +1371,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListCseIdentitiesResponse {
         const NAME: &'static str = "ListCseIdentitiesResponse";
         const FIELDS: &'static [&'static str] = &["cseIdentities", "nextPageToken"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1392,6 +1423,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListCseKeyPairsResponse {
         const NAME: &'static str = "ListCseKeyPairsResponse";
         const FIELDS: &'static [&'static str] = &["cseKeyPairs", "nextPageToken"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1442,6 +1474,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListDelegatesResponse {
         const NAME: &'static str = "ListDelegatesResponse";
         const FIELDS: &'static [&'static str] = &["delegates"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1484,6 +1517,7 @@ pub mod schemas {
             "nextPageToken",
             "resultSizeEstimate",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 3, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1536,6 +1570,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListFiltersResponse {
         const NAME: &'static str = "ListFiltersResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1571,6 +1606,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListForwardingAddressesResponse {
         const NAME: &'static str = "ListForwardingAddressesResponse";
         const FIELDS: &'static [&'static str] = &["forwardingAddresses"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1613,6 +1649,7 @@ pub mod schemas {
             "historyId",
             "nextPageToken",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 3, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1664,6 +1701,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListLabelsResponse {
         const NAME: &'static str = "ListLabelsResponse";
         const FIELDS: &'static [&'static str] = &["labels"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1706,6 +1744,7 @@ pub mod schemas {
             "nextPageToken",
             "resultSizeEstimate",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1758,6 +1797,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListSendAsResponse {
         const NAME: &'static str = "ListSendAsResponse";
         const FIELDS: &'static [&'static str] = &["sendAs"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1792,6 +1832,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListSmimeInfoResponse {
         const NAME: &'static str = "ListSmimeInfoResponse";
         const FIELDS: &'static [&'static str] = &["smimeInfo"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1834,6 +1875,7 @@ pub mod schemas {
             "resultSizeEstimate",
             "threads",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 1, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1915,6 +1957,10 @@ pub mod schemas {
             "snippet",
             "threadId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 4, 0, 0, 3, 0, 0, 0, 1, 5, 0, 10, 0, 8, 0, 0, 6, 0, 0, 0, 0, 0, 7, 0,
+            0, 9, 2, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1989,6 +2035,7 @@ pub mod schemas {
             "partId",
             "parts",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 4, 5, 6, 0, 1, 3, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2038,6 +2085,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MessagePartBody {
         const NAME: &'static str = "MessagePartBody";
         const FIELDS: &'static [&'static str] = &["attachmentId", "data", "size"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 0, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2078,6 +2126,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MessagePartHeader {
         const NAME: &'static str = "MessagePartHeader";
         const FIELDS: &'static [&'static str] = &["name", "value"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2125,6 +2174,7 @@ pub mod schemas {
             "removeClassificationLabelIds",
             "removeLabelIds",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 3, 2, 1, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2171,6 +2221,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ModifyThreadRequest {
         const NAME: &'static str = "ModifyThreadRequest";
         const FIELDS: &'static [&'static str] = &["addLabelIds", "removeLabelIds"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2212,6 +2263,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PopSettings {
         const NAME: &'static str = "PopSettings";
         const FIELDS: &'static [&'static str] = &["accessWindow", "disposition"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2275,6 +2327,7 @@ pub mod schemas {
             "messagesTotal",
             "threadsTotal",
         ];
+        const INDEX: &'static [u16] = &[0, 4, 3, 2, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2341,6 +2394,10 @@ pub mod schemas {
             "smtpMsa",
             "treatAsAlias",
             "verificationStatus",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 7, 6, 0, 0, 0, 2, 0, 0, 5, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3,
+            8, 0, 0, 0, 0, 4,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2409,6 +2466,7 @@ pub mod schemas {
             "encryptionKeyPairId",
             "signingKeyPairId",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2466,6 +2524,7 @@ pub mod schemas {
             "pem",
             "pkcs12",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 5, 0, 0, 3, 1, 4, 0, 0, 0, 6, 7, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2527,6 +2586,7 @@ pub mod schemas {
             "securityMode",
             "username",
         ];
+        const INDEX: &'static [u16] = &[0, 5, 0, 0, 0, 0, 0, 2, 0, 0, 1, 3, 0, 0, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2594,6 +2654,7 @@ pub mod schemas {
             "messages",
             "snippet",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 4, 1, 3, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2658,6 +2719,7 @@ pub mod schemas {
             "restrictToDomain",
             "startTime",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 4, 0, 0, 6, 7, 2, 3, 8, 0, 0, 0, 5, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2722,6 +2784,7 @@ pub mod schemas {
             "labelIds",
             "topicName",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 2, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2776,6 +2839,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for WatchResponse {
         const NAME: &'static str = "WatchResponse";
         const FIELDS: &'static [&'static str] = &["expiration", "historyId"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -63,6 +63,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddBandingRequest {
         const NAME: &'static str = "AddBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRange"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -98,6 +99,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddBandingResponse {
         const NAME: &'static str = "AddBandingResponse";
         const FIELDS: &'static [&'static str] = &["bandedRange"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -133,6 +135,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddChartRequest {
         const NAME: &'static str = "AddChartRequest";
         const FIELDS: &'static [&'static str] = &["chart"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -168,6 +171,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddChartResponse {
         const NAME: &'static str = "AddChartResponse";
         const FIELDS: &'static [&'static str] = &["chart"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -205,6 +209,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddCommentReplyRequest {
         const NAME: &'static str = "AddCommentReplyRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "post"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -242,6 +247,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddCommentReplyResponse {
         const NAME: &'static str = "AddCommentReplyResponse";
         const FIELDS: &'static [&'static str] = &["post"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -279,6 +285,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddConditionalFormatRuleRequest {
         const NAME: &'static str = "AddConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &["index", "rule"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -316,6 +323,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddDataSourceRequest {
         const NAME: &'static str = "AddDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSource"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -353,6 +361,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddDataSourceResponse {
         const NAME: &'static str = "AddDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -390,6 +399,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddDimensionGroupRequest {
         const NAME: &'static str = "AddDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["range"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -425,6 +435,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddDimensionGroupResponse {
         const NAME: &'static str = "AddDimensionGroupResponse";
         const FIELDS: &'static [&'static str] = &["dimensionGroups"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -460,6 +471,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddFilterViewRequest {
         const NAME: &'static str = "AddFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filter"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -495,6 +507,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddFilterViewResponse {
         const NAME: &'static str = "AddFilterViewResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -530,6 +543,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddNamedRangeRequest {
         const NAME: &'static str = "AddNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["namedRange"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -565,6 +579,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddNamedRangeResponse {
         const NAME: &'static str = "AddNamedRangeResponse";
         const FIELDS: &'static [&'static str] = &["namedRange"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -600,6 +615,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddProtectedRangeRequest {
         const NAME: &'static str = "AddProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["protectedRange"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -635,6 +651,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddProtectedRangeResponse {
         const NAME: &'static str = "AddProtectedRangeResponse";
         const FIELDS: &'static [&'static str] = &["protectedRange"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -670,6 +687,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddSheetRequest {
         const NAME: &'static str = "AddSheetRequest";
         const FIELDS: &'static [&'static str] = &["properties"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -705,6 +723,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddSheetResponse {
         const NAME: &'static str = "AddSheetResponse";
         const FIELDS: &'static [&'static str] = &["properties"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -740,6 +759,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddSlicerRequest {
         const NAME: &'static str = "AddSlicerRequest";
         const FIELDS: &'static [&'static str] = &["slicer"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -775,6 +795,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddSlicerResponse {
         const NAME: &'static str = "AddSlicerResponse";
         const FIELDS: &'static [&'static str] = &["slicer"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -810,6 +831,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddTableRequest {
         const NAME: &'static str = "AddTableRequest";
         const FIELDS: &'static [&'static str] = &["table"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -845,6 +867,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddTableResponse {
         const NAME: &'static str = "AddTableResponse";
         const FIELDS: &'static [&'static str] = &["table"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -891,6 +914,7 @@ pub mod schemas {
             "sheetId",
             "tableId",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 0, 4, 3, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -936,6 +960,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AppendDimensionRequest {
         const NAME: &'static str = "AppendDimensionRequest";
         const FIELDS: &'static [&'static str] = &["dimension", "length", "sheetId"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 3, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -994,6 +1019,7 @@ pub mod schemas {
             "tableRange",
             "updates",
         ];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1041,6 +1067,7 @@ pub mod schemas {
             "sourceAndDestination",
             "useAlternateSeries",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1085,6 +1112,7 @@ pub mod schemas {
             "dataSourceSheetDimensions",
             "dimensions",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1140,6 +1168,7 @@ pub mod schemas {
             "range",
             "rowProperties",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 0, 3, 0, 1, 5, 0, 0, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1219,6 +1248,7 @@ pub mod schemas {
             "secondBandColor",
             "secondBandColorStyle",
         ];
+        const INDEX: &'static [u16] = &[6, 0, 1, 8, 0, 4, 3, 7, 0, 0, 0, 0, 0, 0, 5, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1300,6 +1330,7 @@ pub mod schemas {
             "positiveColorStyle",
             "textFormat",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 8, 6, 0, 0, 0, 0, 0, 7, 1, 2, 3, 4, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1374,6 +1405,7 @@ pub mod schemas {
             "titleTextPosition",
             "viewWindowOptions",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0, 2, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1432,6 +1464,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BasicChartDomain {
         const NAME: &'static str = "BasicChartDomain";
         const FIELDS: &'static [&'static str] = &["domain", "reversed"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1498,6 +1531,10 @@ pub mod schemas {
             "styleOverrides",
             "targetAxis",
             "type",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 8, 0, 1, 4, 0, 0, 2, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 9, 0, 5,
+            0, 0, 6, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1607,6 +1644,10 @@ pub mod schemas {
             "stackedType",
             "threeDimensional",
             "totalDataLabel",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 6, 0, 12, 2, 0, 0, 0, 0, 5, 11, 0, 0, 0, 0, 0, 0, 0, 4, 8, 0, 7, 3, 1, 10,
+            0, 0, 0, 9, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1726,6 +1767,7 @@ pub mod schemas {
             "sortSpecs",
             "tableId",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 3, 0, 0, 0, 0, 2, 0, 4, 0, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1784,6 +1826,7 @@ pub mod schemas {
             "index",
             "pointStyle",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 4, 0, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1825,6 +1868,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchClearValuesByDataFilterRequest {
         const NAME: &'static str = "BatchClearValuesByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &["dataFilters"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1862,6 +1906,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchClearValuesByDataFilterResponse {
         const NAME: &'static str = "BatchClearValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1899,6 +1944,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchClearValuesRequest {
         const NAME: &'static str = "BatchClearValuesRequest";
         const FIELDS: &'static [&'static str] = &["ranges"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1936,6 +1982,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchClearValuesResponse {
         const NAME: &'static str = "BatchClearValuesResponse";
         const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1988,6 +2035,7 @@ pub mod schemas {
             "majorDimension",
             "valueRenderOption",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 0, 2, 4, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2053,6 +2101,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchGetValuesByDataFilterResponse {
         const NAME: &'static str = "BatchGetValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2092,6 +2141,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchGetValuesResponse {
         const NAME: &'static str = "BatchGetValuesResponse";
         const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2143,6 +2193,7 @@ pub mod schemas {
             "responseIncludeGridData",
             "responseRanges",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 3, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2212,6 +2263,7 @@ pub mod schemas {
             "spreadsheetId",
             "updatedSpreadsheet",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 0, 1, 0, 2, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2286,6 +2338,7 @@ pub mod schemas {
             "responseValueRenderOption",
             "valueInputOption",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 2, 4, 3, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2369,6 +2422,7 @@ pub mod schemas {
             "totalUpdatedRows",
             "totalUpdatedSheets",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 6, 0, 3, 0, 5, 0, 4, 1, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2432,6 +2486,7 @@ pub mod schemas {
             "responseValueRenderOption",
             "valueInputOption",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 2, 4, 3, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2506,6 +2561,7 @@ pub mod schemas {
             "totalUpdatedRows",
             "totalUpdatedSheets",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 6, 0, 3, 0, 5, 0, 4, 1, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2555,6 +2611,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BigQueryDataSourceSpec {
         const NAME: &'static str = "BigQueryDataSourceSpec";
         const FIELDS: &'static [&'static str] = &["projectId", "querySpec", "tableSpec"];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2594,6 +2651,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BigQueryQuerySpec {
         const NAME: &'static str = "BigQueryQuerySpec";
         const FIELDS: &'static [&'static str] = &["rawQuery"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2637,6 +2695,7 @@ pub mod schemas {
             "tableId",
             "tableProjectId",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 0, 1, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2678,6 +2737,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BooleanCondition {
         const NAME: &'static str = "BooleanCondition";
         const FIELDS: &'static [&'static str] = &["type", "values"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2788,6 +2848,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BooleanRule {
         const NAME: &'static str = "BooleanRule";
         const FIELDS: &'static [&'static str] = &["condition", "format"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2841,6 +2902,7 @@ pub mod schemas {
             "style",
             "width",
         ];
+        const INDEX: &'static [u16] = &[4, 2, 0, 0, 3, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2909,6 +2971,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Borders {
         const NAME: &'static str = "Borders";
         const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 1, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2988,6 +3051,10 @@ pub mod schemas {
             "groupIds",
             "legendPosition",
             "series",
+        ];
+        const INDEX: &'static [u16] = &[
+            4, 0, 0, 9, 0, 3, 8, 0, 0, 0, 0, 0, 2, 0, 0, 6, 0, 10, 0, 0, 0, 11, 0, 5, 7,
+            0, 0, 0, 1, 12, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3073,6 +3140,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CancelDataSourceRefreshRequest {
         const NAME: &'static str = "CancelDataSourceRefreshRequest";
         const FIELDS: &'static [&'static str] = &["dataSourceId", "isAll", "references"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3112,6 +3180,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CancelDataSourceRefreshResponse {
         const NAME: &'static str = "CancelDataSourceRefreshResponse";
         const FIELDS: &'static [&'static str] = &["statuses"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3152,6 +3221,7 @@ pub mod schemas {
             "reference",
             "refreshCancellationStatus",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3195,6 +3265,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CandlestickChartSpec {
         const NAME: &'static str = "CandlestickChartSpec";
         const FIELDS: &'static [&'static str] = &["data", "domain"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3243,6 +3314,7 @@ pub mod schemas {
             "lowSeries",
             "openSeries",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 1, 4, 0, 0, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3286,6 +3358,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CandlestickDomain {
         const NAME: &'static str = "CandlestickDomain";
         const FIELDS: &'static [&'static str] = &["data", "reversed"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3323,6 +3396,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CandlestickSeries {
         const NAME: &'static str = "CandlestickSeries";
         const FIELDS: &'static [&'static str] = &["data"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3395,6 +3469,10 @@ pub mod schemas {
             "textFormatRuns",
             "userEnteredFormat",
             "userEnteredValue",
+        ];
+        const INDEX: &'static [u16] = &[
+            1, 7, 0, 0, 0, 13, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 0, 10, 8, 4, 2, 3,
+            11, 0, 0, 0, 0, 6, 0, 5,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3493,6 +3571,10 @@ pub mod schemas {
             "textRotation",
             "verticalAlignment",
             "wrapStrategy",
+        ];
+        const INDEX: &'static [u16] = &[
+            8, 11, 0, 2, 0, 0, 0, 0, 4, 0, 0, 5, 0, 0, 0, 0, 1, 0, 0, 9, 7, 0, 0, 10, 0,
+            0, 0, 0, 0, 12, 3, 6,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3622,6 +3704,7 @@ pub mod schemas {
             "viewWindowMin",
             "viewWindowMode",
         ];
+        const INDEX: &'static [u16] = &[3, 1, 0, 0, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3676,6 +3759,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChartCustomNumberFormatOptions {
         const NAME: &'static str = "ChartCustomNumberFormatOptions";
         const FIELDS: &'static [&'static str] = &["prefix", "suffix"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3724,6 +3808,7 @@ pub mod schemas {
             "groupRule",
             "sourceRange",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 4, 3, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3784,6 +3869,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChartDateTimeRule {
         const NAME: &'static str = "ChartDateTimeRule";
         const FIELDS: &'static [&'static str] = &["type"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3858,6 +3944,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChartGroupRule {
         const NAME: &'static str = "ChartGroupRule";
         const FIELDS: &'static [&'static str] = &["dateTimeRule", "histogramRule"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3903,6 +3990,7 @@ pub mod schemas {
             "maxValue",
             "minValue",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3942,6 +4030,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChartSourceRange {
         const NAME: &'static str = "ChartSourceRange";
         const FIELDS: &'static [&'static str] = &["sources"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4052,6 +4141,11 @@ pub mod schemas {
             "treemapChart",
             "waterfallChart",
         ];
+        const INDEX: &'static [u16] = &[
+            21, 0, 0, 3, 24, 0, 0, 8, 10, 12, 15, 18, 17, 0, 19, 0, 0, 0, 20, 6, 0, 0, 0,
+            0, 0, 0, 0, 9, 0, 0, 0, 22, 0, 0, 0, 0, 5, 11, 0, 7, 23, 0, 0, 13, 0, 0, 0,
+            0, 2, 0, 14, 0, 0, 0, 1, 0, 0, 16, 0, 0, 0, 0, 4, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4161,6 +4255,7 @@ pub mod schemas {
             "personProperties",
             "richLinkProperties",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4200,6 +4295,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChipRun {
         const NAME: &'static str = "ChipRun";
         const FIELDS: &'static [&'static str] = &["chip", "startIndex"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4237,6 +4333,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ClearBasicFilterRequest {
         const NAME: &'static str = "ClearBasicFilterRequest";
         const FIELDS: &'static [&'static str] = &["sheetId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4305,6 +4402,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ClearValuesResponse {
         const NAME: &'static str = "ClearValuesResponse";
         const FIELDS: &'static [&'static str] = &["clearedRange", "spreadsheetId"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4348,6 +4446,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Color {
         const NAME: &'static str = "Color";
         const FIELDS: &'static [&'static str] = &["alpha", "blue", "green", "red"];
+        const INDEX: &'static [u16] = &[0, 1, 3, 4, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4391,6 +4490,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ColorStyle {
         const NAME: &'static str = "ColorStyle";
         const FIELDS: &'static [&'static str] = &["rgbColor", "themeColor"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4455,6 +4555,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentAnchor {
         const NAME: &'static str = "CommentAnchor";
         const FIELDS: &'static [&'static str] = &["anchorId", "range"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4509,6 +4610,7 @@ pub mod schemas {
             "replies",
             "status",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 2, 5, 6, 1, 3, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4567,6 +4669,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConditionValue {
         const NAME: &'static str = "ConditionValue";
         const FIELDS: &'static [&'static str] = &["relativeDate", "userEnteredValue"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4631,6 +4734,7 @@ pub mod schemas {
             "gradientRule",
             "ranges",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4681,6 +4785,7 @@ pub mod schemas {
             "pasteType",
             "source",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 1, 4, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4750,6 +4855,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CopySheetToAnotherSpreadsheetRequest {
         const NAME: &'static str = "CopySheetToAnotherSpreadsheetRequest";
         const FIELDS: &'static [&'static str] = &["destinationSpreadsheetId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4785,6 +4891,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CreateDeveloperMetadataRequest {
         const NAME: &'static str = "CreateDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4820,6 +4927,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CreateDeveloperMetadataResponse {
         const NAME: &'static str = "CreateDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4859,6 +4967,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CutPasteRequest {
         const NAME: &'static str = "CutPasteRequest";
         const FIELDS: &'static [&'static str] = &["destination", "pasteType", "source"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4911,6 +5020,7 @@ pub mod schemas {
             "lastRefreshTime",
             "state",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2, 4, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5022,6 +5132,7 @@ pub mod schemas {
             "developerMetadataLookup",
             "gridRange",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 2, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5073,6 +5184,7 @@ pub mod schemas {
             "majorDimension",
             "values",
         ];
+        const INDEX: &'static [u16] = &[3, 1, 2, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5125,6 +5237,7 @@ pub mod schemas {
             "textFormat",
             "type",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 3, 0, 0, 1, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5213,6 +5326,7 @@ pub mod schemas {
             "sheetId",
             "spec",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 2, 4, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5256,6 +5370,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceChartProperties {
         const NAME: &'static str = "DataSourceChartProperties";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5295,6 +5410,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceColumn {
         const NAME: &'static str = "DataSourceColumn";
         const FIELDS: &'static [&'static str] = &["formula", "reference"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5332,6 +5448,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceColumnReference {
         const NAME: &'static str = "DataSourceColumnReference";
         const FIELDS: &'static [&'static str] = &["name"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5369,6 +5486,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceFormula {
         const NAME: &'static str = "DataSourceFormula";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5420,6 +5538,7 @@ pub mod schemas {
             "dataSourceTableAnchorCell",
             "sheetId",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 5, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5479,6 +5598,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceObjectReferences {
         const NAME: &'static str = "DataSourceObjectReferences";
         const FIELDS: &'static [&'static str] = &["references"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5518,6 +5638,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceParameter {
         const NAME: &'static str = "DataSourceParameter";
         const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
+        const INDEX: &'static [u16] = &[1, 0, 3, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5557,6 +5678,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceRefreshDailySchedule {
         const NAME: &'static str = "DataSourceRefreshDailySchedule";
         const FIELDS: &'static [&'static str] = &["startTime"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5594,6 +5716,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceRefreshMonthlySchedule {
         const NAME: &'static str = "DataSourceRefreshMonthlySchedule";
         const FIELDS: &'static [&'static str] = &["daysOfMonth", "startTime"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5648,6 +5771,7 @@ pub mod schemas {
             "refreshScope",
             "weeklySchedule",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 6, 2, 0, 0, 1, 0, 5, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5704,6 +5828,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceRefreshWeeklySchedule {
         const NAME: &'static str = "DataSourceRefreshWeeklySchedule";
         const FIELDS: &'static [&'static str] = &["daysOfWeek", "startTime"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5763,6 +5888,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceSheetDimensionRange {
         const NAME: &'static str = "DataSourceSheetDimensionRange";
         const FIELDS: &'static [&'static str] = &["columnReferences", "sheetId"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5808,6 +5934,7 @@ pub mod schemas {
             "dataExecutionStatus",
             "dataSourceId",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 2, 0, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5851,6 +5978,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceSpec {
         const NAME: &'static str = "DataSourceSpec";
         const FIELDS: &'static [&'static str] = &["bigQuery", "looker", "parameters"];
+        const INDEX: &'static [u16] = &[2, 3, 1, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5910,6 +6038,7 @@ pub mod schemas {
             "rowLimit",
             "sortSpecs",
         ];
+        const INDEX: &'static [u16] = &[0, 4, 0, 0, 0, 0, 6, 1, 5, 7, 3, 0, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5979,6 +6108,7 @@ pub mod schemas {
             "showCustomUi",
             "strict",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 2, 0, 4, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6020,6 +6150,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DateTimeRule {
         const NAME: &'static str = "DateTimeRule";
         const FIELDS: &'static [&'static str] = &["type"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6092,6 +6223,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteBandingRequest {
         const NAME: &'static str = "DeleteBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRangeId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6129,6 +6261,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteCommentReplyRequest {
         const NAME: &'static str = "DeleteCommentReplyRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "postId"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6166,6 +6299,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteCommentRequest {
         const NAME: &'static str = "DeleteCommentRequest";
         const FIELDS: &'static [&'static str] = &["commentId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6203,6 +6337,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteConditionalFormatRuleRequest {
         const NAME: &'static str = "DeleteConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &["index", "sheetId"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6240,6 +6375,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteConditionalFormatRuleResponse {
         const NAME: &'static str = "DeleteConditionalFormatRuleResponse";
         const FIELDS: &'static [&'static str] = &["rule"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6275,6 +6411,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDataSourceRequest {
         const NAME: &'static str = "DeleteDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSourceId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6310,6 +6447,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDeveloperMetadataRequest {
         const NAME: &'static str = "DeleteDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["dataFilter"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6345,6 +6483,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDeveloperMetadataResponse {
         const NAME: &'static str = "DeleteDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["deletedDeveloperMetadata"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6384,6 +6523,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDimensionGroupRequest {
         const NAME: &'static str = "DeleteDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["range"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6419,6 +6559,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDimensionGroupResponse {
         const NAME: &'static str = "DeleteDimensionGroupResponse";
         const FIELDS: &'static [&'static str] = &["dimensionGroups"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6454,6 +6595,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDimensionRequest {
         const NAME: &'static str = "DeleteDimensionRequest";
         const FIELDS: &'static [&'static str] = &["range"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6491,6 +6633,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDuplicatesRequest {
         const NAME: &'static str = "DeleteDuplicatesRequest";
         const FIELDS: &'static [&'static str] = &["comparisonColumns", "range"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6528,6 +6671,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDuplicatesResponse {
         const NAME: &'static str = "DeleteDuplicatesResponse";
         const FIELDS: &'static [&'static str] = &["duplicatesRemovedCount"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6563,6 +6707,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteEmbeddedObjectRequest {
         const NAME: &'static str = "DeleteEmbeddedObjectRequest";
         const FIELDS: &'static [&'static str] = &["objectId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6598,6 +6743,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteFilterViewRequest {
         const NAME: &'static str = "DeleteFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filterId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6633,6 +6779,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteNamedRangeRequest {
         const NAME: &'static str = "DeleteNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["namedRangeId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6668,6 +6815,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteProtectedRangeRequest {
         const NAME: &'static str = "DeleteProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["protectedRangeId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6705,6 +6853,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteRangeRequest {
         const NAME: &'static str = "DeleteRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6744,6 +6893,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteSheetRequest {
         const NAME: &'static str = "DeleteSheetRequest";
         const FIELDS: &'static [&'static str] = &["sheetId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6779,6 +6929,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteTableRequest {
         const NAME: &'static str = "DeleteTableRequest";
         const FIELDS: &'static [&'static str] = &["tableId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6828,6 +6979,7 @@ pub mod schemas {
             "metadataValue",
             "visibility",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 0, 0, 0, 4, 0, 0, 3, 2, 5, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6882,6 +7034,7 @@ pub mod schemas {
             "sheetId",
             "spreadsheet",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 4, 2, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6960,6 +7113,7 @@ pub mod schemas {
             "metadataValue",
             "visibility",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 0, 0, 0, 6, 0, 0, 1, 3, 4, 7, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7041,6 +7195,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DimensionGroup {
         const NAME: &'static str = "DimensionGroup";
         const FIELDS: &'static [&'static str] = &["collapsed", "depth", "range"];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7094,6 +7249,7 @@ pub mod schemas {
             "hiddenByUser",
             "pixelSize",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 2, 3, 5, 1, 0, 0, 0, 0, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7152,6 +7308,7 @@ pub mod schemas {
             "sheetId",
             "startIndex",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 3, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7195,6 +7352,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DuplicateFilterViewRequest {
         const NAME: &'static str = "DuplicateFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filterId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7230,6 +7388,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DuplicateFilterViewResponse {
         const NAME: &'static str = "DuplicateFilterViewResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7276,6 +7435,7 @@ pub mod schemas {
             "newSheetName",
             "sourceSheetId",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 1, 4, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7317,6 +7477,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DuplicateSheetResponse {
         const NAME: &'static str = "DuplicateSheetResponse";
         const FIELDS: &'static [&'static str] = &["properties"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7360,6 +7521,7 @@ pub mod schemas {
             "groups",
             "users",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7410,6 +7572,7 @@ pub mod schemas {
             "position",
             "spec",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 4, 0, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7455,6 +7618,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EmbeddedObjectBorder {
         const NAME: &'static str = "EmbeddedObjectBorder";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7500,6 +7664,7 @@ pub mod schemas {
             "overlayPosition",
             "sheetId",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7541,6 +7706,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ErrorValue {
         const NAME: &'static str = "ErrorValue";
         const FIELDS: &'static [&'static str] = &["message", "type"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7617,6 +7783,7 @@ pub mod schemas {
             "numberValue",
             "stringValue",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 4, 0, 0, 0, 5, 0, 3, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7684,6 +7851,7 @@ pub mod schemas {
             "visibleForegroundColor",
             "visibleForegroundColorStyle",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 3, 0, 1, 5, 0, 6, 0, 0, 0, 4, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7753,6 +7921,7 @@ pub mod schemas {
             "dataSourceColumnReference",
             "filterCriteria",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 3, 0, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7823,6 +7992,7 @@ pub mod schemas {
             "tableId",
             "title",
         ];
+        const INDEX: &'static [u16] = &[1, 3, 5, 8, 0, 0, 0, 2, 0, 6, 0, 7, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7898,6 +8068,10 @@ pub mod schemas {
             "searchByRegex",
             "sheetId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 1, 3, 4, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0,
+            0, 0, 9, 0, 5, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7963,6 +8137,7 @@ pub mod schemas {
             "sheetsChanged",
             "valuesChanged",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 0, 3, 0, 0, 2, 0, 5, 4, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8019,6 +8194,7 @@ pub mod schemas {
             "excludeTablesInBandedRanges",
             "includeGridData",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 4, 0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8066,6 +8242,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GradientRule {
         const NAME: &'static str = "GradientRule";
         const FIELDS: &'static [&'static str] = &["maxpoint", "midpoint", "minpoint"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8109,6 +8286,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GridCoordinate {
         const NAME: &'static str = "GridCoordinate";
         const FIELDS: &'static [&'static str] = &["columnIndex", "rowIndex", "sheetId"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 3, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8162,6 +8340,7 @@ pub mod schemas {
             "startColumn",
             "startRow",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 0, 0, 0, 1, 4, 0, 2, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8225,6 +8404,7 @@ pub mod schemas {
             "rowCount",
             "rowGroupControlAfter",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 6, 7, 0, 0, 1, 0, 0, 4, 0, 0, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8286,6 +8466,7 @@ pub mod schemas {
             "startColumnIndex",
             "startRowIndex",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 2, 0, 1, 0, 0, 0, 0, 3, 5, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8343,6 +8524,7 @@ pub mod schemas {
             "series",
             "showItemDividers",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 2, 0, 0, 3, 5, 0, 0, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8409,6 +8591,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistogramRule {
         const NAME: &'static str = "HistogramRule";
         const FIELDS: &'static [&'static str] = &["end", "interval", "start"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 3, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8456,6 +8639,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistogramSeries {
         const NAME: &'static str = "HistogramSeries";
         const FIELDS: &'static [&'static str] = &["barColor", "barColorStyle", "data"];
+        const INDEX: &'static [u16] = &[0, 3, 2, 0, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8503,6 +8687,7 @@ pub mod schemas {
             "content",
             "coordinate",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8542,6 +8727,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InsertCommentResponse {
         const NAME: &'static str = "InsertCommentResponse";
         const FIELDS: &'static [&'static str] = &["commentThread"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8579,6 +8765,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InsertDimensionRequest {
         const NAME: &'static str = "InsertDimensionRequest";
         const FIELDS: &'static [&'static str] = &["inheritFromBefore", "range"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8618,6 +8805,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InsertRangeRequest {
         const NAME: &'static str = "InsertRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8672,6 +8860,7 @@ pub mod schemas {
             "type",
             "value",
         ];
+        const INDEX: &'static [u16] = &[4, 2, 0, 0, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8732,6 +8921,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Interval {
         const NAME: &'static str = "Interval";
         const FIELDS: &'static [&'static str] = &["endTime", "startTime"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8774,6 +8964,7 @@ pub mod schemas {
             "convergenceThreshold",
             "maxIterations",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8813,6 +9004,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for KeyValueFormat {
         const NAME: &'static str = "KeyValueFormat";
         const FIELDS: &'static [&'static str] = &["position", "textFormat"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8852,6 +9044,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LineStyle {
         const NAME: &'static str = "LineStyle";
         const FIELDS: &'static [&'static str] = &["type", "width"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8912,6 +9105,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Link {
         const NAME: &'static str = "Link";
         const FIELDS: &'static [&'static str] = &["uri"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8951,6 +9145,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LookerDataSourceSpec {
         const NAME: &'static str = "LookerDataSourceSpec";
         const FIELDS: &'static [&'static str] = &["explore", "instanceUri", "model"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8990,6 +9185,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ManualRule {
         const NAME: &'static str = "ManualRule";
         const FIELDS: &'static [&'static str] = &["groups"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9027,6 +9223,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ManualRuleGroup {
         const NAME: &'static str = "ManualRuleGroup";
         const FIELDS: &'static [&'static str] = &["groupName", "items"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9066,6 +9263,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MatchedDeveloperMetadata {
         const NAME: &'static str = "MatchedDeveloperMetadata";
         const FIELDS: &'static [&'static str] = &["dataFilters", "developerMetadata"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9105,6 +9303,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MatchedValueRange {
         const NAME: &'static str = "MatchedValueRange";
         const FIELDS: &'static [&'static str] = &["dataFilters", "valueRange"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9144,6 +9343,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MergeCellsRequest {
         const NAME: &'static str = "MergeCellsRequest";
         const FIELDS: &'static [&'static str] = &["mergeType", "range"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9194,6 +9394,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MoveDimensionRequest {
         const NAME: &'static str = "MoveDimensionRequest";
         const FIELDS: &'static [&'static str] = &["destinationIndex", "source"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9235,6 +9436,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for NamedRange {
         const NAME: &'static str = "NamedRange";
         const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
+        const INDEX: &'static [u16] = &[1, 0, 3, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9276,6 +9478,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for NumberFormat {
         const NAME: &'static str = "NumberFormat";
         const FIELDS: &'static [&'static str] = &["pattern", "type"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9366,6 +9569,7 @@ pub mod schemas {
             "selectedNodeColorStyle",
             "tooltips",
         ];
+        const INDEX: &'static [u16] = &[5, 0, 6, 1, 0, 0, 0, 7, 2, 0, 0, 0, 4, 0, 8, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9446,6 +9650,7 @@ pub mod schemas {
             "offsetYPixels",
             "widthPixels",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 2, 5, 1, 0, 0, 0, 3, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9495,6 +9700,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Padding {
         const NAME: &'static str = "Padding";
         const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 1, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9550,6 +9756,7 @@ pub mod schemas {
             "html",
             "type",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 0, 0, 5, 0, 0, 0, 4, 1, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9597,6 +9804,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PersonProperties {
         const NAME: &'static str = "PersonProperties";
         const FIELDS: &'static [&'static str] = &["displayFormat", "email"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9661,6 +9869,7 @@ pub mod schemas {
             "series",
             "threeDimensional",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 0, 1, 0, 2, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9731,6 +9940,7 @@ pub mod schemas {
             "visibleByDefault",
             "visibleValues",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9778,6 +9988,7 @@ pub mod schemas {
             "dataSourceColumnReference",
             "filterCriteria",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9850,6 +10061,10 @@ pub mod schemas {
             "valueBucket",
             "valueMetadata",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 3, 5, 9, 0, 2, 0, 4, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0,
+            1, 7, 0, 0, 0, 0, 6,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9909,6 +10124,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PivotGroupLimit {
         const NAME: &'static str = "PivotGroupLimit";
         const FIELDS: &'static [&'static str] = &["applyOrder", "countLimit"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9954,6 +10170,7 @@ pub mod schemas {
             "histogramRule",
             "manualRule",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10006,6 +10223,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PivotGroupSortValueBucket {
         const NAME: &'static str = "PivotGroupSortValueBucket";
         const FIELDS: &'static [&'static str] = &["buckets", "valuesIndex"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10045,6 +10263,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PivotGroupValueMetadata {
         const NAME: &'static str = "PivotGroupValueMetadata";
         const FIELDS: &'static [&'static str] = &["collapsed", "value"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10111,6 +10330,10 @@ pub mod schemas {
             "source",
             "valueLayout",
             "values",
+        ];
+        const INDEX: &'static [u16] = &[
+            9, 4, 0, 0, 0, 0, 0, 5, 8, 0, 0, 7, 0, 0, 6, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            3, 0, 0, 0, 0, 1,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10189,6 +10412,7 @@ pub mod schemas {
             "sourceColumnOffset",
             "summarizeFunction",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 0, 0, 0, 4, 2, 1, 6, 5, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10290,6 +10514,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PointStyle {
         const NAME: &'static str = "PointStyle";
         const FIELDS: &'static [&'static str] = &["shape", "size"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10382,6 +10607,10 @@ pub mod schemas {
             "postId",
             "updateTime",
         ];
+        const INDEX: &'static [u16] = &[
+            6, 0, 0, 0, 0, 5, 0, 2, 7, 0, 0, 11, 0, 10, 0, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0,
+            0, 4, 0, 3, 9, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10448,6 +10677,7 @@ pub mod schemas {
             "me",
             "user",
         ];
+        const INDEX: &'static [u16] = &[2, 1, 4, 0, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10528,6 +10758,10 @@ pub mod schemas {
             "unprotectedRanges",
             "warningOnly",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 8, 0, 0, 0, 6, 0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 9,
+            0, 4, 3, 0, 2, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10579,6 +10813,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RandomizeRangeRequest {
         const NAME: &'static str = "RandomizeRangeRequest";
         const FIELDS: &'static [&'static str] = &["range"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10616,6 +10851,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RefreshCancellationStatus {
         const NAME: &'static str = "RefreshCancellationStatus";
         const FIELDS: &'static [&'static str] = &["errorCode", "state"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10683,6 +10919,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RefreshDataSourceObjectExecutionStatus {
         const NAME: &'static str = "RefreshDataSourceObjectExecutionStatus";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "reference"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10731,6 +10968,7 @@ pub mod schemas {
             "isAll",
             "references",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 2, 3, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10772,6 +11010,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RefreshDataSourceResponse {
         const NAME: &'static str = "RefreshDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["statuses"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10811,6 +11050,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RepeatCellRequest {
         const NAME: &'static str = "RepeatCellRequest";
         const FIELDS: &'static [&'static str] = &["cell", "fields", "range"];
+        const INDEX: &'static [u16] = &[0, 2, 3, 0, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11070,6 +11310,19 @@ pub mod schemas {
             "updateSlicerSpec",
             "updateSpreadsheetProperties",
             "updateTable",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 28, 0, 40, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 37, 0, 0, 0, 0,
+            36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 0, 0, 0, 34, 0,
+            0, 56, 8, 0, 67, 0, 0, 0, 23, 0, 29, 24, 47, 71, 0, 0, 0, 0, 0, 0, 0, 70, 0,
+            0, 0, 0, 0, 63, 0, 0, 50, 22, 66, 0, 31, 0, 0, 62, 0, 0, 7, 64, 9, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 21, 33, 0, 0, 0, 60, 0, 0, 0, 6, 0, 10, 35, 15, 46, 0,
+            0, 0, 0, 0, 0, 61, 0, 0, 0, 0, 0, 0, 0, 48, 0, 0, 0, 0, 0, 4, 0, 0, 17, 0, 0,
+            0, 0, 0, 0, 26, 12, 49, 53, 59, 0, 0, 0, 0, 73, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            41, 0, 43, 44, 0, 0, 0, 0, 0, 0, 38, 69, 16, 72, 51, 57, 58, 0, 25, 39, 0, 0,
+            0, 0, 0, 0, 0, 0, 27, 0, 0, 19, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 11, 5, 65, 68, 0, 0, 0, 0, 52, 0, 1, 0, 0, 0, 0, 30, 0, 0, 55, 13, 14,
+            18, 42, 0, 0, 0, 2, 74, 0, 0, 0, 0, 0, 0, 32, 45, 0, 0, 0, 20,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -11398,6 +11651,11 @@ pub mod schemas {
             "updateDeveloperMetadata",
             "updateEmbeddedObjectPosition",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 15, 22, 0, 0, 0, 20, 0, 0, 3, 0, 12, 26, 0, 0, 0, 0, 0, 0, 11, 0,
+            25, 10, 4, 6, 0, 8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 17, 21, 23, 0, 0, 0, 0, 0,
+            0, 5, 18, 2, 9, 7, 0, 27, 0, 0, 14, 19, 0, 16, 24, 0, 13,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11523,6 +11781,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RichLinkProperties {
         const NAME: &'static str = "RichLinkProperties";
         const FIELDS: &'static [&'static str] = &["mimeType", "uri"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11560,6 +11819,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RowData {
         const NAME: &'static str = "RowData";
         const FIELDS: &'static [&'static str] = &["values"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11618,6 +11878,7 @@ pub mod schemas {
             "numberFormatSource",
             "scaleFactor",
         ];
+        const INDEX: &'static [u16] = &[0, 5, 0, 7, 0, 4, 3, 8, 1, 2, 0, 6, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11680,6 +11941,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SearchDeveloperMetadataRequest {
         const NAME: &'static str = "SearchDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["dataFilters"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11715,6 +11977,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SearchDeveloperMetadataResponse {
         const NAME: &'static str = "SearchDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["matchedDeveloperMetadata"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11754,6 +12017,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SetBasicFilterRequest {
         const NAME: &'static str = "SetBasicFilterRequest";
         const FIELDS: &'static [&'static str] = &["filter"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11797,6 +12061,7 @@ pub mod schemas {
             "range",
             "rule",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11879,6 +12144,10 @@ pub mod schemas {
             "rowGroups",
             "slicers",
             "tables",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 7, 11, 2, 5, 0, 8, 6, 14, 12, 0, 0, 0, 0, 0, 0, 13, 0, 0, 15, 1, 3, 9, 10,
+            0, 0, 0, 0, 0, 0, 0, 4,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -11976,6 +12245,10 @@ pub mod schemas {
             "tabColorStyle",
             "title",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 3, 0, 0, 9, 0, 0, 0, 7, 0, 5, 0, 0, 0, 4, 8, 0, 0, 10, 0, 0, 0, 0, 0, 0,
+            2, 0, 0, 6, 1, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12050,6 +12323,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Slicer {
         const NAME: &'static str = "Slicer";
         const FIELDS: &'static [&'static str] = &["position", "slicerId", "spec"];
+        const INDEX: &'static [u16] = &[2, 0, 3, 0, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12119,6 +12393,10 @@ pub mod schemas {
             "textFormat",
             "title",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 3, 0, 4, 0, 0, 7, 6, 0, 5, 0, 0, 0, 0, 2, 1, 9, 8, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12174,6 +12452,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SortRangeRequest {
         const NAME: &'static str = "SortRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "sortSpecs"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12238,6 +12517,7 @@ pub mod schemas {
             "foregroundColorStyle",
             "sortOrder",
         ];
+        const INDEX: &'static [u16] = &[1, 5, 0, 2, 0, 0, 0, 0, 0, 3, 6, 7, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12295,6 +12575,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SourceAndDestination {
         const NAME: &'static str = "SourceAndDestination";
         const FIELDS: &'static [&'static str] = &["dimension", "fillLength", "source"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 3, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12364,6 +12645,10 @@ pub mod schemas {
             "sheets",
             "spreadsheetId",
             "spreadsheetUrl",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 7, 9, 4, 10, 2, 5, 0, 0, 6, 3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 8,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12443,6 +12728,7 @@ pub mod schemas {
             "timeZone",
             "title",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 2, 5, 8, 0, 0, 3, 7, 0, 0, 0, 0, 0, 6, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12511,6 +12797,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SpreadsheetTheme {
         const NAME: &'static str = "SpreadsheetTheme";
         const FIELDS: &'static [&'static str] = &["primaryFontFamily", "themeColors"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12562,6 +12849,7 @@ pub mod schemas {
             "rowsProperties",
             "tableId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 4, 0, 0, 1, 0, 2, 0, 0, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12605,6 +12893,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TableColumnDataValidationRule {
         const NAME: &'static str = "TableColumnDataValidationRule";
         const FIELDS: &'static [&'static str] = &["condition"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12651,6 +12940,7 @@ pub mod schemas {
             "columnType",
             "dataValidationRule",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 4, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12738,6 +13028,7 @@ pub mod schemas {
             "headerColorStyle",
             "secondBandColorStyle",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 4, 0, 0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12811,6 +13102,10 @@ pub mod schemas {
             "strikethrough",
             "underline",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 4, 0, 0, 0, 0, 7, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 1, 2,
+            5, 8, 0, 0, 0, 9,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12864,6 +13159,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TextFormatRun {
         const NAME: &'static str = "TextFormatRun";
         const FIELDS: &'static [&'static str] = &["format", "startIndex"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12901,6 +13197,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TextPosition {
         const NAME: &'static str = "TextPosition";
         const FIELDS: &'static [&'static str] = &["horizontalAlignment"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12940,6 +13237,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TextRotation {
         const NAME: &'static str = "TextRotation";
         const FIELDS: &'static [&'static str] = &["angle", "vertical"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12985,6 +13283,7 @@ pub mod schemas {
             "delimiterType",
             "source",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13045,6 +13344,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ThemeColorPair {
         const NAME: &'static str = "ThemeColorPair";
         const FIELDS: &'static [&'static str] = &["color", "colorType"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13095,6 +13395,7 @@ pub mod schemas {
             "nanos",
             "seconds",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 2, 4, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13172,6 +13473,7 @@ pub mod schemas {
             "noDataColor",
             "noDataColorStyle",
         ];
+        const INDEX: &'static [u16] = &[5, 0, 3, 0, 0, 0, 0, 2, 0, 0, 0, 6, 1, 7, 4, 8];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13263,6 +13565,10 @@ pub mod schemas {
             "sizeData",
             "textFormat",
         ];
+        const INDEX: &'static [u16] = &[
+            10, 1, 0, 7, 6, 0, 2, 0, 0, 0, 0, 0, 9, 12, 3, 0, 8, 11, 0, 13, 0, 0, 0, 0,
+            0, 0, 0, 5, 0, 0, 0, 4,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13322,6 +13628,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TrimWhitespaceRequest {
         const NAME: &'static str = "TrimWhitespaceRequest";
         const FIELDS: &'static [&'static str] = &["range"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13357,6 +13664,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TrimWhitespaceResponse {
         const NAME: &'static str = "TrimWhitespaceResponse";
         const FIELDS: &'static [&'static str] = &["cellsChangedCount"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13392,6 +13700,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UnmergeCellsRequest {
         const NAME: &'static str = "UnmergeCellsRequest";
         const FIELDS: &'static [&'static str] = &["range"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13429,6 +13738,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateBandingRequest {
         const NAME: &'static str = "UpdateBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRange", "fields"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13486,6 +13796,7 @@ pub mod schemas {
             "right",
             "top",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 5, 0, 7, 0, 6, 0, 0, 0, 0, 0, 0, 1, 4, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13539,6 +13850,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateCellsRequest {
         const NAME: &'static str = "UpdateCellsRequest";
         const FIELDS: &'static [&'static str] = &["fields", "range", "rows", "start"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0, 4, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13582,6 +13894,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateChartSpecRequest {
         const NAME: &'static str = "UpdateChartSpecRequest";
         const FIELDS: &'static [&'static str] = &["chartId", "spec"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13623,6 +13936,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateCommentPostRequest {
         const NAME: &'static str = "UpdateCommentPostRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "content", "postId"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 1, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13673,6 +13987,7 @@ pub mod schemas {
             "rule",
             "sheetId",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 3, 4, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13725,6 +14040,7 @@ pub mod schemas {
             "oldIndex",
             "oldRule",
         ];
+        const INDEX: &'static [u16] = &[1, 2, 4, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13768,6 +14084,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateDataSourceRequest {
         const NAME: &'static str = "UpdateDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSource", "fields"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13807,6 +14124,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateDataSourceResponse {
         const NAME: &'static str = "UpdateDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13852,6 +14170,7 @@ pub mod schemas {
             "developerMetadata",
             "fields",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13891,6 +14210,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateDeveloperMetadataResponse {
         const NAME: &'static str = "UpdateDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13928,6 +14248,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateDimensionGroupRequest {
         const NAME: &'static str = "UpdateDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["dimensionGroup", "fields"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13976,6 +14297,7 @@ pub mod schemas {
             "properties",
             "range",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 3, 4, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14023,6 +14345,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateEmbeddedObjectBorderRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectBorderRequest";
         const FIELDS: &'static [&'static str] = &["border", "fields", "objectId"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14066,6 +14389,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateEmbeddedObjectPositionRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionRequest";
         const FIELDS: &'static [&'static str] = &["fields", "newPosition", "objectId"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14105,6 +14429,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateEmbeddedObjectPositionResponse {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionResponse";
         const FIELDS: &'static [&'static str] = &["position"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14142,6 +14467,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateFilterViewRequest {
         const NAME: &'static str = "UpdateFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["fields", "filter"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14181,6 +14507,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateNamedRangeRequest {
         const NAME: &'static str = "UpdateNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["fields", "namedRange"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14220,6 +14547,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateProtectedRangeRequest {
         const NAME: &'static str = "UpdateProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["fields", "protectedRange"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14259,6 +14587,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateSheetPropertiesRequest {
         const NAME: &'static str = "UpdateSheetPropertiesRequest";
         const FIELDS: &'static [&'static str] = &["fields", "properties"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14300,6 +14629,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateSlicerSpecRequest {
         const NAME: &'static str = "UpdateSlicerSpecRequest";
         const FIELDS: &'static [&'static str] = &["fields", "slicerId", "spec"];
+        const INDEX: &'static [u16] = &[2, 1, 3, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14341,6 +14671,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateSpreadsheetPropertiesRequest {
         const NAME: &'static str = "UpdateSpreadsheetPropertiesRequest";
         const FIELDS: &'static [&'static str] = &["fields", "properties"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14380,6 +14711,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateTableRequest {
         const NAME: &'static str = "UpdateTableRequest";
         const FIELDS: &'static [&'static str] = &["fields", "table"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14434,6 +14766,7 @@ pub mod schemas {
             "updatedRange",
             "updatedRows",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 5, 0, 0, 4, 0, 3, 2, 0, 0, 6, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14496,6 +14829,7 @@ pub mod schemas {
             "updatedRange",
             "updatedRows",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 5, 0, 0, 4, 0, 3, 2, 0, 0, 6, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14545,6 +14879,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ValueRange {
         const NAME: &'static str = "ValueRange";
         const FIELDS: &'static [&'static str] = &["majorDimension", "range", "values"];
+        const INDEX: &'static [u16] = &[3, 1, 2, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14592,6 +14927,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for WaterfallChartColumnStyle {
         const NAME: &'static str = "WaterfallChartColumnStyle";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle", "label"];
+        const INDEX: &'static [u16] = &[0, 2, 3, 0, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14639,6 +14975,7 @@ pub mod schemas {
             "label",
             "subtotalIndex",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 3, 0, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14680,6 +15017,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for WaterfallChartDomain {
         const NAME: &'static str = "WaterfallChartDomain";
         const FIELDS: &'static [&'static str] = &["data", "reversed"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14737,6 +15075,7 @@ pub mod schemas {
             "positiveColumnsStyle",
             "subtotalColumnsStyle",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0, 5, 0, 0, 0, 0, 0, 0, 3, 6, 0, 4, 7];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14804,6 +15143,7 @@ pub mod schemas {
             "stackedType",
             "totalDataLabel",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 7, 6, 0, 4, 0, 3, 1, 0, 5, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -71,6 +71,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AdvanceRelocateBucketOperationRequest {
         const NAME: &'static str = "AdvanceRelocateBucketOperationRequest";
         const FIELDS: &'static [&'static str] = &["expireTime", "ttl"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -146,6 +147,10 @@ pub mod schemas {
             "updateTime",
             "zone",
         ];
+        const INDEX: &'static [u16] = &[
+            4, 8, 1, 0, 2, 5, 13, 0, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 11, 0, 10, 0, 7, 0,
+            0, 0, 9, 0, 0, 3, 0, 6,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -209,6 +214,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AnywhereCaches {
         const NAME: &'static str = "AnywhereCaches";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -374,6 +380,14 @@ pub mod schemas {
             "versioning",
             "website",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 0, 0, 6, 32, 36, 0, 0, 0, 0, 0, 0, 0, 18, 20, 0, 0, 16, 0,
+            23, 0, 0, 0, 3, 0, 0, 0, 7, 0, 0, 17, 0, 14, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0,
+            0, 0, 0, 19, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 24, 0, 29, 2, 0, 8,
+            25, 11, 0, 15, 0, 0, 5, 0, 0, 22, 0, 0, 0, 0, 0, 0, 0, 0, 21, 30, 27, 31, 33,
+            28, 4, 0, 0, 0, 0, 0, 0, 34, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 26,
+            37, 0, 0, 0, 0, 0, 10, 38, 35,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -530,6 +544,10 @@ pub mod schemas {
             "role",
             "selfLink",
         ];
+        const INDEX: &'static [u16] = &[
+            10, 0, 0, 2, 4, 7, 0, 0, 0, 0, 3, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0,
+            0, 11, 0, 0, 1, 6, 9,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -587,6 +605,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketAccessControlProjectTeam {
         const NAME: &'static str = "BucketAccessControlProjectTeam";
         const FIELDS: &'static [&'static str] = &["projectNumber", "team"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -626,6 +645,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketAccessControls {
         const NAME: &'static str = "BucketAccessControls";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -674,6 +694,7 @@ pub mod schemas {
             "terminalStorageClassUpdateTime",
             "toggleTime",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 3, 4, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -715,6 +736,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketBilling {
         const NAME: &'static str = "BucketBilling";
         const FIELDS: &'static [&'static str] = &["requesterPays"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -760,6 +782,7 @@ pub mod schemas {
             "origin",
             "responseHeader",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 4, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -801,6 +824,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketCustomPlacementConfig {
         const NAME: &'static str = "BucketCustomPlacementConfig";
         const FIELDS: &'static [&'static str] = &["dataLocations"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -853,6 +877,7 @@ pub mod schemas {
             "defaultKmsKeyName",
             "googleManagedEncryptionEnforcementConfig",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0, 0, 4, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -923,6 +948,7 @@ pub mod schemas {
     for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionCustomerManagedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -974,6 +1000,7 @@ pub mod schemas {
     for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1025,6 +1052,7 @@ pub mod schemas {
     for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionGoogleManagedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1071,6 +1099,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketHierarchicalNamespace {
         const NAME: &'static str = "BucketHierarchicalNamespace";
         const FIELDS: &'static [&'static str] = &["enabled"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1116,6 +1145,7 @@ pub mod schemas {
             "publicAccessPrevention",
             "uniformBucketLevelAccess",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 1, 0, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1161,6 +1191,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketIamConfigurationBucketPolicyOnly {
         const NAME: &'static str = "BucketIamConfigurationBucketPolicyOnly";
         const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1200,6 +1231,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketIamConfigurationUniformBucketLevelAccess {
         const NAME: &'static str = "BucketIamConfigurationUniformBucketLevelAccess";
         const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1251,6 +1283,7 @@ pub mod schemas {
             "publicNetworkSource",
             "vpcNetworkSources",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 5, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1294,6 +1327,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketIpFilterPublicNetworkSource {
         const NAME: &'static str = "BucketIpFilterPublicNetworkSource";
         const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1330,6 +1364,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketIpFilterVpcNetworkSources {
         const NAME: &'static str = "BucketIpFilterVpcNetworkSources";
         const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges", "network"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1367,6 +1402,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketLifecycle {
         const NAME: &'static str = "BucketLifecycle";
         const FIELDS: &'static [&'static str] = &["rule"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1403,6 +1439,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketLifecycleRule {
         const NAME: &'static str = "BucketLifecycleRule";
         const FIELDS: &'static [&'static str] = &["action", "condition"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1442,6 +1479,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketLifecycleRuleAction {
         const NAME: &'static str = "BucketLifecycleRuleAction";
         const FIELDS: &'static [&'static str] = &["storageClass", "type"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1520,6 +1558,10 @@ pub mod schemas {
             "sizeAboveBytes",
             "sizeBelowBytes",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 13, 0, 0, 0, 5, 12, 0, 0, 0, 0, 0, 0, 9, 0, 0, 7, 1, 2, 4, 8, 6, 14, 0,
+            0, 0, 3, 0, 10, 11, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1583,6 +1625,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketLogging {
         const NAME: &'static str = "BucketLogging";
         const FIELDS: &'static [&'static str] = &["logBucket", "logObjectPrefix"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1620,6 +1663,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketObjectRetention {
         const NAME: &'static str = "BucketObjectRetention";
         const FIELDS: &'static [&'static str] = &["mode"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1657,6 +1701,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketOwner {
         const NAME: &'static str = "BucketOwner";
         const FIELDS: &'static [&'static str] = &["entity", "entityId"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1702,6 +1747,7 @@ pub mod schemas {
             "isLocked",
             "retentionPeriod",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1749,6 +1795,7 @@ pub mod schemas {
             "hardDeletePause",
             "retentionDurationSeconds",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 3, 0, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1794,6 +1841,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketSoftDeletePolicyHardDeletePause {
         const NAME: &'static str = "BucketSoftDeletePolicyHardDeletePause";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "enabled"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1848,6 +1896,7 @@ pub mod schemas {
             "location",
             "locationType",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 5, 6, 0, 4, 0, 0, 0, 0, 0, 0, 1, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1899,6 +1948,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketVersioning {
         const NAME: &'static str = "BucketVersioning";
         const FIELDS: &'static [&'static str] = &["enabled"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1936,6 +1986,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketWebsite {
         const NAME: &'static str = "BucketWebsite";
         const FIELDS: &'static [&'static str] = &["mainPageSuffix", "notFoundPage"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1984,6 +2035,7 @@ pub mod schemas {
             "nextPageToken",
             "unreachable",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2058,6 +2110,7 @@ pub mod schemas {
             "softDeletedAfterTime",
             "softDeletedBeforeTime",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 2, 0, 4, 5, 7, 0, 0, 0, 0, 6, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2116,6 +2169,7 @@ pub mod schemas {
             "kind",
             "sourceObjects",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 2, 0, 0, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2164,6 +2218,7 @@ pub mod schemas {
             "name",
             "objectPreconditions",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2203,6 +2258,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ComposeRequestSourceObjectsObjectPreconditions {
         const NAME: &'static str = "ComposeRequestSourceObjectsObjectPreconditions";
         const FIELDS: &'static [&'static str] = &["ifGenerationMatch"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2249,6 +2305,7 @@ pub mod schemas {
             "location",
             "title",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 4, 1, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2316,6 +2373,10 @@ pub mod schemas {
             "selfLink",
             "updateTime",
         ];
+        const INDEX: &'static [u16] = &[
+            2, 0, 0, 0, 0, 3, 7, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 4, 0, 6, 0,
+            8, 0, 0, 1, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2367,6 +2428,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FolderPendingRenameInfo {
         const NAME: &'static str = "FolderPendingRenameInfo";
         const FIELDS: &'static [&'static str] = &["operationId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2406,6 +2468,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Folders {
         const NAME: &'static str = "Folders";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2462,6 +2525,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GoogleLongrunningListOperationsResponse {
         const NAME: &'static str = "GoogleLongrunningListOperationsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "operations"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 3, 2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2538,6 +2602,7 @@ pub mod schemas {
             "response",
             "selfLink",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 0, 3, 6, 1, 5, 2, 7, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2591,6 +2656,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GoogleRpcStatus {
         const NAME: &'static str = "GoogleRpcStatus";
         const FIELDS: &'static [&'static str] = &["code", "details", "message"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 2, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2634,6 +2700,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HmacKey {
         const NAME: &'static str = "HmacKey";
         const FIELDS: &'static [&'static str] = &["kind", "metadata", "secret"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2702,6 +2769,10 @@ pub mod schemas {
             "timeCreated",
             "updated",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 3, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 8, 4, 0, 0,
+            0, 6, 0, 5, 1, 2, 9,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2759,6 +2830,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HmacKeysMetadata {
         const NAME: &'static str = "HmacKeysMetadata";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2837,6 +2909,10 @@ pub mod schemas {
             "selfLink",
             "updateTime",
         ];
+        const INDEX: &'static [u16] = &[
+            2, 0, 0, 0, 0, 3, 0, 0, 0, 7, 0, 9, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 4, 0, 6, 0,
+            8, 0, 0, 1, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2892,6 +2968,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ManagedFolders {
         const NAME: &'static str = "ManagedFolders";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2970,6 +3047,10 @@ pub mod schemas {
             "selfLink",
             "topic",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 9, 0, 4, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 5, 0, 6, 0,
+            8, 0, 0, 0, 2, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3023,6 +3104,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Notifications {
         const NAME: &'static str = "Notifications";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3172,6 +3254,14 @@ pub mod schemas {
             "timeFinalized",
             "timeStorageClassUpdated",
             "updated",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 9, 0, 0, 0, 0, 38, 0, 0, 0, 0, 0, 0, 0, 28, 0, 37, 0, 0, 36, 6, 18,
+            4, 24, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 26, 0, 12, 0, 10, 0,
+            0, 0, 0, 0, 0, 0, 30, 0, 0, 0, 1, 0, 27, 0, 13, 33, 8, 0, 0, 0, 0, 0, 0, 0,
+            20, 16, 25, 0, 35, 0, 0, 3, 0, 23, 0, 0, 22, 0, 0, 0, 0, 0, 29, 7, 0, 2, 31,
+            0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 21, 0, 0, 14, 11, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 15, 19, 34,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3331,6 +3421,10 @@ pub mod schemas {
             "role",
             "selfLink",
         ];
+        const INDEX: &'static [u16] = &[
+            11, 12, 0, 2, 4, 8, 0, 0, 10, 0, 3, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0,
+            0, 13, 0, 0, 1, 6, 7,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3394,6 +3488,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectAccessControls {
         const NAME: &'static str = "ObjectAccessControls";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3433,6 +3528,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectContexts {
         const NAME: &'static str = "ObjectContexts";
         const FIELDS: &'static [&'static str] = &["custom"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3479,6 +3575,7 @@ pub mod schemas {
             "updateTime",
             "value",
         ];
+        const INDEX: &'static [u16] = &[1, 4, 0, 3, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3522,6 +3619,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectCustomerEncryption {
         const NAME: &'static str = "ObjectCustomerEncryption";
         const FIELDS: &'static [&'static str] = &["encryptionAlgorithm", "keySha256"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3581,6 +3679,7 @@ pub mod schemas {
             "updateTime",
             "value",
         ];
+        const INDEX: &'static [u16] = &[1, 7, 2, 0, 0, 0, 4, 5, 0, 0, 0, 6, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3637,6 +3736,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectOwner {
         const NAME: &'static str = "ObjectOwner";
         const FIELDS: &'static [&'static str] = &["entity", "entityId"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3676,6 +3776,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectRetention {
         const NAME: &'static str = "ObjectRetention";
         const FIELDS: &'static [&'static str] = &["mode", "retainUntilTime"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3724,6 +3825,7 @@ pub mod schemas {
             "nextPageToken",
             "prefixes",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3792,6 +3894,7 @@ pub mod schemas {
             "resourceId",
             "version",
         ];
+        const INDEX: &'static [u16] = &[5, 0, 0, 0, 4, 0, 3, 0, 0, 0, 0, 0, 0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3857,6 +3960,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PolicyBindings {
         const NAME: &'static str = "PolicyBindings";
         const FIELDS: &'static [&'static str] = &["condition", "members", "role"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3937,6 +4041,10 @@ pub mod schemas {
             "updateTime",
             "zone",
         ];
+        const INDEX: &'static [u16] = &[
+            4, 8, 1, 0, 0, 5, 14, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 12, 0, 11, 0, 7, 9,
+            0, 0, 3, 10, 0, 2, 0, 6,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3998,6 +4106,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RapidCacheConfig {
         const NAME: &'static str = "RapidCacheConfig";
         const FIELDS: &'static [&'static str] = &["policies"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4035,6 +4144,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RapidCachePolicy {
         const NAME: &'static str = "RapidCachePolicy";
         const FIELDS: &'static [&'static str] = &["ingestOnWrite", "rapidCacheId"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4085,6 +4195,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RapidCaches {
         const NAME: &'static str = "RapidCaches";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4150,6 +4261,7 @@ pub mod schemas {
             "destinationLocation",
             "validateOnly",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 1, 3, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4218,6 +4330,7 @@ pub mod schemas {
             "rewriteToken",
             "totalBytesRewritten",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 4, 2, 6, 1, 0, 0, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4265,6 +4378,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ServiceAccount {
         const NAME: &'static str = "ServiceAccount";
         const FIELDS: &'static [&'static str] = &["email_address", "kind"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4324,6 +4438,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TestIamPermissionsResponse {
         const NAME: &'static str = "TestIamPermissionsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "permissions"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -68,6 +68,7 @@ pub mod schemas {
             "spaceInfo",
             "surfaceType",
         ];
+        const INDEX: &'static [u16] = &[4, 2, 0, 0, 0, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -124,6 +125,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DriveResourceInfo {
         const NAME: &'static str = "DriveResourceInfo";
         const FIELDS: &'static [&'static str] = &["driveFileId", "resourceKey"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -161,6 +163,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SpaceInfo {
         const NAME: &'static str = "SpaceInfo";
         const FIELDS: &'static [&'static str] = &["space"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -245,6 +248,11 @@ pub mod schemas {
             "updated",
             "webViewLink",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 6, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 17, 0, 0, 0, 0, 0, 15, 0, 0, 0, 8, 0, 0,
+            0, 11, 13, 0, 12, 0, 0, 0, 0, 0, 0, 0, 4, 7, 3, 10, 0, 0, 0, 2, 0, 0, 0, 0,
+            9, 0, 0, 0, 0, 14, 0, 0, 0, 0, 1, 0, 0, 5, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -315,6 +323,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TaskLinks {
         const NAME: &'static str = "TaskLinks";
         const FIELDS: &'static [&'static str] = &["description", "link", "type"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 0, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -370,6 +379,7 @@ pub mod schemas {
             "title",
             "updated",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 2, 3, 0, 6, 0, 4, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -425,6 +435,7 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -489,6 +500,7 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -65,6 +65,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DetectLanguageRequest {
         const NAME: &'static str = "DetectLanguageRequest";
         const FIELDS: &'static [&'static str] = &["q"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -99,6 +100,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DetectionsListResponse {
         const NAME: &'static str = "DetectionsListResponse";
         const FIELDS: &'static [&'static str] = &["detections"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -143,6 +145,7 @@ pub mod schemas {
             "isReliable",
             "language",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -183,6 +186,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GetSupportedLanguagesRequest {
         const NAME: &'static str = "GetSupportedLanguagesRequest";
         const FIELDS: &'static [&'static str] = &["target"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -217,6 +221,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LanguagesListResponse {
         const NAME: &'static str = "LanguagesListResponse";
         const FIELDS: &'static [&'static str] = &["languages"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -255,6 +260,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LanguagesResource {
         const NAME: &'static str = "LanguagesResource";
         const FIELDS: &'static [&'static str] = &["language", "name"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -313,6 +319,7 @@ pub mod schemas {
             "source",
             "target",
         ];
+        const INDEX: &'static [u16] = &[5, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 3, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -356,6 +363,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TranslationsListResponse {
         const NAME: &'static str = "TranslationsListResponse";
         const FIELDS: &'static [&'static str] = &["translations"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -403,6 +411,7 @@ pub mod schemas {
             "model",
             "translatedText",
         ];
+        const INDEX: &'static [u16] = &[2, 1, 0, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -73,6 +73,7 @@ pub mod schemas {
             "relatedEntities",
             "subject",
         ];
+        const INDEX: &'static [u16] = &[4, 3, 0, 2, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -112,6 +113,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AbuseType {
         const NAME: &'static str = "AbuseType";
         const FIELDS: &'static [&'static str] = &["id"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -149,6 +151,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AccessPolicy {
         const NAME: &'static str = "AccessPolicy";
         const FIELDS: &'static [&'static str] = &["allowed", "exception"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -200,6 +203,7 @@ pub mod schemas {
             "kind",
             "snippet",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 5, 0, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -269,6 +273,10 @@ pub mod schemas {
             "subscription",
             "upload",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 1, 0, 0, 7, 0, 0, 0, 0, 9, 6, 0, 0, 3, 0, 0, 5, 0, 0, 0, 0, 4, 0,
+            0, 0, 0, 2, 8, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -320,6 +328,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ActivityContentDetailsBulletin {
         const NAME: &'static str = "ActivityContentDetailsBulletin";
         const FIELDS: &'static [&'static str] = &["resourceId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -355,6 +364,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ActivityContentDetailsChannelItem {
         const NAME: &'static str = "ActivityContentDetailsChannelItem";
         const FIELDS: &'static [&'static str] = &["resourceId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -390,6 +400,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ActivityContentDetailsComment {
         const NAME: &'static str = "ActivityContentDetailsComment";
         const FIELDS: &'static [&'static str] = &["resourceId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -433,6 +444,7 @@ pub mod schemas {
             "playlistItemId",
             "resourceId",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 3, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -500,6 +512,10 @@ pub mod schemas {
             "forecastingUrl",
             "impressionUrl",
             "videoId",
+        ];
+        const INDEX: &'static [u16] = &[
+            4, 0, 0, 0, 2, 0, 1, 7, 10, 0, 0, 0, 0, 9, 0, 0, 0, 8, 0, 0, 0, 0, 6, 0, 0,
+            3, 0, 0, 5, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -569,6 +585,7 @@ pub mod schemas {
             "resourceId",
             "seedResourceId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -629,6 +646,7 @@ pub mod schemas {
             "resourceId",
             "type",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 2, 3, 1, 5, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -681,6 +699,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ActivityContentDetailsSubscription {
         const NAME: &'static str = "ActivityContentDetailsSubscription";
         const FIELDS: &'static [&'static str] = &["resourceId"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -716,6 +735,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ActivityContentDetailsUpload {
         const NAME: &'static str = "ActivityContentDetailsUpload";
         const FIELDS: &'static [&'static str] = &["videoId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -779,6 +799,10 @@ pub mod schemas {
             "prevPageToken",
             "tokenPagination",
             "visitorId",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -869,6 +893,7 @@ pub mod schemas {
             "title",
             "type",
         ];
+        const INDEX: &'static [u16] = &[2, 5, 7, 0, 0, 0, 6, 8, 1, 0, 4, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -935,6 +960,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AvailabilityConfig {
         const NAME: &'static str = "AvailabilityConfig";
         const FIELDS: &'static [&'static str] = &["globalConfig", "regionsConfig"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -974,6 +1000,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AvailabilityConfigGlobalConfig {
         const NAME: &'static str = "AvailabilityConfigGlobalConfig";
         const FIELDS: &'static [&'static str] = &["excludedRegionCodes", "interval"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1011,6 +1038,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AvailabilityConfigRegionsConfig {
         const NAME: &'static str = "AvailabilityConfigRegionsConfig";
         const FIELDS: &'static [&'static str] = &["regionIntervals"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1048,6 +1076,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AvailabilityConfigRegionsConfigRegionInterval {
         const NAME: &'static str = "AvailabilityConfigRegionsConfigRegionInterval";
         const FIELDS: &'static [&'static str] = &["interval", "regionCode"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1089,6 +1118,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchGetStatsResponse {
         const NAME: &'static str = "BatchGetStatsResponse";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1130,6 +1160,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BrandPartner {
         const NAME: &'static str = "BrandPartner";
         const FIELDS: &'static [&'static str] = &["channelHandle", "channelId"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1173,6 +1204,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Caption {
         const NAME: &'static str = "Caption";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1232,6 +1264,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1312,6 +1345,10 @@ pub mod schemas {
             "status",
             "trackKind",
             "videoId",
+        ];
+        const INDEX: &'static [u16] = &[
+            9, 0, 0, 3, 0, 8, 0, 13, 0, 0, 0, 0, 0, 0, 1, 4, 5, 12, 2, 0, 0, 0, 11, 0,
+            10, 0, 0, 0, 0, 0, 6, 7,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1423,6 +1460,7 @@ pub mod schemas {
             "ingestionType",
             "resolution",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 4, 0, 0, 3, 0, 0, 2, 1, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1540,6 +1578,10 @@ pub mod schemas {
             "status",
             "topicDetails",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 3, 5, 7, 0, 0, 1, 0, 0, 0, 11, 9, 13, 0, 0, 4, 2, 0, 8, 12, 0,
+            0, 10, 0, 0, 0, 6, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1607,6 +1649,7 @@ pub mod schemas {
             "contentIdClaimsGoodStanding",
             "copyrightStrikesGoodStanding",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1649,6 +1692,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelBannerResource {
         const NAME: &'static str = "ChannelBannerResource";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "url"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1697,6 +1741,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelBrandingSettings {
         const NAME: &'static str = "ChannelBrandingSettings";
         const FIELDS: &'static [&'static str] = &["channel", "hints", "image", "watch"];
+        const INDEX: &'static [u16] = &[3, 4, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1737,6 +1782,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelContentDetails {
         const NAME: &'static str = "ChannelContentDetails";
         const FIELDS: &'static [&'static str] = &["relatedPlaylists"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1795,6 +1841,7 @@ pub mod schemas {
             "watchHistory",
             "watchLater",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 3, 2, 0, 0, 0, 0, 4, 0, 0, 0, 5, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1840,6 +1887,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelContentOwnerDetails {
         const NAME: &'static str = "ChannelContentOwnerDetails";
         const FIELDS: &'static [&'static str] = &["contentOwner", "timeLinked"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1879,6 +1927,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelConversionPing {
         const NAME: &'static str = "ChannelConversionPing";
         const FIELDS: &'static [&'static str] = &["context", "conversionUrl"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1924,6 +1973,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelConversionPings {
         const NAME: &'static str = "ChannelConversionPings";
         const FIELDS: &'static [&'static str] = &["pings"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1987,6 +2037,10 @@ pub mod schemas {
             "prevPageToken",
             "tokenPagination",
             "visitorId",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2056,6 +2110,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelLocalization {
         const NAME: &'static str = "ChannelLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2103,6 +2158,7 @@ pub mod schemas {
             "displayName",
             "profileImageUrl",
         ];
+        const INDEX: &'static [u16] = &[1, 3, 4, 2, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2170,6 +2226,7 @@ pub mod schemas {
             "snippet",
             "targeting",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 6, 0, 7, 0, 2, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2219,6 +2276,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelSectionContentDetails {
         const NAME: &'static str = "ChannelSectionContentDetails";
         const FIELDS: &'static [&'static str] = &["channels", "playlists"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2274,6 +2332,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2319,6 +2378,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelSectionLocalization {
         const NAME: &'static str = "ChannelSectionLocalization";
         const FIELDS: &'static [&'static str] = &["title"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2380,6 +2440,7 @@ pub mod schemas {
             "title",
             "type",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 6, 0, 5, 0, 7, 2, 1, 0, 0, 3, 0, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2471,6 +2532,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelSectionTargeting {
         const NAME: &'static str = "ChannelSectionTargeting";
         const FIELDS: &'static [&'static str] = &["countries", "languages", "regions"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2564,6 +2626,10 @@ pub mod schemas {
             "trackingAnalyticsAccountId",
             "unsubscribedTrailer",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 6, 0, 7, 14, 1, 2, 0, 0, 0, 4, 0, 11, 0, 0, 0, 0, 12, 0, 5, 0, 0, 0, 0,
+            0, 0, 13, 10, 8, 3, 9,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2648,6 +2714,7 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 6, 8, 0, 0, 1, 3, 7, 0, 0, 4, 5, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2711,6 +2778,7 @@ pub mod schemas {
             "videoCount",
             "viewCount",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 4, 0, 0, 0, 0, 0, 0, 1, 5, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2769,6 +2837,7 @@ pub mod schemas {
             "privacyStatus",
             "selfDeclaredMadeForKids",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 2, 3, 0, 0, 4, 5, 0, 0, 0, 0, 6, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2842,6 +2911,7 @@ pub mod schemas {
             "statusUpdateReason",
             "statusUpdateTime",
         ];
+        const INDEX: &'static [u16] = &[1, 2, 3, 4, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2910,6 +2980,7 @@ pub mod schemas {
             "storeName",
             "storeUrl",
         ];
+        const INDEX: &'static [u16] = &[3, 0, 0, 4, 0, 0, 0, 0, 0, 0, 5, 0, 0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2961,6 +3032,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelToStoreLinkDetailsBillingDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetailsBillingDetails";
         const FIELDS: &'static [&'static str] = &["billingStatus"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3008,6 +3080,7 @@ pub mod schemas {
     for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails";
         const FIELDS: &'static [&'static str] = &["status"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3062,6 +3135,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelTopicDetails {
         const NAME: &'static str = "ChannelTopicDetails";
         const FIELDS: &'static [&'static str] = &["topicCategories", "topicIds"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3105,6 +3179,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Comment {
         const NAME: &'static str = "Comment";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3173,6 +3248,7 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 8, 6, 3, 5, 2, 4, 0, 0, 0, 7, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3283,6 +3359,10 @@ pub mod schemas {
             "videoId",
             "viewerRating",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 11, 12, 0, 0, 7, 0, 15, 6, 0, 0, 0, 4, 2, 3, 10, 16, 0, 0, 0, 8, 14, 0, 0,
+            0, 9, 0, 5, 0, 13, 1, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3348,6 +3428,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentSnippetAuthorChannelId {
         const NAME: &'static str = "CommentSnippetAuthorChannelId";
         const FIELDS: &'static [&'static str] = &["value"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3420,6 +3501,7 @@ pub mod schemas {
             "replies",
             "snippet",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 3, 4, 0, 0, 5, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3490,6 +3572,7 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 8, 6, 3, 5, 2, 4, 0, 0, 0, 7, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3554,6 +3637,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentThreadReplies {
         const NAME: &'static str = "CommentThreadReplies";
         const FIELDS: &'static [&'static str] = &["comments"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3606,6 +3690,7 @@ pub mod schemas {
             "totalReplyCount",
             "videoId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 0, 0, 6, 2, 0, 0, 5, 1, 0, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3866,6 +3951,19 @@ pub mod schemas {
             "smsaRating",
             "tvpgRating",
             "ytRating",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 55, 0, 0, 0, 40, 19, 0, 46, 0, 63, 1, 62, 0, 0, 0, 14, 0, 43, 0, 0, 45, 0,
+            0, 65, 0, 0, 0, 0, 0, 39, 0, 30, 0, 0, 0, 0, 0, 0, 0, 0, 16, 44, 0, 51, 64,
+            0, 0, 0, 0, 53, 0, 0, 11, 2, 0, 33, 35, 0, 0, 0, 0, 0, 15, 60, 0, 0, 47, 21,
+            0, 0, 25, 54, 0, 0, 23, 70, 0, 0, 0, 56, 0, 68, 0, 0, 0, 0, 0, 0, 36, 34, 0,
+            0, 32, 37, 69, 0, 67, 0, 0, 0, 0, 48, 59, 0, 0, 0, 27, 0, 0, 26, 20, 7, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 0, 13, 0, 50, 58, 0, 0, 0, 31, 0,
+            0, 0, 8, 0, 0, 49, 0, 5, 0, 0, 0, 0, 41, 0, 6, 0, 0, 0, 10, 0, 0, 3, 0, 0, 0,
+            0, 0, 0, 61, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 66,
+            0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 71, 0, 22, 0, 0, 0, 0, 0, 0, 17, 29, 0, 0, 4,
+            0, 0, 0, 0, 0, 0, 0, 52, 0, 0, 24, 38, 0, 0, 57, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -5407,6 +5505,7 @@ pub mod schemas {
             "insertionOffsetTimeMs",
             "walltimeMs",
         ];
+        const INDEX: &'static [u16] = &[1, 6, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 0, 3, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5476,6 +5575,7 @@ pub mod schemas {
             "repeatIntervalSecs",
             "scheduleStrategy",
         ];
+        const INDEX: &'static [u16] = &[0, 4, 0, 2, 0, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5527,6 +5627,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Entity {
         const NAME: &'static str = "Entity";
         const FIELDS: &'static [&'static str] = &["id", "typeId", "url"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 0, 1, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5570,6 +5671,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GeoPoint {
         const NAME: &'static str = "GeoPoint";
         const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5615,6 +5717,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for I18nLanguage {
         const NAME: &'static str = "I18nLanguage";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5669,6 +5772,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5714,6 +5818,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for I18nLanguageSnippet {
         const NAME: &'static str = "I18nLanguageSnippet";
         const FIELDS: &'static [&'static str] = &["hl", "name"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5757,6 +5862,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for I18nRegion {
         const NAME: &'static str = "I18nRegion";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5816,6 +5922,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5861,6 +5968,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for I18nRegionSnippet {
         const NAME: &'static str = "I18nRegionSnippet";
         const FIELDS: &'static [&'static str] = &["gl", "name"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5996,6 +6104,11 @@ pub mod schemas {
             "trackingImageUrl",
             "watchIconImageUrl",
         ];
+        const INDEX: &'static [u16] = &[
+            5, 22, 0, 0, 0, 2, 13, 0, 21, 10, 0, 0, 0, 0, 15, 0, 0, 0, 0, 0, 0, 0, 1, 4,
+            8, 20, 0, 11, 0, 0, 0, 14, 6, 3, 16, 17, 18, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0,
+            0, 0, 12, 0, 0, 0, 9, 0, 0, 19, 0, 0, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6115,6 +6228,7 @@ pub mod schemas {
             "rtmpsIngestionAddress",
             "streamName",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 5, 0, 0, 2, 0, 0, 1, 0, 4, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6160,6 +6274,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Interval {
         const NAME: &'static str = "Interval";
         const FIELDS: &'static [&'static str] = &["endTime", "startTime"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6215,6 +6330,7 @@ pub mod schemas {
             "targetChannelId",
             "timing",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 5, 0, 2, 1, 0, 0, 4, 0, 0, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6260,6 +6376,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InvideoPosition {
         const NAME: &'static str = "InvideoPosition";
         const FIELDS: &'static [&'static str] = &["cornerPosition", "type"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6319,6 +6436,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InvideoTiming {
         const NAME: &'static str = "InvideoTiming";
         const FIELDS: &'static [&'static str] = &["durationMs", "offsetMs", "type"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 0, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6363,6 +6481,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LanguageTag {
         const NAME: &'static str = "LanguageTag";
         const FIELDS: &'static [&'static str] = &["value"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6397,6 +6516,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LevelDetails {
         const NAME: &'static str = "LevelDetails";
         const FIELDS: &'static [&'static str] = &["displayName"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6455,6 +6575,7 @@ pub mod schemas {
             "statistics",
             "status",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 1, 3, 4, 8, 0, 6, 0, 0, 0, 2, 7];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6563,6 +6684,11 @@ pub mod schemas {
             "recordFromStart",
             "startWithSlate",
             "stereoLayout",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 8, 0, 13, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 11, 12, 16, 0, 0, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5,
+            14, 9, 3, 0, 0, 0, 0, 18, 6, 15, 10, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -6701,6 +6827,10 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6766,6 +6896,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveBroadcastMonetizationDetails {
         const NAME: &'static str = "LiveBroadcastMonetizationDetails";
         const FIELDS: &'static [&'static str] = &["cuepointSchedule"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6836,6 +6967,10 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 7, 8, 0, 0, 0, 6, 10, 4, 11, 0, 5, 0, 2, 0, 3, 0, 0, 12, 0, 0, 0, 0, 0, 0,
+            0, 0, 1, 0, 0, 0, 9,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6893,6 +7028,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveBroadcastStatistics {
         const NAME: &'static str = "LiveBroadcastStatistics";
         const FIELDS: &'static [&'static str] = &["concurrentViewers"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6945,6 +7081,7 @@ pub mod schemas {
             "recordingStatus",
             "selfDeclaredMadeForKids",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 0, 3, 4, 0, 0, 0, 1, 5, 6, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7046,6 +7183,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatBan {
         const NAME: &'static str = "LiveChatBan";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7096,6 +7234,7 @@ pub mod schemas {
             "liveChatId",
             "type",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 1, 2, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7158,6 +7297,7 @@ pub mod schemas {
             "currency",
             "userComment",
         ];
+        const INDEX: &'static [u16] = &[3, 2, 0, 0, 4, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7222,6 +7362,7 @@ pub mod schemas {
             "jewelsAmount",
             "language",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 6, 0, 2, 1, 5, 8, 0, 0, 0, 0, 3, 4, 7];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7278,6 +7419,7 @@ pub mod schemas {
             "gifterChannelId",
             "memberLevelName",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7324,6 +7466,7 @@ pub mod schemas {
             "memberMonth",
             "userComment",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 3, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7367,6 +7510,7 @@ pub mod schemas {
             "giftMembershipsCount",
             "giftMembershipsLevelName",
         ];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7418,6 +7562,7 @@ pub mod schemas {
             "kind",
             "snippet",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 5, 0, 1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7483,6 +7628,7 @@ pub mod schemas {
             "isVerified",
             "profileImageUrl",
         ];
+        const INDEX: &'static [u16] = &[3, 7, 8, 0, 0, 6, 0, 0, 1, 4, 0, 2, 0, 0, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7530,6 +7676,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatMessageDeletedDetails {
         const NAME: &'static str = "LiveChatMessageDeletedDetails";
         const FIELDS: &'static [&'static str] = &["deletedMessageId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7599,6 +7746,10 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 11, 8, 4, 0, 3, 7, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 6, 0, 5, 0, 0,
+            0, 0, 10, 0, 0, 2, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7667,6 +7818,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatMessageRetractedDetails {
         const NAME: &'static str = "LiveChatMessageRetractedDetails";
         const FIELDS: &'static [&'static str] = &["retractedMessageId"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7761,6 +7913,11 @@ pub mod schemas {
             "textMessageDetails",
             "type",
             "userBannedDetails",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 7, 3, 0, 10, 11, 0, 9, 19, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 6, 0, 0, 0, 1, 15, 4, 14, 0, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0, 8, 0, 0, 0, 0,
+            0, 12, 5, 0, 18, 0, 0, 0, 0, 0, 0, 17, 16, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -7891,6 +8048,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatModerator {
         const NAME: &'static str = "LiveChatModerator";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7962,6 +8120,10 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8029,6 +8191,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatModeratorSnippet {
         const NAME: &'static str = "LiveChatModeratorSnippet";
         const FIELDS: &'static [&'static str] = &["liveChatId", "moderatorDetails"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8067,6 +8230,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatNewSponsorDetails {
         const NAME: &'static str = "LiveChatNewSponsorDetails";
         const FIELDS: &'static [&'static str] = &["isUpgrade", "memberLevelName"];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8103,6 +8267,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatPollDetails {
         const NAME: &'static str = "LiveChatPollDetails";
         const FIELDS: &'static [&'static str] = &["metadata", "status"];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8140,6 +8305,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatPollDetailsPollMetadata {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadata";
         const FIELDS: &'static [&'static str] = &["options", "questionText"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8176,6 +8342,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatPollDetailsPollMetadataPollOption {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadataPollOption";
         const FIELDS: &'static [&'static str] = &["optionText", "tally"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8233,6 +8400,7 @@ pub mod schemas {
             "tier",
             "userComment",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 5, 1, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8289,6 +8457,7 @@ pub mod schemas {
             "superStickerMetadata",
             "tier",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 0, 0, 0, 3, 2, 0, 0, 0, 1, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8331,6 +8500,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatTextMessageDetails {
         const NAME: &'static str = "LiveChatTextMessageDetails";
         const FIELDS: &'static [&'static str] = &["messageText"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8373,6 +8543,7 @@ pub mod schemas {
             "banType",
             "bannedUserDetails",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8439,6 +8610,7 @@ pub mod schemas {
             "snippet",
             "status",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 2, 4, 5, 7, 0, 6, 0, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8496,6 +8668,7 @@ pub mod schemas {
             "severity",
             "type",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 3, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8589,6 +8762,7 @@ pub mod schemas {
             "closedCaptionsIngestionUrl",
             "isReusable",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8633,6 +8807,7 @@ pub mod schemas {
             "lastUpdateTimeSeconds",
             "status",
         ];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8713,6 +8888,10 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8791,6 +8970,7 @@ pub mod schemas {
             "publishedAt",
             "title",
         ];
+        const INDEX: &'static [u16] = &[0, 4, 5, 0, 0, 0, 0, 0, 1, 0, 0, 2, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8835,6 +9015,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveStreamStatus {
         const NAME: &'static str = "LiveStreamStatus";
         const FIELDS: &'static [&'static str] = &["healthStatus", "streamStatus"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8886,6 +9067,7 @@ pub mod schemas {
             "defaultLanguage",
             "localized",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 0, 3, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8924,6 +9106,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LocalizedString {
         const NAME: &'static str = "LocalizedString";
         const FIELDS: &'static [&'static str] = &["language", "value"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8965,6 +9148,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Member {
         const NAME: &'static str = "Member";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9030,6 +9214,7 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 8, 6, 3, 5, 2, 4, 0, 0, 0, 7, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9101,6 +9286,7 @@ pub mod schemas {
             "memberDetails",
             "membershipsDetails",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9153,6 +9339,7 @@ pub mod schemas {
             "membershipsDuration",
             "membershipsDurationAtLevels",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 0, 0, 3, 0, 2, 5, 0, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9206,6 +9393,7 @@ pub mod schemas {
             "memberSince",
             "memberTotalDurationMonths",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9250,6 +9438,7 @@ pub mod schemas {
             "memberSince",
             "memberTotalDurationMonths",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9295,6 +9484,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MembershipsLevel {
         const NAME: &'static str = "MembershipsLevel";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9354,6 +9544,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9398,6 +9589,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MembershipsLevelSnippet {
         const NAME: &'static str = "MembershipsLevelSnippet";
         const FIELDS: &'static [&'static str] = &["creatorChannelId", "levelDetails"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9443,6 +9635,7 @@ pub mod schemas {
             "embedHtml",
             "enableMonitorStream",
         ];
+        const INDEX: &'static [u16] = &[0, 2, 1, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9484,6 +9677,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PageInfo {
         const NAME: &'static str = "PageInfo";
         const FIELDS: &'static [&'static str] = &["resultsPerPage", "totalResults"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9546,6 +9740,7 @@ pub mod schemas {
             "snippet",
             "status",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 8, 0, 6, 7, 0, 0, 2, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9594,6 +9789,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistContentDetails {
         const NAME: &'static str = "PlaylistContentDetails";
         const FIELDS: &'static [&'static str] = &["itemCount"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9631,6 +9827,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistImage {
         const NAME: &'static str = "PlaylistImage";
         const FIELDS: &'static [&'static str] = &["id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9682,6 +9879,7 @@ pub mod schemas {
             "pageInfo",
             "prevPageToken",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 4, 1, 3, 2, 0, 0, 0, 0, 0, 5, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9749,6 +9947,7 @@ pub mod schemas {
             "type",
             "width",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9814,6 +10013,7 @@ pub mod schemas {
             "snippet",
             "status",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 6, 0, 5, 0, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9879,6 +10079,7 @@ pub mod schemas {
             "videoId",
             "videoPublishedAt",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 0, 2, 4, 0, 0, 5, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9944,6 +10145,10 @@ pub mod schemas {
             "prevPageToken",
             "tokenPagination",
             "visitorId",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10041,6 +10246,10 @@ pub mod schemas {
             "videoOwnerChannelId",
             "videoOwnerChannelTitle",
         ];
+        const INDEX: &'static [u16] = &[
+            2, 6, 0, 0, 0, 4, 8, 10, 1, 0, 0, 3, 0, 0, 0, 0, 0, 0, 9, 0, 7, 0, 0, 0, 0,
+            11, 0, 0, 0, 5, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10096,6 +10305,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistItemStatus {
         const NAME: &'static str = "PlaylistItemStatus";
         const FIELDS: &'static [&'static str] = &["privacyStatus"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10162,6 +10372,10 @@ pub mod schemas {
             "prevPageToken",
             "tokenPagination",
             "visitorId",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10231,6 +10445,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistLocalization {
         const NAME: &'static str = "PlaylistLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10267,6 +10482,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistPlayer {
         const NAME: &'static str = "PlaylistPlayer";
         const FIELDS: &'static [&'static str] = &["embedHtml"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10333,6 +10549,10 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
+        const INDEX: &'static [u16] = &[
+            2, 6, 0, 0, 0, 0, 9, 3, 1, 0, 0, 4, 5, 0, 0, 0, 8, 0, 10, 0, 0, 0, 0, 7, 0,
+            0, 0, 0, 0, 0, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10387,6 +10607,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistStatus {
         const NAME: &'static str = "PlaylistStatus";
         const FIELDS: &'static [&'static str] = &["podcastStatus", "privacyStatus"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10435,6 +10656,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PropertyValue {
         const NAME: &'static str = "PropertyValue";
         const FIELDS: &'static [&'static str] = &["property", "value"];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10470,6 +10692,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RelatedEntity {
         const NAME: &'static str = "RelatedEntity";
         const FIELDS: &'static [&'static str] = &["entity"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10516,6 +10739,7 @@ pub mod schemas {
             "playlistId",
             "videoId",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 3, 2, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10582,6 +10806,10 @@ pub mod schemas {
             "regionCode",
             "tokenPagination",
             "visitorId",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 10, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0,
+            0, 0, 9, 7, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10655,6 +10883,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SearchResult {
         const NAME: &'static str = "SearchResult";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10716,6 +10945,7 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
+        const INDEX: &'static [u16] = &[2, 5, 7, 0, 0, 0, 6, 0, 1, 0, 0, 3, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10793,6 +11023,7 @@ pub mod schemas {
             "snippet",
             "subscriberSnippet",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 5, 6, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10846,6 +11077,7 @@ pub mod schemas {
             "newItemCount",
             "totalItemCount",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 3, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10921,6 +11153,10 @@ pub mod schemas {
             "prevPageToken",
             "tokenPagination",
             "visitorId",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -11005,6 +11241,7 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
+        const INDEX: &'static [u16] = &[0, 3, 6, 0, 4, 0, 5, 0, 1, 0, 0, 2, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11061,6 +11298,7 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 4, 2, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11108,6 +11346,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SuperChatEvent {
         const NAME: &'static str = "SuperChatEvent";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11175,6 +11414,7 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 8, 6, 3, 5, 2, 4, 0, 0, 0, 7, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11267,6 +11507,10 @@ pub mod schemas {
             "superStickerMetadata",
             "supporterDetails",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 7, 0, 0, 10, 0, 0, 0, 2, 0, 0, 6, 0, 0, 0, 4, 0, 0, 0, 0, 3, 9, 0, 0, 5,
+            1, 0, 0, 0, 8, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11327,6 +11571,7 @@ pub mod schemas {
             "altTextLanguage",
             "stickerId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 3, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11375,6 +11620,7 @@ pub mod schemas {
             "id",
             "snippet",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 4, 0, 0, 3, 0, 5, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11462,6 +11708,7 @@ pub mod schemas {
             "snippet",
             "status",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 2, 3, 5, 0, 4, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11507,6 +11754,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ThirdPartyLinkListResponse {
         const NAME: &'static str = "ThirdPartyLinkListResponse";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11556,6 +11804,7 @@ pub mod schemas {
             "channelToStoreLink",
             "type",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11612,6 +11861,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ThirdPartyLinkStatus {
         const NAME: &'static str = "ThirdPartyLinkStatus";
         const FIELDS: &'static [&'static str] = &["linkStatus"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11659,6 +11909,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Thumbnail {
         const NAME: &'static str = "Thumbnail";
         const FIELDS: &'static [&'static str] = &["height", "url", "width"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11723,6 +11974,10 @@ pub mod schemas {
             "shortsAspectRatio",
             "standard",
             "uhd",
+        ];
+        const INDEX: &'static [u16] = &[
+            7, 0, 0, 0, 2, 5, 4, 0, 1, 0, 0, 0, 0, 0, 8, 0, 0, 3, 0, 0, 0, 0, 6, 9, 0, 0,
+            0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -11793,6 +12048,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11901,6 +12157,11 @@ pub mod schemas {
             "suggestions",
             "topicDetails",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 10, 13, 0, 0, 0, 0, 0, 0, 19, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 7, 0, 0,
+            0, 16, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 3, 6, 14, 0, 0, 5, 15, 0, 0, 11, 17, 20,
+            0, 0, 0, 8, 0, 18, 0, 0, 0, 12, 0, 0, 1, 4, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11993,6 +12254,7 @@ pub mod schemas {
             "secondaryReasonId",
             "videoId",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 2, 0, 5, 0, 0, 0, 4, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12042,6 +12304,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoAbuseReportReason {
         const NAME: &'static str = "VideoAbuseReportReason";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12101,6 +12364,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12146,6 +12410,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoAbuseReportReasonSnippet {
         const NAME: &'static str = "VideoAbuseReportReasonSnippet";
         const FIELDS: &'static [&'static str] = &["label", "secondaryReasons"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12184,6 +12449,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoAbuseReportSecondaryReason {
         const NAME: &'static str = "VideoAbuseReportSecondaryReason";
         const FIELDS: &'static [&'static str] = &["id", "label"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12228,6 +12494,7 @@ pub mod schemas {
             "restricted",
             "videoGameRating",
         ];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 3, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12282,6 +12549,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoCategory {
         const NAME: &'static str = "VideoCategory";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12353,6 +12621,10 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12407,6 +12679,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoCategorySnippet {
         const NAME: &'static str = "VideoCategorySnippet";
         const FIELDS: &'static [&'static str] = &["assignable", "channelId", "title"];
+        const INDEX: &'static [u16] = &[2, 0, 3, 0, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12478,6 +12751,10 @@ pub mod schemas {
             "licensedContent",
             "projection",
             "regionRestriction",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 5, 0, 0, 10, 0, 0, 1, 6, 0, 8,
+            0, 9, 4, 0, 0, 0, 2,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12557,6 +12834,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoContentDetailsRegionRestriction {
         const NAME: &'static str = "VideoContentDetailsRegionRestriction";
         const FIELDS: &'static [&'static str] = &["allowed", "blocked"];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12620,6 +12898,10 @@ pub mod schemas {
             "fileType",
             "videoStreams",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 0, 0, 9, 2, 0, 0, 0, 7, 0, 0, 0, 0, 1, 3, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0,
+            0, 0, 4, 6, 0, 8,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12682,6 +12964,7 @@ pub mod schemas {
             "codec",
             "vendor",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 1, 3, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12765,6 +13048,7 @@ pub mod schemas {
             "vendor",
             "widthPixels",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 2, 3, 1, 5, 6, 7, 8, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12842,6 +13126,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12913,6 +13198,10 @@ pub mod schemas {
             "prevPageToken",
             "tokenPagination",
             "visitorId",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
+            0, 8, 7, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12997,6 +13286,7 @@ pub mod schemas {
             "scheduledEndTime",
             "scheduledStartTime",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 2, 4, 1, 3, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13044,6 +13334,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoLocalization {
         const NAME: &'static str = "VideoLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13081,6 +13372,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoMonetizationDetails {
         const NAME: &'static str = "VideoMonetizationDetails";
         const FIELDS: &'static [&'static str] = &["access"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13116,6 +13408,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoPaidProductPlacementDetails {
         const NAME: &'static str = "VideoPaidProductPlacementDetails";
         const FIELDS: &'static [&'static str] = &["hasPaidProductPlacement"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13158,6 +13451,7 @@ pub mod schemas {
             "embedHtml",
             "embedWidth",
         ];
+        const INDEX: &'static [u16] = &[1, 2, 3, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13222,6 +13516,7 @@ pub mod schemas {
             "tagSuggestionsAvailability",
             "thumbnailsAvailability",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 8, 0, 0, 4, 7, 0, 2, 0, 1, 3, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13290,6 +13585,7 @@ pub mod schemas {
             "partsTotal",
             "timeLeftMs",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13342,6 +13638,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoRating {
         const NAME: &'static str = "VideoRating";
         const FIELDS: &'static [&'static str] = &["rating", "videoId"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13389,6 +13686,7 @@ pub mod schemas {
             "locationDescription",
             "recordingDate",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 3, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13462,6 +13760,10 @@ pub mod schemas {
             "tags",
             "thumbnails",
             "title",
+        ];
+        const INDEX: &'static [u16] = &[
+            3, 9, 0, 0, 0, 0, 11, 5, 2, 0, 0, 6, 8, 4, 0, 1, 0, 0, 12, 0, 0, 0, 0, 10, 0,
+            0, 0, 0, 7, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -13539,6 +13841,7 @@ pub mod schemas {
             "snippet",
             "statistics",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 5, 0, 0, 0, 2, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13602,6 +13905,7 @@ pub mod schemas {
             "likeCount",
             "viewCount",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 2, 0, 3, 0, 1, 5, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13645,6 +13949,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoStatsContentDetails {
         const NAME: &'static str = "VideoStatsContentDetails";
         const FIELDS: &'static [&'static str] = &["duration"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13680,6 +13985,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoStatsSnippet {
         const NAME: &'static str = "VideoStatsSnippet";
         const FIELDS: &'static [&'static str] = &["publishTime"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13723,6 +14029,7 @@ pub mod schemas {
             "likeCount",
             "viewCount",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13791,6 +14098,10 @@ pub mod schemas {
             "rejectionReason",
             "selfDeclaredMadeForKids",
             "uploadStatus",
+        ];
+        const INDEX: &'static [u16] = &[
+            0, 11, 1, 0, 9, 0, 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 8, 4,
+            7, 2, 0, 10, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -13929,6 +14240,7 @@ pub mod schemas {
             "processingWarnings",
             "tagSuggestions",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 0, 4, 3, 5, 0, 2, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14048,6 +14360,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoSuggestionsTagSuggestion {
         const NAME: &'static str = "VideoSuggestionsTagSuggestion";
         const FIELDS: &'static [&'static str] = &["categoryRestricts", "tag"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14093,6 +14406,7 @@ pub mod schemas {
             "topicCategories",
             "topicIds",
         ];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14143,6 +14457,7 @@ pub mod schemas {
             "permitted",
             "videoId",
         ];
+        const INDEX: &'static [u16] = &[4, 0, 0, 3, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14192,6 +14507,7 @@ pub mod schemas {
             "featuredPlaylistId",
             "textColor",
         ];
+        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -20,6 +20,7 @@
 
 pub mod docs;
 mod format;
+mod keys;
 mod resources;
 mod setters;
 mod types;

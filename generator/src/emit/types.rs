@@ -215,12 +215,18 @@ fn record_tokens(s: &StructDef, cx: &Cx, allow: &TokenStream, cfg: &TokenStream)
     };
     let get = arms(false);
     let get_mut = arms(true);
+    let wire_names: Vec<&str> = s.fields.iter().map(|f| f.wire.as_str()).collect();
+    let index = super::keys::index(&wire_names).map(|table| {
+        let slots = table.iter().map(|e| Literal::u16_unsuffixed(*e));
+        quote!(const INDEX: &'static [u16] = &[#(#slots),*];)
+    });
     quote! {
         #cfg
         #allow
         impl ::gapi::wire::Record for #name {
             const NAME: &'static str = #name_lit;
             const FIELDS: &'static [&'static str] = &[#(#wires),*];
+            #index
             #[inline]
             fn field(&self, index: usize) -> #option<&dyn ::gapi::wire::Field> {
                 #get

@@ -16,10 +16,12 @@ mod adapters;
 mod bytes;
 mod enums;
 pub mod int64;
+mod keys;
 mod record;
 mod record_serde;
 mod unknown;
 
+pub use crate::call::from_json;
 #[doc(hidden)]
 pub use adapters::{
     BoxedField, EnumField, EnumSlot, Fast, FastSer, RecordField, RecordSeq, RecordSlot,
@@ -33,6 +35,9 @@ pub use bytes::Bytes;
 #[doc(hidden)]
 pub use enums::{deserialize_enum, enum_entry, enum_from_wire};
 pub use int64::{Int64Repr, int64_field, int64_field_mut};
+#[doc(hidden)]
+pub use keys::indexed_position;
+pub use keys::key_hash;
 #[doc(hidden)]
 pub use record::Fields;
 pub use record::{Field, Record, debug_record, eq_record};

@@ -40,6 +40,11 @@ pub trait Record: Default + 'static {
     const NAME: &'static str;
     /// The wire (JSON) names of the fields, in declaration order.
     const FIELDS: &'static [&'static str];
+    /// A hash index of [`FIELDS`](Record::FIELDS) that decoding looks keys
+    /// up in, written by the generator (the layout is described in
+    /// `wire/keys.rs`, the hash is [`key_hash`](super::key_hash)). Empty, the
+    /// default: binary search over `FIELDS`, which must then be sorted.
+    const INDEX: &'static [u16] = &[];
     /// The field at `index` in [`FIELDS`](Record::FIELDS) (and the unknown
     /// members at `FIELDS.len()`).
     fn field(&self, index: usize) -> Option<&dyn Field>;
@@ -174,6 +179,7 @@ impl Visitor<'_> for StringSlot<'_> {
 pub trait Fields {
     fn name(&self) -> &'static str;
     fn names(&self) -> &'static [&'static str];
+    fn index(&self) -> &'static [u16];
     fn get(&self, index: usize) -> Option<&dyn Field>;
     fn get_mut(&mut self, index: usize) -> Option<&mut dyn Field>;
 }
@@ -186,6 +192,10 @@ impl<T: Record> Fields for T {
     #[inline]
     fn names(&self) -> &'static [&'static str] {
         T::FIELDS
+    }
+    #[inline]
+    fn index(&self) -> &'static [u16] {
+        T::INDEX
     }
     #[inline]
     fn get(&self, index: usize) -> Option<&dyn Field> {

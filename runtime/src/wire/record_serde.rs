@@ -5,9 +5,9 @@
 //! compiled once per format, not once per generated struct. Each field is
 //! read or written along the most direct path it allows:
 //!
-//! - keys are looked up by binary search (the generator writes `FIELDS`
-//!   sorted by wire name; a table that is not sorted still works, by a
-//!   linear scan after a miss);
+//! - keys are looked up in the struct's precomputed hash index, then by
+//!   binary search (the generator writes `FIELDS` sorted by wire name; see
+//!   `keys.rs`);
 //! - strings, booleans, numbers, lists of strings, maps of strings, int64s
 //!   and the string-formatted types (`DateTime`, `Date`, `Duration`,
 //!   `FieldMask`) are recognised by their concrete type (one `type_id`, then
@@ -137,8 +137,8 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         write!(f, "a {} object", self.0.name())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let names = self.0.names();
-        while let Some(key) = map.next_key_seed(FieldIndex(names))? {
+        let keys = FieldIndex(self.0.names(), self.0.index());
+        while let Some(key) = map.next_key_seed(keys)? {
             match key {
                 Key::Known(i) => match self.0.get_mut(i) {
                     Some(field) => map.next_value_seed(FieldSeed(field))?,
@@ -164,18 +164,9 @@ enum Key {
     Unknown(String),
 }
 
-/// A map key, looked up in the wire names.
-struct FieldIndex(&'static [&'static str]);
-
-impl FieldIndex {
-    fn find(&self, key: &str) -> Option<usize> {
-        match self.0.binary_search(&key) {
-            Ok(i) => Some(i),
-            // Not sorted (a hand-written table): the slow way.
-            Err(_) => self.0.iter().position(|f| *f == key),
-        }
-    }
-}
+/// A map key, looked up in the wire names through their index.
+#[derive(Clone, Copy)]
+struct FieldIndex(&'static [&'static str], &'static [u16]);
 
 impl<'de> DeserializeSeed<'de> for FieldIndex {
     type Value = Key;
@@ -190,7 +181,7 @@ impl Visitor<'_> for FieldIndex {
         f.write_str("a field name")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match self.find(v) {
+        Ok(match super::keys::position(self.0, self.1, v) {
             Some(i) => Key::Known(i),
             None => Key::Unknown(v.to_owned()),
         })
@@ -336,22 +327,5 @@ impl<'de> Visitor<'de> for OptEnum<'_> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         self.0.set(v);
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_found_in_sorted_and_unsorted_tables() {
-        let sorted: &'static [&'static str] = &["etag", "id", "items", "kind", "nextPageToken"];
-        for (i, k) in sorted.iter().enumerate() {
-            assert_eq!(FieldIndex(sorted).find(k), Some(i));
-        }
-        assert_eq!(FieldIndex(sorted).find("nope"), None);
-        let unsorted: &'static [&'static str] = &["z", "a", "m"];
-        assert_eq!(FieldIndex(unsorted).find("a"), Some(1));
-        assert_eq!(FieldIndex(unsorted).find("q"), None);
     }
 }

@@ -60,6 +60,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Box {
         const NAME: &'static str = "Box";
         const FIELDS: &'static [&'static str] = &["count", "inner"];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(
             &self,
@@ -101,6 +102,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Copy {
         const NAME: &'static str = "Copy";
         const FIELDS: &'static [&'static str] = &["from"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(
             &self,
@@ -140,6 +142,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Default {
         const NAME: &'static str = "Default";
         const FIELDS: &'static [&'static str] = &["on"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(
             &self,
@@ -215,6 +218,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
         const FIELDS: &'static [&'static str] = &["code"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(
             &self,
@@ -254,6 +258,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GoogleCloudV1Thing {
         const NAME: &'static str = "GoogleCloudV1Thing";
         const FIELDS: &'static [&'static str] = &["a"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(
             &self,
@@ -293,6 +298,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HttpHealthCheck {
         const NAME: &'static str = "HttpHealthCheck";
         const FIELDS: &'static [&'static str] = &["requestPath"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(
             &self,
@@ -332,6 +338,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HttpHealthCheck2 {
         const NAME: &'static str = "HttpHealthCheck2";
         const FIELDS: &'static [&'static str] = &["port"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(
             &self,
@@ -421,6 +428,11 @@ pub mod schemas {
             "type",
             "use",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 4, 6, 0, 0, 0, 0, 18, 0, 12, 11, 9, 20, 0, 0, 5, 8, 10, 0, 7, 13, 14,
+            16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 2, 3, 0, 0, 0, 17, 19, 15, 0, 0, 0, 0, 1, 0, 0,
+        ];
         #[inline]
         fn field(
             &self,
@@ -499,6 +511,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Option {
         const NAME: &'static str = "Option";
         const FIELDS: &'static [&'static str] = &["value", "values"];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(
             &self,
@@ -541,6 +554,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Page {
         const NAME: &'static str = "Page";
         const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(
             &self,
@@ -597,6 +611,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Result {
         const NAME: &'static str = "Result";
         const FIELDS: &'static [&'static str] = &["ok", "status"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(
             &self,
@@ -644,6 +659,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for String {
         const NAME: &'static str = "String";
         const FIELDS: &'static [&'static str] = &["text"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(
             &self,
@@ -683,6 +699,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Vec {
         const NAME: &'static str = "Vec";
         const FIELDS: &'static [&'static str] = &["items"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(
             &self,

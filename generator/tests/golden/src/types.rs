@@ -85,6 +85,7 @@ pub mod schemas {
             "mapOfRefs",
             "rows",
         ];
+        const INDEX: &'static [u16] = &[0, 6, 0, 0, 0, 0, 4, 3, 0, 2, 0, 0, 5, 0, 1, 7];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -133,6 +134,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DetectionsItem {
         const NAME: &'static str = "DetectionsItem";
         const FIELDS: &'static [&'static str] = &["confidence", "language"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -176,6 +178,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Inline {
         const NAME: &'static str = "Inline";
         const FIELDS: &'static [&'static str] = &["author", "links", "scopes"];
+        const INDEX: &'static [u16] = &[0, 2, 3, 0, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -214,6 +217,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineAuthor {
         const NAME: &'static str = "InlineAuthor";
         const FIELDS: &'static [&'static str] = &["x"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -249,6 +253,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineAuthor2 {
         const NAME: &'static str = "InlineAuthor2";
         const FIELDS: &'static [&'static str] = &["image", "name"];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -285,6 +290,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineAuthor2Image {
         const NAME: &'static str = "InlineAuthor2Image";
         const FIELDS: &'static [&'static str] = &["size", "url"];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -321,6 +327,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineLinks {
         const NAME: &'static str = "InlineLinks";
         const FIELDS: &'static [&'static str] = &["href", "type"];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -356,6 +363,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineScopes {
         const NAME: &'static str = "InlineScopes";
         const FIELDS: &'static [&'static str] = &["description"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -403,6 +411,7 @@ pub mod schemas {
             "mapOfLists",
             "one",
         ];
+        const INDEX: &'static [u16] = &[0, 0, 0, 6, 2, 1, 0, 0, 0, 4, 5, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -449,6 +458,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for JsonSchema {
         const NAME: &'static str = "JsonSchema";
         const FIELDS: &'static [&'static str] = &["items", "properties", "type"];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 1, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -489,6 +499,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListMatcher {
         const NAME: &'static str = "ListMatcher";
         const FIELDS: &'static [&'static str] = &["oneOf"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -525,6 +536,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Node {
         const NAME: &'static str = "Node";
         const FIELDS: &'static [&'static str] = &["byName", "children", "value"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -563,6 +575,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Outer {
         const NAME: &'static str = "Outer";
         const FIELDS: &'static [&'static str] = &["wrap"];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -596,6 +609,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for OuterWrap {
         const NAME: &'static str = "OuterWrap";
         const FIELDS: &'static [&'static str] = &["back"];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -673,6 +687,11 @@ pub mod schemas {
             "u32",
             "u64",
         ];
+        const INDEX: &'static [u16] = &[
+            0, 0, 18, 14, 0, 0, 0, 7, 9, 0, 4, 13, 0, 15, 0, 19, 0, 1, 0, 0, 12, 16, 0,
+            0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 11, 3,
+            6, 0, 0, 0, 0, 5, 10, 0, 0, 0, 0, 0, 0, 8, 0, 0,
+        ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -745,6 +764,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UsesAliases {
         const NAME: &'static str = "UsesAliases";
         const FIELDS: &'static [&'static str] = &["bare", "detections", "json", "row"];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 4, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -785,6 +805,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ValueMatcher {
         const NAME: &'static str = "ValueMatcher";
         const FIELDS: &'static [&'static str] = &["exact", "listMatch"];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

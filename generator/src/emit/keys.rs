@@ -1,0 +1,66 @@
+//! The hash index of a struct's wire names (`Record::INDEX`), which the
+//! runtime's decoder looks JSON members up in.
+//!
+//! The layout and the hash are the runtime's (`gapi/src/wire/keys.rs`): an
+//! open-addressing table of a power-of-two size at least twice the number of
+//! fields, each name at its hash's slot or the next free one after it,
+//! holding its position plus one (0: empty). This is a copy of the runtime's
+//! hash (the generator does not depend on the runtime), pinned to the same
+//! test vectors; the test crate checks every committed crate's tables.
+
+/// FNV-1a (32 bits) over the bytes, then one Fibonacci multiplication.
+pub(crate) fn key_hash(key: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in key {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h.wrapping_mul(0x9e37_79b1).rotate_left(16)
+}
+
+/// The index of `names` (in their order), or `None` when there are none or
+/// more than a `u16` can number (the runtime then searches `FIELDS`).
+pub(crate) fn index(names: &[&str]) -> Option<Vec<u16>> {
+    if names.is_empty() || names.len() >= usize::from(u16::MAX) {
+        return None;
+    }
+    let m = (names.len() * 2).next_power_of_two();
+    let mask = m - 1;
+    let mut table = vec![0u16; m];
+    for (i, name) in names.iter().enumerate() {
+        let mut slot = key_hash(name.as_bytes()) as usize & mask;
+        while table[slot] != 0 {
+            slot = (slot + 1) & mask;
+        }
+        table[slot] = u16::try_from(i + 1).ok()?;
+    }
+    Some(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_matches_the_runtimes_vectors() {
+        assert_eq!(key_hash(b""), 0x3235_46ae);
+        assert_eq!(key_hash(b"etag"), 0x6bc0_bc3e);
+        assert_eq!(key_hash(b"nextPageToken"), 0x52b0_3ed4);
+    }
+
+    #[test]
+    fn every_name_has_one_slot_reachable_from_its_hash() {
+        let names = ["etag", "id", "items", "kind", "nextPageToken", "selfLink"];
+        let t = index(&names).unwrap();
+        assert_eq!(t.len(), 16);
+        assert_eq!(t.iter().filter(|e| **e != 0).count(), names.len());
+        for (i, n) in names.iter().enumerate() {
+            let mut s = key_hash(n.as_bytes()) as usize & 15;
+            while usize::from(t[s]) != i + 1 {
+                assert_ne!(t[s], 0, "{n} not reachable");
+                s = (s + 1) & 15;
+            }
+        }
+        assert_eq!(index(&[]), None);
+    }
+}
