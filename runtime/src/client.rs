@@ -31,7 +31,7 @@ struct Inner {
     retry: RetryPolicy,
     clock: SharedClock,
     timeouts: Timeouts,
-    api_client_header: String,
+    api_client_header: reqwest::header::HeaderValue,
 }
 
 impl fmt::Debug for Client {
@@ -230,7 +230,10 @@ impl ClientBuilder {
                 retry,
                 clock: self.clock.unwrap_or_else(default_clock),
                 timeouts: self.timeouts,
-                api_client_header: format!("gl-rust/unknown gdcl/{}", env!("CARGO_PKG_VERSION")),
+                api_client_header: reqwest::header::HeaderValue::from_static(concat!(
+                    "gl-rust/unknown gdcl/",
+                    env!("CARGO_PKG_VERSION")
+                )),
             }),
         })
     }
@@ -324,7 +327,7 @@ impl Client {
         &self.inner.http
     }
 
-    pub(crate) fn api_client_header(&self) -> &str {
+    pub(crate) fn api_client_header(&self) -> &reqwest::header::HeaderValue {
         &self.inner.api_client_header
     }
 

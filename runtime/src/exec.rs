@@ -68,8 +68,8 @@ impl Client {
     pub(crate) async fn execute_full(&self, req: &Prepared) -> Result<Received> {
         match self.run(req, true).await? {
             Done::Whole(r) => Ok(r),
-            Done::Streaming(r) => {
-                let headers = r.headers().clone();
+            Done::Streaming(mut r) => {
+                let headers = r.take_headers();
                 Ok(Received {
                     headers,
                     body: r.bytes().await?,
@@ -196,7 +196,7 @@ impl Client {
             None => self.http().request(req.method.clone(), url),
         };
         rb = auth.apply(rb);
-        rb = rb.header("x-goog-api-client", self.api_client_header());
+        rb = rb.header(API_CLIENT, self.api_client_header().clone());
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -275,13 +275,18 @@ impl Client {
             };
             return Ok(Done::Streaming(resp));
         }
-        let headers = resp.headers().clone();
+        let mut resp = resp;
+        let headers = resp.take_headers();
         match resp.bytes().await {
             Ok(body) => Ok(Done::Whole(Received { headers, body })),
             Err(e) => Err(sent(e)),
         }
     }
 }
+
+/// The header that names the client library (as every Google client sends it).
+const API_CLIENT: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-goog-api-client");
 
 /// In-memory bodies larger than this are sent in watched slices.
 const WATCHED_BODY: usize = 256 * 1024;

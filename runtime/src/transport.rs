@@ -298,6 +298,12 @@ impl Response {
         self.inner.headers()
     }
 
+    /// The response headers, taken out (what stays is empty): for a body
+    /// read whole, whose headers are kept beside it.
+    pub(crate) fn take_headers(&mut self) -> reqwest::header::HeaderMap {
+        std::mem::take(self.inner.headers_mut())
+    }
+
     /// A header's value as text.
     pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.inner

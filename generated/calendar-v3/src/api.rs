@@ -108,7 +108,7 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 3, 5, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 4, 3, 2, 5, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -179,7 +179,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AclRule {
         const NAME: &'static str = "AclRule";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "role", "scope"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 3, 0, 0, 5, 0, 0, 0, 0, 1, 4];
+        const INDEX: &'static [u16] = &[1, 0, 0, 4, 5, 0, 3, 0, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -229,7 +229,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AclRuleScope {
         const NAME: &'static str = "AclRuleScope";
         const FIELDS: &'static [&'static str] = &["type", "value"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -302,8 +302,8 @@ pub mod schemas {
             "workingHours",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 10, 0, 0, 6, 0, 0, 0, 0, 12, 1, 4, 8, 0, 0, 0, 2, 0, 9, 0, 3, 7, 0, 11,
-            0, 0, 0, 0, 0, 5, 0,
+            3, 4, 5, 8, 12, 11, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0,
+            6, 0, 2, 0, 0, 1, 10,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -375,7 +375,7 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 3, 5, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 4, 3, 2, 5, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -500,9 +500,9 @@ pub mod schemas {
             "timeZone",
         ];
         const INDEX: &'static [u16] = &[
-            0, 11, 12, 19, 0, 0, 0, 16, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 14, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 7, 0, 4, 13, 0, 8, 0, 0, 0, 2, 0, 0, 0, 20, 3,
-            5, 0, 15, 0, 6, 0, 0, 21, 0, 0, 0, 17, 18, 10, 0,
+            0, 12, 0, 0, 17, 18, 14, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0, 0, 0, 0,
+            0, 8, 13, 16, 7, 0, 2, 0, 6, 9, 10, 0, 0, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 11,
+            0, 20, 0, 0, 4, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 19,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -579,7 +579,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CalendarListEntryNotificationSettings {
         const NAME: &'static str = "CalendarListEntryNotificationSettings";
         const FIELDS: &'static [&'static str] = &["notifications"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -624,7 +624,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CalendarNotification {
         const NAME: &'static str = "CalendarNotification";
         const FIELDS: &'static [&'static str] = &["method", "type"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -667,7 +667,7 @@ pub mod schemas {
             "availableTimes",
             "workingHoursEnabled",
         ];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -719,7 +719,7 @@ pub mod schemas {
             "periodEnd",
             "periodStart",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[3, 2, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -788,8 +788,8 @@ pub mod schemas {
             "type",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 2, 6, 0, 7, 0, 4, 10, 0,
-            0, 9, 5, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 5, 10, 0, 0, 0, 0, 2, 7, 0, 0, 0, 0, 0, 0,
+            3, 0, 0, 1, 9, 6, 8,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -845,7 +845,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ColorDefinition {
         const NAME: &'static str = "ColorDefinition";
         const FIELDS: &'static [&'static str] = &["background", "foreground"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -893,7 +893,7 @@ pub mod schemas {
             "kind",
             "updated",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 0, 0, 2, 0, 1, 3];
+        const INDEX: &'static [u16] = &[1, 4, 0, 2, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -968,7 +968,7 @@ pub mod schemas {
             "parameters",
             "signature",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 7, 0, 0, 5, 2, 6, 0, 4, 3, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 5, 0, 4, 0, 0, 2, 1, 3, 6, 7, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1015,7 +1015,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceParameters {
         const NAME: &'static str = "ConferenceParameters";
         const FIELDS: &'static [&'static str] = &["addOnParameters"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1049,7 +1049,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceParametersAddOnParameters {
         const NAME: &'static str = "ConferenceParametersAddOnParameters";
         const FIELDS: &'static [&'static str] = &["parameters"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1166,7 +1166,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConferenceSolution {
         const NAME: &'static str = "ConferenceSolution";
         const FIELDS: &'static [&'static str] = &["iconUri", "key", "name"];
-        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1255,7 +1255,7 @@ pub mod schemas {
             "requestId",
             "status",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 0, 3, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 1, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1352,8 +1352,8 @@ pub mod schemas {
             "uri",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 1, 0, 0, 0, 10, 0, 0, 4, 0, 0, 0, 9, 0, 6, 0, 0, 0, 0, 0, 0, 0, 7, 0,
-            2, 0, 0, 3, 5, 8, 0,
+            0, 4, 5, 0, 0, 1, 2, 0, 0, 7, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 9,
+            0, 3, 10, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1413,7 +1413,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
         const FIELDS: &'static [&'static str] = &["domain", "reason"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1614,12 +1614,12 @@ pub mod schemas {
             "workingLocationProperties",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 0, 8, 42, 18, 0, 10, 0, 14, 0, 0, 0, 0, 0, 0, 0, 0, 26, 31,
-            0, 21, 0, 0, 1, 43, 0, 0, 0, 0, 11, 0, 6, 5, 25, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 27, 0, 0, 39, 2, 32, 0, 0, 0, 7, 0, 13, 24, 16, 0, 40, 0, 34, 12, 0,
-            0, 0, 0, 0, 41, 0, 33, 0, 0, 0, 0, 0, 0, 35, 0, 23, 0, 0, 0, 3, 0, 0, 0, 0,
-            0, 0, 0, 0, 9, 22, 29, 20, 44, 0, 0, 0, 37, 0, 0, 0, 0, 0, 0, 0, 4, 38, 15,
-            0, 0, 36, 0, 17, 30, 0, 28, 0, 19,
+            30, 21, 0, 0, 0, 8, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 31, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 13, 0, 0, 19, 0, 0, 22, 36, 0, 0, 0, 0, 0, 0, 2, 3, 4,
+            20, 37, 11, 6, 0, 0, 0, 0, 5, 17, 23, 44, 0, 0, 0, 0, 0, 7, 43, 0, 0, 26, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 27, 0, 0, 29, 0, 0, 25, 15, 0, 0, 0, 0, 0,
+            10, 12, 16, 39, 42, 14, 0, 0, 0, 0, 35, 0, 34, 0, 0, 1, 18, 0, 0, 0, 0, 0,
+            33, 0, 32, 38, 0, 41, 0, 0, 28, 40,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1766,7 +1766,7 @@ pub mod schemas {
             "mimeType",
             "title",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2, 3, 0, 0, 0, 0, 0, 0, 4, 0, 0, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1850,8 +1850,8 @@ pub mod schemas {
             "self",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 8, 6, 9, 10, 0, 0, 1, 5, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 11, 7, 0,
-            0, 0, 0, 2, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 10, 0, 1, 4, 0, 3, 0, 11, 0, 0, 0, 0, 0, 0, 0, 2, 8, 9, 5,
+            6, 7, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1916,7 +1916,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventBirthdayProperties {
         const NAME: &'static str = "EventBirthdayProperties";
         const FIELDS: &'static [&'static str] = &["contact", "customTypeName", "type"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0, 0, 0, 3, 0];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1962,7 +1962,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventCreator {
         const NAME: &'static str = "EventCreator";
         const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0, 0, 3, 4, 0];
+        const INDEX: &'static [u16] = &[1, 2, 3, 0, 0, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2007,7 +2007,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventDateTime {
         const NAME: &'static str = "EventDateTime";
         const FIELDS: &'static [&'static str] = &["date", "dateTime", "timeZone"];
-        const INDEX: &'static [u16] = &[3, 0, 2, 0, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2049,7 +2049,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventExtendedProperties {
         const NAME: &'static str = "EventExtendedProperties";
         const FIELDS: &'static [&'static str] = &["private", "shared"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2094,7 +2094,7 @@ pub mod schemas {
             "chatStatus",
             "declineMessage",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 0, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2159,7 +2159,7 @@ pub mod schemas {
             "type",
             "width",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 6, 0, 0, 0, 3, 4, 5, 7, 8, 0, 0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[8, 0, 0, 3, 2, 0, 1, 0, 0, 0, 4, 0, 5, 7, 6, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2214,7 +2214,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventLabel {
         const NAME: &'static str = "EventLabel";
         const FIELDS: &'static [&'static str] = &["backgroundColor", "id", "name"];
-        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 3, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2260,7 +2260,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventOrganizer {
         const NAME: &'static str = "EventOrganizer";
         const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0, 0, 3, 4, 0];
+        const INDEX: &'static [u16] = &[1, 2, 3, 0, 0, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2303,7 +2303,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventOutOfOfficeProperties {
         const NAME: &'static str = "EventOutOfOfficeProperties";
         const FIELDS: &'static [&'static str] = &["autoDeclineMode", "declineMessage"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2346,7 +2346,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventReminder {
         const NAME: &'static str = "EventReminder";
         const FIELDS: &'static [&'static str] = &["method", "minutes"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2386,7 +2386,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventReminders {
         const NAME: &'static str = "EventReminders";
         const FIELDS: &'static [&'static str] = &["overrides", "useDefault"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2426,7 +2426,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EventSource {
         const NAME: &'static str = "EventSource";
         const FIELDS: &'static [&'static str] = &["title", "url"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2478,7 +2478,7 @@ pub mod schemas {
             "officeLocation",
             "type",
         ];
-        const INDEX: &'static [u16] = &[2, 1, 0, 3, 0, 0, 4, 0];
+        const INDEX: &'static [u16] = &[0, 2, 3, 0, 4, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2570,7 +2570,7 @@ pub mod schemas {
             "floorSectionId",
             "label",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 2, 0, 1, 3, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 5, 0, 0, 0, 0, 4, 0, 0, 3, 0, 2, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2653,8 +2653,8 @@ pub mod schemas {
             "updated",
         ];
         const INDEX: &'static [u16] = &[
-            1, 0, 2, 9, 5, 0, 0, 0, 11, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 6, 8, 10,
-            0, 0, 0, 0, 0, 4, 0,
+            3, 4, 11, 0, 0, 7, 6, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0,
+            0, 0, 0, 2, 0, 0, 9,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2725,7 +2725,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FreeBusyCalendar {
         const NAME: &'static str = "FreeBusyCalendar";
         const FIELDS: &'static [&'static str] = &["busy", "errors"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2764,7 +2764,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FreeBusyGroup {
         const NAME: &'static str = "FreeBusyGroup";
         const FIELDS: &'static [&'static str] = &["calendars", "errors"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2818,7 +2818,7 @@ pub mod schemas {
             "timeMin",
             "timeZone",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2, 3, 0, 0, 0, 6, 0, 0, 5, 0, 0, 4, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 1, 3, 4, 5, 6, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2912,7 +2912,7 @@ pub mod schemas {
             "timeMax",
             "timeMin",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 0, 0, 2, 0, 5, 0, 0, 4, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 0, 3, 0, 4, 5, 0, 0, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2998,7 +2998,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Setting {
         const NAME: &'static str = "Setting";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "value"];
-        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 4, 0, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3053,7 +3053,7 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 3, 5, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 4, 3, 2, 5, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3111,7 +3111,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TimePeriod {
         const NAME: &'static str = "TimePeriod";
         const FIELDS: &'static [&'static str] = &["end", "start"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -115,8 +115,8 @@ pub mod schemas {
             "user",
         ];
         const INDEX: &'static [u16] = &[
-            6, 7, 4, 0, 0, 11, 0, 0, 0, 2, 12, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 8, 0, 13,
-            0, 1, 10, 5, 0, 0, 3,
+            3, 13, 0, 0, 0, 0, 8, 5, 9, 0, 11, 0, 0, 0, 0, 0, 6, 0, 0, 0, 2, 0, 0, 12, 4,
+            0, 1, 7, 10, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -184,7 +184,7 @@ pub mod schemas {
             "colorRgb",
             "id",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 2, 3, 0];
+        const INDEX: &'static [u16] = &[0, 3, 2, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -235,7 +235,7 @@ pub mod schemas {
             "usageInDrive",
             "usageInDriveTrash",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 3, 0, 4, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 4, 0, 1, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -290,7 +290,7 @@ pub mod schemas {
             "colorRgb",
             "id",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 2, 3, 0];
+        const INDEX: &'static [u16] = &[0, 3, 2, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -350,7 +350,7 @@ pub mod schemas {
             "requesterEmailAddress",
             "rolesAndViews",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 4, 6, 0, 0, 3, 0, 0, 0, 5, 7, 0, 0, 0, 2];
+        const INDEX: &'static [u16] = &[5, 2, 0, 1, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 4, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -400,7 +400,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AccessProposalRoleAndView {
         const NAME: &'static str = "AccessProposalRoleAndView";
         const FIELDS: &'static [&'static str] = &["role", "view"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -438,7 +438,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddReviewer {
         const NAME: &'static str = "AddReviewer";
         const FIELDS: &'static [&'static str] = &["addedReviewerEmail"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -546,9 +546,9 @@ pub mod schemas {
             "useByDefault",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 0, 0, 11, 15, 18, 4, 0, 0, 0, 16, 3, 7, 0, 0, 0, 12, 8, 9,
-            10, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 6, 0, 1, 21, 0, 0, 0, 0, 0, 0, 19,
-            0, 14, 24, 0, 20, 0, 0, 22, 5, 13, 23, 0, 0, 0, 0, 2,
+            0, 0, 18, 0, 0, 0, 8, 0, 0, 0, 0, 4, 15, 7, 1, 23, 0, 20, 0, 0, 0, 0, 0, 0,
+            0, 6, 0, 0, 9, 0, 12, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 24, 10, 5, 16, 19, 13,
+            17, 0, 0, 22, 0, 2, 21, 0, 0, 0, 0, 0, 14, 11, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -634,7 +634,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AppIcons {
         const NAME: &'static str = "AppIcons";
         const FIELDS: &'static [&'static str] = &["category", "iconUrl", "size"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1, 0, 0, 3, 0];
+        const INDEX: &'static [u16] = &[0, 2, 1, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -685,7 +685,7 @@ pub mod schemas {
             "kind",
             "selfLink",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 2, 1, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 4, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -763,8 +763,8 @@ pub mod schemas {
             "targetFileId",
         ];
         const INDEX: &'static [u16] = &[
-            4, 5, 9, 2, 0, 10, 0, 0, 0, 0, 0, 12, 6, 7, 0, 0, 0, 1, 0, 0, 0, 0, 8, 11, 0,
-            0, 0, 0, 3, 0, 0, 0,
+            11, 0, 0, 0, 0, 0, 8, 0, 0, 2, 12, 0, 3, 6, 9, 0, 0, 0, 0, 4, 0, 0, 10, 0, 0,
+            1, 0, 7, 0, 0, 0, 5,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -842,7 +842,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ApprovalList {
         const NAME: &'static str = "ApprovalList";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -910,7 +910,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ApproveApprovalRequest {
         const NAME: &'static str = "ApproveApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -946,7 +946,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CancelApprovalRequest {
         const NAME: &'static str = "CancelApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1019,8 +1019,8 @@ pub mod schemas {
             "type",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 2, 0, 9, 0, 3, 0, 10, 7, 0, 0, 6, 11, 1,
-            0, 0, 0, 0, 0, 0, 5,
+            0, 5, 1, 0, 0, 0, 6, 9, 0, 0, 0, 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 2, 7,
+            10, 4, 8, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1088,7 +1088,7 @@ pub mod schemas {
             "newStartPageToken",
             "nextPageToken",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 0, 0, 4, 1, 2, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 1, 4, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1160,8 +1160,8 @@ pub mod schemas {
             "type",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 2, 6, 0, 7, 0, 4, 10, 0,
-            0, 9, 5, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 5, 10, 0, 0, 0, 0, 2, 7, 0, 0, 0, 0, 0, 0,
+            3, 0, 0, 1, 9, 6, 8,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1221,7 +1221,7 @@ pub mod schemas {
             "decryptionMetadata",
             "encryptionState",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1301,8 +1301,8 @@ pub mod schemas {
             "resolved",
         ];
         const INDEX: &'static [u16] = &[
-            0, 12, 0, 0, 1, 8, 0, 3, 6, 10, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 11, 7, 9, 13,
-            14, 0, 4, 2, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 7, 9, 0, 3, 12, 13, 0, 0, 0, 0, 5, 0, 0, 2, 4, 0, 11, 0, 0,
+            10, 6, 8, 0, 14, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1365,7 +1365,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentApprovalRequest {
         const NAME: &'static str = "CommentApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1405,7 +1405,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentList {
         const NAME: &'static str = "CommentList";
         const FIELDS: &'static [&'static str] = &["comments", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 0, 3, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1460,7 +1460,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentQuotedFileContent {
         const NAME: &'static str = "CommentQuotedFileContent";
         const FIELDS: &'static [&'static str] = &["mimeType", "value"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1518,7 +1518,7 @@ pub mod schemas {
             "systemRestricted",
             "type",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 4, 1, 6, 5, 7, 0, 0, 0, 0, 2, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 5, 3, 0, 4, 2, 0, 0, 0, 7, 0, 0, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1588,7 +1588,7 @@ pub mod schemas {
             "keyFormat",
             "wrappedKey",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 7, 0, 0, 1, 0, 0, 5, 2, 4, 6, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 0, 7, 0, 5, 1, 6, 0, 2, 0, 0, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1641,7 +1641,7 @@ pub mod schemas {
             "restrictedForReaders",
             "restrictedForWriters",
         ];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1684,7 +1684,7 @@ pub mod schemas {
             "effectiveDownloadRestrictionWithContext",
             "itemDownloadRestriction",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1770,8 +1770,8 @@ pub mod schemas {
             "themeId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 6, 10, 2, 0, 3, 4, 7, 0, 0, 1, 0, 0, 0, 0, 5, 0, 0, 0, 11, 0, 0, 8, 12, 9,
-            0, 0, 0, 0, 0, 0, 0,
+            0, 6, 0, 0, 10, 0, 2, 8, 0, 0, 4, 9, 1, 0, 0, 5, 11, 0, 0, 0, 0, 0, 0, 0, 0,
+            7, 0, 12, 3, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1841,7 +1841,7 @@ pub mod schemas {
             "xCoordinate",
             "yCoordinate",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 4, 0, 1, 3, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 3, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1948,9 +1948,9 @@ pub mod schemas {
             "canTrashChildren",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 0, 0, 9, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 7, 20, 0,
-            0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 10, 0, 2, 1, 18, 0, 17, 0, 15,
-            13, 19, 4, 12, 0, 14, 0, 0, 0, 0, 8, 6, 11, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 19, 0, 0, 0, 10, 15, 17, 0, 0, 0, 0, 2, 20, 6, 0, 0,
+            8, 13, 21, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 12, 0,
+            0, 4, 9, 14, 0, 3, 0, 0, 0, 0, 0, 0, 5, 0, 18, 11,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2037,7 +2037,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DriveList {
         const NAME: &'static str = "DriveList";
         const FIELDS: &'static [&'static str] = &["drives", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2107,7 +2107,7 @@ pub mod schemas {
             "driveMembersOnly",
             "sharingFoldersRequiresOrganizerPermission",
         ];
-        const INDEX: &'static [u16] = &[0, 6, 0, 0, 0, 4, 5, 0, 0, 0, 3, 1, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 5, 0, 6, 0, 0, 0, 0, 0, 1, 3, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2353,17 +2353,17 @@ pub mod schemas {
             "writersCanShare",
         ];
         const INDEX: &'static [u16] = &[
-            0, 53, 0, 0, 0, 0, 19, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 24, 0,
-            33, 0, 57, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 12, 26, 0, 0, 60, 0, 0, 0, 48, 38, 0, 0, 30, 0, 0, 0, 0,
-            0, 0, 0, 64, 0, 0, 3, 0, 0, 63, 0, 0, 0, 42, 0, 14, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 59, 0, 0, 2, 17, 46, 0, 0, 0, 0, 0, 0, 0, 7, 25, 0, 31, 0, 0, 0, 27, 0,
-            47, 0, 35, 0, 0, 0, 0, 62, 0, 40, 0, 0, 23, 0, 0, 0, 21, 0, 0, 8, 0, 39, 0,
-            0, 58, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 18, 56, 0, 0, 5, 61, 0, 20, 0,
-            0, 51, 22, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0, 49, 0, 0, 0, 55, 45, 0, 0, 0,
-            43, 0, 0, 13, 0, 0, 0, 0, 16, 0, 0, 0, 0, 9, 37, 52, 0, 10, 0, 0, 0, 28, 0,
-            0, 0, 65, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 34, 54, 0, 0,
-            41, 44, 0, 0, 0, 0, 32, 29, 0, 0, 0, 0, 0, 11, 36, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 50, 21, 53, 0, 22, 29, 34, 42, 30, 60, 62, 48, 38, 0, 0, 0,
+            0, 0, 46, 0, 16, 0, 0, 64, 0, 0, 0, 49, 0, 0, 27, 0, 0, 0, 0, 0, 0, 35, 0, 0,
+            0, 0, 0, 0, 6, 0, 0, 0, 0, 54, 56, 0, 0, 59, 0, 0, 0, 0, 58, 0, 0, 0, 65, 0,
+            24, 52, 0, 4, 0, 0, 0, 0, 0, 3, 0, 31, 44, 0, 0, 32, 39, 41, 0, 20, 0, 0, 0,
+            0, 1, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 15, 14, 33, 36, 0, 0, 0, 0, 0, 5, 13,
+            10, 19, 43, 0, 0, 0, 0, 0, 0, 47, 0, 0, 0, 0, 0, 0, 11, 0, 0, 0, 0, 0, 63, 0,
+            0, 0, 7, 0, 0, 0, 0, 0, 26, 51, 55, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 23, 0, 12, 28, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 57, 0, 0, 0, 0, 0, 0, 9, 0, 18, 0, 0, 0, 0, 0, 0, 0,
+            0, 37, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 61, 0, 0, 0, 25, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2694,12 +2694,12 @@ pub mod schemas {
             "canUntrash",
         ];
         const INDEX: &'static [u16] = &[
-            35, 1, 0, 0, 0, 0, 0, 0, 27, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 45, 0, 0, 0, 42,
-            0, 26, 5, 0, 0, 0, 0, 0, 28, 29, 31, 43, 32, 0, 0, 25, 0, 19, 0, 3, 0, 0, 0,
-            0, 0, 0, 0, 15, 0, 0, 18, 30, 6, 40, 0, 10, 14, 21, 22, 0, 0, 0, 0, 0, 0, 23,
-            7, 39, 11, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 33, 12, 24, 36, 0, 13, 0, 0, 0, 0, 0, 41, 0, 0, 16, 8, 4, 0, 0,
-            2, 20, 34, 38, 37, 46, 0, 0, 17, 44,
+            0, 35, 0, 46, 0, 40, 0, 28, 0, 0, 0, 0, 41, 0, 0, 0, 21, 0, 0, 42, 27, 0, 34,
+            0, 10, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 2, 12, 0, 0,
+            19, 11, 0, 18, 0, 0, 0, 0, 0, 0, 0, 44, 14, 8, 31, 0, 33, 0, 0, 0, 0, 0, 0,
+            29, 0, 23, 0, 0, 13, 0, 30, 5, 17, 0, 0, 0, 22, 0, 0, 0, 26, 16, 45, 0, 0, 9,
+            0, 0, 37, 24, 0, 4, 36, 0, 0, 0, 25, 0, 0, 0, 6, 0, 15, 0, 0, 0, 0, 0, 43, 0,
+            38, 39, 0, 0, 32, 7, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2828,7 +2828,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileContentHints {
         const NAME: &'static str = "FileContentHints";
         const FIELDS: &'static [&'static str] = &["indexableText", "thumbnail"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2868,7 +2868,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileContentHintsThumbnail {
         const NAME: &'static str = "FileContentHintsThumbnail";
         const FIELDS: &'static [&'static str] = &["image", "mimeType"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2969,9 +2969,9 @@ pub mod schemas {
             "width",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 8, 0, 5, 12, 0, 0, 0, 3, 0, 0, 0, 4, 0, 11, 1, 19, 0, 0, 0,
-            21, 14, 0, 0, 7, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 17, 18, 0, 0, 0, 0, 2,
-            0, 0, 0, 9, 13, 0, 15, 0, 0, 20, 0, 0, 0, 0, 0, 6,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 14, 16, 9, 8, 0, 12, 0, 0, 0, 0, 13, 10, 0, 0, 7,
+            19, 0, 3, 11, 0, 0, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 2, 15, 0, 0, 0,
+            21, 0, 18, 0, 17, 0, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3052,7 +3052,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileImageMediaMetadataLocation {
         const NAME: &'static str = "FileImageMediaMetadataLocation";
         const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 0, 2, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 1, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3092,7 +3092,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileLabelInfo {
         const NAME: &'static str = "FileLabelInfo";
         const FIELDS: &'static [&'static str] = &["labels"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3133,7 +3133,7 @@ pub mod schemas {
             "securityUpdateEligible",
             "securityUpdateEnabled",
         ];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3182,7 +3182,7 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 4, 0, 3, 1];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 2, 4, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3245,7 +3245,7 @@ pub mod schemas {
             "targetMimeType",
             "targetResourceKey",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 1, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3289,7 +3289,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for FileVideoMediaMetadata {
         const NAME: &'static str = "FileVideoMediaMetadata";
         const FIELDS: &'static [&'static str] = &["durationMillis", "height", "width"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3343,7 +3343,7 @@ pub mod schemas {
             "jwt",
             "kind",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 0, 5, 0, 0, 2, 0, 0, 1, 0, 0, 3];
+        const INDEX: &'static [u16] = &[0, 3, 4, 0, 0, 0, 5, 0, 0, 0, 1, 2, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3391,7 +3391,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GeneratedIds {
         const NAME: &'static str = "GeneratedIds";
         const FIELDS: &'static [&'static str] = &["ids", "kind", "space"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 3, 0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3437,7 +3437,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Label {
         const NAME: &'static str = "Label";
         const FIELDS: &'static [&'static str] = &["fields", "id", "kind", "revisionId"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 2, 3, 4];
+        const INDEX: &'static [u16] = &[4, 2, 0, 0, 1, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3502,7 +3502,7 @@ pub mod schemas {
             "user",
             "valueType",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 2, 4, 5, 7, 6, 0, 0, 8, 0, 0, 0];
+        const INDEX: &'static [u16] = &[5, 7, 0, 0, 6, 0, 4, 0, 0, 2, 1, 8, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3575,7 +3575,7 @@ pub mod schemas {
             "setUserValues",
             "unsetValues",
         ];
-        const INDEX: &'static [u16] = &[0, 7, 0, 0, 3, 0, 2, 0, 1, 0, 6, 5, 0, 0, 4, 8];
+        const INDEX: &'static [u16] = &[5, 4, 6, 3, 7, 0, 1, 2, 0, 0, 0, 0, 0, 8, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3629,7 +3629,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LabelList {
         const NAME: &'static str = "LabelList";
         const FIELDS: &'static [&'static str] = &["kind", "labels", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 3, 0, 1, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 3, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3693,7 +3693,7 @@ pub mod schemas {
             "labelId",
             "removeLabel",
         ];
-        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 0, 2, 4];
+        const INDEX: &'static [u16] = &[3, 4, 0, 0, 0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3737,7 +3737,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListAccessProposalsResponse {
         const NAME: &'static str = "ListAccessProposalsResponse";
         const FIELDS: &'static [&'static str] = &["accessProposals", "nextPageToken"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3830,7 +3830,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ModifyLabelsResponse {
         const NAME: &'static str = "ModifyLabelsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "modifiedLabels"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3886,7 +3886,7 @@ pub mod schemas {
             "name",
             "response",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 0, 5, 0, 1, 4, 2, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 0, 4, 5, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3984,8 +3984,8 @@ pub mod schemas {
             "view",
         ];
         const INDEX: &'static [u16] = &[
-            6, 10, 16, 4, 0, 7, 0, 2, 0, 8, 11, 0, 0, 0, 0, 0, 3, 1, 0, 12, 0, 0, 9, 15,
-            14, 0, 0, 0, 0, 0, 13, 5,
+            0, 11, 0, 10, 0, 0, 9, 1, 3, 4, 8, 12, 14, 15, 16, 0, 0, 0, 0, 13, 0, 0, 0,
+            0, 0, 2, 5, 6, 7, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -4066,7 +4066,7 @@ pub mod schemas {
             "nextPageToken",
             "permissions",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4129,7 +4129,7 @@ pub mod schemas {
             "permissionType",
             "role",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1, 3, 0, 4, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 4, 3, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4194,7 +4194,7 @@ pub mod schemas {
             "role",
             "teamDrivePermissionType",
         ];
-        const INDEX: &'static [u16] = &[0, 4, 2, 1, 0, 0, 3, 0];
+        const INDEX: &'static [u16] = &[0, 2, 4, 3, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4244,7 +4244,7 @@ pub mod schemas {
             "message",
             "replaceReviewers",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 1, 0, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4289,7 +4289,7 @@ pub mod schemas {
             "addedReviewerEmail",
             "removedReviewerEmail",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4360,8 +4360,8 @@ pub mod schemas {
             "modifiedTime",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 1, 8, 0, 3, 6, 10, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 11, 7, 9, 0, 0,
-            0, 4, 2, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 7, 9, 0, 3, 0, 0, 0, 0, 0, 0, 5, 0, 1, 2, 4, 0, 11, 0, 0, 10,
+            6, 8, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -4422,7 +4422,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ReplyList {
         const NAME: &'static str = "ReplyList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "replies"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4486,7 +4486,7 @@ pub mod schemas {
             "sendNotification",
             "view",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 0, 0, 1, 0, 2, 3];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2, 3, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4543,7 +4543,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ReviewerResponse {
         const NAME: &'static str = "ReviewerResponse";
         const FIELDS: &'static [&'static str] = &["kind", "response", "reviewer"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4638,8 +4638,8 @@ pub mod schemas {
             "size",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 11, 2, 10, 13, 0, 0, 9, 0, 0, 0, 0, 0, 3, 0, 0, 0, 6, 7, 4, 8, 1,
-            5, 12, 14, 0, 0, 0, 0,
+            0, 14, 0, 11, 0, 0, 4, 12, 0, 0, 0, 7, 9, 0, 1, 6, 10, 0, 0, 0, 0, 5, 8, 0,
+            0, 2, 3, 13, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -4706,7 +4706,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RevisionList {
         const NAME: &'static str = "RevisionList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "revisions"];
-        const INDEX: &'static [u16] = &[0, 3, 0, 0, 2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 3, 0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4775,7 +4775,7 @@ pub mod schemas {
             "message",
             "reviewerEmails",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 0, 0, 3, 0, 0, 4, 0, 5, 0, 0, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 5, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4826,7 +4826,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for StartPageToken {
         const NAME: &'static str = "StartPageToken";
         const FIELDS: &'static [&'static str] = &["kind", "startPageToken"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4870,7 +4870,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Status {
         const NAME: &'static str = "Status";
         const FIELDS: &'static [&'static str] = &["code", "details", "message"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 2, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[3, 0, 2, 0, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4943,8 +4943,8 @@ pub mod schemas {
             "themeId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 9, 0, 2, 0, 3, 4, 6, 0, 0, 1, 0, 0, 0, 0, 5, 0, 0, 0, 10, 0, 0, 7, 11, 8,
-            0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 9, 0, 2, 7, 0, 0, 4, 8, 1, 0, 0, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0,
+            6, 0, 11, 3, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -5012,7 +5012,7 @@ pub mod schemas {
             "xCoordinate",
             "yCoordinate",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 4, 0, 1, 3, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 3, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5126,9 +5126,9 @@ pub mod schemas {
             "canTrashChildren",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 22, 0, 0, 5, 21, 0,
-            0, 3, 0, 0, 0, 0, 0, 11, 0, 20, 0, 19, 0, 16, 0, 10, 0, 2, 1, 0, 0, 18, 0,
-            15, 7, 6, 4, 12, 13, 14, 17, 0, 0, 0, 8, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 15, 18, 0, 0, 0, 0, 2, 19, 21, 6, 0,
+            8, 13, 22, 0, 0, 0, 0, 0, 0, 0, 20, 16, 0, 0, 0, 0, 1, 5, 11, 0, 0, 0, 12, 0,
+            0, 4, 9, 14, 0, 3, 7, 17, 0, 0, 0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -5217,7 +5217,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TeamDriveList {
         const NAME: &'static str = "TeamDriveList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "teamDrives"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 1, 3];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5287,7 +5287,7 @@ pub mod schemas {
             "sharingFoldersRequiresOrganizerPermission",
             "teamMembersOnly",
         ];
-        const INDEX: &'static [u16] = &[0, 5, 0, 6, 0, 4, 0, 0, 0, 0, 3, 1, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 6, 0, 0, 5, 0, 0, 0, 0, 0, 1, 3, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5350,7 +5350,7 @@ pub mod schemas {
             "permissionId",
             "photoLink",
         ];
-        const INDEX: &'static [u16] = &[1, 5, 0, 6, 0, 4, 3, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 3, 6, 1, 4, 2, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -89,7 +89,7 @@ pub mod schemas {
             "emailAddress",
             "enabled",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 2];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 3, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -192,7 +192,7 @@ pub mod schemas {
             "removeClassificationLabelIds",
             "removeLabelIds",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 5, 0, 0, 0, 0, 4, 2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[5, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -242,7 +242,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ClassificationLabelFieldValue {
         const NAME: &'static str = "ClassificationLabelFieldValue";
         const FIELDS: &'static [&'static str] = &["fieldId", "selection"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -282,7 +282,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ClassificationLabelValue {
         const NAME: &'static str = "ClassificationLabelValue";
         const FIELDS: &'static [&'static str] = &["fields", "labelId"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -328,7 +328,7 @@ pub mod schemas {
             "primaryKeyPairId",
             "signAndEncryptKeyPairs",
         ];
-        const INDEX: &'static [u16] = &[2, 3, 0, 0, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -392,7 +392,7 @@ pub mod schemas {
             "privateKeyMetadata",
             "subjectEmailAddresses",
         ];
-        const INDEX: &'static [u16] = &[7, 1, 0, 0, 0, 0, 0, 5, 2, 3, 0, 4, 0, 0, 0, 6];
+        const INDEX: &'static [u16] = &[0, 0, 0, 3, 1, 4, 7, 0, 2, 0, 6, 0, 0, 0, 0, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -459,7 +459,7 @@ pub mod schemas {
             "kaclsKeyMetadata",
             "privateKeyMetadataId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 1, 3, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 2, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -501,7 +501,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Delegate {
         const NAME: &'static str = "Delegate";
         const FIELDS: &'static [&'static str] = &["delegateEmail", "verificationStatus"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -587,7 +587,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Draft {
         const NAME: &'static str = "Draft";
         const FIELDS: &'static [&'static str] = &["id", "message"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -631,7 +631,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Filter {
         const NAME: &'static str = "Filter";
         const FIELDS: &'static [&'static str] = &["action", "criteria", "id"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 0, 1, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -679,7 +679,7 @@ pub mod schemas {
             "forward",
             "removeLabelIds",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 2, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -746,8 +746,8 @@ pub mod schemas {
             "to",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 7, 0, 0, 1, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 0, 0, 4, 6, 8, 0,
-            0, 9, 5, 0, 0, 0,
+            1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 5, 7, 3, 4, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 9, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -815,7 +815,7 @@ pub mod schemas {
             "forwardingEmail",
             "verificationStatus",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -864,7 +864,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HardwareKeyMetadata {
         const NAME: &'static str = "HardwareKeyMetadata";
         const FIELDS: &'static [&'static str] = &["description"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -917,7 +917,7 @@ pub mod schemas {
             "messagesAdded",
             "messagesDeleted",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 2, 0, 4, 1, 6, 0, 0, 0, 0, 0, 0, 3, 5, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 3, 4, 5, 6, 0, 1, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -963,7 +963,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistoryLabelAdded {
         const NAME: &'static str = "HistoryLabelAdded";
         const FIELDS: &'static [&'static str] = &["labelIds", "message"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1001,7 +1001,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistoryLabelRemoved {
         const NAME: &'static str = "HistoryLabelRemoved";
         const FIELDS: &'static [&'static str] = &["labelIds", "message"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1037,7 +1037,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistoryMessageAdded {
         const NAME: &'static str = "HistoryMessageAdded";
         const FIELDS: &'static [&'static str] = &["message"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1085,7 +1085,7 @@ pub mod schemas {
             "expungeBehavior",
             "maxFolderSize",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 2, 4];
+        const INDEX: &'static [u16] = &[4, 1, 3, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1142,7 +1142,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for KaclsKeyMetadata {
         const NAME: &'static str = "KaclsKeyMetadata";
         const FIELDS: &'static [&'static str] = &["kaclsData", "kaclsUri"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1210,8 +1210,8 @@ pub mod schemas {
             "type",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 4, 5, 0, 1, 2, 6, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 7,
-            9, 0, 0, 0, 0, 0, 3,
+            9, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 7, 10, 0, 0, 4, 6, 0, 0, 8, 0, 0, 0, 0, 0,
+            2, 0, 0, 0, 5, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1267,7 +1267,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LabelColor {
         const NAME: &'static str = "LabelColor";
         const FIELDS: &'static [&'static str] = &["backgroundColor", "textColor"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1371,7 +1371,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListCseIdentitiesResponse {
         const NAME: &'static str = "ListCseIdentitiesResponse";
         const FIELDS: &'static [&'static str] = &["cseIdentities", "nextPageToken"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1423,7 +1423,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListCseKeyPairsResponse {
         const NAME: &'static str = "ListCseKeyPairsResponse";
         const FIELDS: &'static [&'static str] = &["cseKeyPairs", "nextPageToken"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1474,7 +1474,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListDelegatesResponse {
         const NAME: &'static str = "ListDelegatesResponse";
         const FIELDS: &'static [&'static str] = &["delegates"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1517,7 +1517,7 @@ pub mod schemas {
             "nextPageToken",
             "resultSizeEstimate",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 3, 0, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1606,7 +1606,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListForwardingAddressesResponse {
         const NAME: &'static str = "ListForwardingAddressesResponse";
         const FIELDS: &'static [&'static str] = &["forwardingAddresses"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1649,7 +1649,7 @@ pub mod schemas {
             "historyId",
             "nextPageToken",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 3, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1701,7 +1701,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListLabelsResponse {
         const NAME: &'static str = "ListLabelsResponse";
         const FIELDS: &'static [&'static str] = &["labels"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1744,7 +1744,7 @@ pub mod schemas {
             "nextPageToken",
             "resultSizeEstimate",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 0, 1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1797,7 +1797,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListSendAsResponse {
         const NAME: &'static str = "ListSendAsResponse";
         const FIELDS: &'static [&'static str] = &["sendAs"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1832,7 +1832,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListSmimeInfoResponse {
         const NAME: &'static str = "ListSmimeInfoResponse";
         const FIELDS: &'static [&'static str] = &["smimeInfo"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1875,7 +1875,7 @@ pub mod schemas {
             "resultSizeEstimate",
             "threads",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 2, 0, 1, 0, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1958,8 +1958,8 @@ pub mod schemas {
             "threadId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 4, 0, 0, 3, 0, 0, 0, 1, 5, 0, 10, 0, 8, 0, 0, 6, 0, 0, 0, 0, 0, 7, 0,
-            0, 9, 2, 0, 0, 0, 0,
+            0, 0, 0, 0, 4, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 5, 0, 1, 0, 0, 8, 0, 0, 0, 0,
+            3, 0, 2, 7, 9, 6, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2035,7 +2035,7 @@ pub mod schemas {
             "partId",
             "parts",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 4, 5, 6, 0, 1, 3, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[6, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 2, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2085,7 +2085,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MessagePartBody {
         const NAME: &'static str = "MessagePartBody";
         const FIELDS: &'static [&'static str] = &["attachmentId", "data", "size"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 0, 0, 0, 1, 3];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2126,7 +2126,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MessagePartHeader {
         const NAME: &'static str = "MessagePartHeader";
         const FIELDS: &'static [&'static str] = &["name", "value"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2174,7 +2174,7 @@ pub mod schemas {
             "removeClassificationLabelIds",
             "removeLabelIds",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 3, 2, 1, 4, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 4, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2221,7 +2221,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ModifyThreadRequest {
         const NAME: &'static str = "ModifyThreadRequest";
         const FIELDS: &'static [&'static str] = &["addLabelIds", "removeLabelIds"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2263,7 +2263,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PopSettings {
         const NAME: &'static str = "PopSettings";
         const FIELDS: &'static [&'static str] = &["accessWindow", "disposition"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2327,7 +2327,7 @@ pub mod schemas {
             "messagesTotal",
             "threadsTotal",
         ];
-        const INDEX: &'static [u16] = &[0, 4, 3, 2, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2, 4, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2396,8 +2396,8 @@ pub mod schemas {
             "verificationStatus",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 7, 6, 0, 0, 0, 2, 0, 0, 5, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3,
-            8, 0, 0, 0, 0, 4,
+            0, 0, 0, 0, 0, 4, 0, 9, 1, 3, 0, 8, 0, 0, 0, 5, 7, 0, 0, 0, 0, 0, 2, 6, 0, 0,
+            0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2466,7 +2466,7 @@ pub mod schemas {
             "encryptionKeyPairId",
             "signingKeyPairId",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2524,7 +2524,7 @@ pub mod schemas {
             "pem",
             "pkcs12",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 5, 0, 0, 3, 1, 4, 0, 0, 0, 6, 7, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1, 6, 7, 4, 0, 0, 3, 0, 0, 0, 0, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2586,7 +2586,7 @@ pub mod schemas {
             "securityMode",
             "username",
         ];
-        const INDEX: &'static [u16] = &[0, 5, 0, 0, 0, 0, 0, 2, 0, 0, 1, 3, 0, 0, 4, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 4, 5, 0, 0, 0, 2, 3, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2654,7 +2654,7 @@ pub mod schemas {
             "messages",
             "snippet",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 4, 1, 3, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1, 4, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2719,7 +2719,7 @@ pub mod schemas {
             "restrictToDomain",
             "startTime",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 4, 0, 0, 6, 7, 2, 3, 8, 0, 0, 0, 5, 1];
+        const INDEX: &'static [u16] = &[2, 0, 0, 3, 0, 0, 0, 8, 6, 4, 0, 5, 7, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2784,7 +2784,7 @@ pub mod schemas {
             "labelIds",
             "topicName",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 2, 4, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 4, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -361,7 +361,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddDataSourceResponse {
         const NAME: &'static str = "AddDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -543,7 +543,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddNamedRangeRequest {
         const NAME: &'static str = "AddNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["namedRange"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -579,7 +579,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddNamedRangeResponse {
         const NAME: &'static str = "AddNamedRangeResponse";
         const FIELDS: &'static [&'static str] = &["namedRange"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -615,7 +615,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddProtectedRangeRequest {
         const NAME: &'static str = "AddProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["protectedRange"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -651,7 +651,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddProtectedRangeResponse {
         const NAME: &'static str = "AddProtectedRangeResponse";
         const FIELDS: &'static [&'static str] = &["protectedRange"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -687,7 +687,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddSheetRequest {
         const NAME: &'static str = "AddSheetRequest";
         const FIELDS: &'static [&'static str] = &["properties"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -723,7 +723,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddSheetResponse {
         const NAME: &'static str = "AddSheetResponse";
         const FIELDS: &'static [&'static str] = &["properties"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -759,7 +759,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddSlicerRequest {
         const NAME: &'static str = "AddSlicerRequest";
         const FIELDS: &'static [&'static str] = &["slicer"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -795,7 +795,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddSlicerResponse {
         const NAME: &'static str = "AddSlicerResponse";
         const FIELDS: &'static [&'static str] = &["slicer"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -831,7 +831,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddTableRequest {
         const NAME: &'static str = "AddTableRequest";
         const FIELDS: &'static [&'static str] = &["table"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -867,7 +867,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AddTableResponse {
         const NAME: &'static str = "AddTableResponse";
         const FIELDS: &'static [&'static str] = &["table"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -914,7 +914,7 @@ pub mod schemas {
             "sheetId",
             "tableId",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 0, 4, 3, 0, 2, 0];
+        const INDEX: &'static [u16] = &[3, 4, 0, 0, 1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -960,7 +960,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AppendDimensionRequest {
         const NAME: &'static str = "AppendDimensionRequest";
         const FIELDS: &'static [&'static str] = &["dimension", "length", "sheetId"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 0, 3, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1019,7 +1019,7 @@ pub mod schemas {
             "tableRange",
             "updates",
         ];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0, 0, 0, 0, 3];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1067,7 +1067,7 @@ pub mod schemas {
             "sourceAndDestination",
             "useAlternateSeries",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 2, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1112,7 +1112,7 @@ pub mod schemas {
             "dataSourceSheetDimensions",
             "dimensions",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1168,7 +1168,7 @@ pub mod schemas {
             "range",
             "rowProperties",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 0, 3, 0, 1, 5, 0, 0, 0, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 3, 1, 4, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1248,7 +1248,7 @@ pub mod schemas {
             "secondBandColor",
             "secondBandColorStyle",
         ];
-        const INDEX: &'static [u16] = &[6, 0, 1, 8, 0, 4, 3, 7, 0, 0, 0, 0, 0, 0, 5, 2];
+        const INDEX: &'static [u16] = &[6, 1, 0, 4, 8, 2, 0, 0, 0, 5, 0, 3, 0, 0, 7, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1330,7 +1330,7 @@ pub mod schemas {
             "positiveColorStyle",
             "textFormat",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 8, 6, 0, 0, 0, 0, 0, 7, 1, 2, 3, 4, 5];
+        const INDEX: &'static [u16] = &[2, 8, 0, 3, 0, 0, 5, 4, 7, 0, 0, 0, 6, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1405,7 +1405,7 @@ pub mod schemas {
             "titleTextPosition",
             "viewWindowOptions",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0, 2, 0, 4];
+        const INDEX: &'static [u16] = &[0, 1, 0, 5, 0, 0, 2, 0, 0, 0, 0, 0, 0, 4, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1464,7 +1464,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BasicChartDomain {
         const NAME: &'static str = "BasicChartDomain";
         const FIELDS: &'static [&'static str] = &["domain", "reversed"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1533,8 +1533,8 @@ pub mod schemas {
             "type",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 8, 0, 1, 4, 0, 0, 2, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 9, 0, 5,
-            0, 0, 6, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 1, 0, 4, 0, 0, 2, 9, 0, 0, 5, 6, 0, 0, 8, 0, 3, 7, 0, 0,
+            0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1646,8 +1646,8 @@ pub mod schemas {
             "totalDataLabel",
         ];
         const INDEX: &'static [u16] = &[
-            0, 6, 0, 12, 2, 0, 0, 0, 0, 5, 11, 0, 0, 0, 0, 0, 0, 0, 4, 8, 0, 7, 3, 1, 10,
-            0, 0, 0, 9, 0, 0, 0,
+            0, 4, 0, 0, 7, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 6, 2, 9, 0, 0, 0, 3, 12, 0, 11,
+            0, 0, 0, 0, 1, 5, 8,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1767,7 +1767,7 @@ pub mod schemas {
             "sortSpecs",
             "tableId",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 3, 0, 0, 0, 0, 2, 0, 4, 0, 5, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 0, 0, 5, 0, 1, 0, 2, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1826,7 +1826,7 @@ pub mod schemas {
             "index",
             "pointStyle",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 4, 0, 0, 1, 3, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 2, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1868,7 +1868,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchClearValuesByDataFilterRequest {
         const NAME: &'static str = "BatchClearValuesByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &["dataFilters"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1906,7 +1906,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchClearValuesByDataFilterResponse {
         const NAME: &'static str = "BatchClearValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1944,7 +1944,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchClearValuesRequest {
         const NAME: &'static str = "BatchClearValuesRequest";
         const FIELDS: &'static [&'static str] = &["ranges"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1982,7 +1982,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchClearValuesResponse {
         const NAME: &'static str = "BatchClearValuesResponse";
         const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2035,7 +2035,7 @@ pub mod schemas {
             "majorDimension",
             "valueRenderOption",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 0, 2, 4, 0, 0, 1];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2101,7 +2101,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchGetValuesByDataFilterResponse {
         const NAME: &'static str = "BatchGetValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2141,7 +2141,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchGetValuesResponse {
         const NAME: &'static str = "BatchGetValuesResponse";
         const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2193,7 +2193,7 @@ pub mod schemas {
             "responseIncludeGridData",
             "responseRanges",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 3, 5];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 2, 4, 0, 5, 0, 0, 0, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2263,7 +2263,7 @@ pub mod schemas {
             "spreadsheetId",
             "updatedSpreadsheet",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 0, 1, 0, 2, 0, 4];
+        const INDEX: &'static [u16] = &[1, 4, 2, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2338,7 +2338,7 @@ pub mod schemas {
             "responseValueRenderOption",
             "valueInputOption",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 2, 4, 3, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 1, 3, 4, 0, 5, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2422,7 +2422,7 @@ pub mod schemas {
             "totalUpdatedRows",
             "totalUpdatedSheets",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 6, 0, 3, 0, 5, 0, 4, 1, 0, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 4, 0, 5, 6, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2486,7 +2486,7 @@ pub mod schemas {
             "responseValueRenderOption",
             "valueInputOption",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 2, 4, 3, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 1, 3, 4, 0, 5, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2561,7 +2561,7 @@ pub mod schemas {
             "totalUpdatedRows",
             "totalUpdatedSheets",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 6, 0, 3, 0, 5, 0, 4, 1, 0, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 4, 0, 5, 6, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2611,7 +2611,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BigQueryDataSourceSpec {
         const NAME: &'static str = "BigQueryDataSourceSpec";
         const FIELDS: &'static [&'static str] = &["projectId", "querySpec", "tableSpec"];
-        const INDEX: &'static [u16] = &[0, 3, 0, 0, 1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2651,7 +2651,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BigQueryQuerySpec {
         const NAME: &'static str = "BigQueryQuerySpec";
         const FIELDS: &'static [&'static str] = &["rawQuery"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2695,7 +2695,7 @@ pub mod schemas {
             "tableId",
             "tableProjectId",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 0, 1, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 3, 1, 0, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2737,7 +2737,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BooleanCondition {
         const NAME: &'static str = "BooleanCondition";
         const FIELDS: &'static [&'static str] = &["type", "values"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2902,7 +2902,7 @@ pub mod schemas {
             "style",
             "width",
         ];
-        const INDEX: &'static [u16] = &[4, 2, 0, 0, 3, 1, 0, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 2, 3, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2971,7 +2971,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Borders {
         const NAME: &'static str = "Borders";
         const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 1, 2, 3];
+        const INDEX: &'static [u16] = &[0, 1, 4, 0, 0, 0, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3053,8 +3053,8 @@ pub mod schemas {
             "series",
         ];
         const INDEX: &'static [u16] = &[
-            4, 0, 0, 9, 0, 3, 8, 0, 0, 0, 0, 0, 2, 0, 0, 6, 0, 10, 0, 0, 0, 11, 0, 5, 7,
-            0, 0, 0, 1, 12, 0, 0,
+            0, 7, 0, 0, 11, 0, 0, 9, 0, 4, 5, 0, 0, 0, 8, 0, 1, 2, 12, 10, 0, 0, 6, 3, 0,
+            0, 0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3140,7 +3140,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CancelDataSourceRefreshRequest {
         const NAME: &'static str = "CancelDataSourceRefreshRequest";
         const FIELDS: &'static [&'static str] = &["dataSourceId", "isAll", "references"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 3, 0, 0, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3221,7 +3221,7 @@ pub mod schemas {
             "reference",
             "refreshCancellationStatus",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3314,7 +3314,7 @@ pub mod schemas {
             "lowSeries",
             "openSeries",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 1, 4, 0, 0, 3, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 1, 3, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3358,7 +3358,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CandlestickDomain {
         const NAME: &'static str = "CandlestickDomain";
         const FIELDS: &'static [&'static str] = &["data", "reversed"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3471,8 +3471,8 @@ pub mod schemas {
             "userEnteredValue",
         ];
         const INDEX: &'static [u16] = &[
-            1, 7, 0, 0, 0, 13, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 0, 10, 8, 4, 2, 3,
-            11, 0, 0, 0, 0, 6, 0, 5,
+            0, 0, 0, 0, 0, 12, 2, 0, 0, 8, 6, 9, 0, 1, 3, 0, 4, 0, 0, 0, 0, 0, 0, 7, 5,
+            10, 0, 13, 0, 0, 0, 11,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3573,8 +3573,8 @@ pub mod schemas {
             "wrapStrategy",
         ];
         const INDEX: &'static [u16] = &[
-            8, 11, 0, 2, 0, 0, 0, 0, 4, 0, 0, 5, 0, 0, 0, 0, 1, 0, 0, 9, 7, 0, 0, 10, 0,
-            0, 0, 0, 0, 12, 3, 6,
+            0, 9, 12, 0, 0, 5, 0, 1, 4, 6, 3, 0, 7, 0, 0, 0, 0, 0, 10, 2, 8, 0, 0, 0, 11,
+            0, 0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3704,7 +3704,7 @@ pub mod schemas {
             "viewWindowMin",
             "viewWindowMode",
         ];
-        const INDEX: &'static [u16] = &[3, 1, 0, 0, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3759,7 +3759,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChartCustomNumberFormatOptions {
         const NAME: &'static str = "ChartCustomNumberFormatOptions";
         const FIELDS: &'static [&'static str] = &["prefix", "suffix"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3808,7 +3808,7 @@ pub mod schemas {
             "groupRule",
             "sourceRange",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 4, 3, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 4, 3, 1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3944,7 +3944,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChartGroupRule {
         const NAME: &'static str = "ChartGroupRule";
         const FIELDS: &'static [&'static str] = &["dateTimeRule", "histogramRule"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3990,7 +3990,7 @@ pub mod schemas {
             "maxValue",
             "minValue",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4142,9 +4142,9 @@ pub mod schemas {
             "waterfallChart",
         ];
         const INDEX: &'static [u16] = &[
-            21, 0, 0, 3, 24, 0, 0, 8, 10, 12, 15, 18, 17, 0, 19, 0, 0, 0, 20, 6, 0, 0, 0,
-            0, 0, 0, 0, 9, 0, 0, 0, 22, 0, 0, 0, 0, 5, 11, 0, 7, 23, 0, 0, 13, 0, 0, 0,
-            0, 2, 0, 14, 0, 0, 0, 1, 0, 0, 16, 0, 0, 0, 0, 4, 0,
+            21, 0, 15, 0, 0, 0, 0, 0, 12, 19, 0, 0, 11, 22, 0, 1, 0, 0, 0, 3, 7, 0, 0, 0,
+            0, 0, 0, 8, 6, 9, 0, 0, 13, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 24, 0, 14, 0, 23,
+            16, 4, 0, 0, 0, 10, 0, 0, 0, 0, 0, 5, 0, 17, 18, 20,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -4255,7 +4255,7 @@ pub mod schemas {
             "personProperties",
             "richLinkProperties",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4295,7 +4295,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChipRun {
         const NAME: &'static str = "ChipRun";
         const FIELDS: &'static [&'static str] = &["chip", "startIndex"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4333,7 +4333,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ClearBasicFilterRequest {
         const NAME: &'static str = "ClearBasicFilterRequest";
         const FIELDS: &'static [&'static str] = &["sheetId"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4402,7 +4402,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ClearValuesResponse {
         const NAME: &'static str = "ClearValuesResponse";
         const FIELDS: &'static [&'static str] = &["clearedRange", "spreadsheetId"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4446,7 +4446,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Color {
         const NAME: &'static str = "Color";
         const FIELDS: &'static [&'static str] = &["alpha", "blue", "green", "red"];
-        const INDEX: &'static [u16] = &[0, 1, 3, 4, 0, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 3, 1, 4, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4490,7 +4490,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ColorStyle {
         const NAME: &'static str = "ColorStyle";
         const FIELDS: &'static [&'static str] = &["rgbColor", "themeColor"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4555,7 +4555,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CommentAnchor {
         const NAME: &'static str = "CommentAnchor";
         const FIELDS: &'static [&'static str] = &["anchorId", "range"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4610,7 +4610,7 @@ pub mod schemas {
             "replies",
             "status",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 2, 5, 6, 1, 3, 0, 0, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[6, 0, 1, 0, 3, 0, 0, 0, 2, 4, 5, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4669,7 +4669,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ConditionValue {
         const NAME: &'static str = "ConditionValue";
         const FIELDS: &'static [&'static str] = &["relativeDate", "userEnteredValue"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4734,7 +4734,7 @@ pub mod schemas {
             "gradientRule",
             "ranges",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4785,7 +4785,7 @@ pub mod schemas {
             "pasteType",
             "source",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 1, 4, 0, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 1, 2, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4855,7 +4855,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CopySheetToAnotherSpreadsheetRequest {
         const NAME: &'static str = "CopySheetToAnotherSpreadsheetRequest";
         const FIELDS: &'static [&'static str] = &["destinationSpreadsheetId"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4967,7 +4967,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CutPasteRequest {
         const NAME: &'static str = "CutPasteRequest";
         const FIELDS: &'static [&'static str] = &["destination", "pasteType", "source"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5020,7 +5020,7 @@ pub mod schemas {
             "lastRefreshTime",
             "state",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2, 4, 0, 3, 0];
+        const INDEX: &'static [u16] = &[0, 4, 0, 1, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5132,7 +5132,7 @@ pub mod schemas {
             "developerMetadataLookup",
             "gridRange",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 0, 0, 2, 0, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 3, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5184,7 +5184,7 @@ pub mod schemas {
             "majorDimension",
             "values",
         ];
-        const INDEX: &'static [u16] = &[3, 1, 2, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 1, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5237,7 +5237,7 @@ pub mod schemas {
             "textFormat",
             "type",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 3, 0, 0, 1, 4];
+        const INDEX: &'static [u16] = &[0, 3, 1, 0, 4, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5326,7 +5326,7 @@ pub mod schemas {
             "sheetId",
             "spec",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 2, 4, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5370,7 +5370,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceChartProperties {
         const NAME: &'static str = "DataSourceChartProperties";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5410,7 +5410,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceColumn {
         const NAME: &'static str = "DataSourceColumn";
         const FIELDS: &'static [&'static str] = &["formula", "reference"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5448,7 +5448,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceColumnReference {
         const NAME: &'static str = "DataSourceColumnReference";
         const FIELDS: &'static [&'static str] = &["name"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5486,7 +5486,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceFormula {
         const NAME: &'static str = "DataSourceFormula";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5538,7 +5538,7 @@ pub mod schemas {
             "dataSourceTableAnchorCell",
             "sheetId",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 5, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 2, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5638,7 +5638,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceParameter {
         const NAME: &'static str = "DataSourceParameter";
         const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
-        const INDEX: &'static [u16] = &[1, 0, 3, 0, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5716,7 +5716,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceRefreshMonthlySchedule {
         const NAME: &'static str = "DataSourceRefreshMonthlySchedule";
         const FIELDS: &'static [&'static str] = &["daysOfMonth", "startTime"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5771,7 +5771,7 @@ pub mod schemas {
             "refreshScope",
             "weeklySchedule",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 6, 2, 0, 0, 1, 0, 5, 0, 0, 0, 3];
+        const INDEX: &'static [u16] = &[0, 4, 0, 6, 2, 0, 0, 0, 0, 5, 0, 1, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5828,7 +5828,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceRefreshWeeklySchedule {
         const NAME: &'static str = "DataSourceRefreshWeeklySchedule";
         const FIELDS: &'static [&'static str] = &["daysOfWeek", "startTime"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5888,7 +5888,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceSheetDimensionRange {
         const NAME: &'static str = "DataSourceSheetDimensionRange";
         const FIELDS: &'static [&'static str] = &["columnReferences", "sheetId"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5934,7 +5934,7 @@ pub mod schemas {
             "dataExecutionStatus",
             "dataSourceId",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 2, 0, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5978,7 +5978,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DataSourceSpec {
         const NAME: &'static str = "DataSourceSpec";
         const FIELDS: &'static [&'static str] = &["bigQuery", "looker", "parameters"];
-        const INDEX: &'static [u16] = &[2, 3, 1, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[1, 3, 0, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6038,7 +6038,7 @@ pub mod schemas {
             "rowLimit",
             "sortSpecs",
         ];
-        const INDEX: &'static [u16] = &[0, 4, 0, 0, 0, 0, 6, 1, 5, 7, 3, 0, 0, 0, 0, 2];
+        const INDEX: &'static [u16] = &[7, 0, 0, 6, 1, 3, 2, 4, 0, 0, 0, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6108,7 +6108,7 @@ pub mod schemas {
             "showCustomUi",
             "strict",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 2, 0, 4, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6223,7 +6223,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteBandingRequest {
         const NAME: &'static str = "DeleteBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRangeId"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6261,7 +6261,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteCommentReplyRequest {
         const NAME: &'static str = "DeleteCommentReplyRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "postId"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6337,7 +6337,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteConditionalFormatRuleRequest {
         const NAME: &'static str = "DeleteConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &["index", "sheetId"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6633,7 +6633,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteDuplicatesRequest {
         const NAME: &'static str = "DeleteDuplicatesRequest";
         const FIELDS: &'static [&'static str] = &["comparisonColumns", "range"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6743,7 +6743,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteFilterViewRequest {
         const NAME: &'static str = "DeleteFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filterId"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6779,7 +6779,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteNamedRangeRequest {
         const NAME: &'static str = "DeleteNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["namedRangeId"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6853,7 +6853,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteRangeRequest {
         const NAME: &'static str = "DeleteRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6893,7 +6893,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DeleteSheetRequest {
         const NAME: &'static str = "DeleteSheetRequest";
         const FIELDS: &'static [&'static str] = &["sheetId"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6979,7 +6979,7 @@ pub mod schemas {
             "metadataValue",
             "visibility",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 0, 0, 0, 4, 0, 0, 3, 2, 5, 0, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 1, 5, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7034,7 +7034,7 @@ pub mod schemas {
             "sheetId",
             "spreadsheet",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 4, 2, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[4, 2, 0, 1, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7113,7 +7113,7 @@ pub mod schemas {
             "metadataValue",
             "visibility",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 0, 0, 0, 6, 0, 0, 1, 3, 4, 7, 5];
+        const INDEX: &'static [u16] = &[4, 2, 0, 7, 1, 0, 0, 0, 0, 0, 0, 5, 6, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7195,7 +7195,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DimensionGroup {
         const NAME: &'static str = "DimensionGroup";
         const FIELDS: &'static [&'static str] = &["collapsed", "depth", "range"];
-        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 2, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 3, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7249,7 +7249,7 @@ pub mod schemas {
             "hiddenByUser",
             "pixelSize",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 2, 3, 5, 1, 0, 0, 0, 0, 0, 4];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 0, 0, 0, 2, 1, 3, 0, 0, 0, 0, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7308,7 +7308,7 @@ pub mod schemas {
             "sheetId",
             "startIndex",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 0, 0, 3, 0, 2, 1];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 2, 4, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7352,7 +7352,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DuplicateFilterViewRequest {
         const NAME: &'static str = "DuplicateFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filterId"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7435,7 +7435,7 @@ pub mod schemas {
             "newSheetName",
             "sourceSheetId",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 1, 4, 0, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 4, 3, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7477,7 +7477,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DuplicateSheetResponse {
         const NAME: &'static str = "DuplicateSheetResponse";
         const FIELDS: &'static [&'static str] = &["properties"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7521,7 +7521,7 @@ pub mod schemas {
             "groups",
             "users",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0, 0, 0, 0, 3];
+        const INDEX: &'static [u16] = &[3, 1, 0, 0, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7572,7 +7572,7 @@ pub mod schemas {
             "position",
             "spec",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 4, 0, 0, 2, 3, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 1, 0, 0, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7618,7 +7618,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for EmbeddedObjectBorder {
         const NAME: &'static str = "EmbeddedObjectBorder";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7664,7 +7664,7 @@ pub mod schemas {
             "overlayPosition",
             "sheetId",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 0, 0, 2, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 2, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7706,7 +7706,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ErrorValue {
         const NAME: &'static str = "ErrorValue";
         const FIELDS: &'static [&'static str] = &["message", "type"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7783,7 +7783,7 @@ pub mod schemas {
             "numberValue",
             "stringValue",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 4, 0, 0, 0, 5, 0, 3, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[4, 1, 0, 2, 3, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7851,7 +7851,7 @@ pub mod schemas {
             "visibleForegroundColor",
             "visibleForegroundColorStyle",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 3, 0, 1, 5, 0, 6, 0, 0, 0, 4, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0, 0, 0, 0, 3, 5, 0, 4, 6, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7921,7 +7921,7 @@ pub mod schemas {
             "dataSourceColumnReference",
             "filterCriteria",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 3, 0, 0, 1, 0, 0];
+        const INDEX: &'static [u16] = &[3, 2, 0, 0, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7992,7 +7992,7 @@ pub mod schemas {
             "tableId",
             "title",
         ];
-        const INDEX: &'static [u16] = &[1, 3, 5, 8, 0, 0, 0, 2, 0, 6, 0, 7, 4, 0, 0, 0];
+        const INDEX: &'static [u16] = &[6, 0, 0, 0, 0, 0, 3, 7, 0, 1, 0, 2, 4, 5, 8, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8069,8 +8069,8 @@ pub mod schemas {
             "sheetId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 1, 3, 4, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0,
-            0, 0, 9, 0, 5, 0,
+            0, 0, 1, 5, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 3, 8, 0, 0, 2, 4, 0, 0, 0, 0, 0,
+            0, 0, 6, 0, 0, 9,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -8137,7 +8137,7 @@ pub mod schemas {
             "sheetsChanged",
             "valuesChanged",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 0, 3, 0, 0, 2, 0, 5, 4, 0, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[5, 0, 3, 4, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8194,7 +8194,7 @@ pub mod schemas {
             "excludeTablesInBandedRanges",
             "includeGridData",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 4, 0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[4, 0, 1, 0, 0, 0, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8242,7 +8242,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GradientRule {
         const NAME: &'static str = "GradientRule";
         const FIELDS: &'static [&'static str] = &["maxpoint", "midpoint", "minpoint"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8286,7 +8286,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GridCoordinate {
         const NAME: &'static str = "GridCoordinate";
         const FIELDS: &'static [&'static str] = &["columnIndex", "rowIndex", "sheetId"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 0, 3, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 1, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8340,7 +8340,7 @@ pub mod schemas {
             "startColumn",
             "startRow",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 0, 0, 0, 1, 4, 0, 2, 0, 3, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 4, 0, 0, 3, 0, 5, 0, 0, 0, 0, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8404,7 +8404,7 @@ pub mod schemas {
             "rowCount",
             "rowGroupControlAfter",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 6, 7, 0, 0, 1, 0, 0, 4, 0, 0, 2, 3];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 0, 0, 6, 0, 1, 5, 4, 3, 7, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8466,7 +8466,7 @@ pub mod schemas {
             "startColumnIndex",
             "startRowIndex",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 2, 0, 1, 0, 0, 0, 0, 3, 5, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 0, 0, 0, 5, 1, 0, 0, 2, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8524,7 +8524,7 @@ pub mod schemas {
             "series",
             "showItemDividers",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 2, 0, 0, 3, 5, 0, 0, 4, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 4, 0, 0, 2, 5, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8591,7 +8591,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistogramRule {
         const NAME: &'static str = "HistogramRule";
         const FIELDS: &'static [&'static str] = &["end", "interval", "start"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 0, 3, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 2, 3, 1, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8639,7 +8639,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HistogramSeries {
         const NAME: &'static str = "HistogramSeries";
         const FIELDS: &'static [&'static str] = &["barColor", "barColorStyle", "data"];
-        const INDEX: &'static [u16] = &[0, 3, 2, 0, 0, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 0, 3, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8687,7 +8687,7 @@ pub mod schemas {
             "content",
             "coordinate",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8727,7 +8727,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InsertCommentResponse {
         const NAME: &'static str = "InsertCommentResponse";
         const FIELDS: &'static [&'static str] = &["commentThread"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8765,7 +8765,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InsertDimensionRequest {
         const NAME: &'static str = "InsertDimensionRequest";
         const FIELDS: &'static [&'static str] = &["inheritFromBefore", "range"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8805,7 +8805,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InsertRangeRequest {
         const NAME: &'static str = "InsertRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8860,7 +8860,7 @@ pub mod schemas {
             "type",
             "value",
         ];
-        const INDEX: &'static [u16] = &[4, 2, 0, 0, 0, 1, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 2, 3, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8964,7 +8964,7 @@ pub mod schemas {
             "convergenceThreshold",
             "maxIterations",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9004,7 +9004,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for KeyValueFormat {
         const NAME: &'static str = "KeyValueFormat";
         const FIELDS: &'static [&'static str] = &["position", "textFormat"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9044,7 +9044,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LineStyle {
         const NAME: &'static str = "LineStyle";
         const FIELDS: &'static [&'static str] = &["type", "width"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9145,7 +9145,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LookerDataSourceSpec {
         const NAME: &'static str = "LookerDataSourceSpec";
         const FIELDS: &'static [&'static str] = &["explore", "instanceUri", "model"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9223,7 +9223,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ManualRuleGroup {
         const NAME: &'static str = "ManualRuleGroup";
         const FIELDS: &'static [&'static str] = &["groupName", "items"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9263,7 +9263,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MatchedDeveloperMetadata {
         const NAME: &'static str = "MatchedDeveloperMetadata";
         const FIELDS: &'static [&'static str] = &["dataFilters", "developerMetadata"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9303,7 +9303,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MatchedValueRange {
         const NAME: &'static str = "MatchedValueRange";
         const FIELDS: &'static [&'static str] = &["dataFilters", "valueRange"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9343,7 +9343,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MergeCellsRequest {
         const NAME: &'static str = "MergeCellsRequest";
         const FIELDS: &'static [&'static str] = &["mergeType", "range"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9394,7 +9394,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MoveDimensionRequest {
         const NAME: &'static str = "MoveDimensionRequest";
         const FIELDS: &'static [&'static str] = &["destinationIndex", "source"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9436,7 +9436,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for NamedRange {
         const NAME: &'static str = "NamedRange";
         const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
-        const INDEX: &'static [u16] = &[1, 0, 3, 0, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9478,7 +9478,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for NumberFormat {
         const NAME: &'static str = "NumberFormat";
         const FIELDS: &'static [&'static str] = &["pattern", "type"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9569,7 +9569,7 @@ pub mod schemas {
             "selectedNodeColorStyle",
             "tooltips",
         ];
-        const INDEX: &'static [u16] = &[5, 0, 6, 1, 0, 0, 0, 7, 2, 0, 0, 0, 4, 0, 8, 3];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 3, 5, 1, 4, 0, 0, 6, 8, 0, 7];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9650,7 +9650,7 @@ pub mod schemas {
             "offsetYPixels",
             "widthPixels",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 2, 5, 1, 0, 0, 0, 3, 4, 0, 0];
+        const INDEX: &'static [u16] = &[3, 4, 0, 0, 0, 0, 1, 0, 0, 0, 2, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9700,7 +9700,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Padding {
         const NAME: &'static str = "Padding";
         const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 1, 2, 3];
+        const INDEX: &'static [u16] = &[0, 1, 4, 0, 0, 0, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9756,7 +9756,7 @@ pub mod schemas {
             "html",
             "type",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 0, 0, 0, 0, 5, 0, 0, 0, 4, 1, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 2, 0, 0, 3, 0, 0, 0, 5, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9804,7 +9804,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PersonProperties {
         const NAME: &'static str = "PersonProperties";
         const FIELDS: &'static [&'static str] = &["displayFormat", "email"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9869,7 +9869,7 @@ pub mod schemas {
             "series",
             "threeDimensional",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 0, 1, 0, 2, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 2, 3, 0, 1, 5, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9940,7 +9940,7 @@ pub mod schemas {
             "visibleByDefault",
             "visibleValues",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 2, 3];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9988,7 +9988,7 @@ pub mod schemas {
             "dataSourceColumnReference",
             "filterCriteria",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 2, 0, 1, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10062,8 +10062,8 @@ pub mod schemas {
             "valueMetadata",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 3, 5, 9, 0, 2, 0, 4, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0,
-            1, 7, 0, 0, 0, 0, 6,
+            10, 4, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0,
+            1, 9, 3, 7, 8, 0, 2,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10124,7 +10124,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PivotGroupLimit {
         const NAME: &'static str = "PivotGroupLimit";
         const FIELDS: &'static [&'static str] = &["applyOrder", "countLimit"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10170,7 +10170,7 @@ pub mod schemas {
             "histogramRule",
             "manualRule",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10223,7 +10223,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PivotGroupSortValueBucket {
         const NAME: &'static str = "PivotGroupSortValueBucket";
         const FIELDS: &'static [&'static str] = &["buckets", "valuesIndex"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 2];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10263,7 +10263,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PivotGroupValueMetadata {
         const NAME: &'static str = "PivotGroupValueMetadata";
         const FIELDS: &'static [&'static str] = &["collapsed", "value"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10332,8 +10332,8 @@ pub mod schemas {
             "values",
         ];
         const INDEX: &'static [u16] = &[
-            9, 4, 0, 0, 0, 0, 0, 5, 8, 0, 0, 7, 0, 0, 6, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            3, 0, 0, 0, 0, 1,
+            9, 0, 0, 0, 0, 4, 0, 0, 8, 2, 0, 0, 0, 0, 0, 6, 0, 0, 7, 0, 0, 3, 1, 0, 0, 0,
+            0, 5, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10412,7 +10412,7 @@ pub mod schemas {
             "sourceColumnOffset",
             "summarizeFunction",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 0, 0, 0, 4, 2, 1, 6, 5, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 3, 0, 0, 0, 0, 0, 2, 0, 4, 0, 5, 6, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10514,7 +10514,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PointStyle {
         const NAME: &'static str = "PointStyle";
         const FIELDS: &'static [&'static str] = &["shape", "size"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10608,8 +10608,8 @@ pub mod schemas {
             "updateTime",
         ];
         const INDEX: &'static [u16] = &[
-            6, 0, 0, 0, 0, 5, 0, 2, 7, 0, 0, 11, 0, 10, 0, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0,
-            0, 4, 0, 3, 9, 0, 0,
+            0, 0, 0, 5, 0, 9, 3, 0, 2, 8, 0, 0, 1, 11, 0, 0, 0, 0, 4, 6, 0, 0, 0, 0, 0,
+            7, 0, 0, 0, 0, 0, 10,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10677,7 +10677,7 @@ pub mod schemas {
             "me",
             "user",
         ];
-        const INDEX: &'static [u16] = &[2, 1, 4, 0, 0, 3, 0, 0];
+        const INDEX: &'static [u16] = &[1, 2, 3, 4, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10759,8 +10759,8 @@ pub mod schemas {
             "warningOnly",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 8, 0, 0, 0, 6, 0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 9,
-            0, 4, 3, 0, 2, 0,
+            1, 9, 8, 0, 0, 0, 0, 7, 0, 0, 0, 4, 6, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,
+            0, 3, 5, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10851,7 +10851,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RefreshCancellationStatus {
         const NAME: &'static str = "RefreshCancellationStatus";
         const FIELDS: &'static [&'static str] = &["errorCode", "state"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10919,7 +10919,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RefreshDataSourceObjectExecutionStatus {
         const NAME: &'static str = "RefreshDataSourceObjectExecutionStatus";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "reference"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10968,7 +10968,7 @@ pub mod schemas {
             "isAll",
             "references",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 2, 3, 4, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 3, 4, 0, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11050,7 +11050,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RepeatCellRequest {
         const NAME: &'static str = "RepeatCellRequest";
         const FIELDS: &'static [&'static str] = &["cell", "fields", "range"];
-        const INDEX: &'static [u16] = &[0, 2, 3, 0, 1, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11312,17 +11312,17 @@ pub mod schemas {
             "updateTable",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 28, 0, 40, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 37, 0, 0, 0, 0,
-            36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 0, 0, 0, 34, 0,
-            0, 56, 8, 0, 67, 0, 0, 0, 23, 0, 29, 24, 47, 71, 0, 0, 0, 0, 0, 0, 0, 70, 0,
-            0, 0, 0, 0, 63, 0, 0, 50, 22, 66, 0, 31, 0, 0, 62, 0, 0, 7, 64, 9, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 21, 33, 0, 0, 0, 60, 0, 0, 0, 6, 0, 10, 35, 15, 46, 0,
-            0, 0, 0, 0, 0, 61, 0, 0, 0, 0, 0, 0, 0, 48, 0, 0, 0, 0, 0, 4, 0, 0, 17, 0, 0,
-            0, 0, 0, 0, 26, 12, 49, 53, 59, 0, 0, 0, 0, 73, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            41, 0, 43, 44, 0, 0, 0, 0, 0, 0, 38, 69, 16, 72, 51, 57, 58, 0, 25, 39, 0, 0,
-            0, 0, 0, 0, 0, 0, 27, 0, 0, 19, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 11, 5, 65, 68, 0, 0, 0, 0, 52, 0, 1, 0, 0, 0, 0, 30, 0, 0, 55, 13, 14,
-            18, 42, 0, 0, 0, 2, 74, 0, 0, 0, 0, 0, 0, 32, 45, 0, 0, 0, 20,
+            59, 0, 30, 0, 0, 0, 0, 0, 0, 33, 55, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 22, 0, 0,
+            0, 25, 0, 0, 0, 48, 0, 0, 0, 32, 0, 37, 0, 0, 0, 0, 0, 28, 24, 0, 0, 51, 0,
+            0, 39, 64, 0, 11, 21, 0, 0, 9, 5, 40, 0, 0, 0, 0, 0, 0, 0, 12, 10, 0, 0, 0,
+            18, 47, 57, 65, 0, 0, 41, 0, 0, 0, 0, 0, 0, 14, 52, 0, 0, 0, 0, 29, 0, 0, 3,
+            35, 16, 20, 70, 0, 0, 0, 0, 0, 0, 58, 0, 0, 0, 0, 38, 36, 0, 0, 0, 0, 27, 0,
+            0, 0, 0, 50, 0, 0, 6, 0, 0, 54, 61, 0, 0, 0, 0, 72, 0, 8, 31, 34, 60, 62, 0,
+            0, 0, 0, 0, 0, 0, 17, 49, 13, 45, 0, 0, 0, 0, 0, 0, 0, 43, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 56, 0, 19, 0, 0, 26, 66, 74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 53, 0, 0, 0, 0, 0, 0, 2, 42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4,
+            73, 0, 0, 63, 0, 0, 0, 0, 0, 0, 0, 0, 1, 7, 23, 69, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 68, 71, 0, 0, 46, 67, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -11652,9 +11652,9 @@ pub mod schemas {
             "updateEmbeddedObjectPosition",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 15, 22, 0, 0, 0, 20, 0, 0, 3, 0, 12, 26, 0, 0, 0, 0, 0, 0, 11, 0,
-            25, 10, 4, 6, 0, 8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 17, 21, 23, 0, 0, 0, 0, 0,
-            0, 5, 18, 2, 9, 7, 0, 27, 0, 0, 14, 19, 0, 16, 24, 0, 13,
+            0, 11, 9, 17, 0, 7, 25, 2, 0, 0, 0, 0, 21, 0, 0, 0, 0, 12, 0, 0, 0, 0, 0, 26,
+            0, 14, 16, 0, 3, 22, 0, 13, 1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 18, 0, 0, 0,
+            19, 0, 15, 10, 0, 0, 0, 8, 4, 20, 5, 0, 0, 23, 24, 27,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -11781,7 +11781,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RichLinkProperties {
         const NAME: &'static str = "RichLinkProperties";
         const FIELDS: &'static [&'static str] = &["mimeType", "uri"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11878,7 +11878,7 @@ pub mod schemas {
             "numberFormatSource",
             "scaleFactor",
         ];
-        const INDEX: &'static [u16] = &[0, 5, 0, 7, 0, 4, 3, 8, 1, 2, 0, 6, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 0, 0, 0, 2, 7, 8, 1, 4, 5, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11941,7 +11941,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SearchDeveloperMetadataRequest {
         const NAME: &'static str = "SearchDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["dataFilters"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11977,7 +11977,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SearchDeveloperMetadataResponse {
         const NAME: &'static str = "SearchDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["matchedDeveloperMetadata"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12061,7 +12061,7 @@ pub mod schemas {
             "range",
             "rule",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 2, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 1, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12146,8 +12146,8 @@ pub mod schemas {
             "tables",
         ];
         const INDEX: &'static [u16] = &[
-            0, 7, 11, 2, 5, 0, 8, 6, 14, 12, 0, 0, 0, 0, 0, 0, 13, 0, 0, 15, 1, 3, 9, 10,
-            0, 0, 0, 0, 0, 0, 0, 4,
+            0, 0, 0, 0, 0, 0, 2, 6, 4, 8, 9, 13, 15, 0, 0, 0, 0, 0, 0, 12, 5, 1, 7, 0, 0,
+            3, 10, 0, 11, 0, 14, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12246,8 +12246,8 @@ pub mod schemas {
             "title",
         ];
         const INDEX: &'static [u16] = &[
-            0, 3, 0, 0, 9, 0, 0, 0, 7, 0, 5, 0, 0, 0, 4, 8, 0, 0, 10, 0, 0, 0, 0, 0, 0,
-            2, 0, 0, 6, 1, 0, 0,
+            6, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 7, 0, 0, 0, 1, 0, 4, 0, 0, 0,
+            9, 0, 8, 0, 10, 5,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12323,7 +12323,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Slicer {
         const NAME: &'static str = "Slicer";
         const FIELDS: &'static [&'static str] = &["position", "slicerId", "spec"];
-        const INDEX: &'static [u16] = &[2, 0, 3, 0, 0, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12394,8 +12394,8 @@ pub mod schemas {
             "title",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 3, 0, 4, 0, 0, 7, 6, 0, 5, 0, 0, 0, 0, 2, 1, 9, 8, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0,
+            6, 8, 0, 0, 0, 0, 5, 2, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0, 0, 0, 0,
+            0, 0, 4, 0, 9, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12452,7 +12452,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SortRangeRequest {
         const NAME: &'static str = "SortRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "sortSpecs"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12517,7 +12517,7 @@ pub mod schemas {
             "foregroundColorStyle",
             "sortOrder",
         ];
-        const INDEX: &'static [u16] = &[1, 5, 0, 2, 0, 0, 0, 0, 0, 3, 6, 7, 4, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 0, 0, 1, 0, 3, 0, 7, 4, 0, 6, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12575,7 +12575,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SourceAndDestination {
         const NAME: &'static str = "SourceAndDestination";
         const FIELDS: &'static [&'static str] = &["dimension", "fillLength", "source"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 3, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12647,8 +12647,8 @@ pub mod schemas {
             "spreadsheetUrl",
         ];
         const INDEX: &'static [u16] = &[
-            0, 7, 9, 4, 10, 2, 5, 0, 0, 6, 3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 8,
+            0, 0, 2, 0, 0, 0, 0, 0, 3, 5, 10, 0, 0, 0, 0, 0, 0, 6, 1, 0, 0, 0, 0, 0, 8,
+            4, 0, 0, 7, 0, 0, 9,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12728,7 +12728,7 @@ pub mod schemas {
             "timeZone",
             "title",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 2, 5, 8, 0, 0, 3, 7, 0, 0, 0, 0, 0, 6, 1];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 3, 7, 5, 0, 6, 0, 1, 0, 0, 0, 4, 8];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12797,7 +12797,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SpreadsheetTheme {
         const NAME: &'static str = "SpreadsheetTheme";
         const FIELDS: &'static [&'static str] = &["primaryFontFamily", "themeColors"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12849,7 +12849,7 @@ pub mod schemas {
             "rowsProperties",
             "tableId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 4, 0, 0, 1, 0, 2, 0, 0, 5, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 4, 5, 0, 0, 1, 2, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12940,7 +12940,7 @@ pub mod schemas {
             "columnType",
             "dataValidationRule",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 0, 0, 4, 1, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 3, 4, 1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13028,7 +13028,7 @@ pub mod schemas {
             "headerColorStyle",
             "secondBandColorStyle",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 4, 0, 0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[3, 0, 0, 2, 4, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13103,8 +13103,8 @@ pub mod schemas {
             "underline",
         ];
         const INDEX: &'static [u16] = &[
-            0, 4, 0, 0, 0, 0, 7, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 1, 2,
-            5, 8, 0, 0, 0, 9,
+            0, 2, 0, 0, 0, 0, 0, 6, 0, 0, 7, 0, 0, 9, 5, 3, 4, 0, 8, 0, 0, 1, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -13159,7 +13159,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TextFormatRun {
         const NAME: &'static str = "TextFormatRun";
         const FIELDS: &'static [&'static str] = &["format", "startIndex"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13237,7 +13237,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TextRotation {
         const NAME: &'static str = "TextRotation";
         const FIELDS: &'static [&'static str] = &["angle", "vertical"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13283,7 +13283,7 @@ pub mod schemas {
             "delimiterType",
             "source",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 3, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13344,7 +13344,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ThemeColorPair {
         const NAME: &'static str = "ThemeColorPair";
         const FIELDS: &'static [&'static str] = &["color", "colorType"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13395,7 +13395,7 @@ pub mod schemas {
             "nanos",
             "seconds",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 0, 0, 2, 4, 0, 1];
+        const INDEX: &'static [u16] = &[0, 2, 0, 3, 1, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13473,7 +13473,7 @@ pub mod schemas {
             "noDataColor",
             "noDataColorStyle",
         ];
-        const INDEX: &'static [u16] = &[5, 0, 3, 0, 0, 0, 0, 2, 0, 0, 0, 6, 1, 7, 4, 8];
+        const INDEX: &'static [u16] = &[1, 6, 7, 8, 0, 0, 0, 2, 3, 5, 0, 0, 0, 0, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13566,8 +13566,8 @@ pub mod schemas {
             "textFormat",
         ];
         const INDEX: &'static [u16] = &[
-            10, 1, 0, 7, 6, 0, 2, 0, 0, 0, 0, 0, 9, 12, 3, 0, 8, 11, 0, 13, 0, 0, 0, 0,
-            0, 0, 0, 5, 0, 0, 0, 4,
+            4, 12, 6, 13, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 1, 9, 10, 0, 0, 0, 11, 0, 2,
+            7, 0, 0, 8, 0, 0, 5, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -13738,7 +13738,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateBandingRequest {
         const NAME: &'static str = "UpdateBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRange", "fields"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13796,7 +13796,7 @@ pub mod schemas {
             "right",
             "top",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 5, 0, 7, 0, 6, 0, 0, 0, 0, 0, 0, 1, 4, 3];
+        const INDEX: &'static [u16] = &[0, 1, 7, 0, 0, 0, 4, 0, 0, 0, 0, 2, 5, 0, 3, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13850,7 +13850,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateCellsRequest {
         const NAME: &'static str = "UpdateCellsRequest";
         const FIELDS: &'static [&'static str] = &["fields", "range", "rows", "start"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0, 4, 0, 3, 0];
+        const INDEX: &'static [u16] = &[0, 4, 0, 0, 1, 2, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13894,7 +13894,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateChartSpecRequest {
         const NAME: &'static str = "UpdateChartSpecRequest";
         const FIELDS: &'static [&'static str] = &["chartId", "spec"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13936,7 +13936,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateCommentPostRequest {
         const NAME: &'static str = "UpdateCommentPostRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "content", "postId"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 0, 1, 3, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13987,7 +13987,7 @@ pub mod schemas {
             "rule",
             "sheetId",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 3, 4, 0, 1, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 2, 0, 1, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14040,7 +14040,7 @@ pub mod schemas {
             "oldIndex",
             "oldRule",
         ];
-        const INDEX: &'static [u16] = &[1, 2, 4, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 4, 1, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14084,7 +14084,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateDataSourceRequest {
         const NAME: &'static str = "UpdateDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSource", "fields"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14124,7 +14124,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateDataSourceResponse {
         const NAME: &'static str = "UpdateDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14170,7 +14170,7 @@ pub mod schemas {
             "developerMetadata",
             "fields",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 0, 0, 0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 3, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14248,7 +14248,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateDimensionGroupRequest {
         const NAME: &'static str = "UpdateDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["dimensionGroup", "fields"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14297,7 +14297,7 @@ pub mod schemas {
             "properties",
             "range",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 3, 4, 0, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 1, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14345,7 +14345,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateEmbeddedObjectBorderRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectBorderRequest";
         const FIELDS: &'static [&'static str] = &["border", "fields", "objectId"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0, 0, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14389,7 +14389,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateEmbeddedObjectPositionRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionRequest";
         const FIELDS: &'static [&'static str] = &["fields", "newPosition", "objectId"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 0, 2, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 3, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14429,7 +14429,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateEmbeddedObjectPositionResponse {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionResponse";
         const FIELDS: &'static [&'static str] = &["position"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14467,7 +14467,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateFilterViewRequest {
         const NAME: &'static str = "UpdateFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["fields", "filter"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14507,7 +14507,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateNamedRangeRequest {
         const NAME: &'static str = "UpdateNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["fields", "namedRange"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14547,7 +14547,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateProtectedRangeRequest {
         const NAME: &'static str = "UpdateProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["fields", "protectedRange"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14587,7 +14587,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateSheetPropertiesRequest {
         const NAME: &'static str = "UpdateSheetPropertiesRequest";
         const FIELDS: &'static [&'static str] = &["fields", "properties"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14629,7 +14629,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateSlicerSpecRequest {
         const NAME: &'static str = "UpdateSlicerSpecRequest";
         const FIELDS: &'static [&'static str] = &["fields", "slicerId", "spec"];
-        const INDEX: &'static [u16] = &[2, 1, 3, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 2, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14671,7 +14671,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateSpreadsheetPropertiesRequest {
         const NAME: &'static str = "UpdateSpreadsheetPropertiesRequest";
         const FIELDS: &'static [&'static str] = &["fields", "properties"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14711,7 +14711,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UpdateTableRequest {
         const NAME: &'static str = "UpdateTableRequest";
         const FIELDS: &'static [&'static str] = &["fields", "table"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14766,7 +14766,7 @@ pub mod schemas {
             "updatedRange",
             "updatedRows",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 5, 0, 0, 4, 0, 3, 2, 0, 0, 6, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 1, 0, 0, 0, 0, 0, 6, 5, 2, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14829,7 +14829,7 @@ pub mod schemas {
             "updatedRange",
             "updatedRows",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 5, 0, 0, 4, 0, 3, 2, 0, 0, 6, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 0, 0, 0, 0, 6, 5, 2, 0, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14879,7 +14879,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ValueRange {
         const NAME: &'static str = "ValueRange";
         const FIELDS: &'static [&'static str] = &["majorDimension", "range", "values"];
-        const INDEX: &'static [u16] = &[3, 1, 2, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14927,7 +14927,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for WaterfallChartColumnStyle {
         const NAME: &'static str = "WaterfallChartColumnStyle";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle", "label"];
-        const INDEX: &'static [u16] = &[0, 2, 3, 0, 0, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 3, 0, 0, 2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14975,7 +14975,7 @@ pub mod schemas {
             "label",
             "subtotalIndex",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 3, 0, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[3, 2, 1, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -15017,7 +15017,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for WaterfallChartDomain {
         const NAME: &'static str = "WaterfallChartDomain";
         const FIELDS: &'static [&'static str] = &["data", "reversed"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -15075,7 +15075,7 @@ pub mod schemas {
             "positiveColumnsStyle",
             "subtotalColumnsStyle",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0, 5, 0, 0, 0, 0, 0, 0, 3, 6, 0, 4, 7];
+        const INDEX: &'static [u16] = &[6, 0, 0, 0, 0, 2, 3, 4, 5, 0, 7, 1, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -15143,7 +15143,7 @@ pub mod schemas {
             "stackedType",
             "totalDataLabel",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 7, 6, 0, 4, 0, 3, 1, 0, 5, 0, 0, 0];
+        const INDEX: &'static [u16] = &[5, 0, 0, 0, 0, 7, 6, 2, 0, 1, 0, 4, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -71,7 +71,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AdvanceRelocateBucketOperationRequest {
         const NAME: &'static str = "AdvanceRelocateBucketOperationRequest";
         const FIELDS: &'static [&'static str] = &["expireTime", "ttl"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -148,8 +148,8 @@ pub mod schemas {
             "zone",
         ];
         const INDEX: &'static [u16] = &[
-            4, 8, 1, 0, 2, 5, 13, 0, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 11, 0, 10, 0, 7, 0,
-            0, 0, 9, 0, 0, 3, 0, 6,
+            0, 3, 0, 0, 0, 0, 7, 0, 0, 6, 8, 2, 13, 12, 0, 0, 0, 10, 0, 4, 11, 0, 0, 0,
+            1, 5, 0, 0, 0, 9, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -214,7 +214,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AnywhereCaches {
         const NAME: &'static str = "AnywhereCaches";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -381,12 +381,12 @@ pub mod schemas {
             "website",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 0, 0, 6, 32, 36, 0, 0, 0, 0, 0, 0, 0, 18, 20, 0, 0, 16, 0,
-            23, 0, 0, 0, 3, 0, 0, 0, 7, 0, 0, 17, 0, 14, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0,
-            0, 0, 0, 19, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 24, 0, 29, 2, 0, 8,
-            25, 11, 0, 15, 0, 0, 5, 0, 0, 22, 0, 0, 0, 0, 0, 0, 0, 0, 21, 30, 27, 31, 33,
-            28, 4, 0, 0, 0, 0, 0, 0, 34, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 26,
-            37, 0, 0, 0, 0, 0, 10, 38, 35,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 17,
+            37, 0, 0, 0, 31, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 15, 0, 0, 22, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 21, 6, 30, 0, 20, 24, 7, 0, 35, 16, 0, 0,
+            0, 0, 0, 34, 0, 0, 27, 0, 10, 0, 19, 18, 0, 0, 0, 25, 14, 0, 0, 0, 28, 0, 38,
+            0, 36, 33, 0, 0, 3, 26, 29, 32, 0, 0, 23, 0, 0, 0, 0, 0, 0, 5, 11, 0, 0, 0,
+            0, 0, 0, 0, 2, 12, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -545,8 +545,8 @@ pub mod schemas {
             "selfLink",
         ];
         const INDEX: &'static [u16] = &[
-            10, 0, 0, 2, 4, 7, 0, 0, 0, 0, 3, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0,
-            0, 11, 0, 0, 1, 6, 9,
+            6, 1, 0, 4, 0, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 10, 0, 0, 0, 0, 3,
+            7, 9, 0, 0, 11, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -645,7 +645,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketAccessControls {
         const NAME: &'static str = "BucketAccessControls";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -694,7 +694,7 @@ pub mod schemas {
             "terminalStorageClassUpdateTime",
             "toggleTime",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 2, 0, 3, 4, 1, 0];
+        const INDEX: &'static [u16] = &[0, 4, 0, 3, 1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -782,7 +782,7 @@ pub mod schemas {
             "origin",
             "responseHeader",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 0, 4, 1, 2, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1, 3, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -824,7 +824,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketCustomPlacementConfig {
         const NAME: &'static str = "BucketCustomPlacementConfig";
         const FIELDS: &'static [&'static str] = &["dataLocations"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -877,7 +877,7 @@ pub mod schemas {
             "defaultKmsKeyName",
             "googleManagedEncryptionEnforcementConfig",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0, 0, 4, 0, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0, 0, 4, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -948,7 +948,7 @@ pub mod schemas {
     for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionCustomerManagedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1000,7 +1000,7 @@ pub mod schemas {
     for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1052,7 +1052,7 @@ pub mod schemas {
     for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionGoogleManagedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1145,7 +1145,7 @@ pub mod schemas {
             "publicAccessPrevention",
             "uniformBucketLevelAccess",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 1, 0, 0, 2, 0, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1191,7 +1191,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketIamConfigurationBucketPolicyOnly {
         const NAME: &'static str = "BucketIamConfigurationBucketPolicyOnly";
         const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1231,7 +1231,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketIamConfigurationUniformBucketLevelAccess {
         const NAME: &'static str = "BucketIamConfigurationUniformBucketLevelAccess";
         const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1283,7 +1283,7 @@ pub mod schemas {
             "publicNetworkSource",
             "vpcNetworkSources",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 5, 0, 3];
+        const INDEX: &'static [u16] = &[0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 4, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1327,7 +1327,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketIpFilterPublicNetworkSource {
         const NAME: &'static str = "BucketIpFilterPublicNetworkSource";
         const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1364,7 +1364,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketIpFilterVpcNetworkSources {
         const NAME: &'static str = "BucketIpFilterVpcNetworkSources";
         const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges", "network"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1439,7 +1439,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketLifecycleRule {
         const NAME: &'static str = "BucketLifecycleRule";
         const FIELDS: &'static [&'static str] = &["action", "condition"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1479,7 +1479,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketLifecycleRuleAction {
         const NAME: &'static str = "BucketLifecycleRuleAction";
         const FIELDS: &'static [&'static str] = &["storageClass", "type"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1559,8 +1559,8 @@ pub mod schemas {
             "sizeBelowBytes",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 13, 0, 0, 0, 5, 12, 0, 0, 0, 0, 0, 0, 9, 0, 0, 7, 1, 2, 4, 8, 6, 14, 0,
-            0, 0, 3, 0, 10, 11, 0,
+            0, 0, 11, 0, 0, 5, 6, 12, 4, 0, 0, 2, 0, 0, 0, 13, 7, 9, 0, 0, 8, 10, 14, 3,
+            0, 0, 0, 0, 1, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1663,7 +1663,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketObjectRetention {
         const NAME: &'static str = "BucketObjectRetention";
         const FIELDS: &'static [&'static str] = &["mode"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1701,7 +1701,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketOwner {
         const NAME: &'static str = "BucketOwner";
         const FIELDS: &'static [&'static str] = &["entity", "entityId"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1747,7 +1747,7 @@ pub mod schemas {
             "isLocked",
             "retentionPeriod",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1795,7 +1795,7 @@ pub mod schemas {
             "hardDeletePause",
             "retentionDurationSeconds",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 3, 0, 1, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 3, 1, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1841,7 +1841,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketSoftDeletePolicyHardDeletePause {
         const NAME: &'static str = "BucketSoftDeletePolicyHardDeletePause";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "enabled"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1896,7 +1896,7 @@ pub mod schemas {
             "location",
             "locationType",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 5, 6, 0, 4, 0, 0, 0, 0, 0, 0, 1, 2, 3];
+        const INDEX: &'static [u16] = &[0, 1, 2, 5, 6, 0, 4, 0, 0, 0, 0, 0, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1986,7 +1986,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BucketWebsite {
         const NAME: &'static str = "BucketWebsite";
         const FIELDS: &'static [&'static str] = &["mainPageSuffix", "notFoundPage"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2035,7 +2035,7 @@ pub mod schemas {
             "nextPageToken",
             "unreachable",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 4];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2110,7 +2110,7 @@ pub mod schemas {
             "softDeletedAfterTime",
             "softDeletedBeforeTime",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 2, 0, 4, 5, 7, 0, 0, 0, 0, 6, 1];
+        const INDEX: &'static [u16] = &[0, 0, 2, 3, 0, 0, 0, 0, 4, 5, 1, 6, 0, 0, 0, 7];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2169,7 +2169,7 @@ pub mod schemas {
             "kind",
             "sourceObjects",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 2, 0, 0, 0, 3, 1];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 1, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2218,7 +2218,7 @@ pub mod schemas {
             "name",
             "objectPreconditions",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 1, 3, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2258,7 +2258,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ComposeRequestSourceObjectsObjectPreconditions {
         const NAME: &'static str = "ComposeRequestSourceObjectsObjectPreconditions";
         const FIELDS: &'static [&'static str] = &["ifGenerationMatch"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2305,7 +2305,7 @@ pub mod schemas {
             "location",
             "title",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 4, 1, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 3, 0, 0, 4, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2374,8 +2374,8 @@ pub mod schemas {
             "updateTime",
         ];
         const INDEX: &'static [u16] = &[
-            2, 0, 0, 0, 0, 3, 7, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 4, 0, 6, 0,
-            8, 0, 0, 1, 0, 0,
+            0, 1, 0, 0, 0, 0, 4, 0, 0, 0, 0, 6, 0, 9, 5, 0, 0, 0, 0, 2, 0, 7, 0, 0, 0, 3,
+            0, 0, 0, 8, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2468,7 +2468,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Folders {
         const NAME: &'static str = "Folders";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2525,7 +2525,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GoogleLongrunningListOperationsResponse {
         const NAME: &'static str = "GoogleLongrunningListOperationsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "operations"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 3, 2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2602,7 +2602,7 @@ pub mod schemas {
             "response",
             "selfLink",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 0, 3, 6, 1, 5, 2, 7, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 3, 0, 2, 4, 0, 5, 6, 1, 7, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2656,7 +2656,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GoogleRpcStatus {
         const NAME: &'static str = "GoogleRpcStatus";
         const FIELDS: &'static [&'static str] = &["code", "details", "message"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 2, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[3, 0, 2, 0, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2700,7 +2700,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HmacKey {
         const NAME: &'static str = "HmacKey";
         const FIELDS: &'static [&'static str] = &["kind", "metadata", "secret"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 1, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 3, 0, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2770,8 +2770,8 @@ pub mod schemas {
             "updated",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 3, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 8, 4, 0, 0,
-            0, 6, 0, 5, 1, 2, 9,
+            2, 10, 7, 5, 0, 9, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0,
+            3, 0, 0, 0, 6, 1, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2830,7 +2830,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HmacKeysMetadata {
         const NAME: &'static str = "HmacKeysMetadata";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2910,8 +2910,8 @@ pub mod schemas {
             "updateTime",
         ];
         const INDEX: &'static [u16] = &[
-            2, 0, 0, 0, 0, 3, 0, 0, 0, 7, 0, 9, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 4, 0, 6, 0,
-            8, 0, 0, 1, 0, 0,
+            0, 1, 0, 0, 0, 0, 4, 0, 0, 0, 0, 6, 0, 9, 5, 0, 0, 0, 0, 2, 0, 0, 7, 0, 0, 3,
+            0, 0, 0, 8, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2968,7 +2968,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ManagedFolders {
         const NAME: &'static str = "ManagedFolders";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3048,8 +3048,8 @@ pub mod schemas {
             "topic",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 9, 0, 4, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 5, 0, 6, 0,
-            8, 0, 0, 0, 2, 0,
+            2, 9, 0, 0, 1, 6, 5, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 4,
+            0, 0, 0, 8, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3104,7 +3104,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Notifications {
         const NAME: &'static str = "Notifications";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3256,12 +3256,12 @@ pub mod schemas {
             "updated",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 9, 0, 0, 0, 0, 38, 0, 0, 0, 0, 0, 0, 0, 28, 0, 37, 0, 0, 36, 6, 18,
-            4, 24, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 26, 0, 12, 0, 10, 0,
-            0, 0, 0, 0, 0, 0, 30, 0, 0, 0, 1, 0, 27, 0, 13, 33, 8, 0, 0, 0, 0, 0, 0, 0,
-            20, 16, 25, 0, 35, 0, 0, 3, 0, 23, 0, 0, 22, 0, 0, 0, 0, 0, 29, 7, 0, 2, 31,
-            0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 21, 0, 0, 14, 11, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 15, 19, 34,
+            0, 0, 28, 0, 27, 0, 0, 0, 19, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 29, 0, 0, 13, 2, 11, 30, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 23, 12, 0,
+            0, 0, 0, 0, 37, 20, 0, 0, 0, 0, 26, 0, 0, 0, 0, 0, 0, 0, 10, 0, 34, 18, 8, 0,
+            22, 33, 0, 32, 0, 0, 0, 0, 15, 35, 4, 0, 0, 0, 0, 7, 17, 9, 25, 0, 0, 0, 0,
+            0, 36, 31, 21, 38, 0, 0, 0, 0, 0, 0, 24, 0, 6, 0, 0, 0, 0, 0, 5, 16, 0, 14,
+            0, 0, 0, 0, 0, 3, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3422,8 +3422,8 @@ pub mod schemas {
             "selfLink",
         ];
         const INDEX: &'static [u16] = &[
-            11, 12, 0, 2, 4, 8, 0, 0, 10, 0, 3, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0,
-            0, 13, 0, 0, 1, 6, 7,
+            6, 1, 0, 4, 0, 0, 9, 2, 10, 0, 0, 0, 0, 0, 0, 5, 0, 7, 0, 12, 0, 0, 0, 0, 3,
+            8, 11, 0, 0, 13, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3488,7 +3488,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectAccessControls {
         const NAME: &'static str = "ObjectAccessControls";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3528,7 +3528,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectContexts {
         const NAME: &'static str = "ObjectContexts";
         const FIELDS: &'static [&'static str] = &["custom"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3575,7 +3575,7 @@ pub mod schemas {
             "updateTime",
             "value",
         ];
-        const INDEX: &'static [u16] = &[1, 4, 0, 3, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 4, 1, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3619,7 +3619,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectCustomerEncryption {
         const NAME: &'static str = "ObjectCustomerEncryption";
         const FIELDS: &'static [&'static str] = &["encryptionAlgorithm", "keySha256"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3679,7 +3679,7 @@ pub mod schemas {
             "updateTime",
             "value",
         ];
-        const INDEX: &'static [u16] = &[1, 7, 2, 0, 0, 0, 4, 5, 0, 0, 0, 6, 0, 0, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 0, 4, 0, 3, 0, 7, 0, 5, 6, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3736,7 +3736,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectOwner {
         const NAME: &'static str = "ObjectOwner";
         const FIELDS: &'static [&'static str] = &["entity", "entityId"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3776,7 +3776,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ObjectRetention {
         const NAME: &'static str = "ObjectRetention";
         const FIELDS: &'static [&'static str] = &["mode", "retainUntilTime"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3825,7 +3825,7 @@ pub mod schemas {
             "nextPageToken",
             "prefixes",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 4];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3894,7 +3894,7 @@ pub mod schemas {
             "resourceId",
             "version",
         ];
-        const INDEX: &'static [u16] = &[5, 0, 0, 0, 4, 0, 3, 0, 0, 0, 0, 0, 0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[2, 5, 4, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3960,7 +3960,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PolicyBindings {
         const NAME: &'static str = "PolicyBindings";
         const FIELDS: &'static [&'static str] = &["condition", "members", "role"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 1, 3, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 3, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4042,8 +4042,8 @@ pub mod schemas {
             "zone",
         ];
         const INDEX: &'static [u16] = &[
-            4, 8, 1, 0, 0, 5, 14, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 12, 0, 11, 0, 7, 9,
-            0, 0, 3, 10, 0, 2, 0, 6,
+            0, 2, 0, 0, 0, 0, 7, 9, 0, 3, 6, 8, 14, 13, 0, 0, 0, 11, 0, 4, 12, 0, 0, 0,
+            1, 5, 0, 0, 0, 10, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -4106,7 +4106,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RapidCacheConfig {
         const NAME: &'static str = "RapidCacheConfig";
         const FIELDS: &'static [&'static str] = &["policies"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4144,7 +4144,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RapidCachePolicy {
         const NAME: &'static str = "RapidCachePolicy";
         const FIELDS: &'static [&'static str] = &["ingestOnWrite", "rapidCacheId"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4195,7 +4195,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for RapidCaches {
         const NAME: &'static str = "RapidCaches";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4261,7 +4261,7 @@ pub mod schemas {
             "destinationLocation",
             "validateOnly",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 0, 1, 3, 4, 0];
+        const INDEX: &'static [u16] = &[0, 2, 4, 0, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4330,7 +4330,7 @@ pub mod schemas {
             "rewriteToken",
             "totalBytesRewritten",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 4, 2, 6, 1, 0, 0, 5, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 3, 0, 6, 2, 4, 0, 0, 0, 0, 0, 1, 0, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4378,7 +4378,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ServiceAccount {
         const NAME: &'static str = "ServiceAccount";
         const FIELDS: &'static [&'static str] = &["email_address", "kind"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -4438,7 +4438,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TestIamPermissionsResponse {
         const NAME: &'static str = "TestIamPermissionsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "permissions"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

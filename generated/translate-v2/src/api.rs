@@ -65,7 +65,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DetectLanguageRequest {
         const NAME: &'static str = "DetectLanguageRequest";
         const FIELDS: &'static [&'static str] = &["q"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -145,7 +145,7 @@ pub mod schemas {
             "isReliable",
             "language",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1, 0, 3, 0, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -260,7 +260,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LanguagesResource {
         const NAME: &'static str = "LanguagesResource";
         const FIELDS: &'static [&'static str] = &["language", "name"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -319,7 +319,7 @@ pub mod schemas {
             "source",
             "target",
         ];
-        const INDEX: &'static [u16] = &[5, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 3, 4, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 4, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 2, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -411,7 +411,7 @@ pub mod schemas {
             "model",
             "translatedText",
         ];
-        const INDEX: &'static [u16] = &[2, 1, 0, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -73,7 +73,7 @@ pub mod schemas {
             "relatedEntities",
             "subject",
         ];
-        const INDEX: &'static [u16] = &[4, 3, 0, 2, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[1, 2, 4, 0, 0, 0, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -151,7 +151,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AccessPolicy {
         const NAME: &'static str = "AccessPolicy";
         const FIELDS: &'static [&'static str] = &["allowed", "exception"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -203,7 +203,7 @@ pub mod schemas {
             "kind",
             "snippet",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 5, 0, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 0, 4, 0, 0, 3, 0, 5, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -274,8 +274,8 @@ pub mod schemas {
             "upload",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 1, 0, 0, 7, 0, 0, 0, 0, 9, 6, 0, 0, 3, 0, 0, 5, 0, 0, 0, 0, 4, 0,
-            0, 0, 0, 2, 8, 0,
+            0, 0, 2, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 9,
+            0, 1, 4, 5, 0, 7,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -444,7 +444,7 @@ pub mod schemas {
             "playlistItemId",
             "resourceId",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 0, 0, 3, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -514,8 +514,8 @@ pub mod schemas {
             "videoId",
         ];
         const INDEX: &'static [u16] = &[
-            4, 0, 0, 0, 2, 0, 1, 7, 10, 0, 0, 0, 0, 9, 0, 0, 0, 8, 0, 0, 0, 0, 6, 0, 0,
-            3, 0, 0, 5, 0, 0, 0,
+            0, 0, 0, 3, 0, 0, 0, 10, 0, 1, 0, 0, 6, 2, 0, 4, 8, 0, 0, 0, 5, 0, 0, 0, 0,
+            7, 0, 0, 0, 9, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -585,7 +585,7 @@ pub mod schemas {
             "resourceId",
             "seedResourceId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 2, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 3, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -646,7 +646,7 @@ pub mod schemas {
             "resourceId",
             "type",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 2, 3, 1, 5, 0, 0, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 0, 0, 0, 1, 3, 0, 0, 5, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -801,8 +801,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -893,7 +893,7 @@ pub mod schemas {
             "title",
             "type",
         ];
-        const INDEX: &'static [u16] = &[2, 5, 7, 0, 0, 0, 6, 8, 1, 0, 4, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 5, 7, 0, 6, 0, 1, 0, 0, 0, 0, 0, 8, 0, 2, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -960,7 +960,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AvailabilityConfig {
         const NAME: &'static str = "AvailabilityConfig";
         const FIELDS: &'static [&'static str] = &["globalConfig", "regionsConfig"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1000,7 +1000,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AvailabilityConfigGlobalConfig {
         const NAME: &'static str = "AvailabilityConfigGlobalConfig";
         const FIELDS: &'static [&'static str] = &["excludedRegionCodes", "interval"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1038,7 +1038,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AvailabilityConfigRegionsConfig {
         const NAME: &'static str = "AvailabilityConfigRegionsConfig";
         const FIELDS: &'static [&'static str] = &["regionIntervals"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1076,7 +1076,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AvailabilityConfigRegionsConfigRegionInterval {
         const NAME: &'static str = "AvailabilityConfigRegionsConfigRegionInterval";
         const FIELDS: &'static [&'static str] = &["interval", "regionCode"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1118,7 +1118,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BatchGetStatsResponse {
         const NAME: &'static str = "BatchGetStatsResponse";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 1, 3];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 0, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1160,7 +1160,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for BrandPartner {
         const NAME: &'static str = "BrandPartner";
         const FIELDS: &'static [&'static str] = &["channelHandle", "channelId"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1204,7 +1204,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Caption {
         const NAME: &'static str = "Caption";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1264,7 +1264,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 5, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1347,8 +1347,8 @@ pub mod schemas {
             "videoId",
         ];
         const INDEX: &'static [u16] = &[
-            9, 0, 0, 3, 0, 8, 0, 13, 0, 0, 0, 0, 0, 0, 1, 4, 5, 12, 2, 0, 0, 0, 11, 0,
-            10, 0, 0, 0, 0, 0, 6, 7,
+            11, 0, 0, 0, 0, 3, 0, 13, 0, 0, 0, 10, 8, 0, 5, 0, 0, 12, 1, 9, 0, 4, 0, 0,
+            0, 0, 2, 6, 0, 7, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1460,7 +1460,7 @@ pub mod schemas {
             "ingestionType",
             "resolution",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 4, 0, 0, 3, 0, 0, 2, 1, 5, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 2, 3, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1579,8 +1579,8 @@ pub mod schemas {
             "topicDetails",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 3, 5, 7, 0, 0, 1, 0, 0, 0, 11, 9, 13, 0, 0, 4, 2, 0, 8, 12, 0,
-            0, 10, 0, 0, 0, 6, 0,
+            1, 6, 12, 2, 0, 0, 8, 0, 0, 11, 0, 0, 3, 4, 13, 0, 0, 5, 9, 0, 0, 0, 0, 0, 0,
+            7, 0, 10, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -1649,7 +1649,7 @@ pub mod schemas {
             "contentIdClaimsGoodStanding",
             "copyrightStrikesGoodStanding",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 1, 2];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 2, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1692,7 +1692,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelBannerResource {
         const NAME: &'static str = "ChannelBannerResource";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "url"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 3, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1741,7 +1741,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelBrandingSettings {
         const NAME: &'static str = "ChannelBrandingSettings";
         const FIELDS: &'static [&'static str] = &["channel", "hints", "image", "watch"];
-        const INDEX: &'static [u16] = &[3, 4, 0, 0, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 2, 3, 4, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1782,7 +1782,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelContentDetails {
         const NAME: &'static str = "ChannelContentDetails";
         const FIELDS: &'static [&'static str] = &["relatedPlaylists"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1841,7 +1841,7 @@ pub mod schemas {
             "watchHistory",
             "watchLater",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 3, 2, 0, 0, 0, 0, 4, 0, 0, 0, 5, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 5, 1, 3, 4, 0, 0, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1887,7 +1887,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelContentOwnerDetails {
         const NAME: &'static str = "ChannelContentOwnerDetails";
         const FIELDS: &'static [&'static str] = &["contentOwner", "timeLinked"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -1927,7 +1927,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelConversionPing {
         const NAME: &'static str = "ChannelConversionPing";
         const FIELDS: &'static [&'static str] = &["context", "conversionUrl"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2039,8 +2039,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2110,7 +2110,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelLocalization {
         const NAME: &'static str = "ChannelLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2158,7 +2158,7 @@ pub mod schemas {
             "displayName",
             "profileImageUrl",
         ];
-        const INDEX: &'static [u16] = &[1, 3, 4, 2, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 0, 2, 0, 0, 4, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2226,7 +2226,7 @@ pub mod schemas {
             "snippet",
             "targeting",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 6, 0, 7, 0, 2, 5];
+        const INDEX: &'static [u16] = &[2, 5, 0, 0, 7, 0, 4, 0, 0, 3, 0, 6, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2276,7 +2276,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelSectionContentDetails {
         const NAME: &'static str = "ChannelSectionContentDetails";
         const FIELDS: &'static [&'static str] = &["channels", "playlists"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2332,7 +2332,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 5, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2440,7 +2440,7 @@ pub mod schemas {
             "title",
             "type",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 6, 0, 5, 0, 7, 2, 1, 0, 0, 3, 0, 4, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 3, 0, 5, 7, 6, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2532,7 +2532,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelSectionTargeting {
         const NAME: &'static str = "ChannelSectionTargeting";
         const FIELDS: &'static [&'static str] = &["countries", "languages", "regions"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 2, 3, 0];
+        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2627,8 +2627,8 @@ pub mod schemas {
             "unsubscribedTrailer",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 6, 0, 7, 14, 1, 2, 0, 0, 0, 4, 0, 11, 0, 0, 0, 0, 12, 0, 5, 0, 0, 0, 0,
-            0, 0, 13, 10, 8, 3, 9,
+            4, 8, 10, 12, 14, 0, 0, 0, 0, 0, 6, 0, 0, 0, 9, 2, 0, 0, 7, 13, 0, 0, 3, 0,
+            0, 1, 0, 0, 0, 0, 11, 5,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -2714,7 +2714,7 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 6, 8, 0, 0, 1, 3, 7, 0, 0, 4, 5, 0, 0, 0];
+        const INDEX: &'static [u16] = &[4, 8, 0, 0, 2, 7, 0, 0, 0, 1, 5, 0, 0, 0, 6, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2778,7 +2778,7 @@ pub mod schemas {
             "videoCount",
             "viewCount",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 4, 0, 0, 0, 0, 0, 0, 1, 5, 0, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 2, 0, 0, 0, 0, 0, 0, 4, 0, 1, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2837,7 +2837,7 @@ pub mod schemas {
             "privacyStatus",
             "selfDeclaredMadeForKids",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 2, 3, 0, 0, 4, 5, 0, 0, 0, 0, 6, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 4, 2, 1, 3, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2911,7 +2911,7 @@ pub mod schemas {
             "statusUpdateReason",
             "statusUpdateTime",
         ];
-        const INDEX: &'static [u16] = &[1, 2, 3, 4, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[4, 3, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -2980,7 +2980,7 @@ pub mod schemas {
             "storeName",
             "storeUrl",
         ];
-        const INDEX: &'static [u16] = &[3, 0, 0, 4, 0, 0, 0, 0, 0, 0, 5, 0, 0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[4, 0, 5, 2, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3032,7 +3032,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelToStoreLinkDetailsBillingDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetailsBillingDetails";
         const FIELDS: &'static [&'static str] = &["billingStatus"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3135,7 +3135,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ChannelTopicDetails {
         const NAME: &'static str = "ChannelTopicDetails";
         const FIELDS: &'static [&'static str] = &["topicCategories", "topicIds"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3179,7 +3179,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Comment {
         const NAME: &'static str = "Comment";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3248,7 +3248,7 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 8, 6, 3, 5, 2, 4, 0, 0, 0, 7, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 6, 8, 5, 4, 3, 0, 2, 0, 0, 7, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3360,8 +3360,8 @@ pub mod schemas {
             "viewerRating",
         ];
         const INDEX: &'static [u16] = &[
-            0, 11, 12, 0, 0, 7, 0, 15, 6, 0, 0, 0, 4, 2, 3, 10, 16, 0, 0, 0, 8, 14, 0, 0,
-            0, 9, 0, 5, 0, 13, 1, 0,
+            8, 14, 1, 4, 0, 0, 0, 15, 0, 0, 2, 9, 0, 0, 11, 0, 0, 0, 0, 3, 0, 0, 6, 0,
+            13, 12, 0, 10, 0, 5, 16, 7,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -3501,7 +3501,7 @@ pub mod schemas {
             "replies",
             "snippet",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 2, 3, 4, 0, 0, 5, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 0, 3, 0, 0, 2, 4, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3572,7 +3572,7 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 8, 6, 3, 5, 2, 4, 0, 0, 0, 7, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 6, 8, 5, 4, 3, 0, 2, 0, 0, 7, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3690,7 +3690,7 @@ pub mod schemas {
             "totalReplyCount",
             "videoId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 0, 0, 6, 2, 0, 0, 5, 1, 0, 4, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 2, 3, 5, 4, 6, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -3953,17 +3953,17 @@ pub mod schemas {
             "ytRating",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 55, 0, 0, 0, 40, 19, 0, 46, 0, 63, 1, 62, 0, 0, 0, 14, 0, 43, 0, 0, 45, 0,
-            0, 65, 0, 0, 0, 0, 0, 39, 0, 30, 0, 0, 0, 0, 0, 0, 0, 0, 16, 44, 0, 51, 64,
-            0, 0, 0, 0, 53, 0, 0, 11, 2, 0, 33, 35, 0, 0, 0, 0, 0, 15, 60, 0, 0, 47, 21,
-            0, 0, 25, 54, 0, 0, 23, 70, 0, 0, 0, 56, 0, 68, 0, 0, 0, 0, 0, 0, 36, 34, 0,
-            0, 32, 37, 69, 0, 67, 0, 0, 0, 0, 48, 59, 0, 0, 0, 27, 0, 0, 26, 20, 7, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 0, 13, 0, 50, 58, 0, 0, 0, 31, 0,
-            0, 0, 8, 0, 0, 49, 0, 5, 0, 0, 0, 0, 41, 0, 6, 0, 0, 0, 10, 0, 0, 3, 0, 0, 0,
-            0, 0, 0, 61, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 66,
-            0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 71, 0, 22, 0, 0, 0, 0, 0, 0, 17, 29, 0, 0, 4,
-            0, 0, 0, 0, 0, 0, 0, 52, 0, 0, 24, 38, 0, 0, 57, 0, 0, 0,
+            0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 69, 18, 0, 66, 0, 27, 43, 0, 36, 0, 0, 0, 4,
+            0, 0, 29, 0, 0, 58, 6, 14, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 34, 0,
+            0, 0, 0, 62, 0, 16, 0, 0, 0, 61, 10, 11, 0, 0, 32, 24, 0, 23, 0, 0, 51, 0, 0,
+            0, 0, 0, 0, 0, 13, 30, 0, 44, 71, 0, 55, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 19,
+            0, 0, 0, 0, 0, 0, 63, 0, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20, 46, 7,
+            53, 0, 0, 0, 0, 0, 0, 0, 0, 0, 67, 0, 68, 57, 0, 0, 0, 0, 0, 0, 0, 52, 0, 0,
+            0, 0, 49, 0, 0, 0, 0, 0, 1, 5, 0, 0, 0, 0, 56, 0, 0, 42, 0, 0, 0, 0, 41, 0,
+            0, 39, 0, 22, 0, 35, 40, 0, 0, 28, 0, 0, 0, 0, 33, 38, 0, 0, 47, 0, 64, 65,
+            8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 26, 0, 0, 0, 50, 0, 0, 0, 9, 0, 0, 0, 0, 0,
+            37, 54, 31, 0, 0, 0, 0, 0, 59, 0, 15, 48, 0, 0, 0, 0, 21, 0, 0, 0, 0, 60, 70,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 25,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -5505,7 +5505,7 @@ pub mod schemas {
             "insertionOffsetTimeMs",
             "walltimeMs",
         ];
-        const INDEX: &'static [u16] = &[1, 6, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 0, 3, 5];
+        const INDEX: &'static [u16] = &[3, 0, 5, 6, 2, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5575,7 +5575,7 @@ pub mod schemas {
             "repeatIntervalSecs",
             "scheduleStrategy",
         ];
-        const INDEX: &'static [u16] = &[0, 4, 0, 2, 0, 0, 1, 3];
+        const INDEX: &'static [u16] = &[2, 3, 0, 0, 1, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5627,7 +5627,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Entity {
         const NAME: &'static str = "Entity";
         const FIELDS: &'static [&'static str] = &["id", "typeId", "url"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 0, 0, 1, 0, 3];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 3, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5671,7 +5671,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GeoPoint {
         const NAME: &'static str = "GeoPoint";
         const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 0, 2, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 0, 1, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5717,7 +5717,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for I18nLanguage {
         const NAME: &'static str = "I18nLanguage";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5772,7 +5772,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 5, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5818,7 +5818,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for I18nLanguageSnippet {
         const NAME: &'static str = "I18nLanguageSnippet";
         const FIELDS: &'static [&'static str] = &["hl", "name"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5862,7 +5862,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for I18nRegion {
         const NAME: &'static str = "I18nRegion";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5922,7 +5922,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 5, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -5968,7 +5968,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for I18nRegionSnippet {
         const NAME: &'static str = "I18nRegionSnippet";
         const FIELDS: &'static [&'static str] = &["gl", "name"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6105,9 +6105,9 @@ pub mod schemas {
             "watchIconImageUrl",
         ];
         const INDEX: &'static [u16] = &[
-            5, 22, 0, 0, 0, 2, 13, 0, 21, 10, 0, 0, 0, 0, 15, 0, 0, 0, 0, 0, 0, 0, 1, 4,
-            8, 20, 0, 11, 0, 0, 0, 14, 6, 3, 16, 17, 18, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0,
-            0, 0, 12, 0, 0, 0, 9, 0, 0, 19, 0, 0, 0, 0, 0, 0,
+            7, 12, 17, 0, 18, 21, 5, 10, 16, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+            20, 0, 0, 4, 9, 0, 0, 0, 14, 22, 0, 0, 3, 0, 0, 15, 0, 0, 0, 0, 0, 0, 8, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 11, 13, 19, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -6228,7 +6228,7 @@ pub mod schemas {
             "rtmpsIngestionAddress",
             "streamName",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 5, 0, 0, 2, 0, 0, 1, 0, 4, 0, 0, 3];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5, 0, 3, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6330,7 +6330,7 @@ pub mod schemas {
             "targetChannelId",
             "timing",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 5, 0, 2, 1, 0, 0, 4, 0, 0, 0, 3, 0, 0];
+        const INDEX: &'static [u16] = &[4, 0, 0, 0, 5, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6376,7 +6376,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InvideoPosition {
         const NAME: &'static str = "InvideoPosition";
         const FIELDS: &'static [&'static str] = &["cornerPosition", "type"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6436,7 +6436,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InvideoTiming {
         const NAME: &'static str = "InvideoTiming";
         const FIELDS: &'static [&'static str] = &["durationMs", "offsetMs", "type"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 0, 2, 3];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 3, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6575,7 +6575,7 @@ pub mod schemas {
             "statistics",
             "status",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 1, 3, 4, 8, 0, 6, 0, 0, 0, 2, 7];
+        const INDEX: &'static [u16] = &[2, 8, 0, 0, 0, 0, 4, 0, 0, 3, 5, 6, 1, 7, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6686,9 +6686,9 @@ pub mod schemas {
             "stereoLayout",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 8, 0, 13, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 11, 12, 16, 0, 0, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5,
-            14, 9, 3, 0, 0, 0, 0, 18, 6, 15, 10, 0, 0, 0,
+            0, 0, 0, 0, 6, 4, 15, 12, 16, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 11, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 5, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0, 2, 14, 0, 0,
+            0, 0, 10, 0, 0, 0, 0, 7, 9, 0, 0, 18, 8, 17, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -6828,8 +6828,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -6896,7 +6896,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveBroadcastMonetizationDetails {
         const NAME: &'static str = "LiveBroadcastMonetizationDetails";
         const FIELDS: &'static [&'static str] = &["cuepointSchedule"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -6968,8 +6968,8 @@ pub mod schemas {
             "title",
         ];
         const INDEX: &'static [u16] = &[
-            0, 7, 8, 0, 0, 0, 6, 10, 4, 11, 0, 5, 0, 2, 0, 3, 0, 0, 12, 0, 0, 0, 0, 0, 0,
-            0, 0, 1, 0, 0, 0, 9,
+            5, 0, 2, 3, 11, 0, 0, 0, 7, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1, 4, 10,
+            6, 0, 9, 0, 0, 12, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -7081,7 +7081,7 @@ pub mod schemas {
             "recordingStatus",
             "selfDeclaredMadeForKids",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 0, 3, 4, 0, 0, 0, 1, 5, 6, 0, 0];
+        const INDEX: &'static [u16] = &[0, 1, 3, 4, 0, 0, 0, 0, 0, 0, 0, 2, 0, 5, 0, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7183,7 +7183,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatBan {
         const NAME: &'static str = "LiveChatBan";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7234,7 +7234,7 @@ pub mod schemas {
             "liveChatId",
             "type",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 0, 0, 1, 2, 4, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 1, 4, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7297,7 +7297,7 @@ pub mod schemas {
             "currency",
             "userComment",
         ];
-        const INDEX: &'static [u16] = &[3, 2, 0, 0, 4, 1, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 4, 2, 0, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7362,7 +7362,7 @@ pub mod schemas {
             "jewelsAmount",
             "language",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 6, 0, 2, 1, 5, 8, 0, 0, 0, 0, 3, 4, 7];
+        const INDEX: &'static [u16] = &[3, 0, 0, 4, 6, 0, 0, 0, 7, 0, 2, 0, 5, 8, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7419,7 +7419,7 @@ pub mod schemas {
             "gifterChannelId",
             "memberLevelName",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1, 0, 0, 0, 3];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 3, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7466,7 +7466,7 @@ pub mod schemas {
             "memberMonth",
             "userComment",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 0, 0, 3, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7510,7 +7510,7 @@ pub mod schemas {
             "giftMembershipsCount",
             "giftMembershipsLevelName",
         ];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7562,7 +7562,7 @@ pub mod schemas {
             "kind",
             "snippet",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 5, 0, 1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 0, 1, 4, 0, 3, 0, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7628,7 +7628,7 @@ pub mod schemas {
             "isVerified",
             "profileImageUrl",
         ];
-        const INDEX: &'static [u16] = &[3, 7, 8, 0, 0, 6, 0, 0, 1, 4, 0, 2, 0, 0, 5, 0];
+        const INDEX: &'static [u16] = &[4, 7, 0, 0, 0, 0, 1, 0, 3, 0, 2, 0, 0, 5, 6, 8];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -7747,8 +7747,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 11, 8, 4, 0, 3, 7, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 6, 0, 5, 0, 0,
-            0, 0, 10, 0, 0, 2, 0,
+            2, 0, 0, 0, 11, 6, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 8, 0, 0, 4, 0,
+            3, 0, 0, 10, 9, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -7915,9 +7915,9 @@ pub mod schemas {
             "userBannedDetails",
         ];
         const INDEX: &'static [u16] = &[
-            0, 7, 3, 0, 10, 11, 0, 9, 19, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 6, 0, 0, 0, 1, 15, 4, 14, 0, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0, 8, 0, 0, 0, 0,
-            0, 12, 5, 0, 18, 0, 0, 0, 0, 0, 0, 17, 16, 0,
+            0, 0, 1, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 15, 0, 0, 6, 16, 17,
+            19, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 5, 0, 0, 0, 0, 7, 3, 0, 0, 18, 0, 14, 0, 4,
+            0, 0, 0, 12, 0, 8, 0, 11, 0, 0, 0, 13, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -8048,7 +8048,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatModerator {
         const NAME: &'static str = "LiveChatModerator";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8121,8 +8121,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -8191,7 +8191,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatModeratorSnippet {
         const NAME: &'static str = "LiveChatModeratorSnippet";
         const FIELDS: &'static [&'static str] = &["liveChatId", "moderatorDetails"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8230,7 +8230,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatNewSponsorDetails {
         const NAME: &'static str = "LiveChatNewSponsorDetails";
         const FIELDS: &'static [&'static str] = &["isUpgrade", "memberLevelName"];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8267,7 +8267,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatPollDetails {
         const NAME: &'static str = "LiveChatPollDetails";
         const FIELDS: &'static [&'static str] = &["metadata", "status"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8305,7 +8305,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatPollDetailsPollMetadata {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadata";
         const FIELDS: &'static [&'static str] = &["options", "questionText"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8342,7 +8342,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatPollDetailsPollMetadataPollOption {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadataPollOption";
         const FIELDS: &'static [&'static str] = &["optionText", "tally"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8400,7 +8400,7 @@ pub mod schemas {
             "tier",
             "userComment",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 5, 1, 4, 0];
+        const INDEX: &'static [u16] = &[0, 0, 4, 2, 5, 3, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8457,7 +8457,7 @@ pub mod schemas {
             "superStickerMetadata",
             "tier",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 0, 0, 0, 3, 2, 0, 0, 0, 1, 5, 0];
+        const INDEX: &'static [u16] = &[0, 0, 5, 2, 4, 3, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8500,7 +8500,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveChatTextMessageDetails {
         const NAME: &'static str = "LiveChatTextMessageDetails";
         const FIELDS: &'static [&'static str] = &["messageText"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8543,7 +8543,7 @@ pub mod schemas {
             "banType",
             "bannedUserDetails",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 1, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8610,7 +8610,7 @@ pub mod schemas {
             "snippet",
             "status",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 2, 4, 5, 7, 0, 6, 0, 0, 0, 3, 0];
+        const INDEX: &'static [u16] = &[3, 7, 0, 0, 0, 0, 5, 0, 0, 4, 1, 6, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8668,7 +8668,7 @@ pub mod schemas {
             "severity",
             "type",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 3, 4, 0];
+        const INDEX: &'static [u16] = &[1, 0, 3, 0, 4, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8762,7 +8762,7 @@ pub mod schemas {
             "closedCaptionsIngestionUrl",
             "isReusable",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8807,7 +8807,7 @@ pub mod schemas {
             "lastUpdateTimeSeconds",
             "status",
         ];
-        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 0, 3, 1];
+        const INDEX: &'static [u16] = &[3, 0, 2, 0, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -8889,8 +8889,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -8970,7 +8970,7 @@ pub mod schemas {
             "publishedAt",
             "title",
         ];
-        const INDEX: &'static [u16] = &[0, 4, 5, 0, 0, 0, 0, 0, 1, 0, 0, 2, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9015,7 +9015,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LiveStreamStatus {
         const NAME: &'static str = "LiveStreamStatus";
         const FIELDS: &'static [&'static str] = &["healthStatus", "streamStatus"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9067,7 +9067,7 @@ pub mod schemas {
             "defaultLanguage",
             "localized",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 0, 3, 0, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 3, 0, 0, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9106,7 +9106,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LocalizedString {
         const NAME: &'static str = "LocalizedString";
         const FIELDS: &'static [&'static str] = &["language", "value"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9148,7 +9148,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Member {
         const NAME: &'static str = "Member";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 0, 0, 3, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9214,7 +9214,7 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 8, 6, 3, 5, 2, 4, 0, 0, 0, 7, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 6, 8, 5, 4, 3, 0, 2, 0, 0, 7, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9286,7 +9286,7 @@ pub mod schemas {
             "memberDetails",
             "membershipsDetails",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 2, 3, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9339,7 +9339,7 @@ pub mod schemas {
             "membershipsDuration",
             "membershipsDurationAtLevels",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 0, 0, 3, 0, 2, 5, 0, 4, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 5, 0, 0, 0, 2, 3, 0, 1, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9393,7 +9393,7 @@ pub mod schemas {
             "memberSince",
             "memberTotalDurationMonths",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 0, 2];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9438,7 +9438,7 @@ pub mod schemas {
             "memberSince",
             "memberTotalDurationMonths",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1, 3, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9484,7 +9484,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MembershipsLevel {
         const NAME: &'static str = "MembershipsLevel";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9544,7 +9544,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 5, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9589,7 +9589,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for MembershipsLevelSnippet {
         const NAME: &'static str = "MembershipsLevelSnippet";
         const FIELDS: &'static [&'static str] = &["creatorChannelId", "levelDetails"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9635,7 +9635,7 @@ pub mod schemas {
             "embedHtml",
             "enableMonitorStream",
         ];
-        const INDEX: &'static [u16] = &[0, 2, 1, 3, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9677,7 +9677,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PageInfo {
         const NAME: &'static str = "PageInfo";
         const FIELDS: &'static [&'static str] = &["resultsPerPage", "totalResults"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9740,7 +9740,7 @@ pub mod schemas {
             "snippet",
             "status",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 8, 0, 6, 7, 0, 0, 2, 5];
+        const INDEX: &'static [u16] = &[2, 5, 8, 0, 0, 0, 4, 0, 0, 3, 0, 7, 1, 6, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9827,7 +9827,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistImage {
         const NAME: &'static str = "PlaylistImage";
         const FIELDS: &'static [&'static str] = &["id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 3, 0, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9879,7 +9879,7 @@ pub mod schemas {
             "pageInfo",
             "prevPageToken",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 4, 1, 3, 2, 0, 0, 0, 0, 0, 5, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 4, 0, 3, 2, 1, 0, 0, 0, 0, 0, 5, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -9947,7 +9947,7 @@ pub mod schemas {
             "type",
             "width",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 0, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[4, 2, 0, 0, 1, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10013,7 +10013,7 @@ pub mod schemas {
             "snippet",
             "status",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 6, 0, 5, 0, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 6, 0, 0, 0, 0, 4, 0, 0, 3, 0, 5, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10079,7 +10079,7 @@ pub mod schemas {
             "videoId",
             "videoPublishedAt",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 3, 0, 2, 4, 0, 0, 5, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 0, 0, 0, 3, 4, 0, 5, 2, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10147,8 +10147,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10247,8 +10247,8 @@ pub mod schemas {
             "videoOwnerChannelTitle",
         ];
         const INDEX: &'static [u16] = &[
-            2, 6, 0, 0, 0, 4, 8, 10, 1, 0, 0, 3, 0, 0, 0, 0, 0, 0, 9, 0, 7, 0, 0, 0, 0,
-            11, 0, 0, 0, 5, 0, 0,
+            3, 0, 0, 0, 8, 0, 11, 0, 10, 0, 0, 0, 0, 0, 6, 0, 0, 4, 7, 0, 0, 0, 1, 5, 0,
+            0, 0, 0, 0, 0, 2, 9,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10305,7 +10305,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistItemStatus {
         const NAME: &'static str = "PlaylistItemStatus";
         const FIELDS: &'static [&'static str] = &["privacyStatus"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10374,8 +10374,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10445,7 +10445,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistLocalization {
         const NAME: &'static str = "PlaylistLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10550,8 +10550,8 @@ pub mod schemas {
             "title",
         ];
         const INDEX: &'static [u16] = &[
-            2, 6, 0, 0, 0, 0, 9, 3, 1, 0, 0, 4, 5, 0, 0, 0, 8, 0, 10, 0, 0, 0, 0, 7, 0,
-            0, 0, 0, 0, 0, 0, 0,
+            4, 0, 0, 0, 9, 0, 0, 0, 7, 0, 5, 0, 0, 0, 6, 3, 0, 0, 0, 0, 0, 0, 1, 8, 0, 0,
+            0, 0, 0, 0, 2, 10,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10607,7 +10607,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PlaylistStatus {
         const NAME: &'static str = "PlaylistStatus";
         const FIELDS: &'static [&'static str] = &["podcastStatus", "privacyStatus"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10656,7 +10656,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for PropertyValue {
         const NAME: &'static str = "PropertyValue";
         const FIELDS: &'static [&'static str] = &["property", "value"];
-        const INDEX: &'static [u16] = &[2, 1, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10739,7 +10739,7 @@ pub mod schemas {
             "playlistId",
             "videoId",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 3, 2, 4];
+        const INDEX: &'static [u16] = &[4, 3, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10808,8 +10808,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 10, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0,
-            0, 0, 9, 7, 0, 1, 0,
+            1, 0, 0, 0, 10, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0,
+            2, 8, 0, 9, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -10883,7 +10883,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SearchResult {
         const NAME: &'static str = "SearchResult";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -10945,7 +10945,7 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        const INDEX: &'static [u16] = &[2, 5, 7, 0, 0, 0, 6, 0, 1, 0, 0, 3, 4, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 7, 0, 0, 6, 0, 1, 4, 0, 0, 0, 0, 0, 0, 2, 5];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11023,7 +11023,7 @@ pub mod schemas {
             "snippet",
             "subscriberSnippet",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 5, 6, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 0, 4, 6, 0, 3, 0, 5, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11077,7 +11077,7 @@ pub mod schemas {
             "newItemCount",
             "totalItemCount",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 1, 0, 3, 0, 2, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 1, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11155,8 +11155,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -11241,7 +11241,7 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        const INDEX: &'static [u16] = &[0, 3, 6, 0, 4, 0, 5, 0, 1, 0, 0, 2, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 4, 0, 5, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 6];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11298,7 +11298,7 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 4, 2, 0, 0, 3, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 3, 0, 1, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11346,7 +11346,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SuperChatEvent {
         const NAME: &'static str = "SuperChatEvent";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11414,7 +11414,7 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 8, 6, 3, 5, 2, 4, 0, 0, 0, 7, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 6, 8, 5, 4, 3, 0, 2, 0, 0, 7, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11508,8 +11508,8 @@ pub mod schemas {
             "supporterDetails",
         ];
         const INDEX: &'static [u16] = &[
-            0, 7, 0, 0, 10, 0, 0, 0, 2, 0, 0, 6, 0, 0, 0, 4, 0, 0, 0, 0, 3, 9, 0, 0, 5,
-            1, 0, 0, 0, 8, 0, 0,
+            10, 0, 0, 1, 4, 7, 9, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 5, 2, 8, 0,
+            3, 0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -11571,7 +11571,7 @@ pub mod schemas {
             "altTextLanguage",
             "stickerId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 2, 0, 3, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 0, 3, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11620,7 +11620,7 @@ pub mod schemas {
             "id",
             "snippet",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 4, 0, 0, 3, 0, 5, 0, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 0, 3, 0, 0, 4, 0, 5, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11708,7 +11708,7 @@ pub mod schemas {
             "snippet",
             "status",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 2, 3, 5, 0, 4, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 5, 0, 0, 3, 0, 2, 0, 0, 0, 0, 4, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11754,7 +11754,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ThirdPartyLinkListResponse {
         const NAME: &'static str = "ThirdPartyLinkListResponse";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 1, 3];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 0, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11804,7 +11804,7 @@ pub mod schemas {
             "channelToStoreLink",
             "type",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 2, 3];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11861,7 +11861,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ThirdPartyLinkStatus {
         const NAME: &'static str = "ThirdPartyLinkStatus";
         const FIELDS: &'static [&'static str] = &["linkStatus"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11909,7 +11909,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Thumbnail {
         const NAME: &'static str = "Thumbnail";
         const FIELDS: &'static [&'static str] = &["height", "url", "width"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -11976,8 +11976,8 @@ pub mod schemas {
             "uhd",
         ];
         const INDEX: &'static [u16] = &[
-            7, 0, 0, 0, 2, 5, 4, 0, 1, 0, 0, 0, 0, 0, 8, 0, 0, 3, 0, 0, 0, 0, 6, 9, 0, 0,
-            0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 5, 7, 0, 0, 3, 4, 6, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0,
+            0, 0, 0, 2, 0, 1,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12048,7 +12048,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 5, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12158,9 +12158,9 @@ pub mod schemas {
             "topicDetails",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 10, 13, 0, 0, 0, 0, 0, 0, 19, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 7, 0, 0,
-            0, 16, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 3, 6, 14, 0, 0, 5, 15, 0, 0, 11, 17, 20,
-            0, 0, 0, 8, 0, 18, 0, 0, 0, 12, 0, 0, 1, 4, 0,
+            0, 8, 19, 2, 0, 1, 7, 0, 0, 0, 0, 0, 3, 0, 5, 15, 0, 9, 0, 0, 14, 0, 11, 0,
+            0, 6, 0, 0, 0, 0, 0, 0, 4, 13, 18, 0, 0, 0, 0, 0, 0, 17, 0, 0, 12, 20, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 16, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12254,7 +12254,7 @@ pub mod schemas {
             "secondaryReasonId",
             "videoId",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 2, 0, 5, 0, 0, 0, 4, 0, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 0, 0, 3, 0, 5, 0, 0, 0, 4, 2, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12304,7 +12304,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoAbuseReportReason {
         const NAME: &'static str = "VideoAbuseReportReason";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12364,7 +12364,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 5, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12494,7 +12494,7 @@ pub mod schemas {
             "restricted",
             "videoGameRating",
         ];
-        const INDEX: &'static [u16] = &[1, 0, 0, 0, 3, 0, 2, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12549,7 +12549,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoCategory {
         const NAME: &'static str = "VideoCategory";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        const INDEX: &'static [u16] = &[0, 0, 4, 0, 0, 2, 1, 3];
+        const INDEX: &'static [u16] = &[1, 2, 0, 4, 0, 0, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12622,8 +12622,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12679,7 +12679,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoCategorySnippet {
         const NAME: &'static str = "VideoCategorySnippet";
         const FIELDS: &'static [&'static str] = &["assignable", "channelId", "title"];
-        const INDEX: &'static [u16] = &[2, 0, 3, 0, 0, 1, 0, 0];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12753,8 +12753,8 @@ pub mod schemas {
             "regionRestriction",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 5, 0, 0, 10, 0, 0, 1, 6, 0, 8,
-            0, 9, 4, 0, 0, 0, 2,
+            0, 2, 5, 7, 0, 0, 8, 4, 9, 0, 0, 3, 0, 0, 0, 0, 0, 1, 0, 0, 6, 0, 0, 0, 10,
+            0, 0, 0, 0, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12834,7 +12834,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoContentDetailsRegionRestriction {
         const NAME: &'static str = "VideoContentDetailsRegionRestriction";
         const FIELDS: &'static [&'static str] = &["allowed", "blocked"];
-        const INDEX: &'static [u16] = &[0, 2, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -12899,8 +12899,8 @@ pub mod schemas {
             "videoStreams",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 0, 0, 9, 2, 0, 0, 0, 7, 0, 0, 0, 0, 1, 3, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0,
-            0, 0, 4, 6, 0, 8,
+            0, 2, 6, 0, 0, 0, 0, 5, 0, 0, 0, 0, 9, 0, 0, 0, 0, 8, 0, 4, 0, 0, 1, 0, 0, 0,
+            0, 0, 0, 3, 7, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -12964,7 +12964,7 @@ pub mod schemas {
             "codec",
             "vendor",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 0, 1, 3, 4];
+        const INDEX: &'static [u16] = &[0, 1, 3, 2, 0, 0, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13048,7 +13048,7 @@ pub mod schemas {
             "vendor",
             "widthPixels",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 2, 3, 1, 5, 6, 7, 8, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[4, 2, 7, 0, 0, 0, 0, 0, 0, 0, 3, 5, 6, 8, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13126,7 +13126,7 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 3, 0, 2, 4, 0, 0, 0, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 5, 0, 4, 3, 0, 2, 0, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13200,8 +13200,8 @@ pub mod schemas {
             "visitorId",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 9, 6, 3, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 4, 0, 0, 0,
-            0, 8, 7, 0, 1, 0,
+            1, 0, 0, 0, 9, 5, 4, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 6, 0, 0, 0, 3, 0, 2,
+            0, 0, 8, 0, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -13286,7 +13286,7 @@ pub mod schemas {
             "scheduledEndTime",
             "scheduledStartTime",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 2, 4, 1, 3, 5];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 0, 0, 2, 4, 6, 0, 1, 5, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13334,7 +13334,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoLocalization {
         const NAME: &'static str = "VideoLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13451,7 +13451,7 @@ pub mod schemas {
             "embedHtml",
             "embedWidth",
         ];
-        const INDEX: &'static [u16] = &[1, 2, 3, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 3, 2, 0, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13516,7 +13516,7 @@ pub mod schemas {
             "tagSuggestionsAvailability",
             "thumbnailsAvailability",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 8, 0, 0, 4, 7, 0, 2, 0, 1, 3, 6];
+        const INDEX: &'static [u16] = &[0, 0, 6, 0, 2, 0, 5, 0, 0, 4, 0, 8, 7, 1, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13585,7 +13585,7 @@ pub mod schemas {
             "partsTotal",
             "timeLeftMs",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 3, 1];
+        const INDEX: &'static [u16] = &[3, 1, 2, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13686,7 +13686,7 @@ pub mod schemas {
             "locationDescription",
             "recordingDate",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 3, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 0, 2, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13762,8 +13762,8 @@ pub mod schemas {
             "title",
         ];
         const INDEX: &'static [u16] = &[
-            3, 9, 0, 0, 0, 0, 11, 5, 2, 0, 0, 6, 8, 4, 0, 1, 0, 0, 12, 0, 0, 0, 0, 10, 0,
-            0, 0, 0, 7, 0, 0, 0,
+            6, 0, 0, 1, 11, 0, 7, 0, 10, 0, 8, 0, 4, 0, 9, 5, 0, 0, 0, 0, 0, 0, 2, 0, 0,
+            0, 0, 0, 0, 0, 3, 12,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -13841,7 +13841,7 @@ pub mod schemas {
             "snippet",
             "statistics",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 5, 0, 0, 0, 2, 6];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 0, 4, 0, 0, 3, 6, 5, 1, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13905,7 +13905,7 @@ pub mod schemas {
             "likeCount",
             "viewCount",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 4, 2, 0, 3, 0, 1, 5, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[3, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13949,7 +13949,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoStatsContentDetails {
         const NAME: &'static str = "VideoStatsContentDetails";
         const FIELDS: &'static [&'static str] = &["duration"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -13985,7 +13985,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoStatsSnippet {
         const NAME: &'static str = "VideoStatsSnippet";
         const FIELDS: &'static [&'static str] = &["publishTime"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14029,7 +14029,7 @@ pub mod schemas {
             "likeCount",
             "viewCount",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 3, 0, 2, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14100,8 +14100,8 @@ pub mod schemas {
             "uploadStatus",
         ];
         const INDEX: &'static [u16] = &[
-            0, 11, 1, 0, 9, 0, 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 8, 4,
-            7, 2, 0, 10, 0, 0, 0,
+            0, 5, 6, 4, 7, 0, 0, 0, 0, 0, 0, 1, 8, 0, 0, 0, 11, 0, 0, 0, 0, 0, 9, 0, 0,
+            0, 3, 0, 0, 0, 2, 10,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -14240,7 +14240,7 @@ pub mod schemas {
             "processingWarnings",
             "tagSuggestions",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 0, 4, 3, 5, 0, 2, 1, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 5, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14360,7 +14360,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for VideoSuggestionsTagSuggestion {
         const NAME: &'static str = "VideoSuggestionsTagSuggestion";
         const FIELDS: &'static [&'static str] = &["categoryRestricts", "tag"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14406,7 +14406,7 @@ pub mod schemas {
             "topicCategories",
             "topicIds",
         ];
-        const INDEX: &'static [u16] = &[0, 1, 3, 0, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[1, 0, 3, 2, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14457,7 +14457,7 @@ pub mod schemas {
             "permitted",
             "videoId",
         ];
-        const INDEX: &'static [u16] = &[4, 0, 0, 3, 0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 3, 2, 4];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -14507,7 +14507,7 @@ pub mod schemas {
             "featuredPlaylistId",
             "textColor",
         ];
-        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 0, 0, 2];
+        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

@@ -143,6 +143,8 @@ pub use user::{CREDENTIALS_FORMAT_VERSION, UserCredentials};
 #[derive(Clone, Default)]
 pub struct Authorization {
     bearer: Option<AccessToken>,
+    /// `Bearer <token>`, built once with the token (marked sensitive).
+    bearer_header: Option<reqwest::header::HeaderValue>,
     api_key: Option<ApiKey>,
     quota_project: Option<String>,
 }
@@ -155,8 +157,15 @@ impl Authorization {
 
     /// `Authorization: Bearer <token>`.
     pub fn bearer(token: AccessToken) -> Self {
+        // A token that cannot be a header value (a control character) is
+        // sent as `Bearer invalid`, which the server refuses with a 401.
+        let mut header =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
+        header.set_sensitive(true);
         Authorization {
             bearer: Some(token),
+            bearer_header: Some(header),
             ..Default::default()
         }
     }
@@ -200,11 +209,8 @@ impl Authorization {
     /// Attaches this authorization's headers to a request (the API key goes in
     /// the URL: see `api_key_param`).
     pub(crate) fn apply(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        if let Some(t) = &self.bearer {
-            let mut v = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.secret()))
-                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
-            v.set_sensitive(true);
-            req = req.header(reqwest::header::AUTHORIZATION, v);
+        if let Some(v) = &self.bearer_header {
+            req = req.header(reqwest::header::AUTHORIZATION, v.clone());
         }
         if let Some(p) = &self.quota_project {
             req = req.header("x-goog-user-project", p.as_str());

@@ -24,6 +24,10 @@ pub enum Fast<'a> {
     Records(&'a mut dyn RecordsSlot),
     /// An enum, set from its wire string.
     Enum(&'a mut dyn EnumSlot),
+    /// A string: the most common field.
+    Str(&'a mut Option<String>),
+    /// A boolean.
+    Bool(&'a mut Option<bool>),
     /// No direct way: type-erased, or by the field's concrete type.
     None,
 }
@@ -35,7 +39,7 @@ pub enum FastSer<'a> {
     Record(&'a dyn Fields),
     /// A list of records.
     Records(&'a dyn RecordSeq),
-    /// A string (an enum's wire value).
+    /// A string (a string field, an enum's wire value).
     Str(&'a str),
     /// No direct way.
     None,

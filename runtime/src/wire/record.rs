@@ -18,7 +18,7 @@
 //! schema does not know are kept, in order, in the struct's
 //! [`UnknownFields`] and written back after the known fields.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, Visitor};
@@ -124,6 +124,32 @@ where
     }
     fn same(&self, other: &dyn Field) -> bool {
         other.as_any().downcast_ref::<Self>() == Some(self)
+    }
+    #[inline]
+    fn fast(&mut self) -> super::adapters::Fast<'_> {
+        // `T` is known here: each comparison folds to a constant, and the
+        // decoder gets the slot from this one virtual call.
+        let any: &mut dyn Any = self;
+        if TypeId::of::<T>() == TypeId::of::<String>() {
+            if let Some(s) = any.downcast_mut::<Option<String>>() {
+                return super::adapters::Fast::Str(s);
+            }
+        } else if TypeId::of::<T>() == TypeId::of::<bool>()
+            && let Some(b) = any.downcast_mut::<Option<bool>>()
+        {
+            return super::adapters::Fast::Bool(b);
+        }
+        super::adapters::Fast::None
+    }
+    #[inline]
+    fn fast_ser(&self) -> super::adapters::FastSer<'_> {
+        let any: &dyn Any = self;
+        if TypeId::of::<T>() == TypeId::of::<String>()
+            && let Some(Some(s)) = any.downcast_ref::<Option<String>>()
+        {
+            return super::adapters::FastSer::Str(s);
+        }
+        super::adapters::FastSer::None
     }
 }
 

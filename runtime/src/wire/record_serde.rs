@@ -199,6 +199,14 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
             Fast::Record(slot) => return d.deserialize_option(OptRecord(slot)),
             Fast::Records(slot) => return d.deserialize_option(OptRecords(slot)),
             Fast::Enum(slot) => return d.deserialize_option(OptEnum(slot)),
+            Fast::Str(slot) => {
+                *slot = Option::<String>::deserialize(d)?;
+                return Ok(());
+            }
+            Fast::Bool(slot) => {
+                *slot = Option::<bool>::deserialize(d)?;
+                return Ok(());
+            }
             Fast::None => {}
         }
         let any = field.as_any_mut();

@@ -31,7 +31,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ActivationStatus {
         const NAME: &'static str = "ActivationStatus";
         const FIELDS: &'static [&'static str] = &["state"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -80,7 +80,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CallerAgent {
         const NAME: &'static str = "CallerAgent";
         const FIELDS: &'static [&'static str] = &["authority"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -125,7 +125,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Catchall {
         const NAME: &'static str = "Catchall";
         const FIELDS: &'static [&'static str] = &["kind", "prelude"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -182,7 +182,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for CdnSettings {
         const NAME: &'static str = "CdnSettings";
         const FIELDS: &'static [&'static str] = &["frameRate", "registry", "resolution"];
-        const INDEX: &'static [u16] = &[2, 1, 3, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 3, 1, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -245,7 +245,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Control {
         const NAME: &'static str = "Control";
         const FIELDS: &'static [&'static str] = &["family"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -364,7 +364,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DiskListWarning {
         const NAME: &'static str = "DiskListWarning";
         const FIELDS: &'static [&'static str] = &["code", "data"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -412,7 +412,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DiskListWarningData {
         const NAME: &'static str = "DiskListWarningData";
         const FIELDS: &'static [&'static str] = &["key", "value"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -493,7 +493,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Lists {
         const NAME: &'static str = "Lists";
         const FIELDS: &'static [&'static str] = &["levels", "matrix", "regions"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0, 0, 3, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 3, 1, 0, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

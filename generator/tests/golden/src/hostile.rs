@@ -78,7 +78,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HostileGapiListResponse {
         const NAME: &'static str = "HostileGapiListResponse";
         const FIELDS: &'static [&'static str] = &["items", "nextPageToken"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -129,7 +129,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Node {
         const NAME: &'static str = "Node";
         const FIELDS: &'static [&'static str] = &["children", "next"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[1, 2, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -174,7 +174,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for V2fa {
         const NAME: &'static str = "V2fa";
         const FIELDS: &'static [&'static str] = &["", "2x", "gapi", "self", "std"];
-        const INDEX: &'static [u16] = &[0, 3, 2, 0, 0, 0, 4, 0, 0, 0, 0, 5, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 4, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -217,7 +217,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Value {
         const NAME: &'static str = "Value";
         const FIELDS: &'static [&'static str] = &["level"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

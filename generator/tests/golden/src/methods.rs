@@ -61,7 +61,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AggregatedList {
         const NAME: &'static str = "AggregatedList";
         const FIELDS: &'static [&'static str] = &["items", "nextPageToken"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[0, 2, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -138,7 +138,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Item {
         const NAME: &'static str = "Item";
         const FIELDS: &'static [&'static str] = &["id", "oldName", "size"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 0, 0, 1, 3, 0];
+        const INDEX: &'static [u16] = &[2, 1, 3, 0, 0, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -179,7 +179,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ItemList {
         const NAME: &'static str = "ItemList";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 1, 3, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -231,7 +231,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Object {
         const NAME: &'static str = "Object";
         const FIELDS: &'static [&'static str] = &["contentType", "name"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -274,7 +274,7 @@ pub mod schemas {
             "operations",
             "unreachable",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 1, 0, 0, 3];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -327,7 +327,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for QueryRequest {
         const NAME: &'static str = "QueryRequest";
         const FIELDS: &'static [&'static str] = &["filter", "pageSize", "pageToken"];
-        const INDEX: &'static [u16] = &[3, 0, 1, 2, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 0, 3, 0, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -366,7 +366,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for QueryResponse {
         const NAME: &'static str = "QueryResponse";
         const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -418,7 +418,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TableDataList {
         const NAME: &'static str = "TableDataList";
         const FIELDS: &'static [&'static str] = &["pageToken", "rows", "totalRows"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 3, 0, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 3, 1, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

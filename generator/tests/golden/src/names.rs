@@ -60,7 +60,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Box {
         const NAME: &'static str = "Box";
         const FIELDS: &'static [&'static str] = &["count", "inner"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 1, 0, 2];
         #[inline]
         fn field(
             &self,
@@ -102,7 +102,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Copy {
         const NAME: &'static str = "Copy";
         const FIELDS: &'static [&'static str] = &["from"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(
             &self,
@@ -218,7 +218,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
         const FIELDS: &'static [&'static str] = &["code"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(
             &self,
@@ -258,7 +258,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for GoogleCloudV1Thing {
         const NAME: &'static str = "GoogleCloudV1Thing";
         const FIELDS: &'static [&'static str] = &["a"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(
             &self,
@@ -298,7 +298,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for HttpHealthCheck {
         const NAME: &'static str = "HttpHealthCheck";
         const FIELDS: &'static [&'static str] = &["requestPath"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(
             &self,
@@ -429,9 +429,9 @@ pub mod schemas {
             "use",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 4, 6, 0, 0, 0, 0, 18, 0, 12, 11, 9, 20, 0, 0, 5, 8, 10, 0, 7, 13, 14,
-            16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 2, 3, 0, 0, 0, 17, 19, 15, 0, 0, 0, 0, 1, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 3, 6, 0, 10, 15, 11, 17, 0, 1, 0, 20, 0, 0, 0, 0, 0,
+            0, 0, 4, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 18, 9, 0, 0, 0, 0, 19, 12, 0, 14,
+            0, 0, 2, 8, 0, 0, 0, 0, 0, 0, 0, 5, 16, 0, 7, 0,
         ];
         #[inline]
         fn field(
@@ -511,7 +511,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Option {
         const NAME: &'static str = "Option";
         const FIELDS: &'static [&'static str] = &["value", "values"];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0];
+        const INDEX: &'static [u16] = &[2, 0, 1, 0];
         #[inline]
         fn field(
             &self,
@@ -554,7 +554,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Page {
         const NAME: &'static str = "Page";
         const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 2];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(
             &self,
@@ -611,7 +611,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Result {
         const NAME: &'static str = "Result";
         const FIELDS: &'static [&'static str] = &["ok", "status"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(
             &self,
@@ -659,7 +659,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for String {
         const NAME: &'static str = "String";
         const FIELDS: &'static [&'static str] = &["text"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(
             &self,
@@ -699,7 +699,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Vec {
         const NAME: &'static str = "Vec";
         const FIELDS: &'static [&'static str] = &["items"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(
             &self,

@@ -68,7 +68,7 @@ pub mod schemas {
             "spaceInfo",
             "surfaceType",
         ];
-        const INDEX: &'static [u16] = &[4, 2, 0, 0, 0, 0, 1, 3];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0, 3, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -125,7 +125,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DriveResourceInfo {
         const NAME: &'static str = "DriveResourceInfo";
         const FIELDS: &'static [&'static str] = &["driveFileId", "resourceKey"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[0, 2, 1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -163,7 +163,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for SpaceInfo {
         const NAME: &'static str = "SpaceInfo";
         const FIELDS: &'static [&'static str] = &["space"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -249,9 +249,9 @@ pub mod schemas {
             "webViewLink",
         ];
         const INDEX: &'static [u16] = &[
-            0, 6, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 17, 0, 0, 0, 0, 0, 15, 0, 0, 0, 8, 0, 0,
-            0, 11, 13, 0, 12, 0, 0, 0, 0, 0, 0, 0, 4, 7, 3, 10, 0, 0, 0, 2, 0, 0, 0, 0,
-            9, 0, 0, 0, 0, 14, 0, 0, 0, 0, 1, 0, 0, 5, 0,
+            0, 6, 10, 0, 0, 0, 8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 12, 0,
+            3, 7, 0, 11, 13, 17, 0, 5, 14, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 4, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 15, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -323,7 +323,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for TaskLinks {
         const NAME: &'static str = "TaskLinks";
         const FIELDS: &'static [&'static str] = &["description", "link", "type"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 1, 0, 0, 2, 3];
+        const INDEX: &'static [u16] = &[1, 0, 2, 0, 3, 0, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -379,7 +379,7 @@ pub mod schemas {
             "title",
             "updated",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 5, 0, 0, 2, 3, 0, 6, 0, 4, 0, 0, 0, 1, 0];
+        const INDEX: &'static [u16] = &[1, 6, 0, 0, 0, 0, 3, 0, 0, 2, 0, 0, 0, 4, 5, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -435,7 +435,7 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 1, 3];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 4, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -500,7 +500,7 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 4, 1, 3];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 4, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

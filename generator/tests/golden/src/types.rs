@@ -85,7 +85,7 @@ pub mod schemas {
             "mapOfRefs",
             "rows",
         ];
-        const INDEX: &'static [u16] = &[0, 6, 0, 0, 0, 0, 4, 3, 0, 2, 0, 0, 5, 0, 1, 7];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 3, 4, 6, 0, 1, 0, 2, 0, 0, 5, 7];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -134,7 +134,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for DetectionsItem {
         const NAME: &'static str = "DetectionsItem";
         const FIELDS: &'static [&'static str] = &["confidence", "language"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 1];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -178,7 +178,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Inline {
         const NAME: &'static str = "Inline";
         const FIELDS: &'static [&'static str] = &["author", "links", "scopes"];
-        const INDEX: &'static [u16] = &[0, 2, 3, 0, 0, 0, 0, 1];
+        const INDEX: &'static [u16] = &[1, 3, 0, 0, 0, 0, 0, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -253,7 +253,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineAuthor2 {
         const NAME: &'static str = "InlineAuthor2";
         const FIELDS: &'static [&'static str] = &["image", "name"];
-        const INDEX: &'static [u16] = &[2, 0, 0, 1];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -290,7 +290,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineAuthor2Image {
         const NAME: &'static str = "InlineAuthor2Image";
         const FIELDS: &'static [&'static str] = &["size", "url"];
-        const INDEX: &'static [u16] = &[0, 0, 1, 2];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -327,7 +327,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineLinks {
         const NAME: &'static str = "InlineLinks";
         const FIELDS: &'static [&'static str] = &["href", "type"];
-        const INDEX: &'static [u16] = &[0, 0, 2, 1];
+        const INDEX: &'static [u16] = &[2, 1, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -363,7 +363,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for InlineScopes {
         const NAME: &'static str = "InlineScopes";
         const FIELDS: &'static [&'static str] = &["description"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -411,7 +411,7 @@ pub mod schemas {
             "mapOfLists",
             "one",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 6, 2, 1, 0, 0, 0, 4, 5, 0, 0, 0, 0, 3];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 0, 0, 1, 4, 6, 5, 0, 0, 2, 3, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -458,7 +458,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for JsonSchema {
         const NAME: &'static str = "JsonSchema";
         const FIELDS: &'static [&'static str] = &["items", "properties", "type"];
-        const INDEX: &'static [u16] = &[0, 2, 0, 0, 1, 0, 3, 0];
+        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 3, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -499,7 +499,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ListMatcher {
         const NAME: &'static str = "ListMatcher";
         const FIELDS: &'static [&'static str] = &["oneOf"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -536,7 +536,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Node {
         const NAME: &'static str = "Node";
         const FIELDS: &'static [&'static str] = &["byName", "children", "value"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 3, 0, 2, 0, 0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -575,7 +575,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Outer {
         const NAME: &'static str = "Outer";
         const FIELDS: &'static [&'static str] = &["wrap"];
-        const INDEX: &'static [u16] = &[0, 1];
+        const INDEX: &'static [u16] = &[1, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -609,7 +609,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for OuterWrap {
         const NAME: &'static str = "OuterWrap";
         const FIELDS: &'static [&'static str] = &["back"];
-        const INDEX: &'static [u16] = &[1, 0];
+        const INDEX: &'static [u16] = &[0, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -688,9 +688,9 @@ pub mod schemas {
             "u64",
         ];
         const INDEX: &'static [u16] = &[
-            0, 0, 18, 14, 0, 0, 0, 7, 9, 0, 4, 13, 0, 15, 0, 19, 0, 1, 0, 0, 12, 16, 0,
-            0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 11, 3,
-            6, 0, 0, 0, 0, 5, 10, 0, 0, 0, 0, 0, 0, 8, 0, 0,
+            17, 0, 0, 0, 0, 0, 0, 0, 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 5, 0, 9, 6, 0,
+            14, 0, 12, 8, 0, 0, 0, 13, 0, 0, 0, 0, 3, 0, 0, 18, 0, 7, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 10, 0, 0, 2, 15, 19, 16, 1, 0, 0,
         ];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
@@ -764,7 +764,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for UsesAliases {
         const NAME: &'static str = "UsesAliases";
         const FIELDS: &'static [&'static str] = &["bare", "detections", "json", "row"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 1, 4, 2];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2, 3, 4, 0, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -805,7 +805,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for ValueMatcher {
         const NAME: &'static str = "ValueMatcher";
         const FIELDS: &'static [&'static str] = &["exact", "listMatch"];
-        const INDEX: &'static [u16] = &[0, 1, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(

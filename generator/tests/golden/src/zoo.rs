@@ -60,7 +60,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Animal {
         const NAME: &'static str = "Animal";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "name", "photo"];
-        const INDEX: &'static [u16] = &[3, 0, 0, 0, 0, 4, 1, 2];
+        const INDEX: &'static [u16] = &[1, 0, 0, 3, 4, 0, 2, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -101,7 +101,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for Animal2 {
         const NAME: &'static str = "Animal2";
         const FIELDS: &'static [&'static str] = &["kind", "name"];
-        const INDEX: &'static [u16] = &[2, 0, 1, 0];
+        const INDEX: &'static [u16] = &[0, 0, 1, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -139,7 +139,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AnimalFeed {
         const NAME: &'static str = "AnimalFeed";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
-        const INDEX: &'static [u16] = &[0, 0, 0, 0, 2, 0, 1, 3];
+        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 0, 3, 2];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -180,7 +180,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for AnimalMap {
         const NAME: &'static str = "AnimalMap";
         const FIELDS: &'static [&'static str] = &["animals", "etag", "kind"];
-        const INDEX: &'static [u16] = &[1, 0, 0, 0, 0, 0, 2, 3];
+        const INDEX: &'static [u16] = &[2, 0, 0, 0, 0, 1, 3, 0];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -228,7 +228,7 @@ pub mod schemas {
             "size",
             "type",
         ];
-        const INDEX: &'static [u16] = &[1, 2, 0, 0, 3, 0, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0];
+        const INDEX: &'static [u16] = &[0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 5, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -271,7 +271,7 @@ pub mod schemas {
     impl ::gapi::wire::Record for LoadFeed {
         const NAME: &'static str = "LoadFeed";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
-        const INDEX: &'static [u16] = &[1, 0, 2, 0];
+        const INDEX: &'static [u16] = &[0, 0, 2, 1];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
@@ -325,7 +325,7 @@ pub mod schemas {
             "nullVal",
             "stringVal",
         ];
-        const INDEX: &'static [u16] = &[0, 0, 0, 2, 4, 0, 5, 6, 0, 8, 7, 1, 0, 0, 0, 3];
+        const INDEX: &'static [u16] = &[0, 0, 7, 0, 0, 1, 5, 6, 2, 8, 0, 0, 0, 4, 0, 3];
         #[inline]
         fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
