@@ -50,7 +50,7 @@ CLIENT = TARGET / "release" / "bench-client"
 GAPI_GEN = TARGET / "release" / "gapi-gen"
 COMMAND = "python3 bench/run.py"
 
-SECTIONS = ["codegen", "compile", "features", "requests", "storm", "media"]
+SECTIONS = ["codegen", "compile", "features", "firstbuild", "requests", "storm", "media"]
 
 
 def log(*a):
@@ -418,6 +418,123 @@ def count_methods_of(doc_path, resource):
     return walk(doc.get("resources", {}).get(resource, {}))
 
 
+# ---------------------------------------------------------------- firstbuild
+
+FIRSTBUILD = TARGET / "firstbuild"
+
+FB_GAPI_MAIN = """//! Lists the user's task lists.
+{module}
+#[tokio::main]
+async fn main() -> gapi::Result<()> {{
+    let token = std::env::var("ACCESS_TOKEN").unwrap_or_default();
+    let client = gapi::Client::new(gapi::Credentials::access_token(token))?;
+    let tasks = TasksService::new(client);
+    for list in tasks.tasklists().list().send().await?.items.unwrap_or_default() {{
+        println!("{{}}", list.title.unwrap_or_default());
+    }}
+    Ok(())
+}}
+"""
+
+FB_PEER_MAIN = """//! Lists the user's task lists (google-tasks1's documented setup).
+use google_tasks1::{hyper_rustls, hyper_util, yup_oauth2, TasksHub};
+
+#[tokio::main]
+async fn main() {
+    let secret = yup_oauth2::read_application_secret("client_secret.json").await.unwrap();
+    let connector = || {
+        hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .unwrap()
+            .https_only()
+            .enable_http2()
+            .build()
+    };
+    let executor = hyper_util::rt::TokioExecutor::new();
+    let auth = yup_oauth2::InstalledFlowAuthenticator::with_client(
+        secret,
+        yup_oauth2::InstalledFlowReturnMethod::HTTPRedirect,
+        yup_oauth2::client::CustomHyperClientBuilder::from(
+            hyper_util::client::legacy::Client::builder(executor).build(connector()),
+        ),
+    )
+    .persist_tokens_to_disk("tokens.json")
+    .build()
+    .await
+    .unwrap();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector());
+    let hub = TasksHub::new(client, auth);
+    let (_, lists) = hub.tasklists().list().doit().await.unwrap();
+    for list in lists.items.unwrap_or_default() {
+        println!("{}", list.title.unwrap_or_default());
+    }
+}
+"""
+
+TOKIO = 'tokio = { version = "1", features = ["macros", "rt-multi-thread"] }'
+
+
+def firstbuild_projects():
+    """The three newcomer projects: (label, dir name, Cargo.toml, {path: text})."""
+    rt, gen, tasks = ROOT / "runtime", ROOT / "generator", ROOT / "generated" / "tasks-v1"
+    head = '[package]\nname = "{}"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n[workspace]\n\n'
+    return [
+        ("gapi, client generated in build.rs", "gapi-build-rs",
+         head.format("newcomer-build-rs") + f'[dependencies]\ngapi = {{ path = "{rt}" }}\n{TOKIO}\n\n'
+         f'[build-dependencies]\ngapi-gen = {{ path = "{gen}" }}\n',
+         {"build.rs": 'fn main() {\n    gapi_gen::build::generate_into_out_dir("tasks.v1.json", '
+                      '"tasks_v1.rs").unwrap();\n}\n',
+          "tasks.v1.json": (ROOT / "discovery-docs" / "tasks.v1.json").read_text(),
+          "src/main.rs": FB_GAPI_MAIN.format(module='#[allow(dead_code)]\nmod tasks {\n    include!(concat!('
+                                             'env!("OUT_DIR"), "/tasks_v1.rs"));\n}\nuse tasks::TasksService;\n')}),
+        ("gapi, the committed `gapi-tasks-v1` crate", "gapi-crate",
+         head.format("newcomer-crate") + f'[dependencies]\ngapi = {{ path = "{rt}" }}\n'
+         f'gapi-tasks-v1 = {{ path = "{tasks}" }}\n{TOKIO}\n',
+         {"src/main.rs": FB_GAPI_MAIN.format(module="use gapi_tasks_v1::TasksService;\n")}),
+        ("google-tasks1 7.0.0 + yup-oauth2 (its README's setup)", "google-tasks1",
+         head.format("newcomer-google-tasks1") + f'[dependencies]\ngoogle-tasks1 = "=7.0.0"\n{TOKIO}\n',
+         {"src/main.rs": FB_PEER_MAIN}),
+    ]
+
+
+def bench_firstbuild(rounds):
+    """A newcomer's first build of a program that lists task lists: a fresh
+    project and target directory, dependencies already downloaded (`cargo
+    fetch`), `cargo build` (debug); wall time and the crates compiled. gapi
+    comes by path here (the same sources a registry user builds);
+    CARGO_INCREMENTAL=0 for every setup, as for registry crates."""
+    env = dict(os.environ, CARGO_INCREMENTAL="0")
+    env.pop("RUSTC_WRAPPER", None)
+    projects = firstbuild_projects()
+    for _, name, toml, files in projects:
+        d = FIRSTBUILD / name
+        if d.exists():
+            shutil.rmtree(d)
+        (d / "src").mkdir(parents=True)
+        (d / "Cargo.toml").write_text(toml)
+        for rel, text in files.items():
+            (d / rel).write_text(text)
+        run(["cargo", "fetch", "-q"], cwd=d, env=env)
+    times = {}
+    for i in range(rounds):
+        order = projects[i % len(projects):] + projects[:i % len(projects)]
+        for label, name, _, _ in order:
+            d = FIRSTBUILD / name
+            shutil.rmtree(d / "target", ignore_errors=True)
+            t0 = time.monotonic()
+            r = subprocess.run(["cargo", "build", "--offline"], cwd=d, env=env,
+                               stderr=subprocess.PIPE, text=True)
+            dt = time.monotonic() - t0
+            if r.returncode != 0:
+                sys.exit(f"first build of {name} failed:\n{r.stderr}")
+            crates = sum(1 for line in r.stderr.splitlines() if line.strip().startswith("Compiling "))
+            times.setdefault(label, []).append((dt, crates))
+            log(f"firstbuild round {i + 1}: {label}: {dt:.1f} s, {crates} crates")
+    return {"cases": [{"label": label, "wall_s": [t for t, _ in times[label]],
+                       "crates": times[label][-1][1]} for label, _, _, _ in projects]}
+
+
 # ------------------------------------------------------------------ requests
 
 REQ_CLIENTS = ["gapi", "google-tasks1", "reqwest", "python", "hyper", "reqwest-url"]
@@ -758,6 +875,7 @@ def main():
     ap.add_argument("--codegen-rounds", type=int, default=3)
     ap.add_argument("--compile-rounds", type=int, default=3)
     ap.add_argument("--features-rounds", type=int, default=3)
+    ap.add_argument("--firstbuild-rounds", type=int, default=3)
     ap.add_argument("--storm-rounds", type=int, default=3)
     ap.add_argument("--storm-n", type=int, default=1000)
     ap.add_argument("--token-delay-ms", type=int, default=50)
@@ -765,6 +883,8 @@ def main():
     ap.add_argument("--media-size", type=int, default=1 << 30)
     ap.add_argument("--no-write", action="store_true", help="print the report, do not write BENCHMARKS.md")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other sections' results of bench/target/results.json (sections run apart)")
     ap.add_argument("--report-only", action="store_true",
                     help="re-render the report from the last run's bench/target/results.json")
     args = ap.parse_args()
@@ -796,6 +916,8 @@ def main():
         r["compile"] = bench_compile(args.compile_rounds)
     if "features" in only:
         r["features"] = bench_features(args.features_rounds)
+    if "firstbuild" in only:
+        r["firstbuild"] = bench_firstbuild(args.firstbuild_rounds)
     if "requests" in only:
         r["requests"] = bench_requests(args.rounds, args.secs, args.conc)
     if "storm" in only:
@@ -808,6 +930,10 @@ def main():
                                                             if py.exists() else "?") + \
                (f" (httplib2 {pip_version(py, 'httplib2')})" if py.exists() else "")
     TARGET.mkdir(exist_ok=True)
+    if args.merge and saved.exists():
+        # the sections not run now keep their last results (each section's
+        # comparisons are side by side within its own run)
+        r = {**json.loads(saved.read_text())["results"], **r}
     saved.write_text(json.dumps({"machine": m, "args": vars(args), "results": r, "versions": versions}))
     text = report(m, args, r, versions)
     print(text)

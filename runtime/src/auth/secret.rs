@@ -4,7 +4,6 @@
 use std::fmt;
 
 use base64::Engine as _;
-use sha2::{Digest as _, Sha256};
 
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -83,9 +82,11 @@ fn random_token() -> String {
 /// Compares two byte strings in time that does not depend on where they
 /// differ: both are hashed first, so only the (fixed) digest length is compared.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let (ha, hb) = (Sha256::digest(a), Sha256::digest(b));
-    ha.iter()
-        .zip(hb.iter())
+    let sha256 = |v: &[u8]| ring::digest::digest(&ring::digest::SHA256, v);
+    let (ha, hb) = (sha256(a), sha256(b));
+    ha.as_ref()
+        .iter()
+        .zip(hb.as_ref())
         .fold(0u8, |acc, (x, y)| acc | (x ^ y))
         == 0
 }
@@ -112,7 +113,8 @@ impl PkceCodeVerifier {
     /// The S256 code challenge: `BASE64URL(SHA256(verifier))` without padding.
     /// Not a secret: it is sent in the authorization URL.
     pub fn s256_challenge(&self) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes()))
+        let digest = ring::digest::digest(&ring::digest::SHA256, self.0.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
     }
 }
 

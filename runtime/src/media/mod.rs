@@ -162,7 +162,8 @@ impl Media {
     /// the `md5Hash` (Cloud Storage) or `md5Checksum` (Drive) the server
     /// reports. The size and the CRC32C (which Cloud Storage reports) are
     /// always compared; MD5 costs about a second of CPU per GiB, so it is
-    /// asked for.
+    /// asked for. Needs the `md5` feature (off by default).
+    #[cfg(feature = "md5")]
     pub fn with_md5(mut self, md5: bool) -> Self {
         self.md5 = md5;
         self

@@ -24,7 +24,17 @@
 //! instead of `Ok`: the object the server kept is not what was sent.
 
 use base64::Engine as _;
+#[cfg(feature = "md5")]
 use md5::Digest as _;
+
+/// The running MD5 (the `md5` feature).
+#[cfg(feature = "md5")]
+type Md5 = md5::Md5;
+
+/// Without the `md5` feature no MD5 is ever computed: there is no value.
+#[cfg(not(feature = "md5"))]
+#[derive(Clone)]
+enum Md5 {}
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -34,7 +44,7 @@ pub(crate) struct Digests {
     /// How many bytes went through.
     pub len: u64,
     crc32c: u32,
-    md5: Option<md5::Md5>,
+    md5: Option<Md5>,
 }
 
 impl std::fmt::Debug for Digests {
@@ -52,7 +62,13 @@ impl Digests {
         Digests {
             len: 0,
             crc32c: 0,
-            md5: md5.then(md5::Md5::new),
+            #[cfg(feature = "md5")]
+            md5: md5.then(Md5::new),
+            #[cfg(not(feature = "md5"))]
+            md5: {
+                let _ = md5;
+                None
+            },
         }
     }
 
@@ -60,6 +76,7 @@ impl Digests {
     pub(crate) fn update(&mut self, bytes: &[u8]) {
         self.len += bytes.len() as u64;
         self.crc32c = crc32c::crc32c_append(self.crc32c, bytes);
+        #[cfg(feature = "md5")]
         if let Some(m) = &mut self.md5 {
             m.update(bytes);
         }
@@ -70,7 +87,13 @@ impl Digests {
     }
 
     fn md5_bytes(&self) -> Option<Vec<u8>> {
-        self.md5.clone().map(|m| m.finalize().to_vec())
+        #[cfg(feature = "md5")]
+        return self.md5.clone().map(|m| m.finalize().to_vec());
+        #[cfg(not(feature = "md5"))]
+        match &self.md5 {
+            None => None,
+            Some(never) => match *never {},
+        }
     }
 }
 
@@ -151,6 +174,7 @@ pub(crate) fn check_stored(
 mod tests {
     use super::*;
 
+    #[cfg(feature = "md5")]
     fn digests(data: &[u8], md5: bool) -> Digests {
         let mut d = Digests::new(md5);
         for piece in data.chunks(7) {
@@ -160,6 +184,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "md5")]
     fn known_digests() {
         // RFC 3720 B.4: 32 bytes of zeros → CRC32C 0x8a9136aa
         let d = digests(&[0u8; 32], true);
@@ -174,6 +199,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "md5")]
     fn matching_and_mismatching_resources() {
         let data = b"hello, world";
         let d = digests(data, true);

@@ -74,9 +74,9 @@ impl FileStorage {
         let deadline = tokio::time::Instant::now() + self.lock_timeout;
         let mut pause = Duration::from_millis(2);
         loop {
-            match fs4::FileExt::try_lock(&file) {
+            match file.try_lock() {
                 Ok(()) => break,
-                Err(fs4::TryLockError::WouldBlock) => {
+                Err(std::fs::TryLockError::WouldBlock) => {
                     if tokio::time::Instant::now() >= deadline {
                         return Err(Error::new(
                             ErrorKind::Timeout,
@@ -90,7 +90,7 @@ impl FileStorage {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(50));
                 }
-                Err(fs4::TryLockError::Error(e)) => {
+                Err(std::fs::TryLockError::Error(e)) => {
                     return Err(storage_err(&lock_path, "could not lock", e));
                 }
             }

@@ -6,8 +6,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sha2::{Digest as _, Sha256};
-
 use super::KeyedStorage;
 use super::file::{DEFAULT_LOCK_TIMEOUT, FileStorage, hex, storage_err};
 
@@ -33,7 +31,8 @@ fn encode_key(key: &str) -> String {
         }
     }
     if out.len() > MAX_ENCODED_KEY {
-        return format!("~sha256-{}", hex(&Sha256::digest(key.as_bytes())));
+        let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+        return format!("~sha256-{}", hex(digest.as_ref()));
     }
     out
 }
