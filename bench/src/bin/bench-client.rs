@@ -173,6 +173,30 @@ async fn run(a: &Args) -> Result<serde_json::Value, BoxError> {
             })
             .await
         }
+        "reqwest-default" => {
+            // reqwest as a newcomer uses it: `Client::new()`, the URL as text
+            let http = reqwest::Client::new();
+            let url: Arc<str> = format!("{}/tasks/v1/users/@me/lists", a.url).into();
+            calls(a, move || {
+                let http = http.clone();
+                let url = url.clone();
+                async move {
+                    let resp = http
+                        .get(&*url)
+                        .bearer_auth(TOKEN)
+                        .header("x-goog-api-client", "gl-rust/unknown gdcl/0.1.0")
+                        .send()
+                        .await?;
+                    if !resp.status().is_success() {
+                        return Err(format!("HTTP {}", resp.status()).into());
+                    }
+                    let body = resp.bytes().await?;
+                    let lists: gapi_tasks_v1::schemas::TaskLists = serde_json::from_slice(&body)?;
+                    Ok(lists.items.map_or(0, |i| i.len()))
+                }
+            })
+            .await
+        }
         "reqwest-url" => {
             // as `reqwest`, with the URL parsed once (reqwest then skips its
             // per-request parse, host IDNA processing included)
