@@ -150,77 +150,15 @@ async fn run(a: &Args) -> Result<serde_json::Value, BoxError> {
             })
             .await
         }
-        "reqwest" => {
-            let http = raw_reqwest()?;
-            let url: Arc<str> = format!("{}/tasks/v1/users/@me/lists", a.url).into();
-            calls(a, move || {
-                let http = http.clone();
-                let url = url.clone();
-                async move {
-                    let resp = http
-                        .get(&*url)
-                        .bearer_auth(TOKEN)
-                        .header("x-goog-api-client", "gl-rust/unknown gdcl/0.1.0")
-                        .send()
-                        .await?;
-                    if !resp.status().is_success() {
-                        return Err(format!("HTTP {}", resp.status()).into());
-                    }
-                    let body = resp.bytes().await?;
-                    let lists: gapi_tasks_v1::schemas::TaskLists = serde_json::from_slice(&body)?;
-                    Ok(lists.items.map_or(0, |i| i.len()))
-                }
-            })
-            .await
-        }
-        "reqwest-default" => {
-            // reqwest as a newcomer uses it: `Client::new()`, the URL as text
-            let http = reqwest::Client::new();
-            let url: Arc<str> = format!("{}/tasks/v1/users/@me/lists", a.url).into();
-            calls(a, move || {
-                let http = http.clone();
-                let url = url.clone();
-                async move {
-                    let resp = http
-                        .get(&*url)
-                        .bearer_auth(TOKEN)
-                        .header("x-goog-api-client", "gl-rust/unknown gdcl/0.1.0")
-                        .send()
-                        .await?;
-                    if !resp.status().is_success() {
-                        return Err(format!("HTTP {}", resp.status()).into());
-                    }
-                    let body = resp.bytes().await?;
-                    let lists: gapi_tasks_v1::schemas::TaskLists = serde_json::from_slice(&body)?;
-                    Ok(lists.items.map_or(0, |i| i.len()))
-                }
-            })
-            .await
-        }
+        "reqwest" => reqwest_calls(a, raw_reqwest()?).await,
+        // reqwest as a newcomer uses it: `Client::new()`, the URL as text
+        "reqwest-default" => reqwest_calls(a, reqwest::Client::new()).await,
         "reqwest-url" => {
             // as `reqwest`, with the URL parsed once (reqwest then skips its
             // per-request parse, host IDNA processing included)
             let http = raw_reqwest()?;
             let url = reqwest::Url::parse(&format!("{}/tasks/v1/users/@me/lists", a.url))?;
-            calls(a, move || {
-                let http = http.clone();
-                let url = url.clone();
-                async move {
-                    let resp = http
-                        .get(url)
-                        .bearer_auth(TOKEN)
-                        .header("x-goog-api-client", "gl-rust/unknown gdcl/0.1.0")
-                        .send()
-                        .await?;
-                    if !resp.status().is_success() {
-                        return Err(format!("HTTP {}", resp.status()).into());
-                    }
-                    let body = resp.bytes().await?;
-                    let lists: gapi_tasks_v1::schemas::TaskLists = serde_json::from_slice(&body)?;
-                    Ok(lists.items.map_or(0, |i| i.len()))
-                }
-            })
-            .await
+            calls(a, move || reqwest_list(http.get(url.clone()))).await
         }
         "hyper" => {
             // hyper-util's legacy client directly (what google-apis-rs runs on)
@@ -318,6 +256,28 @@ fn raw_reqwest() -> Result<reqwest::Client, BoxError> {
         .user_agent("gapi/0.1.0")
         .gzip(true)
         .build()?)
+}
+
+/// The benchmark through raw reqwest, the URL given as text on every call.
+async fn reqwest_calls(a: &Args, http: reqwest::Client) -> Result<serde_json::Value, BoxError> {
+    let url: Arc<str> = format!("{}/tasks/v1/users/@me/lists", a.url).into();
+    calls(a, move || reqwest_list(http.get(&*url))).await
+}
+
+/// One call through raw reqwest: the headers gapi sends, the body decoded
+/// into gapi's generated struct.
+async fn reqwest_list(rb: reqwest::RequestBuilder) -> Result<usize, BoxError> {
+    let resp = rb
+        .bearer_auth(TOKEN)
+        .header("x-goog-api-client", "gl-rust/unknown gdcl/0.1.0")
+        .send()
+        .await?;
+    if !resp.status().is_success() {
+        return Err(format!("HTTP {}", resp.status()).into());
+    }
+    let body = resp.bytes().await?;
+    let lists: gapi_tasks_v1::schemas::TaskLists = serde_json::from_slice(&body)?;
+    Ok(lists.items.map_or(0, |i| i.len()))
 }
 
 /// Runs `call` sequentially or from `--conc` tasks for `--secs` seconds after

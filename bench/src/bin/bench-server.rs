@@ -119,6 +119,43 @@ async fn drain(mut body: Incoming) -> u64 {
     n
 }
 
+/// Reads and discards a `multipart/related` upload, returning the length of
+/// its media part (the second part): what a real server reports as the
+/// object's size. Only the first 64 KiB and the last 512 bytes are kept.
+async fn drain_multipart(mut body: Incoming, boundary: &str) -> u64 {
+    let delimiter = format!("--{boundary}");
+    let closing = format!("\r\n--{boundary}--");
+    let (mut head, mut tail) = (Vec::new(), Vec::new());
+    let mut total = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        let Some(d) = frame.data_ref() else { continue };
+        total += d.len() as u64;
+        if head.len() < 64 << 10 {
+            head.extend_from_slice(&d[..d.len().min((64 << 10) - head.len())]);
+        }
+        tail.extend_from_slice(&d[d.len().saturating_sub(512)..]);
+        if tail.len() > 512 {
+            tail.drain(..tail.len() - 512);
+        }
+    }
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|i| i + from)
+    };
+    // the media starts after the headers of the part after the second delimiter
+    let start = find(&head, delimiter.as_bytes(), 0)
+        .and_then(|first| find(&head, delimiter.as_bytes(), first + delimiter.len()))
+        .and_then(|second| find(&head, b"\r\n\r\n", second))
+        .map(|i| i as u64 + 4);
+    let end = tail
+        .windows(closing.len())
+        .rposition(|w| w == closing.as_bytes())
+        .map(|i| total - (tail.len() - i) as u64);
+    match (start, end) {
+        (Some(start), Some(end)) if end >= start => end - start,
+        _ => total,
+    }
+}
+
 fn query_param<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
     req.uri().query()?.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
@@ -209,7 +246,17 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             let bucket = p["/upload/storage/v1/b/".len()..].trim_end_matches("/o").to_owned();
             let name = query_param(&req, "name").unwrap_or("upload").to_owned();
             state.stats.upload_requests.fetch_add(1, Ordering::Relaxed);
-            let n = drain(req.into_body()).await;
+            let boundary = req
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .filter(|ct| ct.starts_with("multipart/"))
+                .and_then(|ct| ct.split("boundary=").nth(1))
+                .map(|b| b.trim_matches('"').to_owned());
+            let n = match boundary {
+                Some(b) => drain_multipart(req.into_body(), &b).await,
+                None => drain(req.into_body()).await,
+            };
             state.stats.upload_bytes.fetch_add(n, Ordering::Relaxed);
             json(StatusCode::OK, object_json(&bucket, &name, n))
         }
