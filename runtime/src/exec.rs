@@ -248,7 +248,7 @@ impl Client {
             sent: true,
             auth: Some(auth.clone()),
         };
-        let resp = match wait_for_headers(rb.send(), &progress, bounds, req.what).await {
+        let mut resp = match wait_for_headers(rb.send(), &progress, bounds, req.what).await {
             Err(timeout) => return Err(sent(timeout)),
             Ok(Err(e)) => {
                 let connect = e.is_connect();
@@ -275,7 +275,6 @@ impl Client {
             };
             return Ok(Done::Streaming(resp));
         }
-        let mut resp = resp;
         let headers = resp.take_headers();
         match resp.bytes().await {
             Ok(body) => Ok(Done::Whole(Received { headers, body })),

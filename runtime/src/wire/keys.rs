@@ -62,10 +62,7 @@ pub fn indexed_position(names: &[&str], index: &[u16], key: &str) -> Option<usiz
         if entry == 0 {
             return None;
         }
-        if let Some(name) = names.get(entry - 1)
-            && name.len() == key.len()
-            && *name == key
-        {
+        if names.get(entry - 1) == Some(&key) {
             return Some(entry - 1);
         }
         slot = (slot + 1) & mask;

@@ -79,7 +79,8 @@ impl Serialize for FieldSer<'_> {
                 }
             )*};
         }
-        direct!(String, bool, i32, u32, f64, f32, Vec<String>, BTreeMap<String, String>);
+        // (strings come through `fast_ser` above)
+        direct!(bool, i32, u32, f64, f32, Vec<String>, BTreeMap<String, String>);
         macro_rules! wire_strings {
             ($($t:ty),*) => {$(
                 if id == TypeId::of::<Option<$t>>()
@@ -223,7 +224,8 @@ impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
                 }
             )*};
         }
-        direct!(String, bool, i32, u32, f64, f32, Vec<String>, BTreeMap<String, String>);
+        // (strings and booleans come through `fast` above)
+        direct!(i32, u32, f64, f32, Vec<String>, BTreeMap<String, String>);
         // The string-formatted types keep the wire string as it is.
         macro_rules! wire_strings {
             ($($t:ty),*) => {$(
