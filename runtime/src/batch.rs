@@ -554,7 +554,7 @@ async fn send_group(
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let prepared = Prepared {
-        method: reqwest::Method::POST,
+        method: http::Method::POST,
         url: url.to_owned(),
         headers: Vec::new(),
         body: Some((body.into(), format!("multipart/mixed; boundary={boundary}"))),
@@ -564,7 +564,6 @@ async fn send_group(
         what: "batch",
         stream: None,
         media: false,
-        origin: None,
     };
     let resp = client.execute_full(&prepared).await?;
     let content_type = resp.header("content-type").unwrap_or("").to_owned();

@@ -233,7 +233,7 @@ impl Call {
             .body_bytes()?
             .map(|b| (b, "application/json".to_owned()));
         Ok(Prepared {
-            method: self.method.http_method.to_reqwest(),
+            method: self.method.http_method.to_http(),
             url: self.url_for(path, extra)?,
             headers: self.headers.clone(),
             body,
@@ -245,7 +245,6 @@ impl Call {
             what: self.method.id,
             stream: None,
             media: false,
-            origin: self.svc.origin().cloned(),
         })
     }
 
@@ -629,5 +628,29 @@ mod tests {
         let sent: serde_json::Value =
             serde_json::from_slice(&c.body_bytes().unwrap().unwrap()).unwrap();
         assert_eq!(sent, serde_json::json!({"q": 1}));
+    }
+}
+#[cfg(test)]
+mod future_size {
+    /// A caller's future holds `send`'s inline: the attempt's state (the
+    /// connection's futures, timers, the response being read) is boxed
+    /// once, so moving the caller's future copies a kilobyte, not ten.
+    #[test]
+    fn the_future_of_send_stays_small() {
+        static SVC: crate::ServiceInfo = crate::ServiceInfo {
+            name: "a",
+            version: "v1",
+            revision: "r",
+            title: "t",
+            root_url: "http://127.0.0.1:9/",
+            service_path: "",
+            batch_path: None,
+        };
+        static M: crate::MethodInfo = crate::MethodInfo::DEFAULT;
+        let client = crate::Client::new(crate::Credentials::anonymous()).unwrap();
+        let svc = crate::Service::new(client, &SVC);
+        let send = super::Call::new(&svc, &M).send::<serde_json::Value>();
+        let size = std::mem::size_of_val(&send);
+        assert!(size <= 2048, "Call::send's future is {size} bytes");
     }
 }

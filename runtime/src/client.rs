@@ -18,7 +18,7 @@ use crate::retry::RetryPolicy;
 use crate::timeouts::{CallTimeouts, Timeouts};
 use crate::transport::{self, ProxyChoice, TransportConfig};
 
-/// An HTTP client for Google APIs: transport (reqwest + rustls, gzip, connection
+/// An HTTP client for Google APIs: transport (hyper + rustls, gzip, connection
 /// pool), credentials, retry policy. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct Client {
@@ -26,12 +26,12 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: crate::transport::HttpClient,
     credentials: Credentials,
     retry: RetryPolicy,
     clock: SharedClock,
     timeouts: Timeouts,
-    api_client_header: reqwest::header::HeaderValue,
+    api_client_header: http::header::HeaderValue,
 }
 
 impl fmt::Debug for Client {
@@ -230,7 +230,7 @@ impl ClientBuilder {
                 retry,
                 clock: self.clock.unwrap_or_else(default_clock),
                 timeouts: self.timeouts,
-                api_client_header: reqwest::header::HeaderValue::from_static(concat!(
+                api_client_header: http::header::HeaderValue::from_static(concat!(
                     "gl-rust/unknown gdcl/",
                     env!("CARGO_PKG_VERSION")
                 )),
@@ -242,7 +242,7 @@ impl ClientBuilder {
 /// A request ready to send (after URL expansion and body serialization).
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
-    pub method: reqwest::Method,
+    pub method: http::Method,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<(bytes::Bytes, String)>,
@@ -257,8 +257,6 @@ pub(crate) struct Prepared {
     /// A media transfer: bounded by the idle timeout rather than the
     /// policy's total deadline (unless `timeouts.total` is set).
     pub media: bool,
-    /// The parsed origin `url` is under, when known.
-    pub origin: Option<Arc<Origin>>,
 }
 
 impl Prepared {
@@ -323,11 +321,11 @@ impl Client {
         &self.inner.clock
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &crate::transport::HttpClient {
         &self.inner.http
     }
 
-    pub(crate) fn api_client_header(&self) -> &reqwest::header::HeaderValue {
+    pub(crate) fn api_client_header(&self) -> &http::header::HeaderValue {
         &self.inner.api_client_header
     }
 
@@ -344,42 +342,6 @@ pub struct Service {
     info: &'static ServiceInfo,
     root_url: Arc<str>,
     service_path: Arc<str>,
-    /// The root URL's origin, parsed once: request URLs are parsed relative
-    /// to it, so its host is not parsed again for every request.
-    origin: Option<Arc<Origin>>,
-}
-
-/// A parsed `scheme://host:port/` and its text.
-#[derive(Debug)]
-pub(crate) struct Origin {
-    pub text: String,
-    pub url: url::Url,
-}
-
-impl Origin {
-    /// The origin of `root_url`, if it parses.
-    fn of(root_url: &str) -> Option<Arc<Origin>> {
-        let mut url = url::Url::parse(root_url).ok()?;
-        if url.cannot_be_a_base() {
-            return None;
-        }
-        url.set_path("/");
-        url.set_query(None);
-        url.set_fragment(None);
-        let text = url.as_str().to_owned();
-        Some(Arc::new(Origin { text, url }))
-    }
-
-    /// `full` (a URL under this origin) parsed without parsing the origin
-    /// again; `None` when it is not under it.
-    pub(crate) fn parse(&self, full: &str) -> Option<url::Url> {
-        // The text keeps the trailing `/`: what follows is an absolute path.
-        let rest = full.strip_prefix(self.text.strip_suffix('/')?)?;
-        if !rest.starts_with('/') {
-            return None;
-        }
-        self.url.join(rest).ok()
-    }
 }
 
 impl fmt::Debug for Service {
@@ -403,7 +365,6 @@ impl Service {
             info,
             root_url: Arc::from(info.root_url),
             service_path: Arc::from(info.service_path),
-            origin: Origin::of(info.root_url),
         }
     }
 
@@ -414,7 +375,6 @@ impl Service {
         if !url.ends_with('/') {
             url.push('/');
         }
-        self.origin = Origin::of(&url);
         self.root_url = Arc::from(url);
         self
     }
@@ -440,50 +400,8 @@ impl Service {
         &self.root_url
     }
 
-    pub(crate) fn origin(&self) -> Option<&Arc<Origin>> {
-        self.origin.as_ref()
-    }
-
     /// The service path in use.
     pub fn service_path(&self) -> &str {
         &self.service_path
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_parsed_against_the_origin_equal_full_parses() {
-        for (root, full) in [
-            (
-                "http://127.0.0.1:9/",
-                "http://127.0.0.1:9/tasks/v1/users/@me/lists?maxResults=1",
-            ),
-            (
-                "https://storage.googleapis.com/",
-                "https://storage.googleapis.com/upload/storage/v1/b/x%2Fy/o?uploadType=media",
-            ),
-            (
-                "https://x.googleapis.com/prefix/",
-                "https://x.googleapis.com/prefix/v1/projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com:sign",
-            ),
-            ("https://Bücher.example/", "https://xn--bcher-kva.example/a"),
-        ] {
-            let origin = Origin::of(root).unwrap();
-            let expected = url::Url::parse(full).unwrap();
-            match origin.parse(full) {
-                Some(u) => assert_eq!(u, expected, "{full}"),
-                None => assert!(
-                    root.contains('ü'),
-                    "{root}: only an IDNA root is not matched textually"
-                ),
-            }
-        }
-        let origin = Origin::of("https://a.example/").unwrap();
-        assert!(origin.parse("https://b.example/x").is_none());
-        assert!(origin.parse("https://a.example.evil/x").is_none());
-        assert!(Origin::of("not a url").is_none());
     }
 }

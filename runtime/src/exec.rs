@@ -26,7 +26,7 @@ use crate::transport::{self, Response};
 
 /// A successful response read whole: headers and body.
 pub(crate) struct Received {
-    pub headers: reqwest::header::HeaderMap,
+    pub headers: http::header::HeaderMap,
     pub body: Bytes,
 }
 
@@ -66,16 +66,22 @@ impl Failed {
 impl Client {
     /// Sends a request and reads its whole answer, with retries.
     pub(crate) async fn execute_full(&self, req: &Prepared) -> Result<Received> {
-        match self.run(req, true).await? {
-            Done::Whole(r) => Ok(r),
-            Done::Streaming(mut r) => {
-                let headers = r.take_headers();
-                Ok(Received {
-                    headers,
-                    body: r.bytes().await?,
-                })
+        // Boxed: the attempt's state (the connection's futures, timers, the
+        // response being read) is kilobytes, and a caller's future that held
+        // it inline would copy it on every move.
+        Box::pin(async move {
+            match self.run(req, true).await? {
+                Done::Whole(r) => Ok(r),
+                Done::Streaming(mut r) => {
+                    let headers = r.take_headers();
+                    Ok(Received {
+                        headers,
+                        body: r.bytes().await?,
+                    })
+                }
             }
-        }
+        })
+        .await
     }
 
     /// Sends a request and reads its whole body, with retries.
@@ -87,7 +93,7 @@ impl Client {
     /// its body unread (media downloads). The body is bounded by the idle
     /// timeout, and by the deadline only when the call set one itself.
     pub(crate) async fn execute(&self, req: &Prepared) -> Result<Response> {
-        match self.run(req, false).await? {
+        match Box::pin(self.run(req, false)).await? {
             Done::Streaming(r) => Ok(r),
             Done::Whole(_) => Err(Error::new(
                 ErrorKind::Request,
@@ -123,21 +129,9 @@ impl Client {
         let mut refreshed = false;
         loop {
             attempt += 1;
-            let outcome = match within_deadline(
-                async { Ok(self.attempt(req, &bounds, whole).await) },
-                &bounds,
-                req.what,
-            )
-            .await
-            {
-                Ok(outcome) => outcome,
-                // The deadline passed during the attempt.
-                Err(error) => Err(Failed {
-                    error,
-                    sent: true,
-                    auth: None,
-                }),
-            };
+            // Every wait inside the attempt is capped at the deadline, so no
+            // timer of its own wraps it (one timer less per call).
+            let outcome = self.attempt(req, &bounds, whole).await;
             let Failed { error, sent, auth } = match outcome {
                 Ok(done) => return Ok(done),
                 Err(f) => f,
@@ -180,20 +174,17 @@ impl Client {
         bounds: &Bounds,
         whole: bool,
     ) -> std::result::Result<Done, Failed> {
-        let auth = self
-            .credentials()
-            .authorization()
+        // Ready at once for a token in hand: its timer is never armed.
+        let auth = within_deadline(self.credentials().authorization(), bounds, req.what)
             .await
             .map_err(Failed::before_sending)?;
-        let mut url = req.url.clone();
-        if let Some(key) = auth.api_key_param() {
-            crate::url::append_query(&mut url, [("key", key)]);
-        }
-        // Parsed against the service's origin, parsed once: the host is not
-        // parsed again per request.
-        let mut rb = match req.origin.as_ref().and_then(|o| o.parse(&url)) {
-            Some(parsed) => self.http().request(req.method.clone(), parsed),
-            None => self.http().request(req.method.clone(), url),
+        let mut rb = match auth.api_key_param() {
+            None => self.http().request(req.method.clone(), req.url.as_str()),
+            Some(key) => {
+                let mut url = req.url.clone();
+                crate::url::append_query(&mut url, [("key", key)]);
+                self.http().request(req.method.clone(), url)
+            }
         };
         rb = auth.apply(rb);
         rb = rb.header(API_CLIENT, self.api_client_header().clone());
@@ -202,15 +193,15 @@ impl Client {
         }
         let progress;
         if let Some((body, content_type)) = &req.body {
-            rb = rb.header(reqwest::header::CONTENT_TYPE, content_type.as_str());
+            rb = rb.header(http::header::CONTENT_TYPE, content_type.as_str());
             if body.len() > WATCHED_BODY {
                 // Large bodies (media chunks) go in slices, so that a server
                 // that stops reading is caught by the idle bound.
                 progress = Progress::new(false);
                 let slices = ProgressStream::new(slices(body.clone()), progress.clone());
                 rb = rb
-                    .header(reqwest::header::CONTENT_LENGTH, body.len())
-                    .body(reqwest::Body::wrap_stream(slices));
+                    .header(http::header::CONTENT_LENGTH, body.len())
+                    .body(crate::transport::Body::wrap_stream(slices));
             } else {
                 progress = Progress::new(true);
                 rb = rb.body(body.clone());
@@ -228,18 +219,18 @@ impl Client {
             progress = Progress::new(false);
             let body = ProgressStream::new(body, progress.clone());
             rb = rb
-                .header(reqwest::header::CONTENT_TYPE, stream.content_type.as_str())
-                .body(reqwest::Body::wrap_stream(body));
+                .header(http::header::CONTENT_TYPE, stream.content_type.as_str())
+                .body(crate::transport::Body::wrap_stream(body));
             if let Some(len) = stream.len {
-                rb = rb.header(reqwest::header::CONTENT_LENGTH, len);
+                rb = rb.header(http::header::CONTENT_LENGTH, len);
             }
         } else {
             progress = Progress::new(true);
             if matches!(
                 req.method,
-                reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH
+                http::Method::POST | http::Method::PUT | http::Method::PATCH
             ) {
-                rb = rb.header(reqwest::header::CONTENT_LENGTH, "0");
+                rb = rb.header(http::header::CONTENT_LENGTH, "0");
             }
         }
         tracing::debug!(method = %req.method, what = req.what, "sending request");
@@ -248,7 +239,8 @@ impl Client {
             sent: true,
             auth: Some(auth.clone()),
         };
-        let mut resp = match wait_for_headers(rb.send(), &progress, bounds, req.what).await {
+        let send = std::pin::pin!(rb.send());
+        let mut resp = match wait_for_headers(send, &progress, bounds, req.what).await {
             Err(timeout) => return Err(sent(timeout)),
             Ok(Err(e)) => {
                 let connect = e.is_connect();
@@ -284,8 +276,8 @@ impl Client {
 }
 
 /// The header that names the client library (as every Google client sends it).
-const API_CLIENT: reqwest::header::HeaderName =
-    reqwest::header::HeaderName::from_static("x-goog-api-client");
+const API_CLIENT: http::header::HeaderName =
+    http::header::HeaderName::from_static("x-goog-api-client");
 
 /// In-memory bodies larger than this are sent in watched slices.
 const WATCHED_BODY: usize = 256 * 1024;
@@ -319,9 +311,9 @@ pub(crate) async fn read_api_error(resp: Response, redactor: &Redactor) -> Error
 }
 
 /// Response headers as (lower-case name, value) pairs, without cookies.
-pub(crate) fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn header_pairs(h: &http::header::HeaderMap) -> Vec<(String, String)> {
     h.iter()
-        .filter(|(k, _)| *k != reqwest::header::SET_COOKIE)
+        .filter(|(k, _)| *k != http::header::SET_COOKIE)
         .map(|(k, v)| {
             (
                 k.as_str().to_owned(),

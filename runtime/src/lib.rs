@@ -15,7 +15,7 @@
 //! `tasks.tasklists().list()` → generated builder fills a [`Call`] →
 //! [`Call::send`] expands the URL (`url`), serializes the body →
 //! the client's one retry loop attaches [`Authorization`](auth::Authorization),
-//! sends over reqwest within the [`Timeouts`] and the call's deadline,
+//! sends over hyper within the [`Timeouts`] and the call's deadline,
 //! retries per [`RetryPolicy`], refreshes once on 401, reads the body →
 //! the body is decoded, errors become [`Error`] (redacted of every secret).
 #![warn(missing_docs)]

@@ -178,8 +178,11 @@ where
 /// watched: it fails with a timeout when the body stalls for `idle`, when
 /// the headers take longer than `response` after the body was sent, or at
 /// the call's deadline.
+///
+/// `send` comes pinned by the caller: an `async fn` taking it by value
+/// would hold it twice (argument and pinned local).
 pub(crate) async fn wait_for_headers<F, T>(
-    send: F,
+    mut send: std::pin::Pin<&mut F>,
     progress: &Progress,
     bounds: &Bounds,
     what: &str,
@@ -187,12 +190,13 @@ pub(crate) async fn wait_for_headers<F, T>(
 where
     F: std::future::Future<Output = T>,
 {
-    let mut send = std::pin::pin!(send);
     loop {
         let (last, done) = progress.get();
         let step = if done { bounds.response } else { bounds.idle };
         let limit = bounds.cap(last + step);
         tokio::select! {
+            // The response first: a timer that is never polled is never armed.
+            biased;
             out = &mut send => return Ok(out),
             _ = tokio::time::sleep_until(limit) => {
                 if progress.get() != (last, done) && !bounds.is_deadline(limit) {
@@ -217,16 +221,25 @@ where
 }
 
 /// Runs `fut`, failing with the deadline error when the deadline passes first.
-pub(crate) async fn within_deadline<F, T>(fut: F, bounds: &Bounds, what: &str) -> Result<T, Error>
+///
+/// Not an `async fn`: one would hold `fut` twice (as its argument and as
+/// the future it awaits), doubling the size of every caller's future.
+pub(crate) fn within_deadline<'a, F, T>(
+    fut: F,
+    bounds: &'a Bounds,
+    what: &'a str,
+) -> impl std::future::Future<Output = Result<T, Error>> + 'a
 where
-    F: std::future::Future<Output = Result<T, Error>>,
+    F: std::future::Future<Output = Result<T, Error>> + 'a,
 {
+    use futures_util::FutureExt as _;
+    use futures_util::future::Either;
     match bounds.deadline {
-        None => fut.await,
-        Some(d) => match tokio::time::timeout_at(d, fut).await {
+        None => Either::Left(fut),
+        Some(d) => Either::Right(tokio::time::timeout_at(d, fut).map(move |out| match out {
             Ok(out) => out,
             Err(_) => Err(bounds.deadline_error(what)),
-        },
+        })),
     }
 }
 
@@ -248,7 +261,7 @@ mod tests {
     async fn headers_that_never_come_time_out_after_the_response_bound() {
         let started = Instant::now();
         let e = wait_for_headers(
-            std::future::pending::<()>(),
+            std::pin::pin!(std::future::pending::<()>()),
             &Progress::new(true),
             &bounds(5, 2, None),
             "x",
@@ -267,7 +280,7 @@ mod tests {
     async fn the_deadline_wins_over_a_longer_step() {
         let started = Instant::now();
         let e = wait_for_headers(
-            std::future::pending::<()>(),
+            std::pin::pin!(std::future::pending::<()>()),
             &Progress::new(true),
             &bounds(50, 2, Some(3)),
             "x",
@@ -305,9 +318,14 @@ mod tests {
         let mut body = ProgressStream::new(Box::pin(body), progress.clone());
         let started = Instant::now();
         let drive = async move { while body.next().await.is_some() {} };
-        let e = wait_for_headers(drive, &progress, &bounds(100, 3, None), "up")
-            .await
-            .unwrap_err();
+        let e = wait_for_headers(
+            std::pin::pin!(drive),
+            &progress,
+            &bounds(100, 3, None),
+            "up",
+        )
+        .await
+        .unwrap_err();
         assert!(e.to_string().contains("body stalled for 3s"), "{e}");
         // 10 pieces one second apart, then 3 s of silence
         assert_eq!(started.elapsed(), Duration::from_secs(13));

@@ -16,6 +16,7 @@ use gapi::{
     Call, Client, Credentials, HttpMethod, Media, MediaUploadInfo, MethodInfo, RetryPolicy,
     Service, Timeouts,
 };
+use http_support::raw::{Conn, fault_server};
 use http_support::{RecordingClock, SVC};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -47,64 +48,6 @@ static UPLOAD: MethodInfo = MethodInfo {
     media_upload: Some(&UPLOAD_INFO),
     ..MethodInfo::DEFAULT
 };
-
-/// A request as read off the socket: its head and how many requests the
-/// server has seen so far.
-struct Conn {
-    stream: TcpStream,
-    head: String,
-}
-
-impl Conn {
-    async fn write(&mut self, bytes: &[u8]) {
-        let _ = self.stream.write_all(bytes).await;
-        let _ = self.stream.flush().await;
-    }
-}
-
-/// Reads one request head (up to the blank line).
-async fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await.ok()? == 0 {
-            return None;
-        }
-        buf.push(byte[0]);
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
-}
-
-/// Starts a server that hands every request to `serve` (one connection per
-/// task); returns its base URL and the request count.
-async fn fault_server<F, Fut>(serve: F) -> (String, Arc<AtomicUsize>)
-where
-    F: Fn(Conn, usize) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    let serve = Arc::new(serve);
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let serve = serve.clone();
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let Some(head) = read_head(&mut stream).await else {
-                    return;
-                };
-                let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
-                serve(Conn { stream, head }, n).await;
-            });
-        }
-    });
-    (base, count)
-}
 
 fn service(base: &str, client: Client) -> Service {
     Service::new(client, &SVC).with_root_url(base.to_owned())

@@ -226,8 +226,9 @@ async fn proxy() -> (String, ProxySeen) {
                 let line = head.lines().next().unwrap_or("").to_owned();
                 let auth = head
                     .lines()
-                    .find_map(|l| l.strip_prefix("proxy-authorization: "))
-                    .map(str::to_owned);
+                    // Header names are case-insensitive.
+                    .find(|l| l.to_ascii_lowercase().starts_with("proxy-authorization: "))
+                    .map(|l| l["proxy-authorization: ".len()..].to_owned());
                 s.lock().unwrap().push((line.clone(), auth));
                 let mut parts = line.split_whitespace();
                 let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
@@ -296,4 +297,59 @@ async fn requests_go_through_a_proxy_with_basic_credentials() {
     );
     assert_eq!(seen[1].0, format!("CONNECT 127.0.0.1:{port} HTTP/1.1"));
     assert_eq!(seen[1].1.as_deref(), Some(basic("bob:url-pass").as_str()));
+}
+
+#[tokio::test]
+async fn http2_is_negotiated_over_tls() {
+    use hyper::service::service_fn;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let pki = pki();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain: Vec<_> = CertificateDer::pem_slice_iter(pki.server_chain.as_bytes())
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_slice(pki.server_key.as_bytes()).unwrap();
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let versions: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = versions.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                continue;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    seen.lock().unwrap().push(format!("{:?}", req.version()));
+                    async {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                            http_body_util::Full::new(bytes::Bytes::from_static(b"{\"ok\":true}")),
+                        ))
+                    }
+                });
+                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    let client = Client::builder()
+        .add_root_certificates_pem(&pki.ca)
+        .build()
+        .unwrap();
+    let base = format!("https://127.0.0.1:{port}/");
+    for _ in 0..3 {
+        let v = get(client.clone(), &base).await.unwrap();
+        assert_eq!(v["ok"], true);
+    }
+    assert_eq!(*versions.lock().unwrap(), vec!["HTTP/2.0"; 3]);
 }

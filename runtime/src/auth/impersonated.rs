@@ -312,7 +312,7 @@ impl ImpersonationRefresher {
             transient: false,
         })?;
         let url = &self.url;
-        let fail = |e: reqwest::Error| {
+        let fail = |e: crate::transport::HttpError| {
             let error = crate::transport::map_err(e, &format!("{what} at {url}"));
             let transient = matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout);
             Failure {
@@ -322,8 +322,8 @@ impl ImpersonationRefresher {
         };
         let req = client
             .post(url.as_str())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json")
             .body(body.to_owned())
             .timeout(self.request.timeout);
         let resp = auth.apply(req).send().await.map_err(fail)?;

@@ -339,7 +339,7 @@ async fn get(
     let client = crate::transport::shared()?;
     let mut resp = client
         .get(uri)
-        .header(reqwest::header::ACCEPT, "application/json")
+        .header(http::header::ACCEPT, "application/json")
         .timeout(timeout)
         .send()
         .await
@@ -348,14 +348,14 @@ async fn get(
     if status != 200 {
         return Err(unavailable(format!("{what}: HTTP {status}")));
     }
-    let header = |name: reqwest::header::HeaderName| {
+    let header = |name: http::header::HeaderName| {
         resp.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let cache_control = header(reqwest::header::CACHE_CONTROL);
-    let age = header(reqwest::header::AGE);
+    let cache_control = header(http::header::CACHE_CONTROL);
+    let age = header(http::header::AGE);
     let mut body = Vec::new();
     while let Some(chunk) = resp
         .chunk()

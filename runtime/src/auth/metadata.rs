@@ -198,7 +198,7 @@ async fn get_once(
         error: Box::new(e),
         transient: false,
     })?;
-    let fail = |e: reqwest::Error| {
+    let fail = |e: crate::transport::HttpError| {
         let error = crate::transport::map_err(e, &format!("{what} at {url}"));
         let transient = matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout);
         Failure {

@@ -144,7 +144,7 @@ pub use user::{CREDENTIALS_FORMAT_VERSION, UserCredentials};
 pub struct Authorization {
     bearer: Option<AccessToken>,
     /// `Bearer <token>`, built once with the token (marked sensitive).
-    bearer_header: Option<reqwest::header::HeaderValue>,
+    bearer_header: Option<http::header::HeaderValue>,
     api_key: Option<ApiKey>,
     quota_project: Option<String>,
 }
@@ -159,9 +159,8 @@ impl Authorization {
     pub fn bearer(token: AccessToken) -> Self {
         // A token that cannot be a header value (a control character) is
         // sent as `Bearer invalid`, which the server refuses with a 401.
-        let mut header =
-            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.secret()))
-                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
+        let mut header = http::header::HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+            .unwrap_or_else(|_| http::header::HeaderValue::from_static("Bearer invalid"));
         header.set_sensitive(true);
         Authorization {
             bearer: Some(token),
@@ -208,9 +207,12 @@ impl Authorization {
 
     /// Attaches this authorization's headers to a request (the API key goes in
     /// the URL: see `api_key_param`).
-    pub(crate) fn apply(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub(crate) fn apply<'c>(
+        &self,
+        mut req: crate::transport::RequestBuilder<'c>,
+    ) -> crate::transport::RequestBuilder<'c> {
         if let Some(v) = &self.bearer_header {
-            req = req.header(reqwest::header::AUTHORIZATION, v.clone());
+            req = req.header(http::header::AUTHORIZATION, v.clone());
         }
         if let Some(p) = &self.quota_project {
             req = req.header("x-goog-user-project", p.as_str());

@@ -95,7 +95,7 @@ async fn post_form(
         .extend_pairs(form)
         .finish();
     let client = crate::transport::shared().map_err(|error| Failure::new(error, false))?;
-    let transport_failure = |e: reqwest::Error| {
+    let transport_failure = |e: crate::transport::HttpError| {
         let error = crate::transport::map_err(e, &format!("{what} at {uri}"));
         let transient = matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout);
         Failure::new(error, transient)
@@ -103,12 +103,12 @@ async fn post_form(
     let mut req = client
         .post(url)
         .header(
-            reqwest::header::CONTENT_TYPE,
+            http::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         )
-        .header(reqwest::header::ACCEPT, "application/json");
+        .header(http::header::ACCEPT, "application/json");
     for (k, v) in headers {
-        let mut value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+        let mut value = http::header::HeaderValue::from_str(v).map_err(|_| {
             Failure::new(
                 Error::new(
                     ErrorKind::Request,

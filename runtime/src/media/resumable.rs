@@ -479,7 +479,7 @@ impl ResumableUpload {
             .map(|s| s.uri.clone())
             .ok_or_else(|| Error::new(ErrorKind::Request, "no upload session"))?;
         Ok(Prepared {
-            method: reqwest::Method::PUT,
+            method: http::Method::PUT,
             url: uri,
             headers: vec![
                 ("Content-Range".into(), content_range),
@@ -493,7 +493,6 @@ impl ResumableUpload {
             what: self.what,
             stream: None,
             media: true,
-            origin: None,
         })
     }
 

@@ -15,6 +15,8 @@ use axum::routing::any;
 use gapi::ServiceInfo;
 use gapi::clock::{BoxFuture, Clock};
 
+pub mod raw;
+
 /// One request as the server saw it: method, URI, headers, body.
 pub type SeenRequest = (String, String, HeaderMap, Bytes);
 /// One scripted response: status, headers, body.

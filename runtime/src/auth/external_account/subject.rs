@@ -259,7 +259,7 @@ impl SubjectSource {
                 let client = crate::transport::shared()?;
                 let mut req = client.get(url.as_str()).timeout(URL_TIMEOUT);
                 for (k, v) in headers {
-                    let mut value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+                    let mut value = http::header::HeaderValue::from_str(v).map_err(|_| {
                         Error::new(
                             ErrorKind::Request,
                             format!("{from}: header {k} is not valid"),
