@@ -324,6 +324,31 @@ echo '{{"version":1,"success":true,"token_type":"{JWT_TYPE}","id_token":"{SUBJEC
 }
 
 #[tokio::test]
+async fn an_executable_still_open_for_writing_is_run_once_it_is_closed() {
+    allow_executables();
+    let (base, _) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ok = script(
+        dir.path(),
+        "busy.sh",
+        &format!(
+            r#"echo '{{"version":1,"success":true,"token_type":"{JWT_TYPE}","id_token":"{SUBJECT}","expiration_time":4000000000}}'"#
+        ),
+    );
+    // A writer holds the file open, as while a helper is being updated: Linux
+    // refuses to run it (ETXTBSY) until the writer closes it.
+    let writer = std::fs::OpenOptions::new().append(true).open(&ok).unwrap();
+    let source = serde_json::json!({ "executable": { "command": ok } });
+    let c = build(&file_json(&base, source, serde_json::json!({})));
+    let closer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        drop(writer);
+    });
+    assert_eq!(bearer(&c).await.unwrap(), "fed-1");
+    closer.await.unwrap();
+}
+
+#[tokio::test]
 async fn an_executable_that_hangs_is_stopped_at_its_timeout() {
     allow_executables();
     let (base, _) = start().await;

@@ -295,6 +295,23 @@ impl SubjectSource {
     }
 }
 
+/// Starts the command, retrying briefly while its file is busy: Linux refuses to
+/// run a file another process still has open for writing (a helper being
+/// updated, or one just written while this process forked), and that clears
+/// within milliseconds.
+async fn spawn(cmd: &mut tokio::process::Command) -> std::io::Result<tokio::process::Child> {
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 10 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A token from an executable-response, or the reason it gives none.
 /// `Ok(None)`: a valid response whose token expired.
 fn read_response(text: &str, from: &str, now: SystemTime) -> crate::Result<Option<String>> {
@@ -382,7 +399,7 @@ async fn run_executable(
     if let Some(path) = output_file {
         cmd.env("GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE", path);
     }
-    let child = cmd.spawn().map_err(|e| {
+    let child = spawn(&mut cmd).await.map_err(|e| {
         Error::new(ErrorKind::Auth, format!("{from} could not be started")).with_source(e)
     })?;
     let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
