@@ -39,8 +39,9 @@ impl Received {
 
 /// What a successful attempt hands back.
 enum Done {
-    /// Headers only: the body is the caller's to read.
-    Streaming(Response),
+    /// Headers only: the body is the caller's to read. Boxed: a response is
+    /// large beside the whole answer, and only downloads take this arm.
+    Streaming(Box<Response>),
     /// The whole answer.
     Whole(Received),
 }
@@ -94,7 +95,7 @@ impl Client {
     /// timeout, and by the deadline only when the call set one itself.
     pub(crate) async fn execute(&self, req: &Prepared) -> Result<Response> {
         match Box::pin(self.run(req, false)).await? {
-            Done::Streaming(r) => Ok(r),
+            Done::Streaming(r) => Ok(*r),
             Done::Whole(_) => Err(Error::new(
                 ErrorKind::Request,
                 format!("{}: internal: a streamed answer was read whole", req.what),
@@ -265,7 +266,7 @@ impl Client {
             } else {
                 resp
             };
-            return Ok(Done::Streaming(resp));
+            return Ok(Done::Streaming(Box::new(resp)));
         }
         let headers = resp.take_headers();
         match resp.bytes().await {

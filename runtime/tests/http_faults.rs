@@ -9,7 +9,7 @@ mod http_support;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use gapi::{
@@ -18,8 +18,7 @@ use gapi::{
 };
 use http_support::raw::{Conn, fault_server};
 use http_support::{RecordingClock, SVC};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncReadExt as _;
 use tokio::time::Instant;
 
 static GET: MethodInfo = MethodInfo {

@@ -11,12 +11,12 @@
 //! texts go there instead of into the token stream (a placeholder
 //! attribute stands in for each), because docs are most of the output and
 //! `syn` + `prettyplease` spend their time on tokens: parsing and
-//! formatting placeholders instead is several times faster. [`format`]
+//! formatting placeholders instead is several times faster. [`format()`]
 //! puts the texts back into prettyplease's output, a text rewrite keyed on
 //! each placeholder line's indentation, in the same pass that wraps enums
 //! in `gapi::open_enum!` (a macro body prettyplease would not format).
 //! `Out` also records the first name that is not an identifier, so that a
-//! generator bug fails [`format`] instead of emitting broken code.
+//! generator bug fails [`format()`] instead of emitting broken code.
 
 pub mod docs;
 mod format;
@@ -52,7 +52,7 @@ impl Out {
     ///
     /// Never panics: a name that is not an identifier (which
     /// `resolve/names.rs` rules out, so it would be a generator bug) gives
-    /// a placeholder and is recorded, and [`format`] then fails instead of
+    /// a placeholder and is recorded, and [`format()`] then fails instead of
     /// returning broken code.
     pub fn ident(&self, name: &str) -> Ident {
         if !is_ident(name) {
@@ -151,7 +151,7 @@ pub struct Emitted {
     invalid_ident: Option<String>,
 }
 
-/// Emits the module body for `api` (see [`format`]).
+/// Emits the module body for `api` (see [`format()`]).
 pub fn module(api: &Api) -> Emitted {
     module_gated(api, None)
 }
@@ -171,7 +171,7 @@ pub fn module_gated(api: &Api, features: Option<&Features>) -> Emitted {
 }
 
 /// Emits the module body's tokens for `api` (doc comments as placeholders;
-/// use [`module`] + [`format`] for source text).
+/// use [`module`] + [`format()`] for source text).
 pub fn module_tokens(api: &Api) -> TokenStream {
     module_with(api, &Out::default(), None)
 }

@@ -4,31 +4,31 @@
 //! sorted by name, properties and parameters sorted by name, enum values in
 //! document order. One module per job:
 //!
-//! - [`schemas`]: top-level schemas. An object schema with no properties and
+//! - `schemas`: top-level schemas. An object schema with no properties and
 //!   no `additionalProperties` becomes a struct with no fields (it
 //!   (de)serializes as `{}`, keeping what it is sent); other non-object
 //!   top-level schemas become type aliases;
-//! - [`inline`]: the type of every schema node; inline objects and enums are
+//! - `inline`: the type of every schema node; inline objects and enums are
 //!   named after their path: parent type name + property name (`Task` +
 //!   `links` → `TaskLinks`), array items and map values use the name of
 //!   their property;
-//! - [`recursion`]: a field is boxed only when it closes a cycle of by-value
+//! - `recursion`: a field is boxed only when it closes a cycle of by-value
 //!   (not `Vec`/map) references, i.e. when both ends are in the same
 //!   strongly connected component of the by-value reference graph;
-//! - [`methods`]: resources, methods and their parameters — positional
+//! - `methods`: resources, methods and their parameters — positional
 //!   arguments, setters named in a namespace that already holds every call
 //!   option and standard parameter, bodies and media;
-//! - [`params`]: parameter types, the `params` module of parameter enums
+//! - `params`: parameter types, the `params` module of parameter enums
 //!   (named after the parameter, or after the method when same-named
 //!   parameters take different values) and the standard parameters;
-//! - [`pagination`]: list methods, their page token and their items;
+//! - `pagination`: list methods, their page token and their items;
 //!
-//! and around them: [`aliases`] follows aliases, marks int64 fields and
+//! and around them: `aliases` follows aliases, marks int64 fields and
 //! refuses a schema that is an alias of itself (`{"$ref": "A"}` in `A`, an
 //! array or map of itself, a cycle of such schemas; the error names the
-//! `$ref` that closes the cycle); [`limits`] cuts types at 16 nested arrays
+//! `$ref` that closes the cycle); `limits` cuts types at 16 nested arrays
 //! and maps (deeper parts are a JSON `Value`) and refuses a document whose
-//! types go deeper than rustc can follow (an estimate); [`dedupe`] turns a
+//! types go deeper than rustc can follow (an estimate); `dedupe` turns a
 //! struct or enum identical to an earlier one (all but its name and
 //! description) into a type alias of it, in `schemas` and in `params`.
 //!

@@ -102,7 +102,7 @@ pub fn camel_part(name: &str) -> String {
     clean(name).to_upper_camel_case()
 }
 
-/// Whether `name` is what [`crate::emit::ident`] accepts: an identifier or
+/// Whether `name` is what `emit::ident` accepts: an identifier or
 /// a raw identifier (`r#type`) that the lexer takes, not `_`, not a keyword
 /// unless raw, and never a raw `self`/`Self`/`super`/`crate`.
 pub fn is_ident(name: &str) -> bool {

@@ -134,7 +134,7 @@ mod tests {
             Some(&hv("/v2/y")),
             &Method::POST,
             true,
-            &[first.clone()],
+            std::slice::from_ref(&first),
         )
         .unwrap()
         .unwrap();
@@ -145,7 +145,7 @@ mod tests {
             Some(&hv("z")),
             &Method::PUT,
             true,
-            &[first.clone()],
+            std::slice::from_ref(&first),
         )
         .unwrap()
         .unwrap();
@@ -158,7 +158,7 @@ mod tests {
                 Some(&hv("/z")),
                 &Method::PUT,
                 false,
-                &[first.clone()]
+                std::slice::from_ref(&first)
             )
             .unwrap()
             .is_none()
@@ -169,7 +169,7 @@ mod tests {
                 None,
                 &Method::PUT,
                 true,
-                &[first.clone()]
+                std::slice::from_ref(&first)
             )
             .unwrap()
             .is_none()
@@ -180,7 +180,7 @@ mod tests {
                 Some(&hv("/z")),
                 &Method::GET,
                 true,
-                &[first.clone()]
+                std::slice::from_ref(&first)
             )
             .unwrap()
             .is_none()
@@ -192,7 +192,7 @@ mod tests {
                 Some(&hv("ftp://x/")),
                 &Method::GET,
                 true,
-                &[first.clone()]
+                std::slice::from_ref(&first)
             )
             .unwrap()
             .is_none()
@@ -202,7 +202,7 @@ mod tests {
             Some(&hv("http://a.example/")),
             &Method::GET,
             true,
-            &[first.clone()],
+            std::slice::from_ref(&first),
         )
         .err()
         .unwrap();
@@ -212,7 +212,7 @@ mod tests {
             Some(&hv("/v1/x?key=k")),
             &Method::GET,
             true,
-            &[first.clone()],
+            std::slice::from_ref(&first),
         )
         .err()
         .unwrap();

@@ -16,7 +16,7 @@
 //!    (`service_account_impersonation_url`), through the same
 //!    [`ImpersonatedCredentials`] as any other source.
 //!
-//! Tokens go through the same single-flight [`TokenCache`](super::token_cache)
+//! Tokens go through the same single-flight token cache
 //! as every credential: refreshed before they expire, once for all
 //! concurrent callers. [Application Default Credentials](super::adc) load
 //! `type: external_account` files into these.
