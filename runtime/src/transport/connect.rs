@@ -109,6 +109,17 @@ impl tower_service::Service<Uri> for Connector {
         let mut http = self.http.clone();
         let via = self.proxy.as_ref().and_then(|p| p.intercept(&dst));
         Box::pin(async move {
+            if let Some((proxy, _)) = &via
+                && proxy.scheme() != Some(&http::uri::Scheme::HTTP)
+            {
+                // From the environment (`HTTPS_PROXY=https://…`, `socks5://…`):
+                // speaking plain HTTP to it would fail obscurely, or worse.
+                return Err(format!(
+                    "the proxy {} is not an http:// proxy, the only kind supported",
+                    redact_userinfo(&proxy.to_string())
+                )
+                .into());
+            }
             let (io, proxied) = match via {
                 None => (http.call(dst).await?, false),
                 Some((proxy, auth)) if dst.scheme() == Some(&http::uri::Scheme::HTTPS) => {
@@ -175,5 +186,37 @@ impl hyper::rt::Write for Conn {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_service::Service as _;
+
+    fn via(proxy: &str) -> Connector {
+        let rules = Proxy {
+            matcher: Matcher::builder().all(proxy.to_owned()).build(),
+            auth: None,
+        };
+        Connector::new(HttpConnector::new(), Some(Arc::new(rules)))
+    }
+
+    #[tokio::test]
+    async fn a_proxy_that_is_not_http_is_refused_without_connecting() {
+        for proxy in [
+            "https://user:hunter2@127.0.0.1:9/",
+            "socks5://user:hunter2@127.0.0.1:9/",
+        ] {
+            let Err(e) = via(proxy)
+                .call(Uri::from_static("https://www.googleapis.com/"))
+                .await
+            else {
+                panic!("{proxy}: connected");
+            };
+            let msg = e.to_string();
+            assert!(msg.contains("not an http:// proxy"), "{msg}");
+            assert!(!msg.contains("hunter2"), "{msg}");
+        }
     }
 }
