@@ -126,22 +126,37 @@ impl Bounds {
 
 /// How far a request body is: when it last moved and whether it is all sent.
 #[derive(Clone)]
-pub(crate) struct Progress(Arc<Mutex<(Instant, bool)>>);
+pub(crate) enum Progress {
+    /// No body, or one handed over whole: sent when the request is (no
+    /// shared state, nothing allocated per call).
+    Sent(Instant),
+    /// A body that streams: its stream reports as it moves.
+    Streaming(Arc<Mutex<(Instant, bool)>>),
+}
 
 impl Progress {
     /// A body that starts being sent now (`done`: there is none, or it is
     /// handed over at once).
     pub fn new(done: bool) -> Self {
-        Progress(Arc::new(Mutex::new((Instant::now(), done))))
+        if done {
+            Progress::Sent(Instant::now())
+        } else {
+            Progress::Streaming(Arc::new(Mutex::new((Instant::now(), false))))
+        }
     }
 
     fn get(&self) -> (Instant, bool) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        match self {
+            Progress::Sent(at) => (*at, true),
+            Progress::Streaming(st) => *st.lock().unwrap_or_else(|p| p.into_inner()),
+        }
     }
 
     fn moved(&self, done: bool) {
-        let mut st = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *st = (Instant::now(), st.1 || done);
+        if let Progress::Streaming(st) = self {
+            let mut st = st.lock().unwrap_or_else(|p| p.into_inner());
+            *st = (Instant::now(), st.1 || done);
+        }
     }
 }
 
