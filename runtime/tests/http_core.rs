@@ -4,7 +4,7 @@
 
 mod http_support;
 
-use http_support::{RecordingClock, SVC, scripted_server};
+use http_support::{CREATE, RecordingClock, SVC, scripted_server};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -21,12 +21,6 @@ static GET: MethodInfo = MethodInfo {
     id: "things.get",
     http_method: HttpMethod::Get,
     path: "items/{+name}:peek",
-    ..MethodInfo::DEFAULT
-};
-static CREATE: MethodInfo = MethodInfo {
-    id: "things.create",
-    http_method: HttpMethod::Post,
-    path: "items",
     ..MethodInfo::DEFAULT
 };
 static LIST: MethodInfo = MethodInfo {

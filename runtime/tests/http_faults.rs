@@ -17,7 +17,7 @@ use gapi::{
     Service, Timeouts,
 };
 use http_support::raw::{Conn, fault_server};
-use http_support::{RecordingClock, SVC};
+use http_support::{CREATE, RecordingClock, SVC};
 use tokio::io::AsyncReadExt as _;
 use tokio::time::Instant;
 
@@ -26,12 +26,6 @@ static GET: MethodInfo = MethodInfo {
     http_method: HttpMethod::Get,
     path: "items/{name}",
     supports_media_download: true,
-    ..MethodInfo::DEFAULT
-};
-static CREATE: MethodInfo = MethodInfo {
-    id: "things.create",
-    http_method: HttpMethod::Post,
-    path: "items",
     ..MethodInfo::DEFAULT
 };
 static UPLOAD_INFO: MediaUploadInfo = MediaUploadInfo {

@@ -10,20 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gapi::{Call, Client, HttpMethod, MethodInfo, RetryPolicy, Service};
-use http_support::SVC;
 use http_support::raw::{Conn, fault_server};
+use http_support::{CREATE, SVC};
 use tokio::io::AsyncReadExt as _;
 
 static GET: MethodInfo = MethodInfo {
     id: "things.get",
     http_method: HttpMethod::Get,
     path: "items/a",
-    ..MethodInfo::DEFAULT
-};
-static CREATE: MethodInfo = MethodInfo {
-    id: "things.create",
-    http_method: HttpMethod::Post,
-    path: "items",
     ..MethodInfo::DEFAULT
 };
 

@@ -129,93 +129,69 @@ mod tests {
     #[test]
     fn hops_resolve_keep_or_change_the_method_and_stop_where_they_must() {
         let first: Uri = "https://a.example/v1/x?key=k".parse().unwrap();
-        let hop = next(
-            StatusCode::FOUND,
-            Some(&hv("/v2/y")),
-            &Method::POST,
-            true,
-            std::slice::from_ref(&first),
-        )
-        .unwrap()
-        .unwrap();
+        // The hop after the first request.
+        let after_first = |status, location: Option<&str>, method: &Method, replayable| {
+            next(
+                status,
+                location.map(hv).as_ref(),
+                method,
+                replayable,
+                std::slice::from_ref(&first),
+            )
+        };
+        let hop = after_first(StatusCode::FOUND, Some("/v2/y"), &Method::POST, true)
+            .unwrap()
+            .unwrap();
         assert_eq!(hop.uri, "https://a.example/v2/y");
         assert!(hop.to_get);
-        let hop = next(
+        let hop = after_first(
             StatusCode::TEMPORARY_REDIRECT,
-            Some(&hv("z")),
+            Some("z"),
             &Method::PUT,
             true,
-            std::slice::from_ref(&first),
         )
         .unwrap()
         .unwrap();
         assert_eq!(hop.uri, "https://a.example/v1/z");
         assert!(!hop.to_get);
         // A stream cannot be sent again; 308 without Location is an answer.
-        assert!(
-            next(
-                StatusCode::PERMANENT_REDIRECT,
-                Some(&hv("/z")),
-                &Method::PUT,
-                false,
-                std::slice::from_ref(&first)
-            )
-            .unwrap()
-            .is_none()
-        );
-        assert!(
-            next(
-                StatusCode::PERMANENT_REDIRECT,
-                None,
-                &Method::PUT,
-                true,
-                std::slice::from_ref(&first)
-            )
-            .unwrap()
-            .is_none()
-        );
-        assert!(
-            next(
-                StatusCode::OK,
-                Some(&hv("/z")),
-                &Method::GET,
-                true,
-                std::slice::from_ref(&first)
-            )
-            .unwrap()
-            .is_none()
-        );
+        let answer = |status, location, method: &Method, replayable| {
+            after_first(status, location, method, replayable)
+                .unwrap()
+                .is_none()
+        };
+        assert!(answer(
+            StatusCode::PERMANENT_REDIRECT,
+            Some("/z"),
+            &Method::PUT,
+            false
+        ));
+        assert!(answer(
+            StatusCode::PERMANENT_REDIRECT,
+            None,
+            &Method::PUT,
+            true
+        ));
+        assert!(answer(StatusCode::OK, Some("/z"), &Method::GET, true));
         // Not an http(s) URL: the response is the answer.
-        assert!(
-            next(
-                StatusCode::FOUND,
-                Some(&hv("ftp://x/")),
-                &Method::GET,
-                true,
-                std::slice::from_ref(&first)
-            )
-            .unwrap()
-            .is_none()
-        );
-        let e = next(
+        assert!(answer(
             StatusCode::FOUND,
-            Some(&hv("http://a.example/")),
+            Some("ftp://x/"),
+            &Method::GET,
+            true
+        ));
+        let e = after_first(
+            StatusCode::FOUND,
+            Some("http://a.example/"),
             &Method::GET,
             true,
-            std::slice::from_ref(&first),
         )
         .err()
         .unwrap();
         assert!(e.to_string().contains("https to plain http"), "{e}");
-        let e = next(
-            StatusCode::FOUND,
-            Some(&hv("/v1/x?key=k")),
-            &Method::GET,
-            true,
-            std::slice::from_ref(&first),
-        )
-        .err()
-        .unwrap();
+        let e = after_first(StatusCode::FOUND, Some("/v1/x?key=k"), &Method::GET, true)
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("loop"), "{e}");
         let chain: Vec<Uri> = (0..=MAX_REDIRECTS)
             .map(|i| format!("https://a.example/{i}").parse().unwrap())

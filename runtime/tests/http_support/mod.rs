@@ -12,8 +12,8 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use gapi::ServiceInfo;
 use gapi::clock::{BoxFuture, Clock};
+use gapi::{HttpMethod, MethodInfo, ServiceInfo};
 
 pub mod raw;
 
@@ -88,6 +88,14 @@ impl Clock for RecordingClock {
         Box::pin(async {})
     }
 }
+
+/// `things.create`: `POST items`, the test API's non-idempotent method.
+pub static CREATE: MethodInfo = MethodInfo {
+    id: "things.create",
+    http_method: HttpMethod::Post,
+    path: "items",
+    ..MethodInfo::DEFAULT
+};
 
 /// The test API: `https://things.googleapis.com/things/v1/`.
 pub static SVC: ServiceInfo = ServiceInfo {
