@@ -137,16 +137,17 @@ impl Client {
                 Ok(done) => return Ok(done),
                 Err(f) => f,
             };
+            // A body that cannot be sent again still gets its credentials
+            // refreshed: the caller (a resumable upload) sends it again.
             if error.status() == Some(401)
                 && !refreshed
-                && req.replayable()
                 && let Some(auth) = &auth
                 && auth.access_token().is_some()
             {
                 refreshed = true;
                 tracing::debug!(what = req.what, "401: refreshing credentials once");
                 let refresh = self.credentials().refresh_after_unauthorized(auth);
-                if within_deadline(refresh, &bounds, req.what).await? {
+                if within_deadline(refresh, &bounds, req.what).await? && req.replayable() {
                     attempt -= 1;
                     continue;
                 }

@@ -707,6 +707,131 @@ async fn ten_mib_from_a_reader_of_unknown_size_holds_two_chunks_at_most() {
 }
 
 #[tokio::test]
+async fn a_reader_of_known_size_is_read_as_it_is_sent_one_chunk_at_most() {
+    let fake = Fake::start().await;
+    let clock = RecordingClock::default();
+    let svc = service(&fake, &clock);
+    let max_ahead = Arc::new(AtomicU64::new(0));
+    let reader = Gauge {
+        len: 10 * MIB as u64,
+        pos: 0,
+        fake: fake.clone(),
+        max_ahead: max_ahead.clone(),
+    };
+    let media = Media::from_reader(reader, Some(10 * MIB as u64), "application/octet-stream");
+    let obj: Obj = Call::new(&svc, &INSERT)
+        .upload_resumable(media)
+        .chunk_size(4 * MIB)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(obj.size, (10 * MIB).to_string());
+    assert_eq!(fake.data(1), payload(10 * MIB));
+    let t = 10 * MIB;
+    assert_eq!(
+        fake.ranges(),
+        [
+            format!("bytes 0-4194303/{t}"),
+            format!("bytes 4194304-8388607/{t}"),
+            format!("bytes 8388608-10485759/{t}"),
+        ]
+    );
+    // Each chunk is read as it goes out: never a chunk ahead of the server.
+    let ahead = max_ahead.load(Ordering::SeqCst);
+    assert!(
+        ahead <= 4 * MIB as u64,
+        "read {ahead} bytes ahead of the server"
+    );
+}
+
+#[tokio::test]
+async fn a_chunk_read_as_it_is_sent_and_cut_short_goes_on_from_what_the_server_kept() {
+    let fake = Fake::start().await;
+    let clock = RecordingClock::default();
+    let svc = service(&fake, &clock);
+    let data = payload(6 * MIB + 5);
+    // The first 4 MiB chunk is cut after 1.5 MiB: the server keeps 1.5 MiB;
+    // the reader cannot go back, so the rest comes from what was read.
+    fake.fault(1, Fault::CutAfter(3 * MIB / 2));
+    let obj: Obj = Call::new(&svc, &INSERT)
+        .upload_resumable(Media::from_reader(
+            std::io::Cursor::new(data.clone()),
+            Some(data.len() as u64),
+            "application/octet-stream",
+        ))
+        .chunk_size(4 * MIB)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(obj.size, data.len().to_string());
+    assert_eq!(fake.data(1), data);
+    let ranges = fake.ranges();
+    let t = data.len();
+    assert_eq!(ranges[0], format!("bytes 0-4194303/{t}"));
+    assert_eq!(ranges[1], format!("bytes */{t}"));
+    assert!(ranges[2].starts_with("bytes 1572864-"), "{ranges:?}");
+    assert_eq!(
+        ranges.last().unwrap(),
+        &format!("bytes 4194304-{}/{t}", t - 1)
+    );
+    // Every chunk but the last is a multiple of 256 KiB.
+    let sizes = fake.chunk_sizes();
+    assert!(
+        sizes[..sizes.len() - 1]
+            .iter()
+            .all(|n| n % (256 * KIB) == 0),
+        "{sizes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_reader_shorter_or_longer_than_its_declared_size_fails_and_nothing_is_committed() {
+    let fake = Fake::start().await;
+    let clock = RecordingClock::default();
+    let svc = service(&fake, &clock);
+    // 600 KiB declared as 1 MiB: the third chunk ends early.
+    let err = Call::new(&svc, &INSERT)
+        .upload_resumable(Media::from_reader(
+            std::io::Cursor::new(payload(600 * KIB)),
+            Some(MIB as u64),
+            "a/b",
+        ))
+        .chunk_size(256 * KIB)
+        .send::<Obj>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), gapi::ErrorKind::Io, "{err}");
+    assert!(
+        err.to_string()
+            .contains("ended after 614400 bytes; its declared size is 1048576"),
+        "{err}"
+    );
+    assert_eq!(fake.data(1).len(), 512 * KIB, "the short chunk is not kept");
+
+    // 600 KiB declared as 512 KiB: found before the last byte is sent.
+    let err = Call::new(&svc, &INSERT)
+        .upload_resumable(Media::from_reader(
+            std::io::Cursor::new(payload(600 * KIB)),
+            Some(512 * KIB as u64),
+            "a/b",
+        ))
+        .chunk_size(256 * KIB)
+        .send::<Obj>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), gapi::ErrorKind::Io, "{err}");
+    assert!(
+        err.to_string()
+            .contains("longer than its declared size 524288"),
+        "{err}"
+    );
+    let st = fake.state.lock().unwrap();
+    let s = &st.sessions[&2];
+    assert!(!s.done, "the upload is not completed");
+    assert_eq!(s.data.len(), 256 * KIB);
+}
+
+#[tokio::test]
 async fn auto_protocol_goes_resumable_for_unknown_sizes_and_enforces_max_size() {
     let fake = Fake::start().await;
     let clock = RecordingClock::default();

@@ -1,12 +1,111 @@
-//! The chunks of a resumable upload, read from its source: the chunk being
-//! sent (kept until the server has confirmed all of it) and, while it is on
-//! the wire, the next one read ahead — so that reading the source and
-//! sending to the server overlap. At most two chunks are in memory.
+//! The chunks of a resumable upload, read from its source. The chunk being
+//! sent is kept until the server has confirmed all of it. Reading the
+//! source and sending overlap: when the media's size is known, a chunk is
+//! read piece by piece as it is sent ([`Chunks::feed`]: each piece goes to
+//! the wire while it is still in the CPU's cache); otherwise the whole
+//! chunk is read first and the next one is read ahead while it is on the
+//! wire. At most two chunks are in memory.
+
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use tokio::sync::{Notify, mpsc};
 
 use super::{SourceReader, too_large};
+use crate::client::{BodyStream, StreamBody};
 use crate::error::{Error, ErrorKind, Result};
+
+/// How much of a chunk read as it is sent is read and sent at a time: the
+/// chunk granularity, so that the part of a chunk cut short that was read
+/// (and is sent again from what the server has) ends on a 256 KiB boundary.
+const PIECE: usize = 4 * super::resumable::CHUNK_GRANULARITY;
+
+/// The largest piece handed to the transport at once: a server that stops
+/// reading is caught by the idle bound within one such piece.
+const SLICE: usize = 64 * 1024;
+
+/// The bytes of a chunk, in the pieces they were read in (no copy).
+#[derive(Clone, Default)]
+pub(super) struct Pieces {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl Pieces {
+    fn one(data: Bytes) -> Self {
+        let len = data.len();
+        Pieces {
+            parts: if len == 0 { Vec::new() } else { vec![data] },
+            len,
+        }
+    }
+
+    fn push(&mut self, data: Bytes) {
+        self.len += data.len();
+        self.parts.push(data);
+    }
+
+    /// How many bytes.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes from `skip` on.
+    fn skipping(&self, mut skip: usize) -> Pieces {
+        let mut out = Pieces::default();
+        for part in &self.parts {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            out.push(part.slice(skip..));
+            skip = 0;
+        }
+        out
+    }
+
+    /// A request body of these bytes, as many times as it is sent.
+    pub(super) fn body(self, content_type: &str) -> StreamBody {
+        let len = self.len as u64;
+        StreamBody {
+            content_type: content_type.to_owned(),
+            len: Some(len),
+            replayable: true,
+            make: Arc::new(move || {
+                let slices = self.parts.clone().into_iter().flat_map(|part| {
+                    (0..part.len().div_ceil(SLICE))
+                        .map(move |i| Ok(part.slice(i * SLICE..((i + 1) * SLICE).min(part.len()))))
+                });
+                Some(Box::pin(futures_util::stream::iter(slices)) as BodyStream)
+            }),
+        }
+    }
+}
+
+/// The request body of a chunk read as it is sent: the pieces
+/// [`Chunks::feed`] reads, in order; one attempt only.
+pub(super) fn fed_body(
+    len: usize,
+    content_type: &str,
+) -> (mpsc::Sender<std::io::Result<Bytes>>, StreamBody) {
+    let (tx, rx) = mpsc::channel(2);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|piece| (piece, rx))
+    });
+    let slot = Mutex::new(Some(Box::pin(stream) as BodyStream));
+    let body = StreamBody {
+        content_type: content_type.to_owned(),
+        len: Some(len as u64),
+        replayable: false,
+        make: Arc::new(move || slot.lock().unwrap_or_else(|p| p.into_inner()).take()),
+    };
+    (tx, body)
+}
 
 /// A chunk read from the source: where it starts, its bytes, and how many
 /// were asked for (fewer means the source ended).
@@ -23,7 +122,7 @@ pub(super) struct Chunks {
     chunk_size: usize,
     max_size: Option<u64>,
     /// The chunk read but not all confirmed: its offset and bytes.
-    pending: Option<(u64, Bytes)>,
+    pending: Option<(u64, Pieces)>,
     /// The next chunk, read while the pending one was sent.
     ahead: Option<Read>,
 }
@@ -31,7 +130,7 @@ pub(super) struct Chunks {
 /// What [`Chunks::at`] found.
 pub(super) struct Chunk {
     /// The bytes from the offset asked for (empty: everything was sent).
-    pub data: Bytes,
+    pub data: Pieces,
     /// The size of a source of unknown size, when this chunk ended it.
     pub found_total: Option<u64>,
 }
@@ -119,20 +218,20 @@ impl Chunks {
     /// skipping or rewinding to `offset`). Empty when everything is sent
     /// and the size is known (`total`).
     pub(super) async fn at(&mut self, offset: u64, total: Option<u64>) -> Result<Chunk> {
-        let found = |data: Bytes| Chunk {
+        let found = |data: Pieces| Chunk {
             data,
             found_total: None,
         };
         if let Some((start, data)) = &self.pending {
             let end = start + data.len() as u64;
             if offset >= *start && offset < end {
-                return Ok(found(data.slice((offset - start) as usize..)));
+                return Ok(found(data.skipping((offset - start) as usize)));
             }
         }
         self.pending = None;
         if total.is_some_and(|t| offset >= t) {
             self.ahead = None;
-            return Ok(found(Bytes::new()));
+            return Ok(found(Pieces::default()));
         }
         let read = match self.ahead.take() {
             Some(r) if r.offset == offset => r,
@@ -207,7 +306,110 @@ impl Chunks {
         {
             return Err(too_large(self.what, end, max));
         }
+        let data = Pieces::one(data);
         self.pending = Some((offset, data.clone()));
         Ok(Chunk { data, found_total })
+    }
+
+    /// How long the chunk at `offset` is when it is to be read as it is
+    /// sent ([`feed`](Self::feed)): the media's size is known, nothing of
+    /// it is held, and the source is at `offset`. `None`: use
+    /// [`at`](Self::at).
+    pub(super) fn fresh(&self, offset: u64, total: Option<u64>) -> Option<usize> {
+        let total = total?;
+        let held = |start: u64, len: usize| offset >= start && offset < start + len as u64;
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|(s, d)| held(*s, d.len()))
+            || self.ahead.as_ref().is_some_and(|r| r.offset == offset)
+            || self.reader.pos() != offset
+        {
+            return None;
+        }
+        let want = self.want_after(offset, Some(total));
+        // Past `maxSize`: `at` says so before anything is sent.
+        let over = self.max_size.is_some_and(|m| offset + want as u64 > m);
+        (want > 0 && !over).then_some(want)
+    }
+
+    /// Reads the `want` bytes at `offset` (see [`fresh`](Self::fresh)) piece
+    /// by piece, handing each to `tx` (the request body) and keeping it as
+    /// the pending chunk. Stops early, keeping what it read, when the body
+    /// is gone or `stop` is notified (the request is over). A source that
+    /// ends early, or goes on past its declared size `total`, fails before
+    /// its last byte is sent, and the body ends with an error.
+    pub(super) async fn feed(
+        &mut self,
+        offset: u64,
+        want: usize,
+        total: u64,
+        tx: mpsc::Sender<std::io::Result<Bytes>>,
+        stop: &Notify,
+    ) -> Result<()> {
+        // The chunk before this one is confirmed: dropped first, its
+        // allocation is reused (a new one costs page faults every chunk).
+        self.pending = None;
+        self.ahead = None;
+        self.reader.reserve(want);
+        let read = &mut self.pending.insert((offset, Pieces::default())).1;
+        let failed = |e: Error| {
+            let body_error = std::io::Error::other(e.to_string());
+            (e, body_error)
+        };
+        let outcome = loop {
+            if read.len() == want {
+                break Ok(());
+            }
+            let piece = match self.reader.read_up_to((want - read.len()).min(PIECE)).await {
+                Ok(p) => p,
+                Err(e) => {
+                    self.reader.forget_position();
+                    break Err(failed(io_err(self.what, e)));
+                }
+            };
+            let end = offset + (read.len() + piece.len()) as u64;
+            if piece.is_empty() {
+                break Err(failed(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "{}: the media source ended after {end} bytes; its declared size is {total}",
+                        self.what
+                    ),
+                )));
+            }
+            if end == total {
+                match self.reader.read_up_to(1).await {
+                    Ok(more) if more.is_empty() => {}
+                    Ok(_) => {
+                        break Err(failed(Error::new(
+                            ErrorKind::Io,
+                            format!(
+                                "{}: the media source is longer than its declared size {total}",
+                                self.what
+                            ),
+                        )));
+                    }
+                    Err(e) => break Err(failed(io_err(self.what, e))),
+                }
+            }
+            read.push(piece.clone());
+            tokio::select! {
+                sent = tx.send(Ok(piece)) => if sent.is_err() { break Ok(()) },
+                () = stop.notified() => break Ok(()),
+            }
+        };
+        match outcome {
+            Ok(()) => Ok(()),
+            Err((e, body_error)) => {
+                // Ends the body with an error (the request is not completed
+                // with bytes the source does not have), unless it is gone.
+                tokio::select! {
+                    _ = tx.send(Err(body_error)) => {}
+                    () = stop.notified() => {}
+                }
+                Err(e)
+            }
+        }
     }
 }

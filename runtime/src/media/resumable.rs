@@ -61,9 +61,12 @@ enum State {
 /// real 308 (which HTTP clients may take for a redirect); real 308s are
 /// understood too.
 ///
-/// At most two chunks of the source are held in memory: the chunk being
-/// sent, kept until the server has confirmed all of it, and the next one,
-/// read from the source while the first is on the wire.
+/// When the media's size is known, each chunk is read from the source as it
+/// is sent (in 1 MiB pieces) and kept until the server has confirmed all of
+/// it: one chunk in memory. A source that produces nothing for the idle
+/// timeout stalls the chunk's request like a stalled server would. Media of
+/// unknown size are read a chunk at a time, the next chunk while the
+/// current one is on the wire: two chunks at most.
 ///
 /// The [`ResumableSession`] is plain data (serde): saved somewhere, it lets
 /// another process resume with [`ResumableUpload::resume_from`].
@@ -472,7 +475,11 @@ impl ResumableUpload {
     }
 
     /// A request to the session URI.
-    fn session_request(&self, body: Option<Bytes>, content_range: String) -> Result<Prepared> {
+    fn session_request(
+        &self,
+        body: Option<crate::client::StreamBody>,
+        content_range: String,
+    ) -> Result<Prepared> {
         let uri = self
             .session
             .as_ref()
@@ -485,13 +492,13 @@ impl ResumableUpload {
                 ("Content-Range".into(), content_range),
                 ("X-GUploader-No-308".into(), "yes".into()),
             ],
-            body: body.map(|b| (b, self.mime_type.clone())),
+            body: None,
             idempotent: true,
             timeouts: self.timeouts,
             // Failures are handled here: status query, then resume.
             retry: Some(RetryPolicy::none()),
             what: self.what,
-            stream: None,
+            stream: body,
             media: true,
         })
     }
@@ -534,9 +541,21 @@ impl ResumableUpload {
         Ok(out)
     }
 
-    /// Sends the next chunk from `confirmed`, reading the one after it
-    /// from the source meanwhile.
+    /// Sends the next chunk from `confirmed`: read from the source as it
+    /// is sent when the size is known and nothing of it is held.
     async fn put_chunk(&mut self) -> Result<Option<Bytes>> {
+        let offset = self.confirmed;
+        if let Some(total) = self.total()
+            && let Some(want) = self.chunks.fresh(offset, Some(total))
+        {
+            return self.put_fresh_chunk(offset, want, total).await;
+        }
+        self.put_held_chunk().await
+    }
+
+    /// Sends the chunk from `confirmed` from what is held of it, or read
+    /// whole, reading the chunk after it meanwhile.
+    async fn put_held_chunk(&mut self) -> Result<Option<Bytes>> {
         let offset = self.confirmed;
         let chunk = self.chunks.at(offset, self.total()).await?;
         if let Some(t) = chunk.found_total {
@@ -548,23 +567,54 @@ impl ResumableUpload {
         }
         let data = chunk.data;
         let total = self.total();
+        let end = offset + data.len() as u64;
         let range = if data.is_empty() {
             let t = total.ok_or_else(|| {
                 Error::new(ErrorKind::Request, "internal: empty chunk of unknown total")
             })?;
             format!("bytes */{t}")
         } else {
-            let last = offset + data.len() as u64 - 1;
             let t = total.map_or_else(|| "*".to_owned(), |t| t.to_string());
-            format!("bytes {offset}-{last}/{t}")
+            format!("bytes {offset}-{}/{t}", end - 1)
         };
-        let end = offset + data.len() as u64;
         self.attempted_end = self.attempted_end.max(end);
-        let req = self.session_request(Some(data).filter(|d| !d.is_empty()), range)?;
+        let body = (!data.is_empty()).then(|| data.body(&self.mime_type));
+        let req = self.session_request(body, range)?;
         let (answer, ()) = tokio::join!(
             self.client.execute_full(&req),
             self.chunks.read_ahead(total)
         );
+        self.take_answer(answer, &req, Some(end))
+    }
+
+    /// Sends the `want` bytes at `offset` of media of size `total` as they
+    /// are read from the source ([`Chunks::feed`]). A failure of the source
+    /// is the error, not the request it cut short.
+    async fn put_fresh_chunk(
+        &mut self,
+        offset: u64,
+        want: usize,
+        total: u64,
+    ) -> Result<Option<Bytes>> {
+        let end = offset + want as u64;
+        let range = format!("bytes {offset}-{}/{total}", end - 1);
+        let (tx, body) = super::chunks::fed_body(want, &self.mime_type);
+        let req = self.session_request(Some(body), range)?;
+        self.attempted_end = self.attempted_end.max(end);
+        let stop = tokio::sync::Notify::new();
+        let send = async {
+            let answer = self.client.execute_full(&req).await;
+            // The body is not read any more: the feed stops waiting for it.
+            stop.notify_one();
+            answer
+        };
+        let (answer, fed) = tokio::join!(send, self.chunks.feed(offset, want, total, tx, &stop));
+        fed?;
+        if matches!(&answer, Err(e) if e.status() == Some(401)) {
+            // The credentials were refreshed, but this body cannot be sent
+            // again: what was read of the chunk is (nothing was stored).
+            return self.put_held_chunk().await;
+        }
         self.take_answer(answer, &req, Some(end))
     }
 

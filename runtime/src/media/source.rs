@@ -56,19 +56,17 @@ impl SourceReader {
         self.digests.as_ref()
     }
 
-    /// Hashes the part of `data` (which starts at `start`) past the frontier.
-    fn hash(&mut self, start: u64, data: &[u8]) {
-        if let Some(d) = &mut self.digests {
-            let end = start + data.len() as u64;
-            if start <= d.len && d.len < end {
-                d.update(&data[(d.len - start) as usize..]);
-            }
-        }
-    }
-
     /// How many bytes were read (or skipped) so far.
     pub(crate) fn pos(&self) -> u64 {
         self.pos
+    }
+
+    /// Makes room for the next `n` bytes read from a file or a reader in
+    /// one allocation (the pieces read after it share it).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        if !matches!(self.kind, Source::Bytes(_)) {
+            self.buf.reserve(n);
+        }
     }
 
     /// Whether the source can go back to an earlier position.
@@ -88,7 +86,9 @@ impl SourceReader {
             Source::Bytes(b) => {
                 let start = (self.pos.min(b.len() as u64)) as usize;
                 let end = start.saturating_add(max).min(b.len());
-                b.slice(start..end)
+                let out = b.slice(start..end);
+                hash_past_frontier(&mut self.digests, self.pos, &out);
+                out
             }
             Source::File(path) => {
                 if self.file.is_none() {
@@ -99,11 +99,12 @@ impl SourceReader {
                     self.file = Some(f);
                 }
                 let f = self.file.as_mut().expect("opened above");
-                read_full(f, &mut self.buf, max).await?
+                read_full(f, &mut self.buf, max, self.pos, &mut self.digests).await?
             }
-            Source::Reader(r) => read_full(r, &mut self.buf, max).await?,
+            Source::Reader(r) => {
+                read_full(r, &mut self.buf, max, self.pos, &mut self.digests).await?
+            }
         };
-        self.hash(self.pos, &out);
         self.pos += out.len() as u64;
         Ok(out)
     }
@@ -160,15 +161,13 @@ impl SourceReader {
                 }
                 while self.pos < target {
                     let want = (target - self.pos).min(simple::PIECE as u64) as usize;
-                    let piece = read_full(r, &mut self.buf, want).await?;
+                    let piece =
+                        read_full(r, &mut self.buf, want, self.pos, &mut self.digests).await?;
                     if piece.is_empty() {
                         return Err(io::Error::new(
                             io::ErrorKind::UnexpectedEof,
                             format!("the media source ended at byte {}", self.pos),
                         ));
-                    }
-                    if let Some(d) = &mut self.digests {
-                        d.update(&piece);
                     }
                     self.pos += piece.len() as u64;
                 }
@@ -179,21 +178,42 @@ impl SourceReader {
     }
 }
 
+/// Hashes the part of `data` (which starts at `start`) past the frontier of
+/// `digests` (bytes before it were hashed already).
+fn hash_past_frontier(digests: &mut Option<verify::Digests>, start: u64, data: &[u8]) {
+    if let Some(d) = digests {
+        let end = start + data.len() as u64;
+        if start <= d.len && d.len < end {
+            d.update(&data[(d.len - start) as usize..]);
+        }
+    }
+}
+
+/// How much of a chunk is read at a time: each piece is hashed as soon as
+/// it is read, while it is still in the CPU's cache (hashing a whole 8 MiB
+/// chunk afterwards reads it back from memory).
+const HASH_PIECE: usize = 128 * 1024;
+
 /// Reads until `max` bytes or the end, into `buf`'s spare capacity (not
 /// zero-filled first; the allocation is reclaimed when the previous chunk,
-/// split off the same buffer, has been dropped).
+/// split off the same buffer, has been dropped), hashing each piece read
+/// (the bytes from `start`) into `digests`.
 async fn read_full<R: AsyncRead + Unpin + ?Sized>(
     r: &mut R,
     buf: &mut BytesMut,
     max: usize,
+    start: u64,
+    digests: &mut Option<verify::Digests>,
 ) -> io::Result<Bytes> {
     buf.clear();
     buf.reserve(max);
     while buf.len() < max {
-        let rest = (max - buf.len()) as u64;
+        let before = buf.len();
+        let rest = (max - before).min(HASH_PIECE) as u64;
         if (&mut *r).take(rest).read_buf(buf).await? == 0 {
             break;
         }
+        hash_past_frontier(digests, start + before as u64, &buf[before..]);
     }
     Ok(buf.split().freeze())
 }

@@ -43,7 +43,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub(crate) struct Digests {
     /// How many bytes went through.
     pub len: u64,
-    crc32c: u32,
+    crc32c: crc_fast::Digest,
     md5: Option<Md5>,
 }
 
@@ -51,7 +51,7 @@ impl std::fmt::Debug for Digests {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Digests")
             .field("len", &self.len)
-            .field("crc32c", &format_args!("{:08x}", self.crc32c))
+            .field("crc32c", &format_args!("{:08x}", self.crc32c()))
             .field("md5", &self.md5.is_some())
             .finish()
     }
@@ -61,7 +61,7 @@ impl Digests {
     pub(crate) fn new(md5: bool) -> Self {
         Digests {
             len: 0,
-            crc32c: 0,
+            crc32c: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi),
             #[cfg(feature = "md5")]
             md5: md5.then(Md5::new),
             #[cfg(not(feature = "md5"))]
@@ -75,15 +75,21 @@ impl Digests {
     /// Adds the next bytes of the media.
     pub(crate) fn update(&mut self, bytes: &[u8]) {
         self.len += bytes.len() as u64;
-        self.crc32c = crc32c::crc32c_append(self.crc32c, bytes);
+        self.crc32c.update(bytes);
         #[cfg(feature = "md5")]
         if let Some(m) = &mut self.md5 {
             m.update(bytes);
         }
     }
 
+    /// The CRC32C (CRC-32/ISCSI) of the bytes so far.
+    fn crc32c(&self) -> u32 {
+        // A 32-bit CRC's value is in the low 32 bits.
+        self.crc32c.finalize() as u32
+    }
+
     fn crc32c_base64(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(self.crc32c.to_be_bytes())
+        base64::engine::general_purpose::STANDARD.encode(self.crc32c().to_be_bytes())
     }
 
     fn md5_bytes(&self) -> Option<Vec<u8>> {
