@@ -2,7 +2,7 @@
 //!
 //! An example web application on [`gapi_axum`]: users sign in to the app
 //! with a toy login (a username and a session cookie, the app's own
-//! [`UserIdentity`]), connect their Google account once (consent, callback,
+//! [`UserIdentity`](gapi_axum::UserIdentity)), connect their Google account once (consent, callback,
 //! credentials stored per user in SQLite, PostgreSQL or Redis, optionally
 //! encrypted), and see their Google Tasks through the generated
 //! [`gapi_tasks_v1`] client. Adding a task needs one more scope: an

@@ -1200,7 +1200,7 @@ pub mod schemas {
         /// The possible values are:
         /// - "eventHangout" for Hangouts for consumers (deprecated; existing events may show this conference solution type but new conferences cannot be created)
         /// - "eventNamedHangout" for classic Hangouts for Google Workspace users (deprecated; existing events may show this conference solution type but new conferences cannot be created)
-        /// - "hangoutsMeet" for Google Meet (http://meet.google.com)
+        /// - "hangoutsMeet" for Google Meet (<http://meet.google.com>)
         /// - "addOn" for 3P conference providers
         pub r#type: Option<String>,
         /// Members of the JSON object that this version of the discovery
@@ -4100,8 +4100,8 @@ pub mod calendars {
             super::Call::from_call(call)
         }
         /// Transfers a secondary calendar between users within a Google Workspace organization. Requires user authentication with Manage Calendars administrator privilege, and one of the following authorization scopes:
-        /// - https://www.googleapis.com/auth/calendar
-        /// - https://www.googleapis.com/auth/calendar.calendars In the request, set useAdminAccess to true. The secondary calendar must be active to be transferred. Transferring disabled or deleted calendars isn't supported.
+        /// - <https://www.googleapis.com/auth/calendar>
+        /// - <https://www.googleapis.com/auth/calendar.calendars> In the request, set useAdminAccess to true. The secondary calendar must be active to be transferred. Transferring disabled or deleted calendars isn't supported.
         ///
         /// `calendar.calendars.transferOwnership` — `POST calendars/{calendarId}/transferOwnership`
         ///

@@ -332,7 +332,7 @@ pub mod schemas {
         pub request_message: Option<String>,
         /// The email address of the requesting user.
         pub requester_email_address: Option<String>,
-        /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
+        /// A wrapper for the role and view of an access proposal. For more information, see [Roles and permissions](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub roles_and_views: Option<Vec<AccessProposalRoleAndView>>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -385,7 +385,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(AccessProposal);
-    /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
+    /// A wrapper for the role and view of an access proposal. For more information, see [Roles and permissions](https://developers.google.com/workspace/drive/api/guides/ref-roles).
     #[derive(Clone, Default)]
     pub struct AccessProposalRoleAndView {
         /// The role that was proposed by the requester. The supported values are: * `writer` * `commenter` * `reader`
@@ -1249,7 +1249,7 @@ pub mod schemas {
     /// A comment on a file. Some resource methods (such as `comments.update`) require a `commentId`. Use the `comments.list` method to retrieve the ID for a comment in a file.
     #[derive(Clone, Default)]
     pub struct Comment {
-        /// A region of the document represented as a JSON string. For details on defining anchor properties, refer to \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/v3/manage-comments).
+        /// A region of the document represented as a JSON string. For details on defining anchor properties, refer to [Manage comments and replies](https://developers.google.com/workspace/drive/api/v3/manage-comments).
         pub anchor: Option<String>,
         /// Output only. The email address of the user assigned to this comment. If no user is assigned, the field is unset.
         pub assignee_email_address: Option<String>,
@@ -1560,7 +1560,7 @@ pub mod schemas {
     pub struct DecryptionMetadata {
         /// Chunk size used if content was encrypted with the AES 256 GCM Cipher. Possible values are: - default - small
         pub aes256_gcm_chunk_size: Option<String>,
-        /// The URL-safe Base64 encoded HMAC-SHA256 digest of the resource metadata with its DEK (Data Encryption Key); see https://developers.google.com/workspace/cse/reference
+        /// The URL-safe Base64 encoded HMAC-SHA256 digest of the resource metadata with its DEK (Data Encryption Key); see <https://developers.google.com/workspace/cse/reference>
         pub encryption_resource_key_hash: Option<String>,
         /// The signed JSON Web Token (JWT) which can be used to authorize the requesting user with the Key ACL Service (KACLS). The JWT asserts that the requesting user has at least read permissions on the file.
         pub jwt: Option<String>,
@@ -2146,7 +2146,7 @@ pub mod schemas {
         /// A collection of arbitrary key-value pairs which are private to the requesting app.
         /// Entries with null values are cleared in update and copy requests. These properties can only be retrieved using an authenticated request. An authenticated request uses an access token obtained with a OAuth 2 client ID. You cannot use an API key to retrieve private properties.
         pub app_properties: Option<::std::collections::BTreeMap<String, String>>,
-        /// Output only. Capabilities the current user has on this file. Each capability corresponds to a fine-grained action that a user may take. For more information, see \[Understand file capabilities\](https://developers.google.com/workspace/drive/api/guides/manage-sharing#capabilities).
+        /// Output only. Capabilities the current user has on this file. Each capability corresponds to a fine-grained action that a user may take. For more information, see [Understand file capabilities](https://developers.google.com/workspace/drive/api/guides/manage-sharing#capabilities).
         pub capabilities: Option<FileCapabilities>,
         /// Client Side Encryption related details. Contains details about the encryption state of the file and details regarding the encryption mechanism that clients need to use when decrypting the contents of this item. This will only be present on files and not on folders or shortcuts.
         pub client_encryption_details: Option<ClientEncryptionDetails>,
@@ -2250,7 +2250,7 @@ pub mod schemas {
         /// Deprecated: Output only. Use `driveId` instead.
         #[deprecated(note = "Deprecated: Output only. Use `driveId` instead.")]
         pub team_drive_id: Option<String>,
-        /// Output only. A short-lived link to the file's thumbnail, if available. Typically lasts on the order of hours. Not intended for direct usage on web applications due to \[Cross-Origin Resource Sharing (CORS)\](https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) policies. Consider using a proxy server. Only populated when the requesting app can access the file's content. If the file isn't shared publicly, the URL returned in `files.thumbnailLink` must be fetched using a credentialed request.
+        /// Output only. A short-lived link to the file's thumbnail, if available. Typically lasts on the order of hours. Not intended for direct usage on web applications due to [Cross-Origin Resource Sharing (CORS)](https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) policies. Consider using a proxy server. Only populated when the requesting app can access the file's content. If the file isn't shared publicly, the URL returned in `files.thumbnailLink` must be fetched using a credentialed request.
         pub thumbnail_link: Option<String>,
         /// Output only. The thumbnail version for use in thumbnail cache invalidation.
         pub thumbnail_version: Option<i64>,
@@ -2519,12 +2519,12 @@ pub mod schemas {
         }
     }
     ::gapi::record!(File);
-    /// Output only. Capabilities the current user has on this file. Each capability corresponds to a fine-grained action that a user may take. For more information, see \[Understand file capabilities\](https://developers.google.com/workspace/drive/api/guides/manage-sharing#capabilities).
+    /// Output only. Capabilities the current user has on this file. Each capability corresponds to a fine-grained action that a user may take. For more information, see [Understand file capabilities](https://developers.google.com/workspace/drive/api/guides/manage-sharing#capabilities).
     #[derive(Clone, Default)]
     pub struct FileCapabilities {
         /// Output only. Whether the current user is the pending owner of the file. Not populated for shared drive files.
         pub can_accept_ownership: Option<bool>,
-        /// Whether the current user can access this file via Gen AI features. For more information, see \[Drive MCP file eligibility\](https://developers.google.com/workspace/drive/api/guides/drive-mcp-server-file-eligibility).
+        /// Whether the current user can access this file via Gen AI features. For more information, see [Drive MCP file eligibility](https://developers.google.com/workspace/drive/api/guides/drive-mcp-server-file-eligibility).
         pub can_access_via_gen_ai: Option<bool>,
         /// Output only. Whether the current user can add children to this folder. This is always `false` when the item isn't a folder.
         pub can_add_children: Option<bool>,
@@ -2856,7 +2856,7 @@ pub mod schemas {
     /// A thumbnail for the file. This will only be used if Google Drive cannot generate a standard thumbnail.
     #[derive(Clone, Default)]
     pub struct FileContentHintsThumbnail {
-        /// The thumbnail data encoded with URL-safe Base64 (\[RFC 4648 section 5\](https://datatracker.ietf.org/doc/html/rfc4648#section-5)).
+        /// The thumbnail data encoded with URL-safe Base64 ([RFC 4648 section 5](https://datatracker.ietf.org/doc/html/rfc4648#section-5)).
         pub image: Option<::gapi::Bytes>,
         /// The MIME type of the thumbnail.
         pub mime_type: Option<String>,
@@ -3917,7 +3917,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(Operation);
-    /// A permission for a file. A permission grants a user, group, domain, or the world access to a file or a folder hierarchy. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). By default, permission requests only return a subset of fields. Permission `kind`, `ID`, `type`, and `role` are always returned. To retrieve specific fields, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter). Some resource methods (such as `permissions.update`) require a `permissionId`. Use the `permissions.list` method to retrieve the ID for a file, folder, or shared drive.
+    /// A permission for a file. A permission grants a user, group, domain, or the world access to a file or a folder hierarchy. For more information, see [Share files, folders, and drives](https://developers.google.com/workspace/drive/api/guides/manage-sharing). By default, permission requests only return a subset of fields. Permission `kind`, `ID`, `type`, and `role` are always returned. To retrieve specific fields, see [Return specific fields](https://developers.google.com/workspace/drive/api/guides/fields-parameter). Some resource methods (such as `permissions.update`) require a `permissionId`. Use the `permissions.list` method to retrieve the ID for a file, folder, or shared drive.
     #[derive(Clone, Default)]
     pub struct Permission {
         /// Whether the permission allows the file to be discovered through search. This is only applicable for permissions of type `domain` or `anyone`.
@@ -3932,7 +3932,7 @@ pub mod schemas {
         pub email_address: Option<String>,
         /// The time at which this permission will expire (RFC 3339 date-time). Expiration times have the following restrictions: - They can only be set on user and group permissions - The time must be in the future - The time cannot be more than a year in the future
         pub expiration_time: Option<::gapi::types::DateTime>,
-        /// Output only. The ID of this permission. This is a unique identifier for the grantee, and is published in the \[User resource\](https://developers.google.com/workspace/drive/api/reference/rest/v3/User) as `permissionId`. IDs should be treated as opaque values.
+        /// Output only. The ID of this permission. This is a unique identifier for the grantee, and is published in the [User resource](https://developers.google.com/workspace/drive/api/reference/rest/v3/User) as `permissionId`. IDs should be treated as opaque values.
         pub id: Option<String>,
         /// When `true`, only organizers, owners, and users with permissions added directly on the item can access it.
         pub inherited_permissions_disabled: Option<bool>,
@@ -3944,7 +3944,7 @@ pub mod schemas {
         pub permission_details: Option<Vec<PermissionPermissionDetails>>,
         /// Output only. A link to the user's profile photo, if available.
         pub photo_link: Option<String>,
-        /// The role granted by this permission. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
+        /// The role granted by this permission. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see [Roles and permissions](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub role: Option<String>,
         /// Output only. Deprecated: Output only. Use `permissionDetails` instead.
         #[deprecated(
@@ -3955,7 +3955,7 @@ pub mod schemas {
         >,
         /// The type of the grantee. Supported values include: * `user` * `group` * `domain` * `anyone` When creating a permission, if `type` is `user` or `group`, you must provide an `emailAddress` for the user or group. If `type` is `domain`, you must provide a `domain`. If `type` is `anyone`, no extra information is required.
         pub r#type: Option<String>,
-        /// Indicates the view for this permission. Only populated for permissions that belong to a view. The only supported values are `published` and `metadata`: * `published`: The permission's role is `publishedReader`. * `metadata`: The item is only visible to the `metadata` view because the item has limited access and the scope has at least read access to the parent. The `metadata` view is only supported on folders. For more information, see \[Views\](https://developers.google.com/workspace/drive/api/guides/ref-roles#views).
+        /// Indicates the view for this permission. Only populated for permissions that belong to a view. The only supported values are `published` and `metadata`: * `published`: The permission's role is `publishedReader`. * `metadata`: The item is only visible to the `metadata` view because the item has limited access and the scope has at least read access to the parent. The `metadata` view is only supported on folders. For more information, see [Views](https://developers.google.com/workspace/drive/api/guides/ref-roles#views).
         pub view: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -4114,7 +4114,7 @@ pub mod schemas {
         pub inherited_from: Option<String>,
         /// Output only. The permission type for this user. Supported values include: * `file` * `member`
         pub permission_type: Option<String>,
-        /// Output only. The primary role for this user. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
+        /// Output only. The primary role for this user. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see [Roles and permissions](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub role: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -4467,7 +4467,7 @@ pub mod schemas {
     pub struct ResolveAccessProposalRequest {
         /// Required. The action to take on the access proposal.
         pub action: Option<ResolveAccessProposalRequestAction>,
-        /// Optional. The roles that the approver has allowed, if any. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles). Note: This field is required for the `ACCEPT` action.
+        /// Optional. The roles that the approver has allowed, if any. For more information, see [Roles and permissions](https://developers.google.com/workspace/drive/api/guides/ref-roles). Note: This field is required for the `ACCEPT` action.
         pub role: Option<Vec<String>>,
         /// Optional. Whether to send an email to the requester when the access proposal is denied or accepted.
         pub send_notification: Option<bool>,
@@ -4851,7 +4851,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(StartPageToken);
-    /// The `Status` type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by \[gRPC\](https://github.com/grpc). Each `Status` message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the \[API Design Guide\](https://cloud.google.com/apis/design/errors).
+    /// The `Status` type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by [gRPC](https://github.com/grpc). Each `Status` message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the [API Design Guide](https://cloud.google.com/apis/design/errors).
     #[derive(Clone, Default)]
     pub struct Status {
         /// The status code, which should be an enum value of google.rpc.Code.
@@ -5542,7 +5542,7 @@ pub mod about {
         pub(crate) svc: ::gapi::Service,
     }
     impl AboutResource {
-        /// Gets information about the user, the user's Drive, and system capabilities. For more information, see \[Return user info\](https://developers.google.com/workspace/drive/api/guides/user-info). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
+        /// Gets information about the user, the user's Drive, and system capabilities. For more information, see [Return user info](https://developers.google.com/workspace/drive/api/guides/user-info). Required: The `fields` parameter must be set. To return the exact fields you need, see [Return specific fields](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
         /// `drive.about.get` — `GET about`
         #[inline]
@@ -5583,7 +5583,7 @@ pub mod accessproposals {
         pub(crate) svc: ::gapi::Service,
     }
     impl AccessproposalsResource {
-        /// Retrieves an access proposal by ID. For more information, see \[Manage pending access proposals\](https://developers.google.com/workspace/drive/api/guides/pending-access).
+        /// Retrieves an access proposal by ID. For more information, see [Manage pending access proposals](https://developers.google.com/workspace/drive/api/guides/pending-access).
         ///
         /// `drive.accessproposals.get` — `GET files/{fileId}/accessproposals/{proposalId}`
         ///
@@ -5602,7 +5602,7 @@ pub mod accessproposals {
             call.path_param("proposalId", proposal_id.into());
             super::Call::from_call(call)
         }
-        /// List the access proposals on a file. For more information, see \[Manage pending access proposals\](https://developers.google.com/workspace/drive/api/guides/pending-access). Note: Only approvers are able to list access proposals on a file. If the user isn't an approver, a 403 error is returned.
+        /// List the access proposals on a file. For more information, see [Manage pending access proposals](https://developers.google.com/workspace/drive/api/guides/pending-access). Note: Only approvers are able to list access proposals on a file. If the user isn't an approver, a 403 error is returned.
         ///
         /// `drive.accessproposals.list` — `GET files/{fileId}/accessproposals`
         ///
@@ -5615,7 +5615,7 @@ pub mod accessproposals {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        /// Approves or denies an access proposal. For more information, see \[Manage pending access proposals\](https://developers.google.com/workspace/drive/api/guides/pending-access).
+        /// Approves or denies an access proposal. For more information, see [Manage pending access proposals](https://developers.google.com/workspace/drive/api/guides/pending-access).
         ///
         /// `drive.accessproposals.resolve` — `POST files/{fileId}/accessproposals/{proposalId}:resolve`
         ///
@@ -5724,7 +5724,7 @@ pub mod approvals {
         pub(crate) svc: ::gapi::Service,
     }
     impl ApprovalsResource {
-        /// Approves an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). This is used to update the ReviewerResponse of the requesting user with a Response of `APPROVED`. If this is the last required reviewer response, this also completes the approval and sets the approval Status to `APPROVED`.
+        /// Approves an approval. For more information, see [Manage approvals](https://developers.google.com/workspace/drive/api/guides/approvals). This is used to update the ReviewerResponse of the requesting user with a Response of `APPROVED`. If this is the last required reviewer response, this also completes the approval and sets the approval Status to `APPROVED`.
         ///
         /// `drive.approvals.approve` — `POST files/{fileId}/approvals/{approvalId}:approve`
         ///
@@ -5745,7 +5745,7 @@ pub mod approvals {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Cancels an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). Updates the approval Status to `CANCELLED`. This can be called by any user with the `writer` permission on the file while the approval Status is `IN_PROGRESS`.
+        /// Cancels an approval. For more information, see [Manage approvals](https://developers.google.com/workspace/drive/api/guides/approvals). Updates the approval Status to `CANCELLED`. This can be called by any user with the `writer` permission on the file while the approval Status is `IN_PROGRESS`.
         ///
         /// `drive.approvals.cancel` — `POST files/{fileId}/approvals/{approvalId}:cancel`
         ///
@@ -5766,7 +5766,7 @@ pub mod approvals {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Comments on an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). This sends a notification to both the initiator and the reviewers. Additionally, a message is also added to the approval activity log.
+        /// Comments on an approval. For more information, see [Manage approvals](https://developers.google.com/workspace/drive/api/guides/approvals). This sends a notification to both the initiator and the reviewers. Additionally, a message is also added to the approval activity log.
         ///
         /// `drive.approvals.comment` — `POST files/{fileId}/approvals/{approvalId}:comment`
         ///
@@ -5787,7 +5787,7 @@ pub mod approvals {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Declines an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). This is used to update the ReviewerResponse of the requesting user with a Response of `DECLINED`. This also completes the approval and sets the approval Status to `DECLINED`.
+        /// Declines an approval. For more information, see [Manage approvals](https://developers.google.com/workspace/drive/api/guides/approvals). This is used to update the ReviewerResponse of the requesting user with a Response of `DECLINED`. This also completes the approval and sets the approval Status to `DECLINED`.
         ///
         /// `drive.approvals.decline` — `POST files/{fileId}/approvals/{approvalId}:decline`
         ///
@@ -5808,7 +5808,7 @@ pub mod approvals {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Gets an approval by ID. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals).
+        /// Gets an approval by ID. For more information, see [Manage approvals](https://developers.google.com/workspace/drive/api/guides/approvals).
         ///
         /// `drive.approvals.get` — `GET files/{fileId}/approvals/{approvalId}`
         ///
@@ -5827,7 +5827,7 @@ pub mod approvals {
             call.path_param("approvalId", approval_id.into());
             super::Call::from_call(call)
         }
-        /// Lists the approvals on a file. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). By default, this method returns a minimal response that may not include the items array. To retrieve approval details, you must explicitly specify the fields you want using the `fields` query parameter. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
+        /// Lists the approvals on a file. For more information, see [Manage approvals](https://developers.google.com/workspace/drive/api/guides/approvals). By default, this method returns a minimal response that may not include the items array. To retrieve approval details, you must explicitly specify the fields you want using the `fields` query parameter. To return the exact fields you need, see [Return specific fields](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
         /// `drive.approvals.list` — `GET files/{fileId}/approvals`
         ///
@@ -5840,7 +5840,7 @@ pub mod approvals {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        /// Reassigns the reviewers on an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). Adds or replaces reviewers in the ReviewerResponse of the approval. This can be called by any user with the `writer` permission on the file while the approval Status is `IN_PROGRESS` and the Response for the reviewer being reassigned is `NO_RESPONSE`. A user with the `reader` permission can only reassign an approval that's assigned to themselves. Removing a reviewer isn't allowed.
+        /// Reassigns the reviewers on an approval. For more information, see [Manage approvals](https://developers.google.com/workspace/drive/api/guides/approvals). Adds or replaces reviewers in the ReviewerResponse of the approval. This can be called by any user with the `writer` permission on the file while the approval Status is `IN_PROGRESS` and the Response for the reviewer being reassigned is `NO_RESPONSE`. A user with the `reader` permission can only reassign an approval that's assigned to themselves. Removing a reviewer isn't allowed.
         ///
         /// `drive.approvals.reassign` — `POST files/{fileId}/approvals/{approvalId}:reassign`
         ///
@@ -5861,7 +5861,7 @@ pub mod approvals {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Starts an approval on a file. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals).
+        /// Starts an approval on a file. For more information, see [Manage approvals](https://developers.google.com/workspace/drive/api/guides/approvals).
         ///
         /// `drive.approvals.start` — `POST files/{fileId}/approvals:start`
         ///
@@ -6065,7 +6065,7 @@ pub mod apps {
         pub(crate) svc: ::gapi::Service,
     }
     impl AppsResource {
-        /// Gets a specific app. For more information, see \[Return user info\](https://developers.google.com/workspace/drive/api/guides/user-info).
+        /// Gets a specific app. For more information, see [Return user info](https://developers.google.com/workspace/drive/api/guides/user-info).
         ///
         /// `drive.apps.get` — `GET apps/{appId}`
         ///
@@ -6078,7 +6078,7 @@ pub mod apps {
             call.path_param("appId", app_id.into());
             super::Call::from_call(call)
         }
-        /// Lists a user's installed apps. For more information, see \[Return user info\](https://developers.google.com/workspace/drive/api/guides/user-info).
+        /// Lists a user's installed apps. For more information, see [Return user info](https://developers.google.com/workspace/drive/api/guides/user-info).
         ///
         /// `drive.apps.list` — `GET apps`
         #[inline]
@@ -6138,7 +6138,7 @@ pub mod apps {
             self.call.query("appFilterMimeTypes", value.into());
             self
         }
-        /// A language or locale code, as defined by BCP 47, with some extensions from Unicode's LDML format (http://www.unicode.org/reports/tr35/).
+        /// A language or locale code, as defined by BCP 47, with some extensions from Unicode's LDML format (<http://www.unicode.org/reports/tr35/>).
         #[inline]
         pub fn language_code(mut self, value: impl Into<String>) -> Self {
             self.call.query("languageCode", value.into());
@@ -6154,7 +6154,7 @@ pub mod changes {
         pub(crate) svc: ::gapi::Service,
     }
     impl ChangesResource {
-        /// Gets the starting pageToken for listing future changes. For more information, see \[Retrieve changes\](https://developers.google.com/workspace/drive/api/guides/manage-changes).
+        /// Gets the starting pageToken for listing future changes. For more information, see [Retrieve changes](https://developers.google.com/workspace/drive/api/guides/manage-changes).
         ///
         /// `drive.changes.getStartPageToken` — `GET changes/startPageToken`
         #[inline]
@@ -6162,7 +6162,7 @@ pub mod changes {
             let call = ::gapi::Call::new(&self.svc, &GET_START_PAGE_TOKEN);
             super::Call::from_call(call)
         }
-        /// Lists the changes for a user or shared drive. For more information, see \[Retrieve changes\](https://developers.google.com/workspace/drive/api/guides/manage-changes).
+        /// Lists the changes for a user or shared drive. For more information, see [Retrieve changes](https://developers.google.com/workspace/drive/api/guides/manage-changes).
         ///
         /// `drive.changes.list` — `GET changes`
         ///
@@ -6175,7 +6175,7 @@ pub mod changes {
             call.query("pageToken", page_token.into());
             super::Call::from_call(call)
         }
-        /// Subscribes to changes for a user. For more information, see \[Notifications for resource changes\](https://developers.google.com/workspace/drive/api/guides/push).
+        /// Subscribes to changes for a user. For more information, see [Notifications for resource changes](https://developers.google.com/workspace/drive/api/guides/push).
         ///
         /// `drive.changes.watch` — `POST changes/watch`
         ///
@@ -6469,7 +6469,7 @@ pub mod channels {
         pub(crate) svc: ::gapi::Service,
     }
     impl ChannelsResource {
-        /// Stops watching resources through this channel. For more information, see \[Notifications for resource changes\](https://developers.google.com/workspace/drive/api/guides/push).
+        /// Stops watching resources through this channel. For more information, see [Notifications for resource changes](https://developers.google.com/workspace/drive/api/guides/push).
         ///
         /// `drive.channels.stop` — `POST channels/stop`
         #[inline]
@@ -6512,7 +6512,7 @@ pub mod comments {
         pub(crate) svc: ::gapi::Service,
     }
     impl CommentsResource {
-        /// Creates a comment on a file. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
+        /// Creates a comment on a file. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see [Return specific fields](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
         /// `drive.comments.create` — `POST files/{fileId}/comments`
         ///
@@ -6530,7 +6530,7 @@ pub mod comments {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Deletes a comment. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
+        /// Deletes a comment. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
         /// `drive.comments.delete` — `DELETE files/{fileId}/comments/{commentId}`
         ///
@@ -6549,7 +6549,7 @@ pub mod comments {
             call.path_param("commentId", comment_id.into());
             super::Call::from_call(call)
         }
-        /// Gets a comment by ID. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
+        /// Gets a comment by ID. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see [Return specific fields](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
         /// `drive.comments.get` — `GET files/{fileId}/comments/{commentId}`
         ///
@@ -6568,7 +6568,7 @@ pub mod comments {
             call.path_param("commentId", comment_id.into());
             super::Call::from_call(call)
         }
-        /// Lists a file's comments. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
+        /// Lists a file's comments. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see [Return specific fields](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
         /// `drive.comments.list` — `GET files/{fileId}/comments`
         ///
@@ -6581,7 +6581,7 @@ pub mod comments {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        /// Updates a comment with patch semantics. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
+        /// Updates a comment with patch semantics. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see [Return specific fields](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
         ///
         /// `drive.comments.update` — `PATCH files/{fileId}/comments/{commentId}`
         ///
@@ -6744,7 +6744,7 @@ pub mod drives {
         pub(crate) svc: ::gapi::Service,
     }
     impl DrivesResource {
-        /// Creates a shared drive. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
+        /// Creates a shared drive. For more information, see [Manage shared drives](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
         /// `drive.drives.create` — `POST drives`
         ///
@@ -6762,7 +6762,7 @@ pub mod drives {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Permanently deletes a shared drive for which the user is an `organizer`. The shared drive cannot contain any untrashed items. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
+        /// Permanently deletes a shared drive for which the user is an `organizer`. The shared drive cannot contain any untrashed items. For more information, see [Manage shared drives](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
         /// `drive.drives.delete` — `DELETE drives/{driveId}`
         ///
@@ -6775,7 +6775,7 @@ pub mod drives {
             call.path_param("driveId", drive_id.into());
             super::Call::from_call(call)
         }
-        /// Gets a shared drive's metadata by ID. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
+        /// Gets a shared drive's metadata by ID. For more information, see [Manage shared drives](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
         /// `drive.drives.get` — `GET drives/{driveId}`
         ///
@@ -6788,7 +6788,7 @@ pub mod drives {
             call.path_param("driveId", drive_id.into());
             super::Call::from_call(call)
         }
-        /// Hides a shared drive from the default view. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
+        /// Hides a shared drive from the default view. For more information, see [Manage shared drives](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
         /// `drive.drives.hide` — `POST drives/{driveId}/hide`
         ///
@@ -6801,7 +6801,7 @@ pub mod drives {
             call.path_param("driveId", drive_id.into());
             super::Call::from_call(call)
         }
-        ///  Lists the user's shared drives. This method accepts the `q` parameter, which is a search query combining one or more search terms. For more information, see the \[Search for shared drives\](https://developers.google.com/workspace/drive/api/guides/search-shareddrives) guide.
+        ///  Lists the user's shared drives. This method accepts the `q` parameter, which is a search query combining one or more search terms. For more information, see the [Search for shared drives](https://developers.google.com/workspace/drive/api/guides/search-shareddrives) guide.
         ///
         /// `drive.drives.list` — `GET drives`
         #[inline]
@@ -6809,7 +6809,7 @@ pub mod drives {
             let call = ::gapi::Call::new(&self.svc, &LIST);
             super::Call::from_call(call)
         }
-        /// Restores a shared drive to the default view. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
+        /// Restores a shared drive to the default view. For more information, see [Manage shared drives](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
         /// `drive.drives.unhide` — `POST drives/{driveId}/unhide`
         ///
@@ -6822,7 +6822,7 @@ pub mod drives {
             call.path_param("driveId", drive_id.into());
             super::Call::from_call(call)
         }
-        /// Updates the metadata for a shared drive. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
+        /// Updates the metadata for a shared drive. For more information, see [Manage shared drives](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
         ///
         /// `drive.drives.update` — `PATCH drives/{driveId}`
         ///
@@ -7021,7 +7021,7 @@ pub mod files {
         pub(crate) svc: ::gapi::Service,
     }
     impl FilesResource {
-        /// Creates a copy of a file and applies any requested updates with patch semantics. For more information, see \[Create and manage files\](https://developers.google.com/workspace/drive/api/guides/create-file).
+        /// Creates a copy of a file and applies any requested updates with patch semantics. For more information, see [Create and manage files](https://developers.google.com/workspace/drive/api/guides/create-file).
         ///
         /// `drive.files.copy` — `POST files/{fileId}/copy`
         ///
@@ -7039,7 +7039,7 @@ pub mod files {
             call.body(&request);
             super::Call::from_call(call)
         }
-        ///  Creates a file. For more information, see \[Create and manage files\](https://developers.google.com/workspace/drive/api/guides/create-file). This method supports an */upload* URI and accepts uploaded media with the following characteristics: - *Maximum file size:* 5,120 GB - *Accepted Media MIME types:* `*/*` (Specify a valid MIME type, rather than the literal `*/*` value. The literal `*/*` is only used to indicate that any valid MIME type can be uploaded. For more information, see \[Google Workspace and Google Drive supported MIME types\](https://developers.google.com/workspace/drive/api/guides/mime-types).) For more information on uploading files, see \[Upload file data\](https://developers.google.com/workspace/drive/api/guides/manage-uploads). Apps creating shortcuts with the `create` method must specify the MIME type `application/vnd.google-apps.shortcut`. Apps should specify a file extension in the `name` property when inserting files with the API. For example, an operation to insert a JPEG file should specify something like `"name": "cat.jpg"` in the metadata. Subsequent `GET` requests include the read-only `fileExtension` property populated with the extension originally specified in the `name` property. When a Google Drive user requests to download a file, or when the file is downloaded through the sync client, Drive builds a full filename (with extension) based on the name. In cases where the extension is missing, Drive attempts to determine the extension based on the file's MIME type.
+        ///  Creates a file. For more information, see [Create and manage files](https://developers.google.com/workspace/drive/api/guides/create-file). This method supports an */upload* URI and accepts uploaded media with the following characteristics: - *Maximum file size:* 5,120 GB - *Accepted Media MIME types:* `*/*` (Specify a valid MIME type, rather than the literal `*/*` value. The literal `*/*` is only used to indicate that any valid MIME type can be uploaded. For more information, see [Google Workspace and Google Drive supported MIME types](https://developers.google.com/workspace/drive/api/guides/mime-types).) For more information on uploading files, see [Upload file data](https://developers.google.com/workspace/drive/api/guides/manage-uploads). Apps creating shortcuts with the `create` method must specify the MIME type `application/vnd.google-apps.shortcut`. Apps should specify a file extension in the `name` property when inserting files with the API. For example, an operation to insert a JPEG file should specify something like `"name": "cat.jpg"` in the metadata. Subsequent `GET` requests include the read-only `fileExtension` property populated with the extension originally specified in the `name` property. When a Google Drive user requests to download a file, or when the file is downloaded through the sync client, Drive builds a full filename (with extension) based on the name. In cases where the extension is missing, Drive attempts to determine the extension based on the file's MIME type.
         ///
         /// `drive.files.create` — `POST files`
         ///
@@ -7057,7 +7057,7 @@ pub mod files {
             }
             super::Call::from_call(call)
         }
-        /// Permanently deletes a file owned by the user without moving it to the trash. For more information, see \[Trash or delete files and folders\](https://developers.google.com/workspace/drive/api/guides/delete). If the file belongs to a shared drive, the user must be an `organizer` on the parent folder. If the target is a folder, all descendants owned by the user are also deleted.
+        /// Permanently deletes a file owned by the user without moving it to the trash. For more information, see [Trash or delete files and folders](https://developers.google.com/workspace/drive/api/guides/delete). If the file belongs to a shared drive, the user must be an `organizer` on the parent folder. If the target is a folder, all descendants owned by the user are also deleted.
         ///
         /// `drive.files.delete` — `DELETE files/{fileId}`
         ///
@@ -7070,7 +7070,7 @@ pub mod files {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        /// Downloads the content of a file. For more information, see \[Download and export files\](https://developers.google.com/workspace/drive/api/guides/manage-downloads). Operations are valid for 24 hours from the time of creation.
+        /// Downloads the content of a file. For more information, see [Download and export files](https://developers.google.com/workspace/drive/api/guides/manage-downloads). Operations are valid for 24 hours from the time of creation.
         ///
         /// `drive.files.download` — `POST files/{fileId}/download`
         ///
@@ -7083,7 +7083,7 @@ pub mod files {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        /// Permanently deletes all of the user's trashed files. For more information, see \[Trash or delete files and folders\](https://developers.google.com/workspace/drive/api/guides/delete).
+        /// Permanently deletes all of the user's trashed files. For more information, see [Trash or delete files and folders](https://developers.google.com/workspace/drive/api/guides/delete).
         ///
         /// `drive.files.emptyTrash` — `DELETE files/trash`
         #[inline]
@@ -7091,7 +7091,7 @@ pub mod files {
             let call = ::gapi::Call::new(&self.svc, &EMPTY_TRASH);
             super::Call::from_call(call)
         }
-        /// Exports a Google Workspace document to the requested MIME type and returns exported byte content. For more information, see \[Download and export files\](https://developers.google.com/workspace/drive/api/guides/manage-downloads). Note that the exported content is limited to 10 MB.
+        /// Exports a Google Workspace document to the requested MIME type and returns exported byte content. For more information, see [Download and export files](https://developers.google.com/workspace/drive/api/guides/manage-downloads). Note that the exported content is limited to 10 MB.
         ///
         /// `drive.files.export` — `GET files/{fileId}/export`
         ///
@@ -7118,7 +7118,7 @@ pub mod files {
             let call = ::gapi::Call::new(&self.svc, &GENERATE_CSE_TOKEN);
             super::Call::from_call(call)
         }
-        /// Generates a set of file IDs which can be provided in create or copy requests. For more information, see \[Create and manage files\](https://developers.google.com/workspace/drive/api/guides/create-file).
+        /// Generates a set of file IDs which can be provided in create or copy requests. For more information, see [Create and manage files](https://developers.google.com/workspace/drive/api/guides/create-file).
         ///
         /// `drive.files.generateIds` — `GET files/generateIds`
         #[inline]
@@ -7126,7 +7126,7 @@ pub mod files {
             let call = ::gapi::Call::new(&self.svc, &GENERATE_IDS);
             super::Call::from_call(call)
         }
-        ///  Gets a file's metadata or content by ID. For more information, see \[Search for files and folders\](https://developers.google.com/workspace/drive/api/guides/search-files). If you provide the URL parameter `alt=media`, then the response includes the file contents in the response body. Downloading content with `alt=media` only works if the file is stored in Drive. To download Google Docs, Sheets, and Slides use \[`files.export`\](https://developers.google.com/workspace/drive/api/reference/rest/v3/files/export) instead. For more information, see \[Download and export files\](https://developers.google.com/workspace/drive/api/guides/manage-downloads).
+        ///  Gets a file's metadata or content by ID. For more information, see [Search for files and folders](https://developers.google.com/workspace/drive/api/guides/search-files). If you provide the URL parameter `alt=media`, then the response includes the file contents in the response body. Downloading content with `alt=media` only works if the file is stored in Drive. To download Google Docs, Sheets, and Slides use [`files.export`](https://developers.google.com/workspace/drive/api/reference/rest/v3/files/export) instead. For more information, see [Download and export files](https://developers.google.com/workspace/drive/api/guides/manage-downloads).
         ///
         /// `drive.files.get` — `GET files/{fileId}`
         ///
@@ -7139,7 +7139,7 @@ pub mod files {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        ///  Lists the user's files. For more information, see \[Search for files and folders\](https://developers.google.com/workspace/drive/api/guides/search-files). This method accepts the `q` parameter, which is a search query combining one or more search terms. This method returns *all* files by default, including trashed files. If you don't want trashed files to appear in the list, use the `trashed=false` query parameter to remove trashed files from the results.
+        ///  Lists the user's files. For more information, see [Search for files and folders](https://developers.google.com/workspace/drive/api/guides/search-files). This method accepts the `q` parameter, which is a search query combining one or more search terms. This method returns *all* files by default, including trashed files. If you don't want trashed files to appear in the list, use the `trashed=false` query parameter to remove trashed files from the results.
         ///
         /// `drive.files.list` — `GET files`
         #[inline]
@@ -7147,7 +7147,7 @@ pub mod files {
             let call = ::gapi::Call::new(&self.svc, &LIST);
             super::Call::from_call(call)
         }
-        /// Lists the labels on a file. For more information, see \[List labels on a file\](https://developers.google.com/workspace/drive/api/guides/list-labels).
+        /// Lists the labels on a file. For more information, see [List labels on a file](https://developers.google.com/workspace/drive/api/guides/list-labels).
         ///
         /// `drive.files.listLabels` — `GET files/{fileId}/listLabels`
         ///
@@ -7160,7 +7160,7 @@ pub mod files {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        /// Modifies the set of labels applied to a file. For more information, see \[Set a label field on a file\](https://developers.google.com/workspace/drive/api/guides/set-label). Returns a list of the labels that were added or modified.
+        /// Modifies the set of labels applied to a file. For more information, see [Set a label field on a file](https://developers.google.com/workspace/drive/api/guides/set-label). Returns a list of the labels that were added or modified.
         ///
         /// `drive.files.modifyLabels` — `POST files/{fileId}/modifyLabels`
         ///
@@ -7178,7 +7178,7 @@ pub mod files {
             call.body(&request);
             super::Call::from_call(call)
         }
-        ///  Updates a file's metadata, content, or both. When calling this method, only populate fields in the request that you want to modify. When updating fields, some fields might be changed automatically, such as `modifiedDate`. This method supports patch semantics. This method supports an */upload* URI and accepts uploaded media with the following characteristics: - *Maximum file size:* 5,120 GB - *Accepted Media MIME types:* `*/*` (Specify a valid MIME type, rather than the literal `*/*` value. The literal `*/*` is only used to indicate that any valid MIME type can be uploaded. For more information, see \[Google Workspace and Google Drive supported MIME types\](https://developers.google.com/workspace/drive/api/guides/mime-types).) For more information on uploading files, see \[Upload file data\](https://developers.google.com/workspace/drive/api/guides/manage-uploads).
+        ///  Updates a file's metadata, content, or both. When calling this method, only populate fields in the request that you want to modify. When updating fields, some fields might be changed automatically, such as `modifiedDate`. This method supports patch semantics. This method supports an */upload* URI and accepts uploaded media with the following characteristics: - *Maximum file size:* 5,120 GB - *Accepted Media MIME types:* `*/*` (Specify a valid MIME type, rather than the literal `*/*` value. The literal `*/*` is only used to indicate that any valid MIME type can be uploaded. For more information, see [Google Workspace and Google Drive supported MIME types](https://developers.google.com/workspace/drive/api/guides/mime-types).) For more information on uploading files, see [Upload file data](https://developers.google.com/workspace/drive/api/guides/manage-uploads).
         ///
         /// `drive.files.update` — `PATCH files/{fileId}`
         ///
@@ -7199,7 +7199,7 @@ pub mod files {
             }
             super::Call::from_call(call)
         }
-        /// Subscribes to changes to a file. For more information, see \[Notifications for resource changes\](https://developers.google.com/workspace/drive/api/guides/push).
+        /// Subscribes to changes to a file. For more information, see [Notifications for resource changes](https://developers.google.com/workspace/drive/api/guides/push).
         ///
         /// `drive.files.watch` — `POST files/{fileId}/watch`
         ///
@@ -7571,13 +7571,13 @@ pub mod files {
             self.call.query("count", value);
             self
         }
-        /// The space in which the IDs can be used to create files. Supported values are `drive` and `appDataFolder`. (Default: `drive`.) For more information, see \[File organization\](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
+        /// The space in which the IDs can be used to create files. Supported values are `drive` and `appDataFolder`. (Default: `drive`.) For more information, see [File organization](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
         #[inline]
         pub fn space(mut self, value: impl Into<String>) -> Self {
             self.call.query("space", value.into());
             self
         }
-        /// The type of items which the IDs can be used for. Supported values are `files` and `shortcuts`. Note that `shortcuts` are only supported in the `drive` `space`. (Default: `files`.) For more information, see \[File organization\](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
+        /// The type of items which the IDs can be used for. Supported values are `files` and `shortcuts`. Note that `shortcuts` are only supported in the `drive` `space`. (Default: `files`.) For more information, see [File organization](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
         #[inline]
         pub fn r#type(mut self, value: impl Into<String>) -> Self {
             self.call.query("type", value.into());
@@ -7672,7 +7672,7 @@ pub mod files {
     /// Builder for `drive.files.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
     pub type ListCall = super::Call<ListMethod>;
     impl super::Call<ListMethod> {
-        /// Specifies a collection of items (files or documents) to which the query applies. Supported items include: * `user` * `domain` * `drive` * `allDrives` Prefer `user` or `drive` to `allDrives` for efficiency. By default, corpora is set to `user`. However, this can change depending on the filter set through the `q` parameter. For more information, see \[File organization\](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
+        /// Specifies a collection of items (files or documents) to which the query applies. Supported items include: * `user` * `domain` * `drive` * `allDrives` Prefer `user` or `drive` to `allDrives` for efficiency. By default, corpora is set to `user`. However, this can change depending on the filter set through the `q` parameter. For more information, see [File organization](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
         #[inline]
         pub fn corpora(mut self, value: impl Into<String>) -> Self {
             self.call.query("corpora", value.into());
@@ -7744,7 +7744,7 @@ pub mod files {
             self.call.query("q", value.into());
             self
         }
-        /// A comma-separated list of spaces to query within the corpora. Supported values are `drive` and `appDataFolder`. For more information, see \[File organization\](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
+        /// A comma-separated list of spaces to query within the corpora. Supported values are `drive` and `appDataFolder`. For more information, see [File organization](https://developers.google.com/workspace/drive/api/guides/about-files#file-organization).
         #[inline]
         pub fn spaces(mut self, value: impl Into<String>) -> Self {
             self.call.query("spaces", value.into());
@@ -8035,7 +8035,7 @@ pub mod permissions {
         pub(crate) svc: ::gapi::Service,
     }
     impl PermissionsResource {
-        /// Creates a permission for a file or shared drive. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
+        /// Creates a permission for a file or shared drive. For more information, see [Share files, folders, and drives](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
         ///
         /// `drive.permissions.create` — `POST files/{fileId}/permissions`
         ///
@@ -8053,7 +8053,7 @@ pub mod permissions {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Deletes a permission. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
+        /// Deletes a permission. For more information, see [Share files, folders, and drives](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
         ///
         /// `drive.permissions.delete` — `DELETE files/{fileId}/permissions/{permissionId}`
         ///
@@ -8072,7 +8072,7 @@ pub mod permissions {
             call.path_param("permissionId", permission_id.into());
             super::Call::from_call(call)
         }
-        /// Gets a permission by ID. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing).
+        /// Gets a permission by ID. For more information, see [Share files, folders, and drives](https://developers.google.com/workspace/drive/api/guides/manage-sharing).
         ///
         /// `drive.permissions.get` — `GET files/{fileId}/permissions/{permissionId}`
         ///
@@ -8091,7 +8091,7 @@ pub mod permissions {
             call.path_param("permissionId", permission_id.into());
             super::Call::from_call(call)
         }
-        /// Lists a file's or shared drive's permissions. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing).
+        /// Lists a file's or shared drive's permissions. For more information, see [Share files, folders, and drives](https://developers.google.com/workspace/drive/api/guides/manage-sharing).
         ///
         /// `drive.permissions.list` — `GET files/{fileId}/permissions`
         ///
@@ -8104,7 +8104,7 @@ pub mod permissions {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        /// Updates a permission with patch semantics. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
+        /// Updates a permission with patch semantics. For more information, see [Share files, folders, and drives](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
         ///
         /// `drive.permissions.update` — `PATCH files/{fileId}/permissions/{permissionId}`
         ///
@@ -8190,13 +8190,13 @@ pub mod permissions {
             self.call.query("supportsTeamDrives", value);
             self
         }
-        /// Whether to transfer ownership to the specified user and downgrade the current owner to a writer. This parameter is required as an acknowledgement of the side effect. For more information, see \[Transfer file ownership\](https://developers.google.com/workspace/drive/api/guides/transfer-file).
+        /// Whether to transfer ownership to the specified user and downgrade the current owner to a writer. This parameter is required as an acknowledgement of the side effect. For more information, see [Transfer file ownership](https://developers.google.com/workspace/drive/api/guides/transfer-file).
         #[inline]
         pub fn transfer_ownership(mut self, value: bool) -> Self {
             self.call.query("transferOwnership", value);
             self
         }
-        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see \[Manage shared drives as domain administrators\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
+        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see [Manage shared drives as domain administrators](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
@@ -8242,7 +8242,7 @@ pub mod permissions {
             self.call.query("supportsTeamDrives", value);
             self
         }
-        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see \[Manage shared drives as domain administrators\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
+        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see [Manage shared drives as domain administrators](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
@@ -8286,7 +8286,7 @@ pub mod permissions {
             self.call.query("supportsTeamDrives", value);
             self
         }
-        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see \[Manage shared drives as domain administrators\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
+        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see [Manage shared drives as domain administrators](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
@@ -8352,7 +8352,7 @@ pub mod permissions {
             self.call.query("supportsTeamDrives", value);
             self
         }
-        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see \[Manage shared drives as domain administrators\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
+        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see [Manage shared drives as domain administrators](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
@@ -8404,13 +8404,13 @@ pub mod permissions {
             self.call.query("supportsTeamDrives", value);
             self
         }
-        /// Whether to transfer ownership to the specified user and downgrade the current owner to a writer. This parameter is required as an acknowledgement of the side effect. For more information, see \[Transfer file ownership\](https://developers.google.com//workspace/drive/api/guides/transfer-file).
+        /// Whether to transfer ownership to the specified user and downgrade the current owner to a writer. This parameter is required as an acknowledgement of the side effect. For more information, see [Transfer file ownership](https://developers.google.com//workspace/drive/api/guides/transfer-file).
         #[inline]
         pub fn transfer_ownership(mut self, value: bool) -> Self {
             self.call.query("transferOwnership", value);
             self
         }
-        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see \[Manage shared drives as domain administrators\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
+        /// Issue the request as a domain administrator. If set to `true`, and if the following additional conditions are met, the requester is granted access: 1. The file ID parameter refers to a shared drive. 2. The requester is an administrator of the domain to which the shared drive belongs. For more information, see [Manage shared drives as domain administrators](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives#manage-administrators).
         #[inline]
         pub fn use_domain_admin_access(mut self, value: bool) -> Self {
             self.call.query("useDomainAdminAccess", value);
@@ -8426,7 +8426,7 @@ pub mod replies {
         pub(crate) svc: ::gapi::Service,
     }
     impl RepliesResource {
-        /// Creates a reply to a comment. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
+        /// Creates a reply to a comment. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
         /// `drive.replies.create` — `POST files/{fileId}/comments/{commentId}/replies`
         ///
@@ -8447,7 +8447,7 @@ pub mod replies {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Deletes a reply. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
+        /// Deletes a reply. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
         /// `drive.replies.delete` — `DELETE files/{fileId}/comments/{commentId}/replies/{replyId}`
         ///
@@ -8469,7 +8469,7 @@ pub mod replies {
             call.path_param("replyId", reply_id.into());
             super::Call::from_call(call)
         }
-        /// Gets a reply by ID. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
+        /// Gets a reply by ID. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
         /// `drive.replies.get` — `GET files/{fileId}/comments/{commentId}/replies/{replyId}`
         ///
@@ -8491,7 +8491,7 @@ pub mod replies {
             call.path_param("replyId", reply_id.into());
             super::Call::from_call(call)
         }
-        /// Lists a comment's replies. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
+        /// Lists a comment's replies. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
         /// `drive.replies.list` — `GET files/{fileId}/comments/{commentId}/replies`
         ///
@@ -8510,7 +8510,7 @@ pub mod replies {
             call.path_param("commentId", comment_id.into());
             super::Call::from_call(call)
         }
-        /// Updates a reply with patch semantics. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
+        /// Updates a reply with patch semantics. For more information, see [Manage comments and replies](https://developers.google.com/workspace/drive/api/guides/manage-comments).
         ///
         /// `drive.replies.update` — `PATCH files/{fileId}/comments/{commentId}/replies/{replyId}`
         ///
@@ -8670,7 +8670,7 @@ pub mod revisions {
         pub(crate) svc: ::gapi::Service,
     }
     impl RevisionsResource {
-        /// Permanently deletes a file version. You can only delete revisions for files with binary content in Google Drive, like images or videos. Revisions for other files, like Google Docs or Sheets, and the last remaining file version can't be deleted. For more information, see \[Manage file revisions\](https://developers.google.com/drive/api/guides/manage-revisions).
+        /// Permanently deletes a file version. You can only delete revisions for files with binary content in Google Drive, like images or videos. Revisions for other files, like Google Docs or Sheets, and the last remaining file version can't be deleted. For more information, see [Manage file revisions](https://developers.google.com/drive/api/guides/manage-revisions).
         ///
         /// `drive.revisions.delete` — `DELETE files/{fileId}/revisions/{revisionId}`
         ///
@@ -8689,7 +8689,7 @@ pub mod revisions {
             call.path_param("revisionId", revision_id.into());
             super::Call::from_call(call)
         }
-        /// Gets a revision's metadata or content by ID. For more information, see \[Manage file revisions\](https://developers.google.com/workspace/drive/api/guides/manage-revisions).
+        /// Gets a revision's metadata or content by ID. For more information, see [Manage file revisions](https://developers.google.com/workspace/drive/api/guides/manage-revisions).
         ///
         /// `drive.revisions.get` — `GET files/{fileId}/revisions/{revisionId}`
         ///
@@ -8708,7 +8708,7 @@ pub mod revisions {
             call.path_param("revisionId", revision_id.into());
             super::Call::from_call(call)
         }
-        /// Lists a file's revisions. For more information, see \[Manage file revisions\](https://developers.google.com/workspace/drive/api/guides/manage-revisions). **Important:** The list of revisions returned by this method might be incomplete for files with a large revision history, including frequently edited Google Docs, Sheets, and Slides. Older revisions might be omitted from the response, meaning the first revision returned may not be the oldest existing revision. The revision history visible in the Workspace editor user interface might be more complete than the list returned by the API.
+        /// Lists a file's revisions. For more information, see [Manage file revisions](https://developers.google.com/workspace/drive/api/guides/manage-revisions). **Important:** The list of revisions returned by this method might be incomplete for files with a large revision history, including frequently edited Google Docs, Sheets, and Slides. Older revisions might be omitted from the response, meaning the first revision returned may not be the oldest existing revision. The revision history visible in the Workspace editor user interface might be more complete than the list returned by the API.
         ///
         /// `drive.revisions.list` — `GET files/{fileId}/revisions`
         ///
@@ -8721,7 +8721,7 @@ pub mod revisions {
             call.path_param("fileId", file_id.into());
             super::Call::from_call(call)
         }
-        /// Updates a revision with patch semantics. For more information, see \[Manage file revisions\](https://developers.google.com/workspace/drive/api/guides/manage-revisions).
+        /// Updates a revision with patch semantics. For more information, see [Manage file revisions](https://developers.google.com/workspace/drive/api/guides/manage-revisions).
         ///
         /// `drive.revisions.update` — `PATCH files/{fileId}/revisions/{revisionId}`
         ///

@@ -267,7 +267,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(ClassificationLabelFieldValue);
-    /// Classification Labels applied to the email message. Classification Labels are different from Gmail inbox labels. Only used for Google Workspace accounts. \[Learn more about classification labels\](https://support.google.com/a/answer/9292382).
+    /// Classification Labels applied to the email message. Classification Labels are different from Gmail inbox labels. Only used for Google Workspace accounts. [Learn more about classification labels](https://support.google.com/a/answer/9292382).
     #[derive(Clone, Default)]
     pub struct ClassificationLabelValue {
         /// Field values for the given classification label ID.
@@ -307,7 +307,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(ClassificationLabelValue);
-    /// The client-side encryption (CSE) configuration for the email address of an authenticated user. Gmail uses CSE configurations to save drafts of client-side encrypted email messages, and to sign and send encrypted email messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+    /// The client-side encryption (CSE) configuration for the email address of an authenticated user. Gmail uses CSE configurations to save drafts of client-side encrypted email messages, and to sign and send encrypted email messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
     #[derive(Clone, Default)]
     pub struct CseIdentity {
         /// The email address for the sending identity. The email address must be the primary email address of the authenticated user.
@@ -359,7 +359,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(CseIdentity);
-    /// A client-side encryption S/MIME key pair, which is comprised of a public key, its certificate chain, and metadata for its paired private key. Gmail uses the key pair to complete the following tasks: - Sign outgoing client-side encrypted messages. - Save and reopen drafts of client-side encrypted messages. - Save and reopen sent messages. - Decrypt incoming or archived S/MIME messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+    /// A client-side encryption S/MIME key pair, which is comprised of a public key, its certificate chain, and metadata for its paired private key. Gmail uses the key pair to complete the following tasks: - Sign outgoing client-side encrypted messages. - Save and reopen drafts of client-side encrypted messages. - Save and reopen sent messages. - Decrypt incoming or archived S/MIME messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
     #[derive(Clone, Default)]
     pub struct CseKeyPair {
         /// Output only. If a key pair is set to `DISABLED`, the time that the key pair's state changed from `ENABLED` to `DISABLED`. This field is present only when the key pair is in state `DISABLED`.
@@ -368,9 +368,9 @@ pub mod schemas {
         pub enablement_state: Option<CseKeyPairEnablementState>,
         /// Output only. The immutable ID for the client-side encryption S/MIME key pair.
         pub key_pair_id: Option<String>,
-        /// Output only. The public key and its certificate chain, in \[PEM\](https://en.wikipedia.org/wiki/Privacy-Enhanced_Mail) format.
+        /// Output only. The public key and its certificate chain, in [PEM](https://en.wikipedia.org/wiki/Privacy-Enhanced_Mail) format.
         pub pem: Option<String>,
-        /// Input only. The public key and its certificate chain. The chain must be in \[PKCS#7\](https://en.wikipedia.org/wiki/PKCS_7) format and use PEM encoding and ASCII armor.
+        /// Input only. The public key and its certificate chain. The chain must be in [PKCS#7](https://en.wikipedia.org/wiki/PKCS_7) format and use PEM encoding and ASCII armor.
         pub pkcs7: Option<String>,
         /// Metadata for instances of this key pair's private key.
         pub private_key_metadata: Option<Vec<CsePrivateKeyMetadata>>,
@@ -851,7 +851,7 @@ pub mod schemas {
             Pending = "pending",
         }
     }
-    /// Metadata for hardware keys. If \[hardware key encryption\](https://support.google.com/a/answer/14153163) is set up for the Google Workspace organization, users can optionally store their private key on their smart card and use it to sign and decrypt email messages in Gmail by inserting their smart card into a reader attached to their Windows device.
+    /// Metadata for hardware keys. If [hardware key encryption](https://support.google.com/a/answer/14153163) is set up for the Google Workspace organization, users can optionally store their private key on their smart card and use it to sign and decrypt email messages in Gmail by inserting their smart card into a reader attached to their Windows device.
     #[derive(Clone, Default)]
     pub struct HardwareKeyMetadata {
         /// Description about the hardware key.
@@ -1127,7 +1127,7 @@ pub mod schemas {
             DeleteForever = "deleteForever",
         }
     }
-    /// Metadata for a cryptographic key managed by an external key access control list service. For details about managing key access, see \[Google Workspace CSE API Reference\](https://developers.google.com/workspace/cse/reference).
+    /// Metadata for a cryptographic key managed by an external key access control list service. For details about managing key access, see [Google Workspace CSE API Reference](https://developers.google.com/workspace/cse/reference).
     #[derive(Clone, Default)]
     pub struct KaclsKeyMetadata {
         /// Opaque data generated and used by the key access control list service.
@@ -1324,7 +1324,7 @@ pub mod schemas {
     /// Language settings for an account. These settings correspond to the "Language settings" feature in the web interface.
     #[derive(Clone, Default)]
     pub struct LanguageSettings {
-        /// The language to display Gmail in, formatted as an RFC 3066 Language Tag (for example `en-GB`, `fr` or `ja` for British English, French, or Japanese respectively). The set of languages supported by Gmail evolves over time, so please refer to the "Language" dropdown in the Gmail settings for all available options, as described in the language settings help article. For a table of sample values, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings). Not all Gmail clients can display the same set of languages. In the case that a user's display language is not available for use on a particular client, said client automatically chooses to display in the closest supported variant (or a reasonable default).
+        /// The language to display Gmail in, formatted as an RFC 3066 Language Tag (for example `en-GB`, `fr` or `ja` for British English, French, or Japanese respectively). The set of languages supported by Gmail evolves over time, so please refer to the "Language" dropdown in the Gmail settings for all available options, as described in the language settings help article. For a table of sample values, see [Manage language settings](https://developers.google.com/workspace/gmail/api/guides/language-settings). Not all Gmail clients can display the same set of languages. In the case that a user's display language is not available for use on a particular client, said client automatically chooses to display in the closest supported variant (or a reasonable default).
         pub display_language: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -1499,7 +1499,7 @@ pub mod schemas {
     ::gapi::record!(ListDelegatesResponse);
     #[derive(Clone, Default)]
     pub struct ListDraftsResponse {
-        /// List of drafts. Note that the `Message` property in each `Draft` resource only contains an `id` and a `threadId`. The \[`messages.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/messages/get) method can fetch additional message details.
+        /// List of drafts. Note that the `Message` property in each `Draft` resource only contains an `id` and a `threadId`. The [`messages.get`](https://developers.google.com/workspace/gmail/api/v1/reference/users/messages/get) method can fetch additional message details.
         pub drafts: Option<Vec<Draft>>,
         /// Token to retrieve the next page of results in the list.
         pub next_page_token: Option<String>,
@@ -1691,7 +1691,7 @@ pub mod schemas {
     }
     #[derive(Clone, Default)]
     pub struct ListLabelsResponse {
-        /// List of labels. Note that each label resource only contains an `id`, `name`, `messageListVisibility`, `labelListVisibility`, and `type`. The \[`labels.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/labels/get) method can fetch additional label details.
+        /// List of labels. Note that each label resource only contains an `id`, `name`, `messageListVisibility`, `labelListVisibility`, and `type`. The [`labels.get`](https://developers.google.com/workspace/gmail/api/v1/reference/users/labels/get) method can fetch additional label details.
         pub labels: Option<Vec<Label>>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -1861,7 +1861,7 @@ pub mod schemas {
         pub next_page_token: Option<String>,
         /// Estimated total number of results.
         pub result_size_estimate: Option<u32>,
-        /// List of threads. Note that each thread resource does not contain a list of `messages`. The list of `messages` for a given thread can be fetched using the \[`threads.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/threads/get) method.
+        /// List of threads. Note that each thread resource does not contain a list of `messages`. The list of `messages` for a given thread can be fetched using the [`threads.get`](https://developers.google.com/workspace/gmail/api/v1/reference/users/threads/get) method.
         pub threads: Option<Vec<Thread>>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -1936,7 +1936,7 @@ pub mod schemas {
         pub size_estimate: Option<i32>,
         /// A short part of the message text.
         pub snippet: Option<String>,
-        /// The ID of the thread the message belongs to. To add a message or draft to a thread, the following criteria must be met: 1. The requested `threadId` must be specified on the `Message` or `Draft.Message` you supply with your request. 2. The `References` and `In-Reply-To` headers must be set in compliance with the \[RFC 2822\](https://tools.ietf.org/html/rfc2822) standard. 3. The `Subject` headers must match.
+        /// The ID of the thread the message belongs to. To add a message or draft to a thread, the following criteria must be met: 1. The requested `threadId` must be specified on the `Message` or `Draft.Message` you supply with your request. 2. The `References` and `In-Reply-To` headers must be set in compliance with the [RFC 2822](https://tools.ietf.org/html/rfc2822) standard. 3. The `Subject` headers must match.
         pub thread_id: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -3029,7 +3029,7 @@ pub mod users {
             call.path_param("userId", user_id.into());
             super::Call::from_call(call)
         }
-        /// Turn off push notification delivery for the given user mailbox. For more information, see \[Configure push notifications in Gmail API\](https://developers.google.com/workspace/gmail/api/guides/push).
+        /// Turn off push notification delivery for the given user mailbox. For more information, see [Configure push notifications in Gmail API](https://developers.google.com/workspace/gmail/api/guides/push).
         ///
         /// `gmail.users.stop` — `POST gmail/v1/users/{userId}/stop`
         ///
@@ -3042,7 +3042,7 @@ pub mod users {
             call.path_param("userId", user_id.into());
             super::Call::from_call(call)
         }
-        /// Set up or update a push notification watch on the given user mailbox. For more information, see \[Configure push notifications in Gmail API\](https://developers.google.com/workspace/gmail/api/guides/push).
+        /// Set up or update a push notification watch on the given user mailbox. For more information, see [Configure push notifications in Gmail API](https://developers.google.com/workspace/gmail/api/guides/push).
         ///
         /// `gmail.users.watch` — `POST gmail/v1/users/{userId}/watch`
         ///
@@ -3130,7 +3130,7 @@ pub mod users {
             pub(crate) svc: ::gapi::Service,
         }
         impl DraftsResource {
-            /// Creates a draft with the `DRAFT` label. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
+            /// Creates a draft with the `DRAFT` label. For more information, see [Create and send draft emails](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
             /// `gmail.users.drafts.create` — `POST gmail/v1/users/{userId}/drafts`
             ///
@@ -3151,7 +3151,7 @@ pub mod users {
                 }
                 super::super::Call::from_call(call)
             }
-            /// Immediately and permanently deletes the specified draft. Does not simply trash it. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
+            /// Immediately and permanently deletes the specified draft. Does not simply trash it. For more information, see [Create and send draft emails](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
             /// `gmail.users.drafts.delete` — `DELETE gmail/v1/users/{userId}/drafts/{id}`
             ///
@@ -3170,7 +3170,7 @@ pub mod users {
                 call.path_param("id", id.into());
                 super::super::Call::from_call(call)
             }
-            /// Gets the specified draft. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
+            /// Gets the specified draft. For more information, see [Create and send draft emails](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
             /// `gmail.users.drafts.get` — `GET gmail/v1/users/{userId}/drafts/{id}`
             ///
@@ -3189,7 +3189,7 @@ pub mod users {
                 call.path_param("id", id.into());
                 super::super::Call::from_call(call)
             }
-            /// Lists the drafts in the user's mailbox. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
+            /// Lists the drafts in the user's mailbox. For more information, see [Create and send draft emails](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
             /// `gmail.users.drafts.list` — `GET gmail/v1/users/{userId}/drafts`
             ///
@@ -3202,7 +3202,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Sends the specified, existing draft to the recipients in the `To`, `Cc`, and `Bcc` headers. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
+            /// Sends the specified, existing draft to the recipients in the `To`, `Cc`, and `Bcc` headers. For more information, see [Create and send draft emails](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
             /// `gmail.users.drafts.send` — `POST gmail/v1/users/{userId}/drafts/send`
             ///
@@ -3223,7 +3223,7 @@ pub mod users {
                 }
                 super::super::Call::from_call(call)
             }
-            /// Replaces a draft's content. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
+            /// Replaces a draft's content. For more information, see [Create and send draft emails](https://developers.google.com/workspace/gmail/api/guides/drafts).
             ///
             /// `gmail.users.drafts.update` — `PUT gmail/v1/users/{userId}/drafts/{id}`
             ///
@@ -3453,7 +3453,7 @@ pub mod users {
             pub(crate) svc: ::gapi::Service,
         }
         impl HistoryResource {
-            /// Lists the history of all changes to the given mailbox. History results are returned in chronological order (increasing `historyId`). For more information, see \[Synchronize clients with Gmail\](https://developers.google.com/workspace/gmail/api/guides/sync).
+            /// Lists the history of all changes to the given mailbox. History results are returned in chronological order (increasing `historyId`). For more information, see [Synchronize clients with Gmail](https://developers.google.com/workspace/gmail/api/guides/sync).
             ///
             /// `gmail.users.history.list` — `GET gmail/v1/users/{userId}/history`
             ///
@@ -3552,7 +3552,7 @@ pub mod users {
             pub(crate) svc: ::gapi::Service,
         }
         impl LabelsResource {
-            /// Creates a label. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
+            /// Creates a label. For more information, see [Manage labels](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
             /// `gmail.users.labels.create` — `POST gmail/v1/users/{userId}/labels`
             ///
@@ -3570,7 +3570,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Immediately and permanently deletes the specified label and removes it from any messages and threads that it's applied to. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
+            /// Immediately and permanently deletes the specified label and removes it from any messages and threads that it's applied to. For more information, see [Manage labels](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
             /// `gmail.users.labels.delete` — `DELETE gmail/v1/users/{userId}/labels/{id}`
             ///
@@ -3589,7 +3589,7 @@ pub mod users {
                 call.path_param("id", id.into());
                 super::super::Call::from_call(call)
             }
-            /// Gets the specified label. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
+            /// Gets the specified label. For more information, see [Manage labels](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
             /// `gmail.users.labels.get` — `GET gmail/v1/users/{userId}/labels/{id}`
             ///
@@ -3608,7 +3608,7 @@ pub mod users {
                 call.path_param("id", id.into());
                 super::super::Call::from_call(call)
             }
-            /// Lists all labels in the user's mailbox. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
+            /// Lists all labels in the user's mailbox. For more information, see [Manage labels](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
             /// `gmail.users.labels.list` — `GET gmail/v1/users/{userId}/labels`
             ///
@@ -3621,7 +3621,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Patch the specified label. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
+            /// Patch the specified label. For more information, see [Manage labels](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
             /// `gmail.users.labels.patch` — `PATCH gmail/v1/users/{userId}/labels/{id}`
             ///
@@ -3642,7 +3642,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Updates the specified label. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
+            /// Updates the specified label. For more information, see [Manage labels](https://developers.google.com/workspace/gmail/api/guides/labels).
             ///
             /// `gmail.users.labels.update` — `PUT gmail/v1/users/{userId}/labels/{id}`
             ///
@@ -3816,7 +3816,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Modifies the labels and the Classification Label values on the specified messages. For administrators modifying messages for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.modify.restricted` scope.
+            /// Modifies the labels and the Classification Label values on the specified messages. For administrators modifying messages for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.modify.restricted` scope.
             ///
             /// `gmail.users.messages.batchModify` — `POST gmail/v1/users/{userId}/messages/batchModify`
             ///
@@ -3893,7 +3893,7 @@ pub mod users {
                 }
                 super::super::Call::from_call(call)
             }
-            /// Directly inserts a message into only this user's mailbox similar to `IMAP APPEND`, bypassing most scanning and classification. Does not send a message. For more information, see \[Create and send email messages\](https://developers.google.com/workspace/gmail/api/guides/sending).
+            /// Directly inserts a message into only this user's mailbox similar to `IMAP APPEND`, bypassing most scanning and classification. Does not send a message. For more information, see [Create and send email messages](https://developers.google.com/workspace/gmail/api/guides/sending).
             ///
             /// `gmail.users.messages.insert` — `POST gmail/v1/users/{userId}/messages`
             ///
@@ -3914,7 +3914,7 @@ pub mod users {
                 }
                 super::super::Call::from_call(call)
             }
-            /// Lists the messages in the user's mailbox. For more information, see \[List Gmail messages\](https://developers.google.com/workspace/gmail/api/guides/list-messages).
+            /// Lists the messages in the user's mailbox. For more information, see [List Gmail messages](https://developers.google.com/workspace/gmail/api/guides/list-messages).
             ///
             /// `gmail.users.messages.list` — `GET gmail/v1/users/{userId}/messages`
             ///
@@ -3927,7 +3927,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Modifies the labels and the Classification Label values on the specified message. For administrators modifying message for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.modify.restricted` scope.
+            /// Modifies the labels and the Classification Label values on the specified message. For administrators modifying message for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.modify.restricted` scope.
             ///
             /// `gmail.users.messages.modify` — `POST gmail/v1/users/{userId}/messages/{id}/modify`
             ///
@@ -3948,7 +3948,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Sends the specified message to the recipients in the `To`, `Cc`, and `Bcc` headers. For more information, see \[Create and send email messages\](https://developers.google.com/workspace/gmail/api/guides/sending).
+            /// Sends the specified message to the recipients in the `To`, `Cc`, and `Bcc` headers. For more information, see [Create and send email messages](https://developers.google.com/workspace/gmail/api/guides/sending).
             ///
             /// `gmail.users.messages.send` — `POST gmail/v1/users/{userId}/messages/send`
             ///
@@ -4252,7 +4252,7 @@ pub mod users {
                 self.call.query("includeSpamTrash", value);
                 self
             }
-            /// Only return messages with labels that match all of the specified label IDs. Messages in a thread might have labels that other messages in the same thread don't have. To learn more, see \[Manage labels on messages and threads\](https://developers.google.com/workspace/gmail/api/guides/labels#manage_labels_on_messages_threads).
+            /// Only return messages with labels that match all of the specified label IDs. Messages in a thread might have labels that other messages in the same thread don't have. To learn more, see [Manage labels on messages and threads](https://developers.google.com/workspace/gmail/api/guides/labels#manage_labels_on_messages_threads).
             ///
             /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_label_ids`](Self::add_label_ids) adds one.
             #[inline]
@@ -4475,7 +4475,7 @@ pub mod users {
                     svc: self.svc.clone(),
                 }
             }
-            /// Gets the auto-forwarding setting for the specified account. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings).
+            /// Gets the auto-forwarding setting for the specified account. For more information, see [Manage email forwarding](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings).
             ///
             /// `gmail.users.settings.getAutoForwarding` — `GET gmail/v1/users/{userId}/settings/autoForwarding`
             ///
@@ -4491,7 +4491,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Gets IMAP settings. For more information, see \[Configure POP and IMAP settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
+            /// Gets IMAP settings. For more information, see [Configure POP and IMAP settings with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
             ///
             /// `gmail.users.settings.getImap` — `GET gmail/v1/users/{userId}/settings/imap`
             ///
@@ -4504,7 +4504,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Gets language settings. For more information, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings).
+            /// Gets language settings. For more information, see [Manage language settings](https://developers.google.com/workspace/gmail/api/guides/language-settings).
             ///
             /// `gmail.users.settings.getLanguage` — `GET gmail/v1/users/{userId}/settings/language`
             ///
@@ -4517,7 +4517,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Gets POP settings. For more information, see \[Configure POP and IMAP settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
+            /// Gets POP settings. For more information, see [Configure POP and IMAP settings with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
             ///
             /// `gmail.users.settings.getPop` — `GET gmail/v1/users/{userId}/settings/pop`
             ///
@@ -4530,7 +4530,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Gets vacation responder settings. For more information, see \[Manage vacation settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/vacation_settings).
+            /// Gets vacation responder settings. For more information, see [Manage vacation settings with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/vacation_settings).
             ///
             /// `gmail.users.settings.getVacation` — `GET gmail/v1/users/{userId}/settings/vacation`
             ///
@@ -4543,7 +4543,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Updates the auto-forwarding setting for the specified account. A verified forwarding address must be specified when auto-forwarding is enabled. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
+            /// Updates the auto-forwarding setting for the specified account. A verified forwarding address must be specified when auto-forwarding is enabled. For more information, see [Manage email forwarding](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
             ///
             /// `gmail.users.settings.updateAutoForwarding` — `PUT gmail/v1/users/{userId}/settings/autoForwarding`
             ///
@@ -4561,7 +4561,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Updates IMAP settings. For more information, see \[Configure POP and IMAP settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
+            /// Updates IMAP settings. For more information, see [Configure POP and IMAP settings with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
             ///
             /// `gmail.users.settings.updateImap` — `PUT gmail/v1/users/{userId}/settings/imap`
             ///
@@ -4579,7 +4579,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Updates language settings. For more information, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings). If successful, the return object contains the `displayLanguage` that was saved for the user, which may differ from the value passed into the request. This is because the requested `displayLanguage` may not be directly supported by Gmail but have a close variant that is, and so the variant may be chosen and saved instead.
+            /// Updates language settings. For more information, see [Manage language settings](https://developers.google.com/workspace/gmail/api/guides/language-settings). If successful, the return object contains the `displayLanguage` that was saved for the user, which may differ from the value passed into the request. This is because the requested `displayLanguage` may not be directly supported by Gmail but have a close variant that is, and so the variant may be chosen and saved instead.
             ///
             /// `gmail.users.settings.updateLanguage` — `PUT gmail/v1/users/{userId}/settings/language`
             ///
@@ -4597,7 +4597,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Updates POP settings. For more information, see \[Configure POP and IMAP settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
+            /// Updates POP settings. For more information, see [Configure POP and IMAP settings with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/pop_imap_settings).
             ///
             /// `gmail.users.settings.updatePop` — `PUT gmail/v1/users/{userId}/settings/pop`
             ///
@@ -4615,7 +4615,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Updates vacation responder settings. For more information, see \[Manage vacation settings with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/vacation_settings).
+            /// Updates vacation responder settings. For more information, see [Manage vacation settings with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/vacation_settings).
             ///
             /// `gmail.users.settings.updateVacation` — `PUT gmail/v1/users/{userId}/settings/vacation`
             ///
@@ -4842,7 +4842,7 @@ pub mod users {
                     pub(crate) svc: ::gapi::Service,
                 }
                 impl IdentitiesResource {
-                    /// Creates and configures a client-side encryption identity that's authorized to send mail from the user account. Google publishes the S/MIME certificate to a shared domain-wide directory so that people within a Google Workspace organization can encrypt and send mail to the identity. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Creates and configures a client-side encryption identity that's authorized to send mail from the user account. Google publishes the S/MIME certificate to a shared domain-wide directory so that people within a Google Workspace organization can encrypt and send mail to the identity. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.identities.create` — `POST gmail/v1/users/{userId}/settings/cse/identities`
                     ///
@@ -4860,7 +4860,7 @@ pub mod users {
                         call.body(&request);
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Deletes a client-side encryption identity. The authenticated user can no longer use the identity to send encrypted messages. You cannot restore the identity after you delete it. Instead, use the CreateCseIdentity method to create another identity with the same configuration. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Deletes a client-side encryption identity. The authenticated user can no longer use the identity to send encrypted messages. You cannot restore the identity after you delete it. Instead, use the CreateCseIdentity method to create another identity with the same configuration. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.identities.delete` — `DELETE gmail/v1/users/{userId}/settings/cse/identities/{cseEmailAddress}`
                     ///
@@ -4879,7 +4879,7 @@ pub mod users {
                         call.path_param("cseEmailAddress", cse_email_address.into());
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Retrieves a client-side encryption identity configuration. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Retrieves a client-side encryption identity configuration. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.identities.get` — `GET gmail/v1/users/{userId}/settings/cse/identities/{cseEmailAddress}`
                     ///
@@ -4898,7 +4898,7 @@ pub mod users {
                         call.path_param("cseEmailAddress", cse_email_address.into());
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Lists the client-side encrypted identities for an authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Lists the client-side encrypted identities for an authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.identities.list` — `GET gmail/v1/users/{userId}/settings/cse/identities`
                     ///
@@ -4911,7 +4911,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Associates a different key pair with an existing client-side encryption identity. The updated key pair must validate against Google's \[S/MIME certificate profiles\](https://support.google.com/a/answer/7300887). For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Associates a different key pair with an existing client-side encryption identity. The updated key pair must validate against Google's [S/MIME certificate profiles](https://support.google.com/a/answer/7300887). For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.identities.patch` — `PATCH gmail/v1/users/{userId}/settings/cse/identities/{emailAddress}`
                     ///
@@ -5056,7 +5056,7 @@ pub mod users {
                     pub(crate) svc: ::gapi::Service,
                 }
                 impl KeypairsResource {
-                    /// Creates and uploads a client-side encryption S/MIME public key certificate chain and private key metadata for the authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Creates and uploads a client-side encryption S/MIME public key certificate chain and private key metadata for the authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.keypairs.create` — `POST gmail/v1/users/{userId}/settings/cse/keypairs`
                     ///
@@ -5074,7 +5074,7 @@ pub mod users {
                         call.body(&request);
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Turns off a client-side encryption key pair. The authenticated user can no longer use the key pair to decrypt incoming CSE message texts or sign outgoing CSE mail. To regain access, use the EnableCseKeyPair to turn on the key pair. After 30 days, you can permanently delete the key pair by using the ObliterateCseKeyPair method. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Turns off a client-side encryption key pair. The authenticated user can no longer use the key pair to decrypt incoming CSE message texts or sign outgoing CSE mail. To regain access, use the EnableCseKeyPair to turn on the key pair. After 30 days, you can permanently delete the key pair by using the ObliterateCseKeyPair method. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.keypairs.disable` — `POST gmail/v1/users/{userId}/settings/cse/keypairs/{keyPairId}:disable`
                     ///
@@ -5095,7 +5095,7 @@ pub mod users {
                         call.body(&request);
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Turns on a client-side encryption key pair that was turned off. The key pair becomes active again for any associated client-side encryption identities. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Turns on a client-side encryption key pair that was turned off. The key pair becomes active again for any associated client-side encryption identities. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.keypairs.enable` — `POST gmail/v1/users/{userId}/settings/cse/keypairs/{keyPairId}:enable`
                     ///
@@ -5116,7 +5116,7 @@ pub mod users {
                         call.body(&request);
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Retrieves an existing client-side encryption key pair. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Retrieves an existing client-side encryption key pair. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.keypairs.get` — `GET gmail/v1/users/{userId}/settings/cse/keypairs/{keyPairId}`
                     ///
@@ -5135,7 +5135,7 @@ pub mod users {
                         call.path_param("keyPairId", key_pair_id.into());
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Lists client-side encryption key pairs for an authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Lists client-side encryption key pairs for an authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.keypairs.list` — `GET gmail/v1/users/{userId}/settings/cse/keypairs`
                     ///
@@ -5148,7 +5148,7 @@ pub mod users {
                         call.path_param("userId", user_id.into());
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Deletes a client-side encryption key pair permanently and immediately. You can only permanently delete key pairs that have been turned off for more than 30 days. To turn off a key pair, use the DisableCseKeyPair method. Gmail can't restore or decrypt any messages that were encrypted by an obliterated key. Authenticated users and Google Workspace administrators lose access to reading the encrypted messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
+                    /// Deletes a client-side encryption key pair permanently and immediately. You can only permanently delete key pairs that have been turned off for more than 30 days. To turn off a key pair, use the DisableCseKeyPair method. Gmail can't restore or decrypt any messages that were encrypted by an obliterated key. Authenticated users and Google Workspace administrators lose access to reading the encrypted messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a [service account](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has [domain-wide delegation authority](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require [hardware key encryption](https://support.google.com/a/answer/14153163) turned on and configured.
                     ///
                     /// `gmail.users.settings.cse.keypairs.obliterate` — `POST gmail/v1/users/{userId}/settings/cse/keypairs/{keyPairId}:obliterate`
                     ///
@@ -5329,7 +5329,7 @@ pub mod users {
                 pub(crate) svc: ::gapi::Service,
             }
             impl DelegatesResource {
-                /// Adds a delegate with its verification status set directly to `accepted`, without sending any verification email. The delegate user must be a member of the same Google Workspace organization as the delegator user. For more information, see \[Manage delegates\](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). Gmail imposes limitations on the number of delegates and delegators each user in a Google Workspace organization can have. These limits depend on your organization, but in general each user can have up to 25 delegates and up to 10 delegators. A delegate user must be referred to by their primary email address, and not an email alias. When a new delegate is created, there may be up to a one minute delay before the new delegate is available for use. This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Adds a delegate with its verification status set directly to `accepted`, without sending any verification email. The delegate user must be a member of the same Google Workspace organization as the delegator user. For more information, see [Manage delegates](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). Gmail imposes limitations on the number of delegates and delegators each user in a Google Workspace organization can have. These limits depend on your organization, but in general each user can have up to 25 delegates and up to 10 delegators. A delegate user must be referred to by their primary email address, and not an email alias. When a new delegate is created, there may be up to a one minute delay before the new delegate is available for use. This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.delegates.create` — `POST gmail/v1/users/{userId}/settings/delegates`
                 ///
@@ -5347,7 +5347,7 @@ pub mod users {
                     call.body(&request);
                     super::super::super::Call::from_call(call)
                 }
-                /// Removes the specified delegate (which can be of any verification status), and revokes any verification that may have been required for using it. For more information, see \[Manage delegates\](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). A delegate user must be referred to by their primary email address, and not an email alias. This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Removes the specified delegate (which can be of any verification status), and revokes any verification that may have been required for using it. For more information, see [Manage delegates](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). A delegate user must be referred to by their primary email address, and not an email alias. This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.delegates.delete` — `DELETE gmail/v1/users/{userId}/settings/delegates/{delegateEmail}`
                 ///
@@ -5366,7 +5366,7 @@ pub mod users {
                     call.path_param("delegateEmail", delegate_email.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Gets the specified delegate. For more information, see \[Manage delegates\](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). A delegate user must be referred to by their primary email address, and not an email alias. This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Gets the specified delegate. For more information, see [Manage delegates](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). A delegate user must be referred to by their primary email address, and not an email alias. This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.delegates.get` — `GET gmail/v1/users/{userId}/settings/delegates/{delegateEmail}`
                 ///
@@ -5385,7 +5385,7 @@ pub mod users {
                     call.path_param("delegateEmail", delegate_email.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Lists the delegates for the specified account. For more information, see \[Manage delegates\](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Lists the delegates for the specified account. For more information, see [Manage delegates](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.delegates.list` — `GET gmail/v1/users/{userId}/settings/delegates`
                 ///
@@ -5478,7 +5478,7 @@ pub mod users {
                 pub(crate) svc: ::gapi::Service,
             }
             impl FiltersResource {
-                /// Creates a filter. Note: you can only create a maximum of 1,000 filters. For more information, see \[Manage Gmail filters\](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
+                /// Creates a filter. Note: you can only create a maximum of 1,000 filters. For more information, see [Manage Gmail filters](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
                 ///
                 /// `gmail.users.settings.filters.create` — `POST gmail/v1/users/{userId}/settings/filters`
                 ///
@@ -5496,7 +5496,7 @@ pub mod users {
                     call.body(&request);
                     super::super::super::Call::from_call(call)
                 }
-                /// Immediately and permanently deletes the specified filter. For more information, see \[Manage Gmail filters\](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
+                /// Immediately and permanently deletes the specified filter. For more information, see [Manage Gmail filters](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
                 ///
                 /// `gmail.users.settings.filters.delete` — `DELETE gmail/v1/users/{userId}/settings/filters/{id}`
                 ///
@@ -5515,7 +5515,7 @@ pub mod users {
                     call.path_param("id", id.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Gets a filter. For more information, see \[Manage Gmail filters\](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
+                /// Gets a filter. For more information, see [Manage Gmail filters](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
                 ///
                 /// `gmail.users.settings.filters.get` — `GET gmail/v1/users/{userId}/settings/filters/{id}`
                 ///
@@ -5534,7 +5534,7 @@ pub mod users {
                     call.path_param("id", id.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Lists the message filters of a Gmail user. For more information, see \[Manage Gmail filters\](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
+                /// Lists the message filters of a Gmail user. For more information, see [Manage Gmail filters](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
                 ///
                 /// `gmail.users.settings.filters.list` — `GET gmail/v1/users/{userId}/settings/filters`
                 ///
@@ -5627,7 +5627,7 @@ pub mod users {
                 pub(crate) svc: ::gapi::Service,
             }
             impl ForwardingAddressesResource {
-                /// Creates a forwarding address. If ownership verification is required, a message will be sent to the recipient and the resource's verification status will be set to `pending`; otherwise, the resource will be created with verification status set to `accepted`. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Creates a forwarding address. If ownership verification is required, a message will be sent to the recipient and the resource's verification status will be set to `pending`; otherwise, the resource will be created with verification status set to `accepted`. For more information, see [Manage email forwarding](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.forwardingAddresses.create` — `POST gmail/v1/users/{userId}/settings/forwardingAddresses`
                 ///
@@ -5645,7 +5645,7 @@ pub mod users {
                     call.body(&request);
                     super::super::super::Call::from_call(call)
                 }
-                /// Deletes the specified forwarding address and revokes any verification that may have been required. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Deletes the specified forwarding address and revokes any verification that may have been required. For more information, see [Manage email forwarding](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.forwardingAddresses.delete` — `DELETE gmail/v1/users/{userId}/settings/forwardingAddresses/{forwardingEmail}`
                 ///
@@ -5664,7 +5664,7 @@ pub mod users {
                     call.path_param("forwardingEmail", forwarding_email.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Gets the specified forwarding address. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings).
+                /// Gets the specified forwarding address. For more information, see [Manage email forwarding](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings).
                 ///
                 /// `gmail.users.settings.forwardingAddresses.get` — `GET gmail/v1/users/{userId}/settings/forwardingAddresses/{forwardingEmail}`
                 ///
@@ -5683,7 +5683,7 @@ pub mod users {
                     call.path_param("forwardingEmail", forwarding_email.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Lists the forwarding addresses for the specified account. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings).
+                /// Lists the forwarding addresses for the specified account. For more information, see [Manage email forwarding](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings).
                 ///
                 /// `gmail.users.settings.forwardingAddresses.list` — `GET gmail/v1/users/{userId}/settings/forwardingAddresses`
                 ///
@@ -5783,7 +5783,7 @@ pub mod users {
                         svc: self.svc.clone(),
                     }
                 }
-                /// Creates a custom "from" send-as alias. If an SMTP MSA is specified, Gmail will attempt to connect to the SMTP service to validate the configuration before creating the alias. If ownership verification is required for the alias, a message will be sent to the email address and the resource's verification status will be set to `pending`; otherwise, the resource will be created with verification status set to `accepted`. If a signature is provided, Gmail will sanitize the HTML before saving it with the alias. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Creates a custom "from" send-as alias. If an SMTP MSA is specified, Gmail will attempt to connect to the SMTP service to validate the configuration before creating the alias. If ownership verification is required for the alias, a message will be sent to the email address and the resource's verification status will be set to `pending`; otherwise, the resource will be created with verification status set to `accepted`. If a signature is provided, Gmail will sanitize the HTML before saving it with the alias. For more information, see [Manage aliases and signatures with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.sendAs.create` — `POST gmail/v1/users/{userId}/settings/sendAs`
                 ///
@@ -5801,7 +5801,7 @@ pub mod users {
                     call.body(&request);
                     super::super::super::Call::from_call(call)
                 }
-                /// Deletes the specified send-as alias. Revokes any verification that may have been required for using it. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Deletes the specified send-as alias. Revokes any verification that may have been required for using it. For more information, see [Manage aliases and signatures with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.sendAs.delete` — `DELETE gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}`
                 ///
@@ -5820,7 +5820,7 @@ pub mod users {
                     call.path_param("sendAsEmail", send_as_email.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Gets the specified send-as alias. Fails with an HTTP 404 error if the specified address is not a member of the collection. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
+                /// Gets the specified send-as alias. Fails with an HTTP 404 error if the specified address is not a member of the collection. For more information, see [Manage aliases and signatures with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
                 ///
                 /// `gmail.users.settings.sendAs.get` — `GET gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}`
                 ///
@@ -5839,7 +5839,7 @@ pub mod users {
                     call.path_param("sendAsEmail", send_as_email.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Lists the send-as aliases for the specified account. The result includes the primary send-as address associated with the account as well as any custom "from" aliases. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
+                /// Lists the send-as aliases for the specified account. The result includes the primary send-as address associated with the account as well as any custom "from" aliases. For more information, see [Manage aliases and signatures with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
                 ///
                 /// `gmail.users.settings.sendAs.list` — `GET gmail/v1/users/{userId}/settings/sendAs`
                 ///
@@ -5852,7 +5852,7 @@ pub mod users {
                     call.path_param("userId", user_id.into());
                     super::super::super::Call::from_call(call)
                 }
-                /// Patch the specified send-as alias. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
+                /// Patch the specified send-as alias. For more information, see [Manage aliases and signatures with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings).
                 ///
                 /// `gmail.users.settings.sendAs.patch` — `PATCH gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}`
                 ///
@@ -5873,7 +5873,7 @@ pub mod users {
                     call.body(&request);
                     super::super::super::Call::from_call(call)
                 }
-                /// Updates a send-as alias. If a signature is provided, Gmail will sanitize the HTML before saving it with the alias. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). Addresses other than the primary address for the account can only be updated by service account clients that have been delegated domain-wide authority.
+                /// Updates a send-as alias. If a signature is provided, Gmail will sanitize the HTML before saving it with the alias. For more information, see [Manage aliases and signatures with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). Addresses other than the primary address for the account can only be updated by service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.sendAs.update` — `PUT gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}`
                 ///
@@ -5894,7 +5894,7 @@ pub mod users {
                     call.body(&request);
                     super::super::super::Call::from_call(call)
                 }
-                /// Sends a verification email to the specified send-as alias address. The verification status must be `pending`. For more information, see \[Manage aliases and signatures with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). This method is only available to service account clients that have been delegated domain-wide authority.
+                /// Sends a verification email to the specified send-as alias address. The verification status must be `pending`. For more information, see [Manage aliases and signatures with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/alias_and_signature_settings). This method is only available to service account clients that have been delegated domain-wide authority.
                 ///
                 /// `gmail.users.settings.sendAs.verify` — `POST gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/verify`
                 ///
@@ -6043,7 +6043,7 @@ pub mod users {
                     pub(crate) svc: ::gapi::Service,
                 }
                 impl SmimeInfoResource {
-                    /// Deletes the specified S/MIME config for the specified send-as alias. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
+                    /// Deletes the specified S/MIME config for the specified send-as alias. For more information, see [Manage S/MIME certificates with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
                     /// `gmail.users.settings.sendAs.smimeInfo.delete` — `DELETE gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo/{id}`
                     ///
@@ -6065,7 +6065,7 @@ pub mod users {
                         call.path_param("id", id.into());
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Gets the specified S/MIME config for the specified send-as alias. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
+                    /// Gets the specified S/MIME config for the specified send-as alias. For more information, see [Manage S/MIME certificates with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
                     /// `gmail.users.settings.sendAs.smimeInfo.get` — `GET gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo/{id}`
                     ///
@@ -6087,7 +6087,7 @@ pub mod users {
                         call.path_param("id", id.into());
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Insert (upload) the given S/MIME config for the specified send-as alias. Note that `pkcs12` format is required for the key. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
+                    /// Insert (upload) the given S/MIME config for the specified send-as alias. Note that `pkcs12` format is required for the key. For more information, see [Manage S/MIME certificates with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
                     /// `gmail.users.settings.sendAs.smimeInfo.insert` — `POST gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo`
                     ///
@@ -6108,7 +6108,7 @@ pub mod users {
                         call.body(&request);
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Lists S/MIME configs for the specified send-as alias. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
+                    /// Lists S/MIME configs for the specified send-as alias. For more information, see [Manage S/MIME certificates with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
                     /// `gmail.users.settings.sendAs.smimeInfo.list` — `GET gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo`
                     ///
@@ -6127,7 +6127,7 @@ pub mod users {
                         call.path_param("sendAsEmail", send_as_email.into());
                         super::super::super::super::Call::from_call(call)
                     }
-                    /// Sets the default S/MIME config for the specified send-as alias. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
+                    /// Sets the default S/MIME config for the specified send-as alias. For more information, see [Manage S/MIME certificates with the Gmail API](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
                     ///
                     /// `gmail.users.settings.sendAs.smimeInfo.setDefault` — `POST gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo/{id}/setDefault`
                     ///
@@ -6259,7 +6259,7 @@ pub mod users {
             pub(crate) svc: ::gapi::Service,
         }
         impl ThreadsResource {
-            /// Immediately and permanently deletes the specified thread. Any messages that belong to the thread are also deleted. This operation cannot be undone. Prefer `threads.trash` instead. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
+            /// Immediately and permanently deletes the specified thread. Any messages that belong to the thread are also deleted. This operation cannot be undone. Prefer `threads.trash` instead. For more information, see [Manage threads](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
             /// `gmail.users.threads.delete` — `DELETE gmail/v1/users/{userId}/threads/{id}`
             ///
@@ -6278,7 +6278,7 @@ pub mod users {
                 call.path_param("id", id.into());
                 super::super::Call::from_call(call)
             }
-            /// Gets the specified thread. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
+            /// Gets the specified thread. For more information, see [Manage threads](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
             /// `gmail.users.threads.get` — `GET gmail/v1/users/{userId}/threads/{id}`
             ///
@@ -6297,7 +6297,7 @@ pub mod users {
                 call.path_param("id", id.into());
                 super::super::Call::from_call(call)
             }
-            /// Lists the threads in the user's mailbox. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
+            /// Lists the threads in the user's mailbox. For more information, see [Manage threads](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
             /// `gmail.users.threads.list` — `GET gmail/v1/users/{userId}/threads`
             ///
@@ -6310,7 +6310,7 @@ pub mod users {
                 call.path_param("userId", user_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Modifies the labels applied to the thread. This applies to all messages in the thread. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
+            /// Modifies the labels applied to the thread. This applies to all messages in the thread. For more information, see [Manage threads](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
             /// `gmail.users.threads.modify` — `POST gmail/v1/users/{userId}/threads/{id}/modify`
             ///
@@ -6331,7 +6331,7 @@ pub mod users {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Moves the specified thread to the trash. Any messages that belong to the thread are also moved to the trash. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
+            /// Moves the specified thread to the trash. Any messages that belong to the thread are also moved to the trash. For more information, see [Manage threads](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
             /// `gmail.users.threads.trash` — `POST gmail/v1/users/{userId}/threads/{id}/trash`
             ///
@@ -6350,7 +6350,7 @@ pub mod users {
                 call.path_param("id", id.into());
                 super::super::Call::from_call(call)
             }
-            /// Removes the specified thread from the trash. Any messages that belong to the thread are also removed from the trash. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
+            /// Removes the specified thread from the trash. Any messages that belong to the thread are also removed from the trash. For more information, see [Manage threads](https://developers.google.com/workspace/gmail/api/guides/threads).
             ///
             /// `gmail.users.threads.untrash` — `POST gmail/v1/users/{userId}/threads/{id}/untrash`
             ///

@@ -1736,7 +1736,7 @@ pub mod schemas {
             PercentStacked = "PERCENT_STACKED",
         }
     }
-    /// The default filter associated with a sheet. For more information, see \[Manage data visibility with filters\](https://developers.google.com/workspace/sheets/api/guides/filters).
+    /// The default filter associated with a sheet. For more information, see [Manage data visibility with filters](https://developers.google.com/workspace/sheets/api/guides/filters).
     #[derive(Clone, Default)]
     pub struct BasicFilter {
         /// The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs.
@@ -1894,7 +1894,7 @@ pub mod schemas {
     /// The response when clearing a range of values selected with DataFilters in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchClearValuesByDataFilterResponse {
-        /// The ranges that were cleared, in \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). If the requests are for an unbounded range or a range larger than the bounds of the sheet, this is the actual ranges that were cleared, bounded to the sheet's limits.
+        /// The ranges that were cleared, in [A1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). If the requests are for an unbounded range or a range larger than the bounds of the sheet, this is the actual ranges that were cleared, bounded to the sheet's limits.
         pub cleared_ranges: Option<Vec<String>>,
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
@@ -1934,7 +1934,7 @@ pub mod schemas {
     /// The request for clearing more than one range of values in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchClearValuesRequest {
-        /// The ranges to clear, in \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell).
+        /// The ranges to clear, in [A1 notation or R1C1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell).
         pub ranges: Option<Vec<String>>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -2082,7 +2082,7 @@ pub mod schemas {
             FormattedValue = "FORMATTED_VALUE",
             /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
             UnformattedValue = "UNFORMATTED_VALUE",
-            /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
+            /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see [About date & time values](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
             Formula = "FORMULA",
         }
     }
@@ -2674,7 +2674,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(BigQueryQuerySpec);
-    /// Specifies a BigQuery table definition. Only \[native tables\](https://cloud.google.com/bigquery/docs/tables-intro) are allowed.
+    /// Specifies a BigQuery table definition. Only [native tables](https://cloud.google.com/bigquery/docs/tables-intro) are allowed.
     #[derive(Clone, Default)]
     pub struct BigQueryTableSpec {
         /// The BigQuery dataset id.
@@ -4478,7 +4478,7 @@ pub mod schemas {
     /// A color value.
     #[derive(Clone, Default)]
     pub struct ColorStyle {
-        /// RGB color. The \[`alpha`\](https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/other#Color.FIELDS.alpha) value in the \[`Color`\](https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/other#color) object isn't generally supported.
+        /// RGB color. The [`alpha`](https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/other#Color.FIELDS.alpha) value in the [`Color`](https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/other#color) object isn't generally supported.
         pub rgb_color: Option<Color>,
         /// Theme color.
         pub theme_color: Option<ColorStyleThemeColor>,
@@ -5111,7 +5111,7 @@ pub mod schemas {
             Failed = "FAILED",
         }
     }
-    /// Filter that describes what data should be selected or returned from a request. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata).
+    /// Filter that describes what data should be selected or returned from a request. For more information, see [Read, write, and search metadata](https://developers.google.com/workspace/sheets/api/guides/metadata).
     #[derive(Clone, Default)]
     pub struct DataFilter {
         /// Selects data that matches the specified A1 range.
@@ -5624,7 +5624,7 @@ pub mod schemas {
     /// A parameter in a data source's query. The parameter allows the user to pass in values from the spreadsheet into a query.
     #[derive(Clone, Default)]
     pub struct DataSourceParameter {
-        /// Named parameter. Must be a legitimate identifier for the DataSource that supports it. For example, \[BigQuery identifier\](https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical#identifiers).
+        /// Named parameter. Must be a legitimate identifier for the DataSource that supports it. For example, [BigQuery identifier](https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical#identifiers).
         pub name: Option<String>,
         /// ID of a NamedRange. Its size must be 1x1.
         pub named_range_id: Option<String>,
@@ -6952,7 +6952,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(DeleteTableRequest);
-    /// Developer metadata associated with a location or object in a spreadsheet. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). Developer metadata may be used to associate arbitrary data with various parts of a spreadsheet and it will remain associated at those locations as they move around and the spreadsheet is edited. For example, if developer metadata is associated with row 5 and another row is then subsequently inserted above row 5, that original metadata is still associated with the row it was first associated with (what is now row 6). If the associated object is deleted then its metadata is deleted too.
+    /// Developer metadata associated with a location or object in a spreadsheet. For more information, see [Read, write, and search metadata](https://developers.google.com/workspace/sheets/api/guides/metadata). Developer metadata may be used to associate arbitrary data with various parts of a spreadsheet and it will remain associated at those locations as they move around and the spreadsheet is edited. For example, if developer metadata is associated with row 5 and another row is then subsequently inserted above row 5, that original metadata is still associated with the row it was first associated with (what is now row 6). If the associated object is deleted then its metadata is deleted too.
     #[derive(Clone, Default)]
     pub struct DeveloperMetadata {
         /// The location where the metadata is associated.
@@ -7952,7 +7952,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(FilterSpec);
-    /// A filter view. For more information, see \[Manage data visibility with filters\](https://developers.google.com/workspace/sheets/api/guides/filters).
+    /// A filter view. For more information, see [Manage data visibility with filters](https://developers.google.com/workspace/sheets/api/guides/filters).
     #[derive(Clone, Default)]
     pub struct FilterView {
         /// The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs.
@@ -8046,7 +8046,7 @@ pub mod schemas {
         pub range: Option<GridRange>,
         /// The value to use as the replacement.
         pub replacement: Option<String>,
-        /// True if the find value is a regex. The regular expression and replacement should follow Java regex rules at https://docs.oracle.com/javase/8/docs/api/java/util/regex/Pattern.html. The replacement string is allowed to refer to capturing groups. For example, if one cell has the contents `"Google Sheets"` and another has `"Google Docs"`, then searching for `"o.* (.*)"` with a replacement of `"$1 Rocks"` would change the contents of the cells to `"GSheets Rocks"` and `"GDocs Rocks"` respectively.
+        /// True if the find value is a regex. The regular expression and replacement should follow Java regex rules at <https://docs.oracle.com/javase/8/docs/api/java/util/regex/Pattern.html>. The replacement string is allowed to refer to capturing groups. For example, if one cell has the contents `"Google Sheets"` and another has `"Google Docs"`, then searching for `"o.* (.*)"` with a replacement of `"$1 Rocks"` would change the contents of the cells to `"GSheets Rocks"` and `"GDocs Rocks"` respectively.
         pub search_by_regex: Option<bool>,
         /// The sheet to find/replace over.
         pub sheet_id: Option<i32>,
@@ -9466,7 +9466,7 @@ pub mod schemas {
     /// The number format of a cell.
     #[derive(Clone, Default)]
     pub struct NumberFormat {
-        /// Pattern string used for formatting. If not set, a default pattern based on the spreadsheet's locale will be used if necessary for the given type. See the \[Date and Number Formats guide\](https://developers.google.com/workspace/sheets/api/guides/formats) for more information about the supported patterns.
+        /// Pattern string used for formatting. If not set, a default pattern based on the spreadsheet's locale will be used if necessary for the given type. See the [Date and Number Formats guide](https://developers.google.com/workspace/sheets/api/guides/formats) for more information about the supported patterns.
         pub pattern: Option<String>,
         /// The type of the number format. When writing, this field must be set.
         pub r#type: Option<NumberFormatType>,
@@ -10662,7 +10662,7 @@ pub mod schemas {
         pub display_name: Option<String>,
         /// Whether the user is the authenticated user making the request.
         pub me: Option<bool>,
-        /// The resource name of the post author user, which can also be used to identify the user in the \[Google People API\](https://developers.google.com/people/api/rest/v1/people). Format: `users/{user}`. Will not be populated if the anonymous field is `true` or if the post is from an imported spreadsheet.
+        /// The resource name of the post author user, which can also be used to identify the user in the [Google People API](https://developers.google.com/people/api/rest/v1/people). Format: `users/{user}`. Will not be populated if the anonymous field is `true` or if the post is from an imported spreadsheet.
         pub user: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -11769,7 +11769,7 @@ pub mod schemas {
     /// Properties of a link to a Google resource (such as a file in Drive, a YouTube video, a Maps address, or a Calendar event). Only Drive files can be written as chips. All other rich link types are read only. URIs cannot exceed 2000 bytes when writing. NOTE: Writing Drive file chips requires at least one of the `drive.file`, `drive.readonly`, or `drive` OAuth scopes.
     #[derive(Clone, Default)]
     pub struct RichLinkProperties {
-        /// Output only. The \[MIME type\](https://developers.google.com/drive/api/v3/mime-types) of the link, if there's one (for example, when it's a file in Drive).
+        /// Output only. The [MIME type](https://developers.google.com/drive/api/v3/mime-types) of the link, if there's one (for example, when it's a file in Drive).
         pub mime_type: Option<String>,
         /// Required. The URI to the link. This is always present.
         pub uri: Option<String>,
@@ -12699,7 +12699,7 @@ pub mod schemas {
         pub auto_recalc: Option<SpreadsheetPropertiesAutoRecalc>,
         /// The default format of all cells in the spreadsheet. CellData.effectiveFormat will not be set if the cell's format is equal to this default format. This field is read-only.
         pub default_format: Option<CellFormat>,
-        /// Whether to allow external URL access for image and import functions. Read only when true. When false, you can set to true. This value will be bypassed and always return true if the admin has enabled the \[allowlisting feature\](https://support.google.com/a?p=url_allowlist).
+        /// Whether to allow external URL access for image and import functions. Read only when true. When false, you can set to true. This value will be bypassed and always return true if the admin has enabled the [allowlisting feature](https://support.google.com/a?p=url_allowlist).
         pub import_functions_external_url_access_allowed: Option<bool>,
         /// Determines whether and how circular references are resolved with iterative calculation. Absence of this field means that circular references result in calculation errors.
         pub iterative_calculation_settings: Option<IterativeCalculationSettings>,
@@ -14747,7 +14747,7 @@ pub mod schemas {
         pub updated_columns: Option<i32>,
         /// The values of the cells in the range matched by the dataFilter after all updates were applied. This is only included if the request's `includeValuesInResponse` field was `true`.
         pub updated_data: Option<ValueRange>,
-        /// The range (in \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell)) that updates were applied to.
+        /// The range (in [A1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell)) that updates were applied to.
         pub updated_range: Option<String>,
         /// The number of rows where at least one cell in the row was updated.
         pub updated_rows: Option<i32>,
@@ -14867,7 +14867,7 @@ pub mod schemas {
     pub struct ValueRange {
         /// The major dimension of the values. For output, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=A1:B2,majorDimension=ROWS` will return `[[1,2],[3,4]]`, whereas requesting `range=A1:B2,majorDimension=COLUMNS` will return `[[1,3],[2,4]]`. For input, with `range=A1:B2,majorDimension=ROWS` then `[[1,2],[3,4]]` will set `A1=1,B1=2,A2=3,B2=4`. With `range=A1:B2,majorDimension=COLUMNS` then `[[1,2],[3,4]]` will set `A1=1,B1=3,A2=2,B2=4`. When writing, if this field is not set, it defaults to ROWS.
         pub major_dimension: Option<ValueRangeMajorDimension>,
-        /// The range the values cover, in \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). For output, this range indicates the entire requested range, even though the values will exclude trailing rows and columns. When appending values, this field represents the range to search for a table, after which values will be appended.
+        /// The range the values cover, in [A1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). For output, this range indicates the entire requested range, even though the values will exclude trailing rows and columns. When appending values, this field represents the range to search for a table, after which values will be appended.
         pub range: Option<String>,
         /// The data that was read or to be written. This is an array of arrays, the outer array representing all the data and each inner array representing a major dimension. Each item in the inner array corresponds with one cell. For output, empty trailing rows and columns will not be included. For input, supported value types are: bool, string, and double. Null values will be skipped. To set a cell to an empty value, set the string value to an empty string.
         pub values: Option<Vec<Vec<::gapi::serde_json::Value>>>,
@@ -15246,7 +15246,7 @@ pub mod params {
             FormattedValue = "FORMATTED_VALUE",
             /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
             UnformattedValue = "UNFORMATTED_VALUE",
-            /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
+            /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see [About date & time values](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
             Formula = "FORMULA",
         }
     }
@@ -15366,7 +15366,7 @@ pub mod spreadsheets {
             call.body(&request);
             super::Call::from_call(call)
         }
-        /// Returns the spreadsheet at the given ID. The caller must specify the spreadsheet ID. By default, data within grids is not returned. You can include grid data in one of 2 ways: * Specify a \[field mask\](https://developers.google.com/workspace/sheets/api/guides/field-masks) listing your desired fields using the `fields` URL parameter in HTTP * Set the includeGridData URL parameter to true. If a field mask is set, the `includeGridData` parameter is ignored For large spreadsheets, as a best practice, retrieve only the specific spreadsheet fields that you want. To retrieve only subsets of spreadsheet data, use the ranges URL parameter. Ranges are specified using \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). You can define a single cell (for example, `A1`) or multiple cells (for example, `A1:D5`). You can also get cells from other sheets within the same spreadsheet (for example, `Sheet2!A1:C4`) or retrieve multiple ranges at once (for example, `?ranges=A1:D5&ranges=Sheet2!A1:C4`). Limiting the range returns only the portions of the spreadsheet that intersect the requested ranges.
+        /// Returns the spreadsheet at the given ID. The caller must specify the spreadsheet ID. By default, data within grids is not returned. You can include grid data in one of 2 ways: * Specify a [field mask](https://developers.google.com/workspace/sheets/api/guides/field-masks) listing your desired fields using the `fields` URL parameter in HTTP * Set the includeGridData URL parameter to true. If a field mask is set, the `includeGridData` parameter is ignored For large spreadsheets, as a best practice, retrieve only the specific spreadsheet fields that you want. To retrieve only subsets of spreadsheet data, use the ranges URL parameter. Ranges are specified using [A1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). You can define a single cell (for example, `A1`) or multiple cells (for example, `A1:D5`). You can also get cells from other sheets within the same spreadsheet (for example, `Sheet2!A1:C4`) or retrieve multiple ranges at once (for example, `?ranges=A1:D5&ranges=Sheet2!A1:C4`). Limiting the range returns only the portions of the spreadsheet that intersect the requested ranges.
         ///
         /// `sheets.spreadsheets.get` — `GET v4/spreadsheets/{spreadsheetId}`
         ///
@@ -15379,7 +15379,7 @@ pub mod spreadsheets {
             call.path_param("spreadsheetId", spreadsheet_id.into());
             super::Call::from_call(call)
         }
-        /// Returns the spreadsheet at the given ID. The caller must specify the spreadsheet ID. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). This method differs from GetSpreadsheet in that it allows selecting which subsets of spreadsheet data to return by specifying a dataFilters parameter. Multiple DataFilters can be specified. Specifying one or more data filters returns the portions of the spreadsheet that intersect ranges matched by any of the filters. By default, data within grids is not returned. You can include grid data in one of two ways: * Specify a \[field mask\](https://developers.google.com/workspace/sheets/api/guides/field-masks) listing your desired fields using the `fields` URL parameter in HTTP. * Set the includeGridData parameter to `true`. If a field mask is set, the `includeGridData` parameter is ignored. For large spreadsheets, as a best practice, retrieve only the specific spreadsheet fields that you want.
+        /// Returns the spreadsheet at the given ID. The caller must specify the spreadsheet ID. For more information, see [Read, write, and search metadata](https://developers.google.com/workspace/sheets/api/guides/metadata). This method differs from GetSpreadsheet in that it allows selecting which subsets of spreadsheet data to return by specifying a dataFilters parameter. Multiple DataFilters can be specified. Specifying one or more data filters returns the portions of the spreadsheet that intersect ranges matched by any of the filters. By default, data within grids is not returned. You can include grid data in one of two ways: * Specify a [field mask](https://developers.google.com/workspace/sheets/api/guides/field-masks) listing your desired fields using the `fields` URL parameter in HTTP. * Set the includeGridData parameter to `true`. If a field mask is set, the `includeGridData` parameter is ignored. For large spreadsheets, as a best practice, retrieve only the specific spreadsheet fields that you want.
         ///
         /// `sheets.spreadsheets.getByDataFilter` — `POST v4/spreadsheets/{spreadsheetId}:getByDataFilter`
         ///
@@ -15528,7 +15528,7 @@ pub mod spreadsheets {
             pub(crate) svc: ::gapi::Service,
         }
         impl DeveloperMetadataResource {
-            /// Returns the developer metadata with the specified ID. The caller must specify the spreadsheet ID and the developer metadata's unique metadataId. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata).
+            /// Returns the developer metadata with the specified ID. The caller must specify the spreadsheet ID and the developer metadata's unique metadataId. For more information, see [Read, write, and search metadata](https://developers.google.com/workspace/sheets/api/guides/metadata).
             ///
             /// `sheets.spreadsheets.developerMetadata.get` — `GET v4/spreadsheets/{spreadsheetId}/developerMetadata/{metadataId}`
             ///
@@ -15547,7 +15547,7 @@ pub mod spreadsheets {
                 call.path_param("metadataId", metadata_id);
                 super::super::Call::from_call(call)
             }
-            /// Returns all developer metadata matching the specified DataFilter. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). If the provided DataFilter represents a DeveloperMetadataLookup object, this will return all DeveloperMetadata entries selected by it. If the DataFilter represents a location in a spreadsheet, this will return all developer metadata associated with locations intersecting that region.
+            /// Returns all developer metadata matching the specified DataFilter. For more information, see [Read, write, and search metadata](https://developers.google.com/workspace/sheets/api/guides/metadata). If the provided DataFilter represents a DeveloperMetadataLookup object, this will return all DeveloperMetadata entries selected by it. If the DataFilter represents a location in a spreadsheet, this will return all developer metadata associated with locations intersecting that region.
             ///
             /// `sheets.spreadsheets.developerMetadata.search` — `POST v4/spreadsheets/{spreadsheetId}/developerMetadata:search`
             ///
@@ -15663,14 +15663,14 @@ pub mod spreadsheets {
             pub(crate) svc: ::gapi::Service,
         }
         impl ValuesResource {
-            /// Appends values to a spreadsheet. The input range is used to search for existing data and find a "table" within that range. Values will be appended to the next row of the table, starting with the first column of the table. See the \[guide\](https://developers.google.com/workspace/sheets/api/guides/values#appending_values) and \[sample code\](https://developers.google.com/workspace/sheets/api/samples/writing#append_values) for specific details of how tables are detected and data is appended. The caller must specify the spreadsheet ID, range, and a valueInputOption. The `valueInputOption` only controls how the input data will be added to the sheet (column-wise or row-wise), it does not influence what cell the data starts being written to.
+            /// Appends values to a spreadsheet. The input range is used to search for existing data and find a "table" within that range. Values will be appended to the next row of the table, starting with the first column of the table. See the [guide](https://developers.google.com/workspace/sheets/api/guides/values#appending_values) and [sample code](https://developers.google.com/workspace/sheets/api/samples/writing#append_values) for specific details of how tables are detected and data is appended. The caller must specify the spreadsheet ID, range, and a valueInputOption. The `valueInputOption` only controls how the input data will be added to the sheet (column-wise or row-wise), it does not influence what cell the data starts being written to.
             ///
             /// `sheets.spreadsheets.values.append` — `POST v4/spreadsheets/{spreadsheetId}/values/{range}:append`
             ///
             /// Arguments:
             ///
             /// - `spreadsheet_id`: The ID of the spreadsheet to update.
-            /// - `range`: The \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of a range to search for a logical table of data. Values are appended after the last row of the table.
+            /// - `range`: The [A1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of a range to search for a logical table of data. Values are appended after the last row of the table.
             #[inline]
             pub fn append(
                 &self,
@@ -15702,7 +15702,7 @@ pub mod spreadsheets {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Clears one or more ranges of values from a spreadsheet. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID and one or more DataFilters. Ranges matching any of the specified data filters will be cleared. Only values are cleared -- all other properties of the cell (such as formatting, data validation, etc.) are kept.
+            /// Clears one or more ranges of values from a spreadsheet. For more information, see [Read, write, and search metadata](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID and one or more DataFilters. Ranges matching any of the specified data filters will be cleared. Only values are cleared -- all other properties of the cell (such as formatting, data validation, etc.) are kept.
             ///
             /// `sheets.spreadsheets.values.batchClearByDataFilter` — `POST v4/spreadsheets/{spreadsheetId}/values:batchClearByDataFilter`
             ///
@@ -15733,7 +15733,7 @@ pub mod spreadsheets {
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Returns one or more ranges of values that match the specified data filters. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID and one or more DataFilters. Ranges that match any of the data filters in the request will be returned.
+            /// Returns one or more ranges of values that match the specified data filters. For more information, see [Read, write, and search metadata](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID and one or more DataFilters. Ranges that match any of the data filters in the request will be returned.
             ///
             /// `sheets.spreadsheets.values.batchGetByDataFilter` — `POST v4/spreadsheets/{spreadsheetId}/values:batchGetByDataFilter`
             ///
@@ -15769,7 +15769,7 @@ pub mod spreadsheets {
                 call.body(&request);
                 super::super::Call::from_call(call)
             }
-            /// Sets values in one or more ranges of a spreadsheet. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID, a valueInputOption, and one or more DataFilterValueRanges.
+            /// Sets values in one or more ranges of a spreadsheet. For more information, see [Read, write, and search metadata](https://developers.google.com/workspace/sheets/api/guides/metadata). The caller must specify the spreadsheet ID, a valueInputOption, and one or more DataFilterValueRanges.
             ///
             /// `sheets.spreadsheets.values.batchUpdateByDataFilter` — `POST v4/spreadsheets/{spreadsheetId}/values:batchUpdateByDataFilter`
             ///
@@ -15797,7 +15797,7 @@ pub mod spreadsheets {
             /// Arguments:
             ///
             /// - `spreadsheet_id`: The ID of the spreadsheet to update.
-            /// - `range`: The \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the values to clear.
+            /// - `range`: The [A1 notation or R1C1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the values to clear.
             #[inline]
             pub fn clear(
                 &self,
@@ -15818,7 +15818,7 @@ pub mod spreadsheets {
             /// Arguments:
             ///
             /// - `spreadsheet_id`: The ID of the spreadsheet to retrieve data from.
-            /// - `range`: The \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the range to retrieve values from.
+            /// - `range`: The [A1 notation or R1C1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the range to retrieve values from.
             #[inline]
             pub fn get(
                 &self,
@@ -15837,7 +15837,7 @@ pub mod spreadsheets {
             /// Arguments:
             ///
             /// - `spreadsheet_id`: The ID of the spreadsheet to update.
-            /// - `range`: The \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the values to update.
+            /// - `range`: The [A1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the values to update.
             #[inline]
             pub fn update(
                 &self,
@@ -16007,7 +16007,7 @@ pub mod spreadsheets {
                 self.call.query("majorDimension", value.into());
                 self
             }
-            /// The \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the range to retrieve values from.
+            /// The [A1 notation or R1C1 notation](https://developers.google.com/workspace/sheets/api/guides/concepts#cell) of the range to retrieve values from.
             ///
             /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_ranges`](Self::add_ranges) adds one.
             #[inline]

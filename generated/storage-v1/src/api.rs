@@ -291,9 +291,9 @@ pub mod schemas {
         pub kind: Option<String>,
         /// User-provided labels, in key/value pairs.
         pub labels: Option<::std::collections::BTreeMap<String, String>>,
-        /// The bucket's lifecycle configuration. See \[Lifecycle Management\](https://cloud.google.com/storage/docs/lifecycle) for more information.
+        /// The bucket's lifecycle configuration. See [Lifecycle Management](https://cloud.google.com/storage/docs/lifecycle) for more information.
         pub lifecycle: Option<BucketLifecycle>,
-        /// The location of the bucket. Object data for objects in the bucket resides in physical storage within this region. Defaults to US. See the \[Developer's Guide\](https://cloud.google.com/storage/docs/locations) for the authoritative list.
+        /// The location of the bucket. Object data for objects in the bucket resides in physical storage within this region. Defaults to US. See the [Developer's Guide](https://cloud.google.com/storage/docs/locations) for the authoritative list.
         pub location: Option<String>,
         /// The type of the bucket location.
         pub location_type: Option<String>,
@@ -323,7 +323,7 @@ pub mod schemas {
         pub soft_delete_policy: Option<BucketSoftDeletePolicy>,
         /// The soft delete time of the bucket in RFC 3339 format.
         pub soft_delete_time: Option<::gapi::types::DateTime>,
-        /// The bucket's default storage class, used whenever no storageClass is specified for a newly-created object. This defines how objects in the bucket are stored and determines the SLA and the cost of storage. Values include MULTI_REGIONAL, REGIONAL, STANDARD, NEARLINE, COLDLINE, ARCHIVE, and DURABLE_REDUCED_AVAILABILITY. If this value is not specified when the bucket is created, it will default to STANDARD. For more information, see \[Storage Classes\](https://cloud.google.com/storage/docs/storage-classes).
+        /// The bucket's default storage class, used whenever no storageClass is specified for a newly-created object. This defines how objects in the bucket are stored and determines the SLA and the cost of storage. Values include MULTI_REGIONAL, REGIONAL, STANDARD, NEARLINE, COLDLINE, ARCHIVE, and DURABLE_REDUCED_AVAILABILITY. If this value is not specified when the bucket is created, it will default to STANDARD. For more information, see [Storage Classes](https://cloud.google.com/storage/docs/storage-classes).
         pub storage_class: Option<String>,
         /// The creation time of the bucket in RFC 3339 format.
         pub time_created: Option<::gapi::types::DateTime>,
@@ -331,7 +331,7 @@ pub mod schemas {
         pub updated: Option<::gapi::types::DateTime>,
         /// The bucket's versioning configuration.
         pub versioning: Option<BucketVersioning>,
-        /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
+        /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the [Static Website Examples](https://cloud.google.com/storage/docs/static-website) for more information.
         pub website: Option<BucketWebsite>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -1267,7 +1267,7 @@ pub mod schemas {
         pub mode: Option<String>,
         /// The public network source of the bucket's IP filter.
         pub public_network_source: Option<BucketIpFilterPublicNetworkSource>,
-        /// The list of \[VPC network\](https://cloud.google.com/vpc/docs/vpc) sources of the bucket's IP filter.
+        /// The list of [VPC network](https://cloud.google.com/vpc/docs/vpc) sources of the bucket's IP filter.
         pub vpc_network_sources: Option<Vec<BucketIpFilterVpcNetworkSources>>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -1389,7 +1389,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(BucketIpFilterVpcNetworkSources);
-    /// The bucket's lifecycle configuration. See \[Lifecycle Management\](https://cloud.google.com/storage/docs/lifecycle) for more information.
+    /// The bucket's lifecycle configuration. See [Lifecycle Management](https://cloud.google.com/storage/docs/lifecycle) for more information.
     #[derive(Clone, Default)]
     pub struct BucketLifecycle {
         /// A lifecycle management rule, which is made of an action to take and the condition(s) under which the action will be taken.
@@ -1971,7 +1971,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(BucketVersioning);
-    /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
+    /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the [Static Website Examples](https://cloud.google.com/storage/docs/static-website) for more information.
     #[derive(Clone, Default)]
     pub struct BucketWebsite {
         /// If the requested object path is missing, the service will ensure the path has a trailing '/', append this suffix, and attempt to retrieve the resulting object. This allows the creation of index.html objects to represent directory pages.
@@ -2637,7 +2637,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(GoogleLongrunningOperation);
-    /// The "Status" type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by \[gRPC\](https://github.com/grpc). Each "Status" message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the \[API Design Guide\](https://cloud.google.com/apis/design/errors).
+    /// The "Status" type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by [gRPC](https://github.com/grpc). Each "Status" message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the [API Design Guide](https://cloud.google.com/apis/design/errors).
     #[derive(Clone, Default)]
     pub struct GoogleRpcStatus {
         /// The status code, which should be an enum value of google.rpc.Code.
@@ -3150,7 +3150,7 @@ pub mod schemas {
         pub content_type: Option<String>,
         /// User-defined or system-defined object contexts. Each object context is a key-payload pair, where the key provides the identification and the payload holds the associated value and additional metadata.
         pub contexts: Option<ObjectContexts>,
-        /// CRC32c checksum, as described in RFC 4960, Appendix B; encoded using base64 in big-endian byte order. For more information about using the CRC32c checksum, see \[Data Validation and Change Detection\](https://cloud.google.com/storage/docs/data-validation).
+        /// CRC32c checksum, as described in RFC 4960, Appendix B; encoded using base64 in big-endian byte order. For more information about using the CRC32c checksum, see [Data Validation and Change Detection](https://cloud.google.com/storage/docs/data-validation).
         pub crc32c: Option<String>,
         /// A timestamp in RFC 3339 format specified by the user for an object.
         pub custom_time: Option<::gapi::types::DateTime>,
@@ -3170,7 +3170,7 @@ pub mod schemas {
         pub kind: Option<String>,
         /// Not currently supported. Specifying the parameter causes the request to fail with status code 400 - Bad Request.
         pub kms_key_name: Option<String>,
-        /// MD5 hash of the data; encoded using base64. For more information about using the MD5 hash, see \[Data Validation and Change Detection\](https://cloud.google.com/storage/docs/data-validation).
+        /// MD5 hash of the data; encoded using base64. For more information about using the MD5 hash, see [Data Validation and Change Detection](https://cloud.google.com/storage/docs/data-validation).
         pub md5_hash: Option<String>,
         /// Media download link.
         pub media_link: Option<String>,
@@ -5537,7 +5537,7 @@ pub mod buckets {
             self.call.query("projection", value.into());
             self
         }
-        /// If true, return the soft-deleted version of this bucket. The default is false. For more information, see \[Soft Delete\](https://cloud.google.com/storage/docs/soft-delete).
+        /// If true, return the soft-deleted version of this bucket. The default is false. For more information, see [Soft Delete](https://cloud.google.com/storage/docs/soft-delete).
         #[inline]
         pub fn soft_deleted(mut self, value: bool) -> Self {
             self.call.query("softDeleted", value);
@@ -5738,7 +5738,7 @@ pub mod buckets {
             self.call.query("returnPartialSuccess", value);
             self
         }
-        /// If true, only soft-deleted bucket versions will be returned. The default is false. For more information, see \[Soft Delete\](https://cloud.google.com/storage/docs/soft-delete).
+        /// If true, only soft-deleted bucket versions will be returned. The default is false. For more information, see [Soft Delete](https://cloud.google.com/storage/docs/soft-delete).
         #[inline]
         pub fn soft_deleted(mut self, value: bool) -> Self {
             self.call.query("softDeleted", value);
@@ -7297,7 +7297,7 @@ pub mod object_access_controls {
         /// Arguments:
         ///
         /// - `bucket`: Name of a bucket.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         /// - `entity`: The entity holding the permission. Can be user-userId, user-emailAddress, group-groupId, group-emailAddress, allUsers, or allAuthenticatedUsers.
         #[inline]
         pub fn delete(
@@ -7319,7 +7319,7 @@ pub mod object_access_controls {
         /// Arguments:
         ///
         /// - `bucket`: Name of a bucket.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         /// - `entity`: The entity holding the permission. Can be user-userId, user-emailAddress, group-groupId, group-emailAddress, allUsers, or allAuthenticatedUsers.
         #[inline]
         pub fn get(
@@ -7341,7 +7341,7 @@ pub mod object_access_controls {
         /// Arguments:
         ///
         /// - `bucket`: Name of a bucket.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn insert(
             &self,
@@ -7362,7 +7362,7 @@ pub mod object_access_controls {
         /// Arguments:
         ///
         /// - `bucket`: Name of a bucket.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn list(
             &self,
@@ -7381,7 +7381,7 @@ pub mod object_access_controls {
         /// Arguments:
         ///
         /// - `bucket`: Name of a bucket.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         /// - `entity`: The entity holding the permission. Can be user-userId, user-emailAddress, group-groupId, group-emailAddress, allUsers, or allAuthenticatedUsers.
         #[inline]
         pub fn patch(
@@ -7405,7 +7405,7 @@ pub mod object_access_controls {
         /// Arguments:
         ///
         /// - `bucket`: Name of a bucket.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         /// - `entity`: The entity holding the permission. Can be user-userId, user-emailAddress, group-groupId, group-emailAddress, allUsers, or allAuthenticatedUsers.
         #[inline]
         pub fn update(
@@ -7649,7 +7649,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `destination_bucket`: Name of the bucket containing the source objects. The destination object is stored in this bucket.
-        /// - `destination_object`: Name of the new object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `destination_object`: Name of the new object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn compose(
             &self,
@@ -7670,8 +7670,8 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `source_bucket`: Name of the bucket in which to find the source object.
-        /// - `source_object`: Name of the source object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
-        /// - `destination_bucket`: Name of the bucket in which to store the new object. Overrides the provided object metadata's bucket value, if any.For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `source_object`: Name of the source object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `destination_bucket`: Name of the bucket in which to store the new object. Overrides the provided object metadata's bucket value, if any.For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         /// - `destination_object`: Name of the new object. Required when the object metadata is not otherwise provided. Overrides the object metadata's name value, if any.
         #[inline]
         pub fn copy(
@@ -7697,7 +7697,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn delete(
             &self,
@@ -7716,7 +7716,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn get(
             &self,
@@ -7735,7 +7735,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn get_iam_policy(
             &self,
@@ -7788,8 +7788,8 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `source_object`: Name of the source object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
-        /// - `destination_object`: Name of the destination object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `source_object`: Name of the source object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `destination_object`: Name of the destination object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn r#move(
             &self,
@@ -7810,7 +7810,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn patch(
             &self,
@@ -7831,7 +7831,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         /// - `generation`: Selects a specific revision of this object.
         #[inline]
         pub fn restore(
@@ -7853,9 +7853,9 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `source_bucket`: Name of the bucket in which to find the source object.
-        /// - `source_object`: Name of the source object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `source_object`: Name of the source object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         /// - `destination_bucket`: Name of the bucket in which to store the new object. Overrides the provided object metadata's bucket value, if any.
-        /// - `destination_object`: Name of the new object. Required when the object metadata is not otherwise provided. Overrides the object metadata's name value, if any. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `destination_object`: Name of the new object. Required when the object metadata is not otherwise provided. Overrides the object metadata's name value, if any. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn rewrite(
             &self,
@@ -7880,7 +7880,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn set_iam_policy(
             &self,
@@ -7901,7 +7901,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         /// - `permissions` (any number of values): Permissions to test.
         #[inline]
         pub fn test_iam_permissions(
@@ -7925,7 +7925,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn update(
             &self,
@@ -7946,7 +7946,7 @@ pub mod objects {
         /// Arguments:
         ///
         /// - `bucket`: Name of the bucket in which the object resides.
-        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// - `object`: Name of the object. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn view_full_context(
             &self,
@@ -8293,7 +8293,7 @@ pub mod objects {
             self.call.query("restoreToken", value.into());
             self
         }
-        /// If true, only soft-deleted object versions will be listed. The default is false. For more information, see \[Soft Delete\](https://cloud.google.com/storage/docs/soft-delete).
+        /// If true, only soft-deleted object versions will be listed. The default is false. For more information, see [Soft Delete](https://cloud.google.com/storage/docs/soft-delete).
         #[inline]
         pub fn soft_deleted(mut self, value: bool) -> Self {
             self.call.query("softDeleted", value);
@@ -8406,7 +8406,7 @@ pub mod objects {
             self.call.query("kmsKeyName", value.into());
             self
         }
-        /// Name of the object. Required when the object metadata is not otherwise provided. Overrides the object metadata's name value, if any. For information about how to URL encode object names to be path safe, see \[Encoding URI Path Parts\](https://cloud.google.com/storage/docs/request-endpoints#encoding).
+        /// Name of the object. Required when the object metadata is not otherwise provided. Overrides the object metadata's name value, if any. For information about how to URL encode object names to be path safe, see [Encoding URI Path Parts](https://cloud.google.com/storage/docs/request-endpoints#encoding).
         #[inline]
         pub fn name(mut self, value: impl Into<String>) -> Self {
             self.call.query("name", value.into());
@@ -8532,7 +8532,7 @@ pub mod objects {
             self.call.query("projection", value.into());
             self
         }
-        /// If true, only soft-deleted object versions will be listed. The default is false. For more information, see \[Soft Delete\](https://cloud.google.com/storage/docs/soft-delete).
+        /// If true, only soft-deleted object versions will be listed. The default is false. For more information, see [Soft Delete](https://cloud.google.com/storage/docs/soft-delete).
         #[inline]
         pub fn soft_deleted(mut self, value: bool) -> Self {
             self.call.query("softDeleted", value);
@@ -8550,7 +8550,7 @@ pub mod objects {
             self.call.query("userProject", value.into());
             self
         }
-        /// If true, lists all versions of an object as distinct results. The default is false. For more information, see \[Object Versioning\](https://cloud.google.com/storage/docs/object-versioning).
+        /// If true, lists all versions of an object as distinct results. The default is false. For more information, see [Object Versioning](https://cloud.google.com/storage/docs/object-versioning).
         #[inline]
         pub fn versions(mut self, value: bool) -> Self {
             self.call.query("versions", value);
@@ -9303,7 +9303,7 @@ pub mod operations {
     /// Builder for `storage.buckets.operations.list`: set optional parameters, then call `send()`, `pages()`, `items()`.
     pub type ListCall = super::Call<ListMethod>;
     impl super::Call<ListMethod> {
-        /// A filter to narrow down results to a preferred subset. The filtering language is documented in more detail in \[AIP-160\](https://google.aip.dev/160).
+        /// A filter to narrow down results to a preferred subset. The filtering language is documented in more detail in [AIP-160](https://google.aip.dev/160).
         #[inline]
         pub fn filter(mut self, value: impl Into<String>) -> Self {
             self.call.query("filter", value.into());
@@ -9424,7 +9424,7 @@ pub mod projects {
                 call.path_param("projectId", project_id.into());
                 super::super::Call::from_call(call)
             }
-            /// Updates the state of an HMAC key. See the \[HMAC Key resource descriptor\](https://cloud.google.com/storage/docs/json_api/v1/projects/hmacKeys/update#request-body) for valid states.
+            /// Updates the state of an HMAC key. See the [HMAC Key resource descriptor](https://cloud.google.com/storage/docs/json_api/v1/projects/hmacKeys/update#request-body) for valid states.
             ///
             /// `storage.projects.hmacKeys.update` — `PUT projects/{projectId}/hmacKeys/{accessId}`
             ///

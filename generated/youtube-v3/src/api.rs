@@ -1807,21 +1807,21 @@ pub mod schemas {
     ::gapi::record!(ChannelContentDetails);
     #[derive(Clone, Default)]
     pub struct ChannelContentDetailsRelatedPlaylists {
-        /// The ID of the playlist that contains the channel"s favorite videos. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
+        /// The ID of the playlist that contains the channel"s favorite videos. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         #[deprecated(
             note = "The ID of the playlist that contains the channel\"s favorite videos. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list."
         )]
         pub favorites: Option<String>,
-        /// The ID of the playlist that contains the channel"s liked videos. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
+        /// The ID of the playlist that contains the channel"s liked videos. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         pub likes: Option<String>,
-        /// The ID of the playlist that contains the channel"s uploaded videos. Use the \[`videos.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/insert) method to upload new videos and the \[`videos.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/delete) method to delete previously uploaded videos.
+        /// The ID of the playlist that contains the channel"s uploaded videos. Use the [`videos.insert`](https://developers.google.com/youtube/data/reference/rest/v3/videos/insert) method to upload new videos and the [`videos.delete`](https://developers.google.com/youtube/data/reference/rest/v3/videos/delete) method to delete previously uploaded videos.
         pub uploads: Option<String>,
-        /// The ID of the playlist that contains the channel"s watch history. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
+        /// The ID of the playlist that contains the channel"s watch history. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         #[deprecated(
             note = "The ID of the playlist that contains the channel\"s watch history. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list."
         )]
         pub watch_history: Option<String>,
-        /// The ID of the playlist that contains the channel"s watch later playlist. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
+        /// The ID of the playlist that contains the channel"s watch later playlist. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         #[deprecated(
             note = "The ID of the playlist that contains the channel\"s watch later playlist. Use the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list."
         )]
@@ -2816,7 +2816,7 @@ pub mod schemas {
         pub is_channel_monetization_enabled: Option<bool>,
         /// If true, then the user is linked to either a YouTube username or G+ account. Otherwise, the user doesn't have a public YouTube identity.
         pub is_linked: Option<bool>,
-        /// The long uploads status of this channel. See https://support.google.com/youtube/answer/71673 for more information.
+        /// The long uploads status of this channel. See <https://support.google.com/youtube/answer/71673> for more information.
         pub long_uploads_status: Option<ChannelStatusLongUploadsStatus>,
         pub made_for_kids: Option<bool>,
         /// Privacy status of the channel.
@@ -2871,7 +2871,7 @@ pub mod schemas {
     }
     ::gapi::record!(ChannelStatus);
     ::gapi::open_enum! {
-        /// The long uploads status of this channel. See https://support.google.com/youtube/answer/71673 for more information.
+        /// The long uploads status of this channel. See <https://support.google.com/youtube/answer/71673> for more information.
         pub enum ChannelStatusLongUploadsStatus {
             LongUploadsUnspecified = "longUploadsUnspecified",
             Allowed = "allowed",
@@ -3831,7 +3831,7 @@ pub mod schemas {
         pub moctw_rating: Option<ContentRatingMoctwRating>,
         /// The video's Motion Picture Association of America (MPAA) rating.
         pub mpaa_rating: Option<ContentRatingMpaaRating>,
-        /// The rating system for trailer, DVD, and Ad in the US. See http://movielabs.com/md/ratings/v2.3/html/US_MPAAT_Ratings.html.
+        /// The rating system for trailer, DVD, and Ad in the US. See <http://movielabs.com/md/ratings/v2.3/html/US_MPAAT_Ratings.html>.
         pub mpaat_rating: Option<ContentRatingMpaatRating>,
         /// The video's rating from the Movie and Television Review and Classification Board (Philippines).
         pub mtrcb_rating: Option<ContentRatingMtrcbRating>,
@@ -4524,7 +4524,7 @@ pub mod schemas {
     ::gapi::open_enum! {
         pub enum ContentRatingDjctqRatingReasons {
             DjctqRatingReasonUnspecified = "djctqRatingReasonUnspecified",
-            /// Brazil rating content descriptors. See http://go/brazilratings section F. Violência (Violence)
+            /// Brazil rating content descriptors. See <http://go/brazilratings> section F. Violência (Violence)
             DjctqViolence = "djctqViolence",
             /// Violência extrema (Extreme violence)
             DjctqExtremeViolence = "djctqExtremeViolence",
@@ -5140,7 +5140,7 @@ pub mod schemas {
         }
     }
     ::gapi::open_enum! {
-        /// The rating system for trailer, DVD, and Ad in the US. See http://movielabs.com/md/ratings/v2.3/html/US_MPAAT_Ratings.html.
+        /// The rating system for trailer, DVD, and Ad in the US. See <http://movielabs.com/md/ratings/v2.3/html/US_MPAAT_Ratings.html>.
         pub enum ContentRatingMpaatRating {
             MpaatUnspecified = "mpaatUnspecified",
             /// GB
@@ -6617,7 +6617,7 @@ pub mod schemas {
     pub struct LiveBroadcastContentDetails {
         /// Optional. The broadcast's availability config. Used to set specific region availability or block specific regions It is optional - if not set, it is not enforced.
         pub availability_config: Option<AvailabilityConfig>,
-        /// This value uniquely identifies the \[`live stream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams) bound to the broadcast.
+        /// This value uniquely identifies the [`live stream`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams) bound to the broadcast.
         pub bound_stream_id: Option<String>,
         /// The date and time that the live stream referenced by boundStreamId was last updated.
         pub bound_stream_last_update_time_ms: Option<::gapi::types::DateTime>,
@@ -6642,7 +6642,7 @@ pub mod schemas {
         pub enable_low_latency: Option<bool>,
         /// If both this and enable_low_latency are set, they must match. LATENCY_NORMAL should match enable_low_latency=false LATENCY_LOW should match enable_low_latency=true LATENCY_ULTRA_LOW should have enable_low_latency omitted.
         pub latency_preference: Option<LiveBroadcastContentDetailsLatencyPreference>,
-        /// The mesh for projecting the video if projection is mesh. The mesh value must be a UTF-8 string containing the base-64 encoding of 3D mesh data that follows the \[Spherical Video V2 RFC specification\](https://github.com/google/spatial-media/blob/master/docs/spherical-video-v2-rfc.md) for an mshp box, excluding the box size and type but including the following four reserved zero bytes for the version and flags.
+        /// The mesh for projecting the video if projection is mesh. The mesh value must be a UTF-8 string containing the base-64 encoding of 3D mesh data that follows the [Spherical Video V2 RFC specification](https://github.com/google/spatial-media/blob/master/docs/spherical-video-v2-rfc.md) for an mshp box, excluding the box size and type but including the following four reserved zero bytes for the version and flags.
         pub mesh: Option<::gapi::Bytes>,
         /// The monitorStream object contains information about the monitor stream, which the broadcaster can use to review the event content before the broadcast stream is shown publicly.
         pub monitor_stream: Option<MonitorStreamInfo>,
@@ -6650,7 +6650,7 @@ pub mod schemas {
         pub projection: Option<LiveBroadcastContentDetailsProjection>,
         /// Automatically start recording after the event goes live. The default value for this property is true. *Important:* You must also set the enableDvr property's value to true if you want the playback to be available immediately after the broadcast ends. If you set this property's value to true but do not also set the enableDvr property to true, there may be a delay of around one day before the archived video will be available for playback.
         pub record_from_start: Option<bool>,
-        /// This setting indicates whether the broadcast should automatically begin with an \[in-stream slate\](https://developers.google.com/youtube/data/live/getting-started#Displaying_Slates) when you update the broadcast's status to live. After updating the status, you then need to send a \[`liveCuepoints.insert`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveCuepoints/insert) request that sets the cuepoint's eventState to end to remove the in-stream slate and make your broadcast stream visible to viewers.
+        /// This setting indicates whether the broadcast should automatically begin with an [in-stream slate](https://developers.google.com/youtube/data/live/getting-started#Displaying_Slates) when you update the broadcast's status to live. After updating the status, you then need to send a [`liveCuepoints.insert`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveCuepoints/insert) request that sets the cuepoint's eventState to end to remove the in-stream slate and make your broadcast stream visible to viewers.
         #[deprecated(
             note = "This setting indicates whether the broadcast should automatically begin with an [in-stream slate](https://developers.google.com/youtube/data/live/getting-started#Displaying_Slates) when you update the broadcast's status to live. After updating the status, you then need to send a [`liveCuepoints.insert`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveCuepoints/insert) request that sets the cuepoint's eventState to end to remove the in-stream slate and make your broadcast stream visible to viewers."
         )]
@@ -6926,11 +6926,11 @@ pub mod schemas {
         pub actual_end_time: Option<::gapi::types::DateTime>,
         /// The date and time that the broadcast actually started. This information is only available once the broadcast's state is live.
         pub actual_start_time: Option<::gapi::types::DateTime>,
-        /// The YouTube \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videoCategories/list) associated with the video broadcast.
+        /// The YouTube [video category](https://developers.google.com/youtube/data/reference/rest/v3/videoCategories/list) associated with the video broadcast.
         pub category_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the channel that is publishing the broadcast.
         pub channel_id: Option<String>,
-        /// The broadcast's description. As with the title, you can set this field by modifying the broadcast resource or by setting the \[`description`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.description) field of the corresponding video resource.
+        /// The broadcast's description. As with the title, you can set this field by modifying the broadcast resource or by setting the [`description`](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.description) field of the corresponding video resource.
         pub description: Option<String>,
         /// Indicates whether this broadcast is the default broadcast. Internal only.
         pub is_default_broadcast: Option<bool>,
@@ -6944,7 +6944,7 @@ pub mod schemas {
         pub scheduled_start_time: Option<::gapi::types::DateTime>,
         /// A map of thumbnail images associated with the broadcast. For each nested object in this object, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
         pub thumbnails: Option<ThumbnailDetails>,
-        /// The broadcast's title. Note that the broadcast represents exactly one YouTube video. You can set this field by modifying the broadcast resource or by setting the \[`title`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.title) field of the corresponding video resource.
+        /// The broadcast's title. Note that the broadcast represents exactly one YouTube video. You can set this field by modifying the broadcast resource or by setting the [`title`](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.title) field of the corresponding video resource.
         pub title: Option<String>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -7054,13 +7054,13 @@ pub mod schemas {
     /// Live broadcast state.
     #[derive(Clone, Default)]
     pub struct LiveBroadcastStatus {
-        /// The broadcast's status. The status can be updated using the API's \[`liveBroadcasts.transition`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
+        /// The broadcast's status. The status can be updated using the API's [`liveBroadcasts.transition`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
         pub life_cycle_status: Option<LiveBroadcastStatusLifeCycleStatus>,
         /// Priority of the live broadcast event (internal state).
         pub live_broadcast_priority: Option<LiveBroadcastStatusLiveBroadcastPriority>,
         /// Whether the broadcast is made for kids or not, decided by YouTube instead of the creator. This field is read only.
         pub made_for_kids: Option<bool>,
-        /// The broadcast's privacy status. Note that the broadcast represents exactly one YouTube video, so the privacy settings are identical to those supported for videos. In addition, you can set this field by modifying the broadcast resource or by setting the \[`privacyStatus`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#status.privacyStatus) field of the corresponding video resource.
+        /// The broadcast's privacy status. Note that the broadcast represents exactly one YouTube video, so the privacy settings are identical to those supported for videos. In addition, you can set this field by modifying the broadcast resource or by setting the [`privacyStatus`](https://developers.google.com/youtube/data/reference/rest/v3/videos#status.privacyStatus) field of the corresponding video resource.
         pub privacy_status: Option<LiveBroadcastStatusPrivacyStatus>,
         /// The broadcast's recording status.
         pub recording_status: Option<LiveBroadcastStatusRecordingStatus>,
@@ -7115,7 +7115,7 @@ pub mod schemas {
     }
     ::gapi::record!(LiveBroadcastStatus);
     ::gapi::open_enum! {
-        /// The broadcast's status. The status can be updated using the API's \[`liveBroadcasts.transition`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
+        /// The broadcast's status. The status can be updated using the API's [`liveBroadcasts.transition`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
         pub enum LiveBroadcastStatusLifeCycleStatus {
             /// No value or the value is unknown.
             LifeCycleStatusUnspecified = "lifeCycleStatusUnspecified",
@@ -7149,7 +7149,7 @@ pub mod schemas {
             High = "high",
         }
     }
-    /// The broadcast's privacy status. Note that the broadcast represents exactly one YouTube video, so the privacy settings are identical to those supported for videos. In addition, you can set this field by modifying the broadcast resource or by setting the \[`privacyStatus`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#status.privacyStatus) field of the corresponding video resource.
+    /// The broadcast's privacy status. Note that the broadcast represents exactly one YouTube video, so the privacy settings are identical to those supported for videos. In addition, you can set this field by modifying the broadcast resource or by setting the [`privacyStatus`](https://developers.google.com/youtube/data/reference/rest/v3/videos#status.privacyStatus) field of the corresponding video resource.
     pub type LiveBroadcastStatusPrivacyStatus = ChannelStatusPrivacyStatus;
     ::gapi::open_enum! {
         /// The broadcast's recording status.
@@ -8749,7 +8749,7 @@ pub mod schemas {
     pub struct LiveStreamContentDetails {
         /// The ingestion URL where the closed captions of this stream are sent.
         pub closed_captions_ingestion_url: Option<String>,
-        /// Indicates whether the stream is reusable, which means that it can be bound to multiple broadcasts. It is common for broadcasters to reuse the same stream for many different broadcasts if those broadcasts occur at different times. If you set this value to false, then the stream will not be reusable, which means that it can only be bound to one broadcast. Non-reusable streams differ from reusable streams in the following ways: * A non-reusable stream can only be bound to one broadcast. * A non-reusable stream might be deleted by an automated process after the broadcast ends. * The \[`liveStreams.list`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams/list) method does not list non-reusable streams if you call the method and set the mine parameter to true. The only way to use that method to retrieve the resource for a non-reusable stream is to use the id parameter to identify the stream.
+        /// Indicates whether the stream is reusable, which means that it can be bound to multiple broadcasts. It is common for broadcasters to reuse the same stream for many different broadcasts if those broadcasts occur at different times. If you set this value to false, then the stream will not be reusable, which means that it can only be bound to one broadcast. Non-reusable streams differ from reusable streams in the following ways: * A non-reusable stream can only be bound to one broadcast. * A non-reusable stream might be deleted by an automated process after the broadcast ends. * The [`liveStreams.list`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams/list) method does not list non-reusable streams if you call the method and set the mine parameter to true. The only way to use that method to retrieve the resource for a non-reusable stream is to use the id parameter to identify the stream.
         pub is_reusable: Option<bool>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -9617,7 +9617,7 @@ pub mod schemas {
     /// Settings and Info of the monitor stream
     #[derive(Clone, Default)]
     pub struct MonitorStreamInfo {
-        /// If you have set the \[`enableMonitorStream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts#contentDetails.monitorStream.enableMonitorStream) property to true, then this property determines the length of the live broadcast delay.
+        /// If you have set the [`enableMonitorStream`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts#contentDetails.monitorStream.enableMonitorStream) property to true, then this property determines the length of the live broadcast delay.
         pub broadcast_stream_delay_ms: Option<u32>,
         /// HTML code that embeds a player that plays the monitor stream.
         pub embed_html: Option<String>,
@@ -9702,7 +9702,7 @@ pub mod schemas {
         }
     }
     ::gapi::record!(PageInfo);
-    /// A *playlist* resource represents a YouTube playlist. A playlist is a collection of videos that can be viewed sequentially and shared with other users. A playlist can contain up to 200 videos, and YouTube does not limit the number of playlists that each user creates. By default, playlists are publicly visible to other users, but playlists can be public or private. YouTube also uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistItems.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods.
+    /// A *playlist* resource represents a YouTube playlist. A playlist is a collection of videos that can be viewed sequentially and shared with other users. A playlist can contain up to 200 videos, and YouTube does not limit the number of playlists that each user creates. By default, playlists are publicly visible to other users, but playlists can be public or private. YouTube also uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the [`channel resource`](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the [`playlistItems.list`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods.
     #[derive(Clone, Default)]
     pub struct Playlist {
         /// The contentDetails object contains information like video count.
@@ -9923,7 +9923,7 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    /// A *playlistImage* resource identifies another resource, such as a image, that is associated with a playlist. In addition, the playlistImage resource contains details about the included resource that pertain specifically to how that resource is used in that playlist. YouTube uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistImages.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/list) method to retrieve image data for any of those playlists. You can also add or remove images from those lists by calling the \[`playlistImages.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/insert) and \[`playlistImages.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/delete) methods.
+    /// A *playlistImage* resource identifies another resource, such as a image, that is associated with a playlist. In addition, the playlistImage resource contains details about the included resource that pertain specifically to how that resource is used in that playlist. YouTube uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the [`channel resource`](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the [`playlistImages.list`](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/list) method to retrieve image data for any of those playlists. You can also add or remove images from those lists by calling the [`playlistImages.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/insert) and [`playlistImages.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/delete) methods.
     #[derive(Clone, Default)]
     pub struct PlaylistImageSnippet {
         /// The image height.
@@ -9983,7 +9983,7 @@ pub mod schemas {
             Hero = "hero",
         }
     }
-    /// A *playlistItem* resource identifies another resource, such as a video, that is included in a playlist. In addition, the playlistItem resource contains details about the included resource that pertain specifically to how that resource is used in that playlist. YouTube uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistItems.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods. For example, if a user gives a positive rating to a video, you would insert that video into the liked videos playlist for that user's channel.
+    /// A *playlistItem* resource identifies another resource, such as a video, that is included in a playlist. In addition, the playlistItem resource contains details about the included resource that pertain specifically to how that resource is used in that playlist. YouTube uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the [`channel resource`](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the [`playlistItems.list`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the [`playlistItems.insert`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and [`playlistItems.delete`](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods. For example, if a user gives a positive rating to a video, you would insert that video into the liked videos playlist for that user's channel.
     #[derive(Clone, Default)]
     pub struct PlaylistItem {
         /// The contentDetails object is included in the resource if the included item is a YouTube video. The object contains additional information about the video.
@@ -10060,7 +10060,7 @@ pub mod schemas {
             note = "The time, measured in seconds from the start of the video, when the video should start playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) The default value is 0."
         )]
         pub start_at: Option<String>,
-        /// The ID that YouTube uses to uniquely identify a video. To \[retrieve the `video` resource\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list), set the id query parameter to this value in your API request.
+        /// The ID that YouTube uses to uniquely identify a video. To [retrieve the `video` resource](https://developers.google.com/youtube/data/reference/rest/v3/videos/list), set the id query parameter to this value in your API request.
         pub video_id: Option<String>,
         /// The date and time that the video was published to YouTube.
         pub video_published_at: Option<::gapi::types::DateTime>,
@@ -11600,7 +11600,7 @@ pub mod schemas {
     ::gapi::record!(SuperStickerMetadata);
     #[derive(Clone, Default)]
     pub struct TestItem {
-        /// Etag for the resource. See https://en.wikipedia.org/wiki/HTTP_ETag.
+        /// Etag for the resource. See <https://en.wikipedia.org/wiki/HTTP_ETag>.
         pub etag: Option<String>,
         pub featured_part: Option<bool>,
         pub gaia: Option<i64>,
@@ -12110,7 +12110,7 @@ pub mod schemas {
         pub player: Option<VideoPlayer>,
         /// The processingDetails object encapsulates information about YouTube's progress in processing the uploaded video file. The properties in the object identify the current processing status and an estimate of the time remaining until YouTube finishes processing the video. This part also indicates whether different types of data or content, such as file details or thumbnail images, are available for the video. The processingProgress object is designed to be polled so that the video uploaded can track the progress that YouTube has made in processing the uploaded video file. This data can only be retrieved by the video owner.
         pub processing_details: Option<VideoProcessingDetails>,
-        /// The projectDetails object contains information about the project specific video metadata. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it \[1\]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested \[2\]. \[1\] https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html \[2\] http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677
+        /// The projectDetails object contains information about the project specific video metadata. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it \[1\]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested \[2\]. \[1\] <https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html> \[2\] <http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677>
         #[deprecated(
             note = "The projectDetails object contains information about the project specific video metadata. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it [1]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested [2]. [1] https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html [2] http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677"
         )]
@@ -12125,7 +12125,7 @@ pub mod schemas {
         pub status: Option<VideoStatus>,
         /// The suggestions object encapsulates suggestions that identify opportunities to improve the video quality or the metadata for the uploaded video. This data can only be retrieved by the video owner.
         pub suggestions: Option<VideoSuggestions>,
-        /// The topicDetails object encapsulates information about \[Freebase\](http://www.freebase.com) topics associated with the video.
+        /// The topicDetails object encapsulates information about [Freebase](http://www.freebase.com) topics associated with the video.
         pub topic_details: Option<VideoTopicDetails>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -13398,7 +13398,7 @@ pub mod schemas {
     /// Details about paid content, such as paid product placement, sponsorships or endorsement, contained in a YouTube video and a method to inform viewers of paid promotion. This data can only be retrieved by the video owner.
     #[derive(Clone, Default)]
     pub struct VideoPaidProductPlacementDetails {
-        /// This boolean represents whether the video contains Paid Product Placement, Studio equivalent: https://screenshot.googleplex.com/4Me79DE6AfT2ktp.png
+        /// This boolean represents whether the video contains Paid Product Placement, Studio equivalent: <https://screenshot.googleplex.com/4Me79DE6AfT2ktp.png>
         pub has_paid_product_placement: Option<bool>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -13621,7 +13621,7 @@ pub mod schemas {
             Terminated = "terminated",
         }
     }
-    /// DEPRECATED. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it \[1\]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested \[2\]. \[1\] https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html \[2\] http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677
+    /// DEPRECATED. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it \[1\]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested \[2\]. \[1\] <https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html> \[2\] <http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677>
     pub type VideoProjectDetails = TestItemTestItemSnippet;
     /// Basic details about rating of a video.
     #[derive(Clone, Default)]
@@ -13716,7 +13716,7 @@ pub mod schemas {
     /// Basic details about a video, including title, description, uploader, thumbnails and category.
     #[derive(Clone, Default)]
     pub struct VideoSnippet {
-        /// The YouTube \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videoCategories/list) associated with the video.
+        /// The YouTube [video category](https://developers.google.com/youtube/data/reference/rest/v3/videoCategories/list) associated with the video.
         pub category_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the channel that the video was uploaded to.
         pub channel_id: Option<String>,
@@ -13939,7 +13939,7 @@ pub mod schemas {
     /// Details about the content of a YouTube Video. This is a subset of the information in VideoContentDetails specifically for the Videos.stats API.
     #[derive(Clone, Default)]
     pub struct VideoStatsContentDetails {
-        /// Output only. The length of the video. The property value is a \[`google.protobuf.Duration`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#duration) object.
+        /// Output only. The length of the video. The property value is a [`google.protobuf.Duration`](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#duration) object.
         pub duration: Option<::gapi::types::Duration>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -13975,7 +13975,7 @@ pub mod schemas {
     /// Basic details about a video. This is a subset of the information in VideoSnippet specifically for the Videos.stats API.
     #[derive(Clone, Default)]
     pub struct VideoStatsSnippet {
-        /// Output only. The date and time that the video was uploaded. The property value is a \[`google.protobuf.Timestamp`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#timestamp) object.
+        /// Output only. The date and time that the video was uploaded. The property value is a [`google.protobuf.Timestamp`](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#timestamp) object.
         pub publish_time: Option<::gapi::types::DateTime>,
         /// Members of the JSON object that this version of the discovery
         /// document does not describe, kept in the order they came and
@@ -14068,7 +14068,7 @@ pub mod schemas {
         /// The video's license. @mutable youtube.videos.insert youtube.videos.update
         pub license: Option<VideoStatusLicense>,
         pub made_for_kids: Option<bool>,
-        /// The video's privacy status. In a `videos.insert` request, if you don't specify a value for this property, the uploaded video's privacy status defaults to `public`. Certain uploads might default to `private` based on creator account settings, as explained in the \[YouTube Help Center\](https://support.google.com/youtube/answer/157177). Videos uploaded from unverified API projects are not restricted to private viewing mode.
+        /// The video's privacy status. In a `videos.insert` request, if you don't specify a value for this property, the uploaded video's privacy status defaults to `public`. Certain uploads might default to `private` based on creator account settings, as explained in the [YouTube Help Center](https://support.google.com/youtube/answer/157177). Videos uploaded from unverified API projects are not restricted to private viewing mode.
         pub privacy_status: Option<VideoStatusPrivacyStatus>,
         /// This value indicates if the extended video statistics on the watch page can be viewed by everyone. Note that the view count, likes, etc will still be visible if this is disabled. @mutable youtube.videos.insert youtube.videos.update
         pub public_stats_viewable: Option<bool>,
@@ -14171,7 +14171,7 @@ pub mod schemas {
             CreativeCommon = "creativeCommon",
         }
     }
-    /// The video's privacy status. In a `videos.insert` request, if you don't specify a value for this property, the uploaded video's privacy status defaults to `public`. Certain uploads might default to `private` based on creator account settings, as explained in the \[YouTube Help Center\](https://support.google.com/youtube/answer/157177). Videos uploaded from unverified API projects are not restricted to private viewing mode.
+    /// The video's privacy status. In a `videos.insert` request, if you don't specify a value for this property, the uploaded video's privacy status defaults to `public`. Certain uploads might default to `private` based on creator account settings, as explained in the [YouTube Help Center](https://support.google.com/youtube/answer/157177). Videos uploaded from unverified API projects are not restricted to private viewing mode.
     pub type VideoStatusPrivacyStatus = ChannelStatusPrivacyStatus;
     ::gapi::open_enum! {
         /// This value explains why YouTube rejected an uploaded video. This property is only present if the `uploadStatus` property indicates that the upload was rejected.
@@ -14566,7 +14566,7 @@ pub mod params {
         /// Return the videos that are in the specified chart.
         pub enum Chart {
             ChartUnspecified = "chartUnspecified",
-            /// Return the most popular videos for the specified \[content region\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#regionCode) and \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#videoCategoryId).
+            /// Return the most popular videos for the specified [content region](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#regionCode) and [video category](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#videoCategoryId).
             MostPopular = "mostPopular",
         }
     }
@@ -14610,7 +14610,7 @@ pub mod params {
         /// The status to which the broadcast is going to transition.
         pub enum LiveBroadcastsTransitionBroadcastStatus {
             StatusUnspecified = "statusUnspecified",
-            /// Start testing the broadcast. YouTube transmits video to the broadcast's monitor stream. Note that you can only transition a broadcast to the testing state if its \[`contentDetails.monitorStream.enableMonitorStream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts#contentDetails.monitorStream.enableMonitorStream) property is set to true.",
+            /// Start testing the broadcast. YouTube transmits video to the broadcast's monitor stream. Note that you can only transition a broadcast to the testing state if its [`contentDetails.monitorStream.enableMonitorStream`](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts#contentDetails.monitorStream.enableMonitorStream) property is set to true.",
             Testing = "testing",
             /// Return only persistent broadcasts.
             Live = "live",
@@ -15641,7 +15641,7 @@ pub mod channel_banners {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -15785,7 +15785,7 @@ pub mod channel_sections {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -16797,7 +16797,7 @@ pub mod live_broadcasts {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -16838,7 +16838,7 @@ pub mod live_broadcasts {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -16873,7 +16873,7 @@ pub mod live_broadcasts {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -16915,7 +16915,7 @@ pub mod live_broadcasts {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -17027,7 +17027,7 @@ pub mod live_broadcasts {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -17068,7 +17068,7 @@ pub mod live_broadcasts {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -17103,7 +17103,7 @@ pub mod live_broadcasts {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -17626,7 +17626,7 @@ pub mod live_streams {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -17661,7 +17661,7 @@ pub mod live_streams {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -17732,7 +17732,7 @@ pub mod live_streams {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -17773,7 +17773,7 @@ pub mod live_streams {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -18037,7 +18037,7 @@ pub mod playlist_images {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -18103,7 +18103,7 @@ pub mod playlist_images {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -18570,7 +18570,7 @@ pub mod playlists {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -18654,7 +18654,7 @@ pub mod playlists {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -19194,7 +19194,7 @@ pub mod subscriptions {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -20118,7 +20118,7 @@ pub mod videos {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// This parameter can only be used in a properly \[authorized request\](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
+        /// This parameter can only be used in a properly [authorized request](https://developers.google.com/youtube/data/guides/authentication). *Note:* This parameter is intended exclusively for YouTube content partners. The *onBehalfOfContentOwnerChannel* parameter specifies the YouTube channel ID of the channel to which a video is being added. This parameter is required when a request specifies a value for the onBehalfOfContentOwner parameter, and it can only be used in conjunction with that parameter. In addition, the request must be authorized using a CMS account that is linked to the content owner that the onBehalfOfContentOwner parameter specifies. Finally, the channel that the onBehalfOfContentOwnerChannel parameter value specifies must be linked to the content owner that the onBehalfOfContentOwner parameter specifies. This parameter is intended for YouTube content partners that own and manage many different YouTube channels. It allows content owners to authenticate once and perform actions on behalf of the channel specified in the parameter value, without having to provide authentication credentials for each separate channel.
         #[inline]
         pub fn on_behalf_of_content_owner_channel(
             mut self,
@@ -20205,7 +20205,7 @@ pub mod videos {
             self.call.query("maxHeight", value);
             self
         }
-        /// The *maxResults* parameter specifies the maximum number of items that should be returned in the result set. *Note:* This parameter is supported for use in conjunction with the \[`myRating`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#myRating) and \[`chart`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#chart) parameters, but it is not supported for use in conjunction with the \[`id`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#id) parameter.
+        /// The *maxResults* parameter specifies the maximum number of items that should be returned in the result set. *Note:* This parameter is supported for use in conjunction with the [`myRating`](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#myRating) and [`chart`](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#chart) parameters, but it is not supported for use in conjunction with the [`id`](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#id) parameter.
         #[inline]
         pub fn max_results(mut self, value: u32) -> Self {
             self.call.query("maxResults", value);
@@ -20231,7 +20231,7 @@ pub mod videos {
             self.call.query("onBehalfOfContentOwner", value.into());
             self
         }
-        /// The *pageToken* parameter identifies a specific page in the result set that should be returned. In an API response, the nextPageToken and prevPageToken properties identify other pages that could be retrieved. *Note:* This parameter is supported for use in conjunction with the \[`myRating`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#myRating) and \[`chart`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#chart) parameters, but it is not supported for use in conjunction with the \[`id`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#id) parameter.
+        /// The *pageToken* parameter identifies a specific page in the result set that should be returned. In an API response, the nextPageToken and prevPageToken properties identify other pages that could be retrieved. *Note:* This parameter is supported for use in conjunction with the [`myRating`](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#myRating) and [`chart`](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#chart) parameters, but it is not supported for use in conjunction with the [`id`](https://developers.google.com/youtube/data/reference/rest/v3/videos/list#id) parameter.
         #[inline]
         pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());

@@ -191,6 +191,32 @@ fn escape_line(line: &str) -> String {
             }
             continue;
         }
+        if let Some((text, url, len)) = markdown_link(&bytes[i..]) {
+            // `[text](https://…)`: kept as a link (its text escaped).
+            out.push('[');
+            out.push_str(&escape_line(&text));
+            out.push_str("](");
+            out.push_str(&url);
+            out.push(')');
+            i += len;
+            continue;
+        }
+        if c == '<'
+            && let Some(len) = autolink(&bytes[i..])
+        {
+            // `<https://…>`: already an autolink.
+            out.extend(&bytes[i..i + len]);
+            i += len;
+            continue;
+        }
+        if let Some(len) = bare_url(&bytes[i..], &bytes[..i]) {
+            // A bare URL becomes an autolink (rustdoc warns about bare ones).
+            out.push('<');
+            out.extend(&bytes[i..i + len]);
+            out.push('>');
+            i += len;
+            continue;
+        }
         match c {
             '[' => out.push_str("\\["),
             ']' => out.push_str("\\]"),
@@ -208,6 +234,89 @@ fn escape_line(line: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// Where a URL starts: `http://` or `https://`.
+fn starts_url(s: &[char]) -> bool {
+    let lower = |p: &str| {
+        s.len() > p.len()
+            && s.iter()
+                .zip(p.chars())
+                .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+    };
+    lower("https://") || lower("http://")
+}
+
+/// The characters a URL in prose may hold (RFC 3986's, less the ones that
+/// usually end one: quotes, angle brackets, backticks).
+fn url_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+}
+
+/// The length of a bare URL at the start of `s` (not preceded by a
+/// character that makes it part of a word, a link or an autolink), without
+/// the punctuation that ends a sentence and unbalanced closing parentheses.
+fn bare_url(s: &[char], before: &[char]) -> Option<usize> {
+    let joined = |b: &char| b.is_alphanumeric() || "\\\"/=".contains(*b);
+    if !starts_url(s) || before.last().is_some_and(joined) {
+        return None;
+    }
+    let mut len = s
+        .iter()
+        .take_while(|c| url_char(**c) && **c != '[' && **c != ']')
+        .count();
+    loop {
+        let last = s[len - 1];
+        let open = s[..len].iter().filter(|c| **c == '(').count();
+        let close = s[..len].iter().filter(|c| **c == ')').count();
+        if ".,;:!?'*".contains(last) || (last == ')' && close > open) {
+            len -= 1;
+        } else {
+            break;
+        }
+    }
+    // A scheme alone is not a link.
+    (s[..len].iter().filter(|c| **c == '/').count() >= 2 && len > "https://".len()).then_some(len)
+}
+
+/// The length of an autolink (`<https://…>`) at the start of `s`.
+fn autolink(s: &[char]) -> Option<usize> {
+    if s.first() != Some(&'<') || !starts_url(&s[1..]) {
+        return None;
+    }
+    let end = s.iter().position(|c| *c == '>')?;
+    s[1..end].iter().all(|c| url_char(*c)).then_some(end + 1)
+}
+
+/// A Markdown link to an absolute URL at the start of `s`: its text, URL
+/// and length. Relative links (which would not resolve) are not links here.
+fn markdown_link(s: &[char]) -> Option<(String, String, usize)> {
+    if s.first() != Some(&'[') {
+        return None;
+    }
+    let close = s.iter().position(|c| *c == ']')?;
+    let text = &s[1..close];
+    let ticks = text.iter().filter(|c| **c == '`').count();
+    if text.is_empty() || text.contains(&'[') || ticks % 2 == 1 {
+        return None;
+    }
+    let rest = &s[close + 1..];
+    if rest.first() != Some(&'(') || !starts_url(&rest[1..]) {
+        return None;
+    }
+    let end = rest.iter().position(|c| *c == ')')?;
+    let url = &rest[1..end];
+    if !url
+        .iter()
+        .all(|c| url_char(*c) && !matches!(c, '(' | '[' | ']'))
+    {
+        return None;
+    }
+    Some((
+        text.iter().collect(),
+        url.iter().collect(),
+        close + 1 + end + 1,
+    ))
 }
 
 #[cfg(test)]
@@ -263,8 +372,32 @@ mod tests {
         assert_eq!(doc("ends with \\"), "ends with \\\\");
         assert_eq!(
             doc("https://example.com/a?b=c"),
-            "https://example.com/a?b=c"
+            "<https://example.com/a?b=c>"
         );
+    }
+
+    #[test]
+    fn links_stay_links_and_bare_urls_become_autolinks() {
+        assert_eq!(
+            doc("see [Roles](https://example.com/r) and [Rel](/x)."),
+            "see [Roles](https://example.com/r) and \\[Rel\\](/x)."
+        );
+        assert_eq!(
+            doc("use [`files.export`](https://h/e) or [`x](https://h/y)"),
+            "use [`files.export`](https://h/e) or \\[\\`x\\](<https://h/y>)"
+        );
+        assert_eq!(doc("[a <b>](http://h/p?q=1)"), "[a &lt;b>](http://h/p?q=1)");
+        assert_eq!(
+            doc("More at https://example.com/a_(b). Or (https://h/x)."),
+            "More at <https://example.com/a_(b)>. Or (<https://h/x>)."
+        );
+        assert_eq!(
+            doc("`https://in.code/x` https://"),
+            "`https://in.code/x` https://"
+        );
+        assert_eq!(doc("<https://already/auto>"), "<https://already/auto>");
+        assert_eq!(doc("<https://h/x y>"), "&lt;<https://h/x> y>");
+        assert_eq!(doc("xhttps://h/p"), "xhttps://h/p");
     }
 
     #[test]

@@ -602,7 +602,7 @@ pub mod docs {
         /// name = "x" AND [y]
         /// ```
         ///
-        /// or `a<b`. See &lt;https://example.com>.
+        /// or `a<b`. See <https://example.com>.
         #[inline]
         pub fn filter(mut self, value: impl Into<String>) -> Self {
             self.call.query("filter", value.into());
