@@ -389,6 +389,26 @@ fn service(fake: &Fake, clock: &RecordingClock) -> Service {
     Service::new(client(clock), &SVC).with_root_url(&fake.base)
 }
 
+/// Uploads `data` from a one-shot reader declared as `declared` bytes long,
+/// in chunks of `chunk` bytes.
+async fn upload_reader(
+    svc: &Service,
+    data: &[u8],
+    declared: u64,
+    chunk: usize,
+) -> gapi::Result<Obj> {
+    let reader = std::io::Cursor::new(data.to_vec());
+    Call::new(svc, &INSERT)
+        .upload_resumable(Media::from_reader(
+            reader,
+            Some(declared),
+            "application/octet-stream",
+        ))
+        .chunk_size(chunk)
+        .send()
+        .await
+}
+
 fn payload(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 % 251) as u8).collect()
 }
@@ -485,14 +505,7 @@ async fn a_503_mid_way_queries_the_status_and_resumes() {
     let svc = service(&fake, &clock);
     let data = payload(3 * 256 * KIB);
     fake.fault(2, Fault::Status(503));
-    let obj: Obj = Call::new(&svc, &INSERT)
-        .upload_resumable(Media::from_reader(
-            std::io::Cursor::new(data.clone()),
-            Some(data.len() as u64),
-            "application/octet-stream",
-        ))
-        .chunk_size(256 * KIB)
-        .send()
+    let obj: Obj = upload_reader(&svc, &data, data.len() as u64, 256 * KIB)
         .await
         .unwrap();
     assert_eq!(obj.size, data.len().to_string());
@@ -523,14 +536,7 @@ async fn a_connection_cut_mid_chunk_resumes_from_what_the_server_kept() {
     // Chunks of 512 KiB; the second is cut after 300 KiB: the server keeps
     // 512 + 256 KiB, so the upload must go on from inside the chunk.
     fake.fault(2, Fault::CutAfter(300 * KIB));
-    let obj: Obj = Call::new(&svc, &INSERT)
-        .upload_resumable(Media::from_reader(
-            std::io::Cursor::new(data.clone()),
-            Some(data.len() as u64),
-            "application/octet-stream",
-        ))
-        .chunk_size(512 * KIB)
-        .send()
+    let obj: Obj = upload_reader(&svc, &data, data.len() as u64, 512 * KIB)
         .await
         .unwrap();
     assert_eq!(obj.size, data.len().to_string());
@@ -753,14 +759,7 @@ async fn a_chunk_read_as_it_is_sent_and_cut_short_goes_on_from_what_the_server_k
     // The first 4 MiB chunk is cut after 1.5 MiB: the server keeps 1.5 MiB;
     // the reader cannot go back, so the rest comes from what was read.
     fake.fault(1, Fault::CutAfter(3 * MIB / 2));
-    let obj: Obj = Call::new(&svc, &INSERT)
-        .upload_resumable(Media::from_reader(
-            std::io::Cursor::new(data.clone()),
-            Some(data.len() as u64),
-            "application/octet-stream",
-        ))
-        .chunk_size(4 * MIB)
-        .send()
+    let obj: Obj = upload_reader(&svc, &data, data.len() as u64, 4 * MIB)
         .await
         .unwrap();
     assert_eq!(obj.size, data.len().to_string());
@@ -790,14 +789,7 @@ async fn a_reader_shorter_or_longer_than_its_declared_size_fails_and_nothing_is_
     let clock = RecordingClock::default();
     let svc = service(&fake, &clock);
     // 600 KiB declared as 1 MiB: the third chunk ends early.
-    let err = Call::new(&svc, &INSERT)
-        .upload_resumable(Media::from_reader(
-            std::io::Cursor::new(payload(600 * KIB)),
-            Some(MIB as u64),
-            "a/b",
-        ))
-        .chunk_size(256 * KIB)
-        .send::<Obj>()
+    let err = upload_reader(&svc, &payload(600 * KIB), MIB as u64, 256 * KIB)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), gapi::ErrorKind::Io, "{err}");
@@ -809,14 +801,7 @@ async fn a_reader_shorter_or_longer_than_its_declared_size_fails_and_nothing_is_
     assert_eq!(fake.data(1).len(), 512 * KIB, "the short chunk is not kept");
 
     // 600 KiB declared as 512 KiB: found before the last byte is sent.
-    let err = Call::new(&svc, &INSERT)
-        .upload_resumable(Media::from_reader(
-            std::io::Cursor::new(payload(600 * KIB)),
-            Some(512 * KIB as u64),
-            "a/b",
-        ))
-        .chunk_size(256 * KIB)
-        .send::<Obj>()
+    let err = upload_reader(&svc, &payload(600 * KIB), 512 * KIB as u64, 256 * KIB)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), gapi::ErrorKind::Io, "{err}");

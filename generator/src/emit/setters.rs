@@ -61,10 +61,16 @@ pub(super) fn put(p: &Param, name: &TokenStream, call: &TokenStream, cx: &Cx) ->
 /// A paragraph naming the enum type of a parameter, as an intra-doc link.
 pub(super) fn enum_link(p: &Param, cx: &Cx) -> Option<String> {
     match &p.ty {
-        Ty::Local(name) => Some(format!(
-            "Values: [`params::{name}`]({}).",
-            cx.param_link(name)
-        )),
+        Ty::Local(name) => {
+            let target = cx.param_link(name);
+            let label = format!("params::{name}");
+            // A target the label already names is redundant (a rustdoc lint).
+            Some(if target == label {
+                format!("Values: [`{label}`].")
+            } else {
+                format!("Values: [`{label}`]({target}).")
+            })
+        }
         _ => None,
     }
 }

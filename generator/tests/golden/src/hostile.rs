@@ -398,7 +398,7 @@ pub type Call2 = Call<Method>;
 impl Call<Method> {
     /// `self`
     ///
-    /// Values: [`params::Self_`](params::Self_).
+    /// Values: [`params::Self_`].
     #[inline]
     pub fn self_(mut self, value: impl Into<params::Self_>) -> Self {
         self.call.query("self", value.into());

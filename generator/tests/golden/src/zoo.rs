@@ -509,7 +509,7 @@ impl Call<QueryMethod> {
     }
     /// `e`
     ///
-    /// Values: [`params::E`](params::E).
+    /// Values: [`params::E`].
     #[inline]
     pub fn e(mut self, value: impl Into<params::E>) -> Self {
         self.call.query("e", value.into());
@@ -517,7 +517,7 @@ impl Call<QueryMethod> {
     }
     /// `er`
     ///
-    /// Values: [`params::Er`](params::Er).
+    /// Values: [`params::Er`].
     ///
     /// Repeated: takes any number of values (a `Vec`, an array, an iterator); [`add_er`](Self::add_er) adds one.
     #[inline]
