@@ -189,15 +189,12 @@ fn hash_past_frontier(digests: &mut Option<verify::Digests>, start: u64, data: &
     }
 }
 
-/// How much of a chunk is read at a time: each piece is hashed as soon as
-/// it is read, while it is still in the CPU's cache (hashing a whole 8 MiB
-/// chunk afterwards reads it back from memory).
-const HASH_PIECE: usize = 128 * 1024;
-
 /// Reads until `max` bytes or the end, into `buf`'s spare capacity (not
 /// zero-filled first; the allocation is reclaimed when the previous chunk,
-/// split off the same buffer, has been dropped), hashing each piece read
-/// (the bytes from `start`) into `digests`.
+/// split off the same buffer, has been dropped), hashing what each read
+/// returns (the bytes from `start`) into `digests` at once, while it is
+/// still in the CPU's cache (the reads a resumable upload makes as it
+/// sends are 1 MiB at most).
 async fn read_full<R: AsyncRead + Unpin + ?Sized>(
     r: &mut R,
     buf: &mut BytesMut,
@@ -209,7 +206,7 @@ async fn read_full<R: AsyncRead + Unpin + ?Sized>(
     buf.reserve(max);
     while buf.len() < max {
         let before = buf.len();
-        let rest = (max - before).min(HASH_PIECE) as u64;
+        let rest = (max - before) as u64;
         if (&mut *r).take(rest).read_buf(buf).await? == 0 {
             break;
         }
