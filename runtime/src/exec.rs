@@ -289,11 +289,17 @@ const SLICE: usize = 64 * 1024;
 
 /// `body` as a stream of [`SLICE`]-byte pieces (no copy).
 fn slices(body: Bytes) -> crate::client::BodyStream {
-    let pieces = (0..body.len().div_ceil(SLICE)).map(move |i| {
+    Box::pin(futures_util::stream::iter(slices_of(body).map(Ok)))
+}
+
+/// `body` in [`SLICE`]-byte pieces (no copy): how a large body is handed to
+/// the transport, so that a server that stops reading is caught by the
+/// idle bound within one piece.
+pub(crate) fn slices_of(body: Bytes) -> impl Iterator<Item = Bytes> {
+    (0..body.len().div_ceil(SLICE)).map(move |i| {
         let end = ((i + 1) * SLICE).min(body.len());
-        Ok(body.slice(i * SLICE..end))
-    });
-    Box::pin(futures_util::stream::iter(pieces))
+        body.slice(i * SLICE..end)
+    })
 }
 
 /// Reads an error response fully (within its bounds) and parses Google's

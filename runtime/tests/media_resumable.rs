@@ -645,6 +645,21 @@ struct Gauge {
     max_ahead: Arc<AtomicU64>,
 }
 
+impl Gauge {
+    /// A reader of `len` bytes of [`payload`] and the gauge of how far it
+    /// ever read ahead of what `fake` received.
+    fn new(fake: &Fake, len: u64) -> (Gauge, Arc<AtomicU64>) {
+        let max_ahead = Arc::new(AtomicU64::new(0));
+        let gauge = Gauge {
+            len,
+            pos: 0,
+            fake: fake.clone(),
+            max_ahead: max_ahead.clone(),
+        };
+        (gauge, max_ahead)
+    }
+}
+
 impl AsyncRead for Gauge {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -669,13 +684,7 @@ async fn ten_mib_from_a_reader_of_unknown_size_holds_two_chunks_at_most() {
     let fake = Fake::start().await;
     let clock = RecordingClock::default();
     let svc = service(&fake, &clock);
-    let max_ahead = Arc::new(AtomicU64::new(0));
-    let reader = Gauge {
-        len: 10 * MIB as u64,
-        pos: 0,
-        fake: fake.clone(),
-        max_ahead: max_ahead.clone(),
-    };
+    let (reader, max_ahead) = Gauge::new(&fake, 10 * MIB as u64);
     let mut upload = Call::new(&svc, &INSERT)
         .upload_resumable(Media::from_reader(reader, None, "application/octet-stream"))
         .chunk_size(MIB);
@@ -717,13 +726,7 @@ async fn a_reader_of_known_size_is_read_as_it_is_sent_one_chunk_at_most() {
     let fake = Fake::start().await;
     let clock = RecordingClock::default();
     let svc = service(&fake, &clock);
-    let max_ahead = Arc::new(AtomicU64::new(0));
-    let reader = Gauge {
-        len: 10 * MIB as u64,
-        pos: 0,
-        fake: fake.clone(),
-        max_ahead: max_ahead.clone(),
-    };
+    let (reader, max_ahead) = Gauge::new(&fake, 10 * MIB as u64);
     let media = Media::from_reader(reader, Some(10 * MIB as u64), "application/octet-stream");
     let obj: Obj = Call::new(&svc, &INSERT)
         .upload_resumable(media)

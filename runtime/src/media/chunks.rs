@@ -15,14 +15,13 @@ use super::{SourceReader, too_large};
 use crate::client::{BodyStream, StreamBody};
 use crate::error::{Error, ErrorKind, Result};
 
-/// How much of a chunk read as it is sent is read and sent at a time: the
-/// chunk granularity, so that the part of a chunk cut short that was read
-/// (and is sent again from what the server has) ends on a 256 KiB boundary.
+/// How much of a chunk read as it is sent is read and sent at a time: a
+/// multiple of the chunk granularity, so that the part of a chunk cut short
+/// that was read (and is sent again from what the server has) ends on a
+/// 256 KiB boundary; 1 MiB, so that a piece is still in the CPU's cache
+/// when it is sent and the wake-ups between reader and transport are few
+/// (bench/NOTES.md, Media).
 const PIECE: usize = 4 * super::resumable::CHUNK_GRANULARITY;
-
-/// The largest piece handed to the transport at once: a server that stops
-/// reading is caught by the idle bound within one such piece.
-const SLICE: usize = 64 * 1024;
 
 /// The bytes of a chunk, in the pieces they were read in (no copy).
 #[derive(Clone, Default)]
@@ -77,11 +76,12 @@ impl Pieces {
             len: Some(len),
             replayable: true,
             make: Arc::new(move || {
-                let slices = self.parts.clone().into_iter().flat_map(|part| {
-                    (0..part.len().div_ceil(SLICE))
-                        .map(move |i| Ok(part.slice(i * SLICE..((i + 1) * SLICE).min(part.len()))))
-                });
-                Some(Box::pin(futures_util::stream::iter(slices)) as BodyStream)
+                let slices = self
+                    .parts
+                    .clone()
+                    .into_iter()
+                    .flat_map(crate::exec::slices_of);
+                Some(Box::pin(futures_util::stream::iter(slices.map(Ok))) as BodyStream)
             }),
         }
     }
@@ -311,12 +311,10 @@ impl Chunks {
         Ok(Chunk { data, found_total })
     }
 
-    /// How long the chunk at `offset` is when it is to be read as it is
-    /// sent ([`feed`](Self::feed)): the media's size is known, nothing of
-    /// it is held, and the source is at `offset`. `None`: use
-    /// [`at`](Self::at).
-    pub(super) fn fresh(&self, offset: u64, total: Option<u64>) -> Option<usize> {
-        let total = total?;
+    /// How long the chunk at `offset` of media of `total` bytes is when it
+    /// is to be read as it is sent ([`feed`](Self::feed)): nothing of it is
+    /// held and the source is at `offset`. `None`: use [`at`](Self::at).
+    pub(super) fn fresh(&self, offset: u64, total: u64) -> Option<usize> {
         let held = |start: u64, len: usize| offset >= start && offset < start + len as u64;
         if self
             .pending

@@ -546,7 +546,7 @@ impl ResumableUpload {
     async fn put_chunk(&mut self) -> Result<Option<Bytes>> {
         let offset = self.confirmed;
         if let Some(total) = self.total()
-            && let Some(want) = self.chunks.fresh(offset, Some(total))
+            && let Some(want) = self.chunks.fresh(offset, total)
         {
             return self.put_fresh_chunk(offset, want, total).await;
         }
