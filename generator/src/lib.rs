@@ -45,6 +45,7 @@ pub mod resolve;
 
 mod krate;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use krate::{
@@ -55,19 +56,16 @@ pub use resolve::ir::Api;
 
 /// A generator error. Every variant names the input file; document errors
 /// also give the JSON path of the offending value.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum Error {
     /// Reading or writing a file failed.
-    #[error("{file}: {source}")]
     Io {
         /// The file.
         file: String,
         /// The I/O error.
-        #[source]
         source: std::io::Error,
     },
     /// The document is not valid JSON or a value has the wrong type.
-    #[error("{file}: {json_path}: {message}")]
     Json {
         /// The document.
         file: String,
@@ -78,7 +76,6 @@ pub enum Error {
     },
     /// The document is well-formed JSON but inconsistent (e.g. a `$ref` to
     /// an undefined schema).
-    #[error("{file}: {json_path}: {message}")]
     Invalid {
         /// The document.
         file: String,
@@ -88,7 +85,6 @@ pub enum Error {
         message: String,
     },
     /// The JSON file is not a REST description (e.g. the directory list).
-    #[error("{file}: not a REST description (kind {kind:?})")]
     NotRestDescription {
         /// The file.
         file: String,
@@ -97,19 +93,52 @@ pub enum Error {
     },
     /// An option of crate mode is not valid (e.g. a crate version that is
     /// not `MAJOR.MINOR.PATCH`).
-    #[error("invalid crate option: {message}")]
     Options {
         /// What is wrong.
         message: String,
     },
     /// The generated code failed to parse: a generator bug.
-    #[error("{file}: generated code does not parse ({message}); this is a gapi-gen bug")]
     Syntax {
         /// The document.
         file: String,
         /// The parser's message.
         message: String,
     },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { file, source } => write!(f, "{file}: {source}"),
+            Error::Json {
+                file,
+                json_path,
+                message,
+            }
+            | Error::Invalid {
+                file,
+                json_path,
+                message,
+            } => write!(f, "{file}: {json_path}: {message}"),
+            Error::NotRestDescription { file, kind } => {
+                write!(f, "{file}: not a REST description (kind {kind:?})")
+            }
+            Error::Options { message } => write!(f, "invalid crate option: {message}"),
+            Error::Syntax { file, message } => write!(
+                f,
+                "{file}: generated code does not parse ({message}); this is a gapi-gen bug"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 /// `Result` with [`Error`].

@@ -391,7 +391,7 @@ mod tests {
         let r = Redactor::new([RT]);
         assert_clean(&r, &format!("echo: {RT} end"));
         // form encoding, upper- and lower-case hex, `+` for space
-        let form: String = url::form_urlencoded::byte_serialize(RT.as_bytes()).collect();
+        let form: String = form_urlencoded::byte_serialize(RT.as_bytes()).collect();
         assert!(form.contains("%2F%2F") && form.contains('+'));
         assert_clean(
             &r,
@@ -414,8 +414,8 @@ mod tests {
     #[test]
     fn second_layer_of_percent_encoding() {
         let r = Redactor::new([RT]);
-        let once: String = url::form_urlencoded::byte_serialize(RT.as_bytes()).collect();
-        let twice: String = url::form_urlencoded::byte_serialize(once.as_bytes()).collect();
+        let once: String = form_urlencoded::byte_serialize(RT.as_bytes()).collect();
+        let twice: String = form_urlencoded::byte_serialize(once.as_bytes()).collect();
         assert_clean(&r, &twice);
         assert_clean(&r, &serde_json::to_string(&once).unwrap());
     }
@@ -423,7 +423,7 @@ mod tests {
     #[test]
     fn nested_layers_json_in_json_and_form_in_json() {
         let r = Redactor::new([RT]);
-        let form: String = url::form_urlencoded::byte_serialize(RT.as_bytes()).collect();
+        let form: String = form_urlencoded::byte_serialize(RT.as_bytes()).collect();
         let inner = serde_json::json!({ "echo": RT, "form": form }).to_string();
         let outer = serde_json::json!({ "message": inner }).to_string();
         let outer = outer.replace('/', "\\/");

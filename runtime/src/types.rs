@@ -6,8 +6,12 @@
 
 use std::fmt;
 
+use std::time::SystemTime;
+
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "time")]
 use time::OffsetDateTime;
+#[cfg(feature = "time")]
 use time::format_description::well_known::Rfc3339;
 
 macro_rules! wire_string {
@@ -80,18 +84,44 @@ wire_string!(
 );
 
 impl DateTime {
-    /// Formats a time as RFC 3339 (UTC offsets kept).
+    /// Formats a time as RFC 3339, in UTC (`2026-12-03T17:50:06.5Z`).
+    pub fn from_system_time(t: SystemTime) -> Self {
+        DateTime(crate::rfc3339::format(t))
+    }
+    /// Parses the value as RFC 3339; `None` when it is not.
+    pub fn to_system_time(&self) -> Option<SystemTime> {
+        crate::rfc3339::parse(&self.0).ok()
+    }
+    /// Formats a time as RFC 3339 (UTC offsets kept). Needs the `time`
+    /// feature.
+    #[cfg(feature = "time")]
     pub fn from_offset_date_time(t: OffsetDateTime) -> Self {
         DateTime(t.format(&Rfc3339).unwrap_or_default())
     }
-    /// Parses the value as RFC 3339.
+    /// Parses the value as RFC 3339. Needs the `time` feature.
+    #[cfg(feature = "time")]
     pub fn to_offset_date_time(&self) -> Result<OffsetDateTime, time::error::Parse> {
         OffsetDateTime::parse(&self.0, &Rfc3339)
     }
 }
 
 impl Date {
-    /// Formats a date as `YYYY-MM-DD`.
+    /// The date `year-month-day`; `None` when there is no such day.
+    pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Self> {
+        crate::rfc3339::is_date(year.into(), month.into(), day.into())
+            .then(|| Date(format!("{year:04}-{month:02}-{day:02}")))
+    }
+    /// `(year, month, day)` of a `YYYY-MM-DD` value; `None` when it is
+    /// malformed or no such day exists.
+    pub fn ymd(&self) -> Option<(i32, u8, u8)> {
+        let mut it = self.0.splitn(3, '-');
+        let y: i32 = it.next()?.parse().ok()?;
+        let m: u8 = it.next()?.parse().ok()?;
+        let d: u8 = it.next()?.parse().ok()?;
+        crate::rfc3339::is_date(y.into(), m.into(), d.into()).then_some((y, m, d))
+    }
+    /// Formats a date as `YYYY-MM-DD`. Needs the `time` feature.
+    #[cfg(feature = "time")]
     pub fn from_date(d: time::Date) -> Self {
         Date(format!(
             "{:04}-{:02}-{:02}",
@@ -100,12 +130,10 @@ impl Date {
             d.day()
         ))
     }
-    /// Parses the value as `YYYY-MM-DD`.
+    /// Parses the value as `YYYY-MM-DD`. Needs the `time` feature.
+    #[cfg(feature = "time")]
     pub fn to_date(&self) -> Option<time::Date> {
-        let mut it = self.0.splitn(3, '-');
-        let y = it.next()?.parse().ok()?;
-        let m = it.next()?.parse::<u8>().ok()?;
-        let d = it.next()?.parse().ok()?;
+        let (y, m, d) = self.ymd()?;
         time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
     }
 }
@@ -165,14 +193,26 @@ mod tests {
             assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{s}\""));
         }
         let d = DateTime::from("2024-05-01T12:00:00.5Z");
+        let t = d.to_system_time().unwrap();
+        assert_eq!(DateTime::from_system_time(t), d);
+        assert_eq!(DateTime::from("not a date").to_system_time(), None);
+        #[cfg(feature = "time")]
         assert_eq!(d.to_offset_date_time().unwrap().millisecond(), 500);
     }
 
     #[test]
     fn date_and_duration() {
         let d = Date::from("2024-02-29");
-        assert_eq!(Date::from_date(d.to_date().unwrap()), d);
-        assert!(Date::from("2023-02-29").to_date().is_none());
+        assert_eq!(d.ymd(), Some((2024, 2, 29)));
+        assert_eq!(Date::from_ymd(2024, 2, 29), Some(d.clone()));
+        assert_eq!(Date::from_ymd(2023, 2, 29), None);
+        assert!(Date::from("2023-02-29").ymd().is_none());
+        assert!(Date::from("2024-2").ymd().is_none());
+        #[cfg(feature = "time")]
+        {
+            assert_eq!(Date::from_date(d.to_date().unwrap()), d);
+            assert!(Date::from("2023-02-29").to_date().is_none());
+        }
         let du = Duration::from("3.5s");
         assert_eq!(du.to_std(), Some(std::time::Duration::from_millis(3500)));
         assert_eq!(

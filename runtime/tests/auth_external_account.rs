@@ -37,7 +37,7 @@ struct Sts {
 
 async fn token(State(st): State<Arc<Sts>>, headers: HeaderMap, body: String) -> Response {
     let n = st.exchanges.fetch_add(1, Ordering::SeqCst) + 1;
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
     st.forms.lock().unwrap().push(form.clone());

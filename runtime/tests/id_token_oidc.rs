@@ -43,7 +43,7 @@ async fn jwks_gets(base: &str) -> u64 {
 /// A token with `claims`, minted by the issuer's test hook (`extra`: more
 /// query parameters).
 async fn mint(base: &str, claims: &Value, extra: &str) -> String {
-    let q: String = url::form_urlencoded::byte_serialize(claims.to_string().as_bytes()).collect();
+    let q: String = form_urlencoded::byte_serialize(claims.to_string().as_bytes()).collect();
     hook(base, &format!("mint?claims={q}{extra}")).await["token"]
         .as_str()
         .unwrap()

@@ -43,7 +43,7 @@ struct Echo {
 
 /// `text` in every encoding a server could echo it in.
 fn encodings(text: &str) -> Vec<String> {
-    let form: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+    let form: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
     let json = serde_json::to_string(text).unwrap().replace('/', "\\/");
     let unicode: String = text
         .chars()
@@ -52,7 +52,7 @@ fn encodings(text: &str) -> Vec<String> {
     let html: String = text.chars().map(|c| format!("&#{};", c as u32)).collect();
     let std64 = base64::engine::general_purpose::STANDARD.encode(text);
     let url64 = base64::engine::general_purpose::URL_SAFE.encode(text);
-    let form_twice: String = url::form_urlencoded::byte_serialize(form.as_bytes()).collect();
+    let form_twice: String = form_urlencoded::byte_serialize(form.as_bytes()).collect();
     vec![
         text.to_owned(),
         form,
@@ -72,7 +72,7 @@ async fn echo(
     body: Bytes,
 ) -> Response {
     let body = String::from_utf8_lossy(&body).into_owned();
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
     st.forms.lock().unwrap().push(form);
@@ -292,7 +292,7 @@ async fn echoed_secrets_never_reach_errors_or_logs() {
     let q = format!(
         "state={}&code={}",
         pending.state().secret(),
-        url::form_urlencoded::byte_serialize(CODE.as_bytes()).collect::<String>()
+        form_urlencoded::byte_serialize(CODE.as_bytes()).collect::<String>()
     );
     let e = flow
         .exchange(&pending, &CallbackParams::from_query(&q))

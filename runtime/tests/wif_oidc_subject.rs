@@ -81,7 +81,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// `POST /v1/token`: RFC 8693 as Google documents it for sts.googleapis.com.
 async fn token(State(st): State<Arc<Sts>>, headers: HeaderMap, body: String) -> Response {
-    let form: Form = url::form_urlencoded::parse(body.as_bytes())
+    let form: Form = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
     let content_type = header(&headers, "content-type");
@@ -482,7 +482,7 @@ async fn subject_tokens_the_sts_cannot_verify_are_refused_without_echoing_them()
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims = json!({"iss": "https://elsewhere.example", "sub": "test-user",
                         "aud": CLIENT_ID, "iat": now, "exp": now + 600});
-    let q: String = url::form_urlencoded::byte_serialize(claims.to_string().as_bytes()).collect();
+    let q: String = form_urlencoded::byte_serialize(claims.to_string().as_bytes()).collect();
     let minted: Value = http()
         .get(format!("{issuer}/test/mint?claims={q}"))
         .send()

@@ -483,7 +483,7 @@ impl MetadataRefresher {
             percent_encoding::utf8_percent_encode(&self.account, SEGMENT)
         );
         if !self.scopes.is_empty() {
-            let q = url::form_urlencoded::Serializer::new(String::new())
+            let q = form_urlencoded::Serializer::new(String::new())
                 .append_pair("scopes", &self.scopes.join(","))
                 .finish();
             path = format!("{path}?{q}");

@@ -82,7 +82,7 @@ async fn post_form(
     timeout: Duration,
     what: &str,
 ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), Failure> {
-    let url = url::Url::parse(uri).map_err(|e| {
+    let url = crate::href::absolute(uri).map_err(|e| {
         Failure::new(
             Error::new(
                 ErrorKind::Request,
@@ -91,7 +91,7 @@ async fn post_form(
             false,
         )
     })?;
-    let body = url::form_urlencoded::Serializer::new(String::new())
+    let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();
     let client = crate::transport::shared().map_err(|error| Failure::new(error, false))?;
@@ -146,7 +146,7 @@ fn parse_fields(body: &[u8]) -> Option<Map<String, Value>> {
     if !text.contains('=') || text.trim_start().starts_with(['{', '<']) {
         return None;
     }
-    let m: Map<String, Value> = url::form_urlencoded::parse(text.trim().as_bytes())
+    let m: Map<String, Value> = form_urlencoded::parse(text.trim().as_bytes())
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
     Some(m)

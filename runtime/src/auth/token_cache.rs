@@ -593,9 +593,7 @@ pub(crate) use common_builder_methods;
 
 /// Parses an RFC 3339 time (`expireTime` of IAM Credentials).
 pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(SystemTime::from)
+    crate::rfc3339::parse(s).ok()
 }
 
 /// Seconds since the Unix epoch (0 before it).

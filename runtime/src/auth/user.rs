@@ -5,8 +5,6 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::endpoints::{GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI};
 use super::secret::{AccessToken, ClientSecret, IdToken, RefreshToken};
@@ -293,9 +291,7 @@ impl fmt::Debug for UserCredentials {
 }
 
 pub(crate) fn format_time(t: SystemTime) -> String {
-    OffsetDateTime::from(t)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| "?".to_owned())
+    crate::rfc3339::format(t)
 }
 
 /// The serialized shape.
@@ -340,8 +336,8 @@ struct Repr {
 fn parse_time(s: Option<String>, name: &str) -> Result<Option<SystemTime>, String> {
     match s {
         None => Ok(None),
-        Some(s) => OffsetDateTime::parse(&s, &Rfc3339)
-            .map(|t| Some(SystemTime::from(t)))
+        Some(s) => crate::rfc3339::parse(&s)
+            .map(Some)
             .map_err(|e| format!("`{name}` is not an RFC 3339 time: {e}")),
     }
 }

@@ -106,14 +106,12 @@ pub(super) fn parse_range_end(v: &str) -> Option<u64> {
 
 /// Resolves a `Location` against the request URL.
 pub(super) fn resolve(base: &str, location: &str) -> Result<String> {
-    let bad = |e: url::ParseError| {
+    crate::href::join(base, location).map_err(|e| {
         Error::new(
             ErrorKind::Decode,
             format!("invalid upload session URI {location:?}: {e}"),
         )
-    };
-    let base = url::Url::parse(base).map_err(bad)?;
-    Ok(base.join(location).map_err(bad)?.to_string())
+    })
 }
 
 /// The error for a session the server no longer knows (404/410).

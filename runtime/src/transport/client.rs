@@ -87,10 +87,18 @@ impl IntoUri for &str {
             Ok(u) if u.scheme().is_some() && u.host().is_some() => Ok(u),
             // Not in the strict form: as a browser reads it (e.g. a space
             // or a non-ASCII host), then strictly.
-            _ => match url::Url::parse(self) {
-                Ok(u) => u.into_uri(),
-                Err(e) => Err(HttpError::new(Kind::Builder, e)),
-            },
+            _ => {
+                let u =
+                    crate::href::absolute(self).map_err(|e| HttpError::new(Kind::Builder, e))?;
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(HttpError::because(
+                        Kind::Builder,
+                        "the URL's scheme is neither http nor https",
+                    ));
+                }
+                u.parse::<Uri>()
+                    .map_err(|e| HttpError::new(Kind::Builder, e))
+            }
         }
     }
 }
@@ -104,20 +112,6 @@ impl IntoUri for String {
 impl IntoUri for &String {
     fn into_uri(self) -> Result<Uri, HttpError> {
         self.as_str().into_uri()
-    }
-}
-
-impl IntoUri for url::Url {
-    fn into_uri(self) -> Result<Uri, HttpError> {
-        if !matches!(self.scheme(), "http" | "https") {
-            return Err(HttpError::because(
-                Kind::Builder,
-                "the URL's scheme is neither http nor https",
-            ));
-        }
-        String::from(self)
-            .parse::<Uri>()
-            .map_err(|e| HttpError::new(Kind::Builder, e))
     }
 }
 

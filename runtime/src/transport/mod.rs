@@ -78,15 +78,8 @@ impl std::fmt::Debug for ProxyChoice {
 
 /// A proxy URL without its user and password (`http://redacted@host:3128`).
 pub(crate) fn redact_userinfo(u: &str) -> String {
-    match url::Url::parse(u) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("redacted");
-            let _ = parsed.set_password(None);
-            parsed.to_string()
-        }
-        Ok(_) => u.to_owned(),
-        Err(_) => "<a proxy URL that does not parse>".to_owned(),
-    }
+    crate::href::redact_userinfo(u)
+        .unwrap_or_else(|| "<a proxy URL that does not parse>".to_owned())
 }
 
 /// Settings of the HTTP transport.

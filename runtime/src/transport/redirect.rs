@@ -75,12 +75,11 @@ fn refused(why: String) -> HttpError {
 /// `location` resolved against `base`; `None` when it is no http(s) URL.
 fn resolve(base: &Uri, location: &http::HeaderValue) -> Option<Uri> {
     let location = std::str::from_utf8(location.as_bytes()).ok()?;
-    let base = url::Url::parse(&base.to_string()).ok()?;
-    let next = base.join(location).ok()?;
-    if !matches!(next.scheme(), "http" | "https") {
+    let next = crate::href::join(&base.to_string(), location).ok()?;
+    if !(next.starts_with("http://") || next.starts_with("https://")) {
         return None;
     }
-    next.as_str().parse().ok()
+    next.parse().ok()
 }
 
 /// Adjusts the headers for the hop from `from` to `hop`.

@@ -244,7 +244,7 @@ async fn delay(st: &FakeState) {
 
 async fn token(State(st): State<Arc<FakeState>>, body: String) -> Response {
     let n = st.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
     st.token_forms.lock().unwrap().push(form.clone());

@@ -134,7 +134,7 @@ pub const CLIENT_SECRET: &str = "GOCSPX-client-secret-xyz";
 pub const REFRESH_TOKEN: &str = "1//refresh-token-original";
 
 fn parse_form(body: &str) -> HashMap<String, String> {
-    url::form_urlencoded::parse(body.as_bytes())
+    form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect()
 }

@@ -104,7 +104,7 @@ impl ClientSecrets {
             ("revoke_uri", revoke_uri.as_ref()),
         ] {
             let Some(uri) = uri else { continue };
-            url::Url::parse(uri)
+            crate::href::absolute(uri)
                 .map_err(|e| bad(format!("`{key}.{field}` is not a valid URL: {e}")))?;
         }
         let redirect_uris = redirect_uris(obj, key).map_err(bad)?;

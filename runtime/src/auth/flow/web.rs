@@ -137,7 +137,7 @@ impl CallbackParams {
     pub fn from_query(query: &str) -> Self {
         let mut p = CallbackParams::default();
         let query = query.strip_prefix('?').unwrap_or(query);
-        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             match &*k {
                 "code" => p.code = Some(AuthorizationCode::new(v.into_owned())),
                 "state" => p.state = Some(v.into_owned()),
@@ -151,10 +151,12 @@ impl CallbackParams {
 
     /// Parses the full callback URL.
     pub fn from_url(url: &str) -> crate::Result<Self> {
-        let u = url::Url::parse(url).map_err(|e| {
+        let u = crate::href::absolute(url).map_err(|e| {
             Error::new(ErrorKind::Request, "the callback URL is not a valid URL").with_source(e)
         })?;
-        Ok(Self::from_query(u.query().unwrap_or("")))
+        Ok(Self::from_query(
+            crate::href::split(&u).query.unwrap_or_default(),
+        ))
     }
 }
 
@@ -204,7 +206,7 @@ impl WebServerFlow {
     /// verifier: `response_type=code`, `client_id`, `redirect_uri`, `scope`,
     /// `state`, `code_challenge` (S256), `access_type`, and the options.
     pub fn authorize_url(&self, options: &AuthorizeOptions) -> crate::Result<PendingAuthorization> {
-        let mut url = url::Url::parse(self.client.auth_uri()).map_err(|e| {
+        let base = crate::href::absolute(self.client.auth_uri()).map_err(|e| {
             Error::new(
                 ErrorKind::Request,
                 format!("invalid authorization URI `{}`", self.client.auth_uri()),
@@ -213,37 +215,35 @@ impl WebServerFlow {
         })?;
         let state = CsrfState::new_random();
         let verifier = PkceCodeVerifier::new_random();
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", self.client.client_id())
-                .append_pair("redirect_uri", &self.redirect_uri)
-                .append_pair("scope", &self.client.scopes().join(" "))
-                .append_pair("state", state.secret())
-                .append_pair("code_challenge", &verifier.s256_challenge())
-                .append_pair("code_challenge_method", "S256")
-                .append_pair(
-                    "access_type",
-                    match options.access_type {
-                        AccessType::Offline => "offline",
-                        AccessType::Online => "online",
-                    },
-                );
-            if options.include_granted_scopes {
-                q.append_pair("include_granted_scopes", "true");
-            }
-            if let Some(h) = &options.login_hint {
-                q.append_pair("login_hint", h);
-            }
-            if let Some(p) = &options.prompt {
-                q.append_pair("prompt", p);
-            }
-            for (k, v) in &options.extra {
-                q.append_pair(k, v);
-            }
+        let scope = self.client.scopes().join(" ");
+        let challenge = verifier.s256_challenge();
+        let access_type = match options.access_type {
+            AccessType::Offline => "offline",
+            AccessType::Online => "online",
+        };
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("response_type", "code"),
+            ("client_id", self.client.client_id()),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &scope),
+            ("state", state.secret()),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("access_type", access_type),
+        ];
+        if options.include_granted_scopes {
+            pairs.push(("include_granted_scopes", "true"));
         }
+        if let Some(h) = &options.login_hint {
+            pairs.push(("login_hint", h));
+        }
+        if let Some(p) = &options.prompt {
+            pairs.push(("prompt", p));
+        }
+        pairs.extend(options.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let url = crate::href::with_query_pairs(&base, pairs);
         Ok(PendingAuthorization {
-            url: url.into(),
+            url,
             redirect_uri: self.redirect_uri.clone(),
             state,
             pkce_verifier: verifier,
