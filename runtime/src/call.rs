@@ -178,7 +178,7 @@ impl Call {
     /// Builds the full URL for a path template, with the query string.
     pub(crate) fn url_for(&self, path: &str, extra: &[(&str, &str)]) -> Result<String> {
         let (mut out, path) = url::base_for(self.svc.root_url(), self.svc.service_path(), path);
-        url::expand_path(&mut out, &path, &self.path_params)
+        url::expand_path(&mut out, path, &self.path_params)
             .map_err(|e| Error::new(ErrorKind::Request, format!("{}: {e}", self.method.id)))?;
         url::append_query(
             &mut out,

@@ -251,11 +251,26 @@ where
     use futures_util::future::Either;
     match bounds.deadline {
         None => Either::Left(fut),
-        Some(d) => Either::Right(tokio::time::timeout_at(d, fut).map(move |out| match out {
+        Some(d) => Either::Right(ready_or_within(fut, d).map(move |out| match out {
             Ok(out) => out,
             Err(_) => Err(bounds.deadline_error(what)),
         })),
     }
+}
+
+/// `fut`, or [`Elapsed`](tokio::time::error::Elapsed) once `limit` passes;
+/// the timer is made only when `fut` is not ready at its first poll (a
+/// token in hand, a piece of body already read), since making one takes
+/// the runtime's handle, a counter every task shares.
+pub(crate) async fn ready_or_within<F: std::future::Future>(
+    fut: F,
+    limit: Instant,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut fut = std::pin::pin!(fut);
+    if let Poll::Ready(out) = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
+        return Ok(out);
+    }
+    tokio::time::timeout_at(limit, fut).await
 }
 
 #[cfg(test)]

@@ -139,14 +139,20 @@ pub(crate) fn append_query<'a>(
 
 /// Joins root URL, service path and a method path. A method path starting with
 /// `/` is taken from the root URL (media upload paths are like that).
-pub(crate) fn base_for(root_url: &str, service_path: &str, path: &str) -> (String, String) {
+///
+/// Returns the base, with room for the expanded path and a query, and the
+/// template still to expand (borrowed from `path`).
+pub(crate) fn base_for<'p>(root_url: &str, service_path: &str, path: &'p str) -> (String, &'p str) {
     let root = root_url.trim_end_matches('/');
-    if let Some(abs) = path.strip_prefix('/') {
-        (format!("{root}/"), abs.to_owned())
-    } else {
-        let sp = service_path.trim_start_matches('/');
-        (format!("{root}/{sp}"), path.to_owned())
-    }
+    let (service_path, template) = match path.strip_prefix('/') {
+        Some(abs) => ("", abs),
+        None => (service_path.trim_start_matches('/'), path),
+    };
+    let mut out = String::with_capacity(root.len() + service_path.len() + template.len() + 64);
+    out.push_str(root);
+    out.push('/');
+    out.push_str(service_path);
+    (out, template)
 }
 
 #[cfg(test)]
@@ -265,10 +271,7 @@ mod tests {
     fn base_joins() {
         assert_eq!(
             base_for("https://s.googleapis.com/", "storage/v1/", "b/{bucket}"),
-            (
-                "https://s.googleapis.com/storage/v1/".into(),
-                "b/{bucket}".into()
-            )
+            ("https://s.googleapis.com/storage/v1/".into(), "b/{bucket}")
         );
         assert_eq!(
             base_for(
@@ -278,12 +281,12 @@ mod tests {
             ),
             (
                 "https://s.googleapis.com/".into(),
-                "upload/storage/v1/b/{bucket}/o".into()
+                "upload/storage/v1/b/{bucket}/o"
             )
         );
         assert_eq!(
             base_for("http://127.0.0.1:9/", "", "tasks/v1/x"),
-            ("http://127.0.0.1:9/".into(), "tasks/v1/x".into())
+            ("http://127.0.0.1:9/".into(), "tasks/v1/x")
         );
     }
 }

@@ -93,9 +93,9 @@ impl HttpResponse {
         // One future whichever the branch (see `RequestBuilder::send`).
         match self.deadline {
             None => Either::Left(self.next_piece()),
-            Some(d) => Either::Right(tokio::time::timeout_at(d, self.next_piece()).map(|out| {
-                out.unwrap_or_else(|_| Err(HttpError::because(Kind::Timeout, "timed out")))
-            })),
+            Some(d) => Either::Right(crate::timeouts::ready_or_within(self.next_piece(), d).map(
+                |out| out.unwrap_or_else(|_| Err(HttpError::because(Kind::Timeout, "timed out"))),
+            )),
         }
     }
 

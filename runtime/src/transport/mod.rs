@@ -115,8 +115,14 @@ pub(crate) fn config_error(what: String) -> Error {
 /// Builds a client.
 pub(crate) fn build(config: &TransportConfig) -> crate::Result<HttpClient> {
     let proxy = connect::Proxy::from_choice(&config.proxy)?.map(Arc::new);
-    let user_agent = http::HeaderValue::from_str(&config.user_agent)
-        .map_err(|_| config_error("the user agent is not a valid header value".into()))?;
+    // The default one is static: cloning it into every request then
+    // touches no shared counter.
+    let user_agent = if config.user_agent == crate::USER_AGENT {
+        http::HeaderValue::from_static(crate::USER_AGENT)
+    } else {
+        http::HeaderValue::from_str(&config.user_agent)
+            .map_err(|_| config_error("the user agent is not a valid header value".into()))?
+    };
     let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
     tcp.enforce_http(false);
     tcp.set_nodelay(true);

@@ -90,7 +90,7 @@ impl Response {
             Some(d) if d <= idle_limit => (d, true),
             _ => (idle_limit, false),
         };
-        match tokio::time::timeout_at(limit, self.inner.chunk()).await {
+        match crate::timeouts::ready_or_within(self.inner.chunk(), limit).await {
             Ok(Ok(c)) => Ok(c),
             Ok(Err(e)) => Err(map_err(e, self.what)),
             Err(_) if by_deadline => Err(Error::new(
