@@ -18,6 +18,10 @@
 //! sends over hyper within the [`Timeouts`] and the call's deadline,
 //! retries per [`RetryPolicy`], refreshes once on 401, reads the body →
 //! the body is decoded, errors become [`Error`] (redacted of every secret).
+//!
+//! Cargo features (off by default): `md5`, uploads verified by MD5 as well
+//! as size and CRC32C; `time`, conversions of [`types::DateTime`] and
+//! [`types::Date`] to and from the `time` crate's types.
 #![warn(missing_docs)]
 
 pub mod auth;
