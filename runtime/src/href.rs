@@ -397,8 +397,15 @@ pub(crate) fn with_query_pairs<'a>(
 }
 
 /// The URL with its user information replaced by `redacted`; `None` when
-/// it is no absolute URL.
+/// it is no absolute URL. A proxy address written without a scheme
+/// (`user:password@proxy:3128`) reads as a scheme and a path, so there
+/// everything before the last `@` is taken for the user information.
 pub(crate) fn redact_userinfo(url: &str) -> Option<String> {
+    if !url.contains("//")
+        && let Some((_, host)) = url.rsplit_once('@')
+    {
+        return Some(format!("redacted@{host}"));
+    }
     let cleaned = absolute(url).ok()?;
     let parts = split(&cleaned);
     let authority = parts.authority?;

@@ -195,6 +195,11 @@ fn bad_pem_fails_the_build_without_showing_the_key() {
         "{shown}"
     );
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+    // Nor one in a proxy address written without a scheme.
+    let b = Client::builder().proxy("alice:hunter2-bare@proxy.example:3128");
+    let shown = format!("{b:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("redacted@proxy.example:3128"), "{shown}");
 }
 
 /// What the proxy saw: the request line and the `Proxy-Authorization`.

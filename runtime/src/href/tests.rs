@@ -156,6 +156,14 @@ fn userinfo_is_redacted() {
         Some("http://proxy:3128/")
     );
     assert_eq!(redact_userinfo("not a url"), None);
+    assert_eq!(
+        redact_userinfo("alice:s3cret@proxy:3128").as_deref(),
+        Some("redacted@proxy:3128")
+    );
+    assert_eq!(
+        redact_userinfo("http://proxy:3128/a@b").as_deref(),
+        Some("http://proxy:3128/a@b")
+    );
 }
 
 #[test]
