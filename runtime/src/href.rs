@@ -88,8 +88,8 @@ fn is_scheme(s: &str) -> bool {
 
 impl Parts<'_> {
     /// The parts written back as one string.
-    fn compose(&self, path: &str) -> String {
-        let mut out = String::with_capacity(path.len() + 32);
+    fn compose(&self) -> String {
+        let mut out = String::with_capacity(self.path.len() + 32);
         if let Some(s) = self.scheme {
             out.push_str(s);
             out.push(':');
@@ -98,7 +98,7 @@ impl Parts<'_> {
             out.push_str("//");
             out.push_str(a);
         }
-        out.push_str(path);
+        out.push_str(self.path);
         if let Some(q) = self.query {
             out.push('?');
             out.push_str(q);
@@ -160,11 +160,11 @@ pub(crate) fn absolute(s: &str) -> Result<String, HrefError> {
     Ok(Parts {
         scheme: Some(&scheme),
         authority: authority.as_deref(),
-        path: "",
+        path: &path,
         query: query.as_deref(),
         fragment: fragment.as_deref(),
     }
-    .compose(&path))
+    .compose())
 }
 
 /// Leading and trailing spaces and controls trimmed; tabs and newlines
@@ -295,23 +295,20 @@ pub(crate) fn join(base: &str, reference: &str) -> Result<String, HrefError> {
     let b = split(&base);
     let reference = clean(reference);
     let r = split(&reference);
-    let resolved = if r.scheme.is_some() {
-        r.compose(&remove_dot_segments(r.path))
-    } else if r.authority.is_some() {
+    let resolved = if r.scheme.is_some() || r.authority.is_some() {
         Parts {
-            scheme: b.scheme,
+            scheme: r.scheme.or(b.scheme),
+            path: &remove_dot_segments(r.path),
             ..r
         }
-        .compose(&remove_dot_segments(r.path))
+        .compose()
     } else if r.path.is_empty() {
         Parts {
-            scheme: b.scheme,
-            authority: b.authority,
-            path: "",
             query: r.query.or(b.query),
             fragment: r.fragment,
+            ..b
         }
-        .compose(b.path)
+        .compose()
     } else {
         let path = if r.path.starts_with('/') {
             remove_dot_segments(r.path)
@@ -321,9 +318,10 @@ pub(crate) fn join(base: &str, reference: &str) -> Result<String, HrefError> {
         Parts {
             scheme: b.scheme,
             authority: b.authority,
+            path: &path,
             ..r
         }
-        .compose(&path)
+        .compose()
     };
     absolute(&resolved)
 }
@@ -389,11 +387,10 @@ pub(crate) fn with_query_pairs<'a>(
     query.extend_pairs(pairs);
     let query = query.finish();
     Parts {
-        path: "",
         query: Some(&query),
         ..parts
     }
-    .compose(parts.path)
+    .compose()
 }
 
 /// The URL with its user information replaced by `redacted`; `None` when
@@ -410,17 +407,21 @@ pub(crate) fn redact_userinfo(url: &str) -> Option<String> {
     let parts = split(&cleaned);
     let authority = parts.authority?;
     let Some((_, host)) = authority.rsplit_once('@') else {
-        return Some(cleaned.clone());
+        return Some(cleaned);
     };
     let authority = format!("redacted@{host}");
     Some(
         Parts {
             authority: Some(&authority),
-            path: "",
             ..parts
         }
-        .compose(parts.path),
+        .compose(),
     )
+}
+
+/// Whether `url`, as [`absolute`] returns it, is an http or https URL.
+pub(crate) fn is_web(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
 }
 
 #[cfg(test)]

@@ -130,14 +130,20 @@ pub(crate) fn parse(s: &str) -> Result<SystemTime, &'static str> {
     };
     let secs =
         days_from_civil(year, month, day) * DAY + hour * 3600 + minute * 60 + second - offset;
-    Ok(match u64::try_from(secs) {
+    Ok(from_unix(secs, nanos))
+}
+
+/// The instant `secs` seconds (negative: before) and `nanos` nanoseconds
+/// after 1970-01-01T00:00:00Z.
+fn from_unix(secs: i64, nanos: u32) -> SystemTime {
+    match u64::try_from(secs) {
         Ok(s) => UNIX_EPOCH + Duration::new(s, nanos),
         // Before 1970: step back the whole seconds, then forward the fraction.
         Err(_) => {
             UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
                 + Duration::from_nanos(nanos.into())
         }
-    })
+    }
 }
 
 /// Formats `t` in UTC (`2026-12-03T17:50:06Z`), with the fraction of a
@@ -178,16 +184,6 @@ pub(crate) fn format(t: SystemTime) -> String {
 mod tests {
     use super::*;
 
-    fn at(secs: i64, nanos: u32) -> SystemTime {
-        match u64::try_from(secs) {
-            Ok(s) => UNIX_EPOCH + Duration::new(s, nanos),
-            Err(_) => {
-                UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-                    + Duration::from_nanos(nanos.into())
-            }
-        }
-    }
-
     #[test]
     fn known_instants() {
         for (s, secs, nanos) in [
@@ -198,8 +194,8 @@ mod tests {
             ("1969-12-31T23:59:59.25Z", -1, 250_000_000),
             ("1900-01-01T00:00:00Z", -2_208_988_800, 0),
         ] {
-            assert_eq!(parse(s), Ok(at(secs, nanos)), "{s}");
-            assert_eq!(format(at(secs, nanos)), s);
+            assert_eq!(parse(s), Ok(from_unix(secs, nanos)), "{s}");
+            assert_eq!(format(from_unix(secs, nanos)), s);
         }
     }
 
@@ -261,7 +257,7 @@ mod tests {
                 assert!(next_day || next_month || next_year, "{y}-{m}-{d}");
             }
             previous = Some((y, m, d));
-            let t = at(day * DAY + day.rem_euclid(DAY), 0);
+            let t = from_unix(day * DAY + day.rem_euclid(DAY), 0);
             assert_eq!(parse(&format(t)), Ok(t));
         }
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::token::{self, Failure, RequestConfig};
 use super::token_cache::{
     BearerCache, BearerToken, Check, CommonConfig, Need, Refresher, bearer_credential_source,
-    common_builder_methods, parse_rfc3339,
+    common_builder_methods,
 };
 use super::{AccessToken, Authorization, Credentials, service_account::CLOUD_PLATFORM_SCOPE};
 use crate::clock::{BoxFuture, SharedClock};
@@ -364,7 +364,7 @@ impl ImpersonationRefresher {
             let expiry = v
                 .get("expireTime")
                 .and_then(|t| t.as_str())
-                .and_then(parse_rfc3339)
+                .and_then(|t| crate::rfc3339::parse(t).ok())
                 .ok_or_else(|| decode("has no RFC 3339 `expireTime`"))?;
             return Ok(BearerToken::new(AccessToken::new(token), Some(expiry)));
         }

@@ -591,11 +591,6 @@ macro_rules! common_builder_methods {
 }
 pub(crate) use common_builder_methods;
 
-/// Parses an RFC 3339 time (`expireTime` of IAM Credentials).
-pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
-    crate::rfc3339::parse(s).ok()
-}
-
 /// Seconds since the Unix epoch (0 before it).
 pub(crate) fn unix_secs(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)

@@ -280,7 +280,7 @@ impl fmt::Debug for UserCredentials {
             .field("client_secret", &self.client_secret)
             .field("access_token", &self.access_token)
             .field("refresh_token", &self.refresh_token)
-            .field("expiry", &self.expiry.map(format_time))
+            .field("expiry", &self.expiry.map(crate::rfc3339::format))
             .field("scopes", &self.scopes)
             .field("token_uri", &self.token_uri)
             .field("invalid", &self.invalid)
@@ -288,10 +288,6 @@ impl fmt::Debug for UserCredentials {
             .field("extra", &self.extra.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
-}
-
-pub(crate) fn format_time(t: SystemTime) -> String {
-    crate::rfc3339::format(t)
 }
 
 /// The serialized shape.
@@ -388,8 +384,8 @@ impl From<UserCredentials> for Repr {
             client_secret: c.client_secret,
             refresh_token: c.refresh_token,
             access_token: c.access_token,
-            expiry: c.expiry.map(format_time),
-            issued: c.issued.map(format_time),
+            expiry: c.expiry.map(crate::rfc3339::format),
+            issued: c.issued.map(crate::rfc3339::format),
             scopes: c.scopes,
             token_uri: Some(c.token_uri),
             revoke_uri: Some(c.revoke_uri),

@@ -90,7 +90,7 @@ impl IntoUri for &str {
             _ => {
                 let u =
                     crate::href::absolute(self).map_err(|e| HttpError::new(Kind::Builder, e))?;
-                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                if !crate::href::is_web(&u) {
                     return Err(HttpError::because(
                         Kind::Builder,
                         "the URL's scheme is neither http nor https",

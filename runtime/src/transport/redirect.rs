@@ -76,7 +76,7 @@ fn refused(why: String) -> HttpError {
 fn resolve(base: &Uri, location: &http::HeaderValue) -> Option<Uri> {
     let location = std::str::from_utf8(location.as_bytes()).ok()?;
     let next = crate::href::join(&base.to_string(), location).ok()?;
-    if !(next.starts_with("http://") || next.starts_with("https://")) {
+    if !crate::href::is_web(&next) {
         return None;
     }
     next.parse().ok()
