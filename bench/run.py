@@ -900,6 +900,20 @@ def report(m, args, r, versions):
                               f"{ratio:.2f}", test(ratio), miss))
             L.append(f"| gapi ÷ {peer} | {cells[0]} | {cells[1]} | {goal} |")
         L.append("")
+        # The same ratio taken within each round (the two runs at most a few
+        # seconds apart), so that the machine's drift between rounds cancels:
+        # its spread says how far the ratio of medians can be trusted.
+        L.append("| per-round ratio, gapi ÷ peer: median (lowest–highest) | sequential | concurrent |")
+        L.append("|---|---|---|")
+        for peer in ("google-tasks1", "reqwest-default", "hyper"):
+            cells = []
+            for mode in ("seq", "conc"):
+                g, p_ = q.get(f"gapi:{mode}", []), q.get(f"{peer}:{mode}", [])
+                rs = [a["calls_per_s"] / b["calls_per_s"] for a, b in zip(g, p_)
+                      if "error" not in a and "error" not in b and b.get("calls_per_s")]
+                cells.append(f"{med(rs):.2f} ({min(rs):.2f}–{max(rs):.2f})" if rs else "–")
+            L.append(f"| gapi ÷ {peer} | {cells[0]} | {cells[1]} |")
+        L.append("")
         L.append("| client CPU per call, gapi ÷ peer (medians; lower is cheaper) | sequential | concurrent |")
         L.append("|---|---|---|")
         for peer in ("google-tasks1", "reqwest-default", "reqwest", "hyper"):

@@ -258,19 +258,52 @@ where
     }
 }
 
-/// `fut`, or [`Elapsed`](tokio::time::error::Elapsed) once `limit` passes;
-/// the timer is made only when `fut` is not ready at its first poll (a
+/// `fut`, or [`TimedOut`] once `limit` passes.
+///
+/// The timer is made only when `fut` is not ready at its first poll (a
 /// token in hand, a piece of body already read), since making one takes
-/// the runtime's handle, a counter every task shares.
-pub(crate) async fn ready_or_within<F: std::future::Future>(
-    fut: F,
-    limit: Instant,
-) -> Result<F::Output, tokio::time::error::Elapsed> {
-    let mut fut = std::pin::pin!(fut);
-    if let Poll::Ready(out) = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
-        return Ok(out);
+/// the runtime's handle, a counter every task shares. A future of its own
+/// rather than an `async fn`, which would hold `fut` twice (its argument
+/// and the pinned local it awaits).
+pub(crate) fn ready_or_within<F: std::future::Future>(fut: F, limit: Instant) -> ReadyOrWithin<F> {
+    ReadyOrWithin {
+        fut,
+        limit,
+        sleep: None,
     }
-    tokio::time::timeout_at(limit, fut).await
+}
+
+/// `limit` passed before the future was ready.
+#[derive(Debug)]
+pub(crate) struct TimedOut;
+
+pin_project_lite::pin_project! {
+    /// The future of [`ready_or_within`].
+    pub(crate) struct ReadyOrWithin<F> {
+        #[pin]
+        fut: F,
+        limit: Instant,
+        #[pin]
+        sleep: Option<tokio::time::Sleep>,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for ReadyOrWithin<F> {
+    type Output = Result<F::Output, TimedOut>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(out) = this.fut.poll(cx) {
+            return Poll::Ready(Ok(out));
+        }
+        if this.sleep.is_none() {
+            this.sleep.set(Some(tokio::time::sleep_until(*this.limit)));
+        }
+        match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Err(TimedOut)),
+            _ => Poll::Pending,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ pub(crate) struct HttpResponse {
     status: StatusCode,
     headers: HeaderMap,
     body: hyper::body::Incoming,
-    gunzip: Option<Gunzip>,
+    /// Boxed: the decoder's state is half the response's size, and the
+    /// response is moved several times on its way to the caller.
+    gunzip: Option<Box<Gunzip>>,
     /// The request's time limit, which covers the body too.
     deadline: Option<Instant>,
     done: bool,
@@ -59,7 +61,7 @@ impl HttpResponse {
             status,
             headers,
             body,
-            gunzip: gzip.then(Gunzip::default),
+            gunzip: gzip.then(Box::default),
             deadline,
             done: false,
         }
@@ -99,21 +101,28 @@ impl HttpResponse {
         }
     }
 
-    /// The whole (decoded) body.
-    pub(crate) async fn bytes(mut self) -> Result<Bytes, HttpError> {
-        let Some(first) = self.chunk().await? else {
-            return Ok(Bytes::new());
-        };
-        let Some(second) = self.chunk().await? else {
-            return Ok(first);
-        };
-        let mut out = Vec::with_capacity(first.len() + second.len());
-        out.extend_from_slice(&first);
-        out.extend_from_slice(&second);
-        while let Some(piece) = self.chunk().await? {
-            out.extend_from_slice(&piece);
+    /// The whole (decoded) body. Not an `async fn`, which would hold the
+    /// response twice (its argument and the local it is moved to).
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn holds its argument twice"
+    )]
+    pub(crate) fn bytes(mut self) -> impl Future<Output = Result<Bytes, HttpError>> {
+        async move {
+            let Some(first) = self.chunk().await? else {
+                return Ok(Bytes::new());
+            };
+            let Some(second) = self.chunk().await? else {
+                return Ok(first);
+            };
+            let mut out = Vec::with_capacity(first.len() + second.len());
+            out.extend_from_slice(&first);
+            out.extend_from_slice(&second);
+            while let Some(piece) = self.chunk().await? {
+                out.extend_from_slice(&piece);
+            }
+            Ok(out.into())
         }
-        Ok(out.into())
     }
 
     /// The whole (decoded) body as text, invalid UTF-8 replaced.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use tokio::time::Instant;
 
 use super::{HttpResponse, map_err};
@@ -84,48 +85,54 @@ impl Response {
 
     /// The next piece of the body; `None` at its end. A pause longer than
     /// the idle timeout, or the deadline passing, is a timeout error.
-    pub(crate) async fn chunk(&mut self) -> crate::Result<Option<Bytes>> {
+    pub(crate) fn chunk(&mut self) -> impl Future<Output = crate::Result<Option<Bytes>>> + '_ {
         let idle_limit = Instant::now() + self.idle;
         let (limit, by_deadline) = match self.deadline {
             Some(d) if d <= idle_limit => (d, true),
             _ => (idle_limit, false),
         };
-        match crate::timeouts::ready_or_within(self.inner.chunk(), limit).await {
+        let (what, idle, total) = (self.what, self.idle, self.total);
+        crate::timeouts::ready_or_within(self.inner.chunk(), limit).map(move |out| match out {
             Ok(Ok(c)) => Ok(c),
-            Ok(Err(e)) => Err(map_err(e, self.what)),
+            Ok(Err(e)) => Err(map_err(e, what)),
             Err(_) if by_deadline => Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "{}: the call did not finish within its deadline of {:?} (reading the response body)",
-                    self.what,
-                    self.total.unwrap_or_default()
+                    "{what}: the call did not finish within its deadline of {:?} (reading the response body)",
+                    total.unwrap_or_default()
                 ),
             )),
             Err(_) => Err(Error::new(
                 ErrorKind::Timeout,
-                format!(
-                    "{}: the response body stalled: no data for {:?}",
-                    self.what, self.idle
-                ),
+                format!("{what}: the response body stalled: no data for {idle:?}"),
             )),
-        }
+        })
     }
 
     /// The whole body.
-    pub(crate) async fn bytes(mut self) -> crate::Result<Bytes> {
-        let Some(first) = self.chunk().await? else {
-            return Ok(Bytes::new());
-        };
-        let Some(second) = self.chunk().await? else {
-            return Ok(first);
-        };
-        let hint = self.content_length().unwrap_or(0).min(64 << 20) as usize;
-        let mut out = Vec::with_capacity(hint.max(first.len() + second.len()));
-        out.extend_from_slice(&first);
-        out.extend_from_slice(&second);
-        while let Some(c) = self.chunk().await? {
-            out.extend_from_slice(&c);
+    ///
+    /// Not an `async fn`: one would hold the response twice (its argument
+    /// and the local it is moved to); the block uses the captured one.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn holds its argument twice"
+    )]
+    pub(crate) fn bytes(mut self) -> impl Future<Output = crate::Result<Bytes>> {
+        async move {
+            let Some(first) = self.chunk().await? else {
+                return Ok(Bytes::new());
+            };
+            let Some(second) = self.chunk().await? else {
+                return Ok(first);
+            };
+            let hint = self.content_length().unwrap_or(0).min(64 << 20) as usize;
+            let mut out = Vec::with_capacity(hint.max(first.len() + second.len()));
+            out.extend_from_slice(&first);
+            out.extend_from_slice(&second);
+            while let Some(c) = self.chunk().await? {
+                out.extend_from_slice(&c);
+            }
+            Ok(out.into())
         }
-        Ok(out.into())
     }
 }
