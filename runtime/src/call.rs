@@ -655,14 +655,10 @@ mod tests {
     }
 }
 #[cfg(test)]
-mod future_size {
-    /// A caller's future holds `send`'s inline: the attempt's state (the
-    /// connection's futures, timers, the response being read) is boxed
-    /// once, and the future holds the request, not the builder beside it
-    /// twice (968 bytes as an `async fn`), so moving the caller's future
-    /// copies under half a kilobyte.
-    #[test]
-    fn the_future_of_send_stays_small() {
+pub(crate) mod future_size {
+    /// A service on a port nothing listens on, for futures that are only
+    /// measured, never run.
+    pub(crate) fn service() -> crate::Service {
         static SVC: crate::ServiceInfo = crate::ServiceInfo {
             name: "a",
             version: "v1",
@@ -672,10 +668,19 @@ mod future_size {
             service_path: "",
             batch_path: None,
         };
-        static M: crate::MethodInfo = crate::MethodInfo::DEFAULT;
         let client = crate::Client::new(crate::Credentials::anonymous()).unwrap();
-        let svc = crate::Service::new(client, &SVC);
-        let send = super::Call::new(&svc, &M).send::<serde_json::Value>();
+        crate::Service::new(client, &SVC)
+    }
+
+    /// A caller's future holds `send`'s inline: the attempt's state (the
+    /// connection's futures, timers, the response being read) is boxed
+    /// once, and the future holds the request, not the builder beside it
+    /// twice (968 bytes as an `async fn`), so moving the caller's future
+    /// copies under half a kilobyte.
+    #[test]
+    fn the_future_of_send_stays_small() {
+        static M: crate::MethodInfo = crate::MethodInfo::DEFAULT;
+        let send = super::Call::new(&service(), &M).send::<serde_json::Value>();
         let size = std::mem::size_of_val(&send);
         assert!(size <= 512, "Call::send's future is {size} bytes");
         fn spawnable<F: Send + 'static>(_: &F) {}

@@ -340,6 +340,7 @@ pub(crate) fn header_pairs(h: &http::header::HeaderMap) -> Vec<(String, String)>
         })
         .collect()
 }
+
 #[cfg(test)]
 mod future_size {
     /// What `execute_full` boxes once per call (the attempt's state, read
@@ -348,20 +349,10 @@ mod future_size {
     /// body read and the body readers held their response once.
     #[test]
     fn the_boxed_attempt_stays_small() {
-        static SVC: crate::ServiceInfo = crate::ServiceInfo {
-            name: "a",
-            version: "v1",
-            revision: "r",
-            title: "t",
-            root_url: "http://127.0.0.1:9/",
-            service_path: "",
-            batch_path: None,
-        };
         static M: crate::MethodInfo = crate::MethodInfo::DEFAULT;
-        let client = crate::Client::new(crate::Credentials::anonymous()).unwrap();
-        let svc = crate::Service::new(client.clone(), &SVC);
+        let svc = crate::call::future_size::service();
         let prepared = crate::Call::new(&svc, &M).prepare(M.path, &[]).unwrap();
-        let run = client.run(&prepared, true);
+        let run = svc.client().run(&prepared, true);
         let size = std::mem::size_of_val(&run);
         assert!(size <= 2560, "the attempt's state is {size} bytes");
     }
