@@ -276,16 +276,8 @@ impl Call {
     /// Sends the call and discards the response body (methods without a
     /// response schema).
     pub fn send_empty(self) -> impl Future<Output = Result<()>> {
-        match self.prepare(self.method.path, &[]) {
-            Err(e) => Either::Left(std::future::ready(Err(e))),
-            Ok(prepared) => {
-                let svc = self.svc;
-                Either::Right(async move {
-                    svc.client().execute_read(&prepared).await?;
-                    Ok(())
-                })
-            }
-        }
+        // `decode_for` answers `()` whatever the body is.
+        self.send::<()>()
     }
 }
 
@@ -481,7 +473,7 @@ pub trait CallBuilder: Sized {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::method::{HttpMethod, ServiceInfo};
 
@@ -501,7 +493,8 @@ mod tests {
         ..MethodInfo::DEFAULT
     };
 
-    fn call() -> Call {
+    /// A call of a PATCH method on a service nothing answers.
+    pub(crate) fn call() -> Call {
         let client = crate::Client::new(crate::Credentials::anonymous()).unwrap();
         Call::new(&crate::Service::new(client, &SVC), &M)
     }
@@ -655,23 +648,7 @@ mod tests {
     }
 }
 #[cfg(test)]
-pub(crate) mod future_size {
-    /// A service on a port nothing listens on, for futures that are only
-    /// measured, never run.
-    pub(crate) fn service() -> crate::Service {
-        static SVC: crate::ServiceInfo = crate::ServiceInfo {
-            name: "a",
-            version: "v1",
-            revision: "r",
-            title: "t",
-            root_url: "http://127.0.0.1:9/",
-            service_path: "",
-            batch_path: None,
-        };
-        let client = crate::Client::new(crate::Credentials::anonymous()).unwrap();
-        crate::Service::new(client, &SVC)
-    }
-
+mod future_size {
     /// A caller's future holds `send`'s inline: the attempt's state (the
     /// connection's futures, timers, the response being read) is boxed
     /// once, and the future holds the request, not the builder beside it
@@ -679,8 +656,7 @@ pub(crate) mod future_size {
     /// copies under half a kilobyte.
     #[test]
     fn the_future_of_send_stays_small() {
-        static M: crate::MethodInfo = crate::MethodInfo::DEFAULT;
-        let send = super::Call::new(&service(), &M).send::<serde_json::Value>();
+        let send = super::tests::call().send::<serde_json::Value>();
         let size = std::mem::size_of_val(&send);
         assert!(size <= 512, "Call::send's future is {size} bytes");
         fn spawnable<F: Send + 'static>(_: &F) {}

@@ -349,10 +349,10 @@ mod future_size {
     /// body read and the body readers held their response once.
     #[test]
     fn the_boxed_attempt_stays_small() {
-        static M: crate::MethodInfo = crate::MethodInfo::DEFAULT;
-        let svc = crate::call::future_size::service();
-        let prepared = crate::Call::new(&svc, &M).prepare(M.path, &[]).unwrap();
-        let run = svc.client().run(&prepared, true);
+        let mut call = crate::call::tests::call();
+        call.path_param("name", "n");
+        let prepared = call.prepare("things/{+name}", &[]).unwrap();
+        let run = call.service().client().run(&prepared, true);
         let size = std::mem::size_of_val(&run);
         assert!(size <= 2560, "the attempt's state is {size} bytes");
     }
