@@ -141,16 +141,24 @@ pub(crate) fn write(
     };
     let version = crate_version(api, options)?;
     std::fs::create_dir_all(out_dir.join("src")).map_err(io(out_dir))?;
+    // The runtime's `media` feature where the API uploads or downloads media:
+    // a crate without media methods builds none of the media code.
+    let media = if takes_media(&api.root) {
+        ", features = [\"media\"]"
+    } else {
+        ""
+    };
     let path_dep = |p: &Path, v: &str| -> Result<String> {
         let rel = relative_path(out_dir, p).map_err(io(p))?;
         Ok(format!(
-            "gapi = {{ version = {}, path = {} }}",
+            "gapi = {{ version = {}, path = {}{media} }}",
             toml_str(v),
             toml_str(&rel.display().to_string().replace('\\', "/"))
         ))
     };
     let runtime_dep = match &options.runtime {
-        Runtime::Version(v) => format!("gapi = {}", toml_str(v)),
+        Runtime::Version(v) if media.is_empty() => format!("gapi = {}", toml_str(v)),
+        Runtime::Version(v) => format!("gapi = {{ version = {}{media} }}", toml_str(v)),
         Runtime::Path(p) => path_dep(p, RUNTIME_VERSION)?,
         Runtime::PathAndVersion(p, v) => path_dep(p, v)?,
     };
@@ -190,6 +198,15 @@ pub(crate) fn write(
         lib_name,
         dir: out_dir.to_path_buf(),
     })
+}
+
+/// Whether a method of `r` or of its sub-resources uploads media
+/// (`supportsMediaUpload`) or can answer with media (`supportsMediaDownload`).
+fn takes_media(r: &Resource) -> bool {
+    r.methods
+        .iter()
+        .any(|m| m.media_upload.is_some() || m.download)
+        || r.resources.iter().any(takes_media)
 }
 
 /// Writes `content` unless the file already holds exactly it (keeps mtimes

@@ -426,3 +426,93 @@ fn compute_v1_checks_with_one_resource_and_with_none() {
     );
     check(&dir, &krate.lib_name, &["--no-default-features"]);
 }
+
+/// The runtime dependency line of a generated manifest.
+fn runtime_line(cargo: &str) -> &str {
+    cargo
+        .lines()
+        .find(|l| l.starts_with("gapi = "))
+        .expect("a gapi dependency")
+}
+
+#[test]
+fn media_apis_name_the_runtime_media_feature_and_check_with_it_and_without() {
+    // methods.json has simple, multipart and resumable uploads and a download.
+    let media_doc = root().join("tests/docs/methods.json");
+    let media = work_dir().join("media");
+    let _ = std::fs::remove_dir_all(&media);
+    let krate = Generator::new()
+        .generate_crate(
+            media_doc.as_path(),
+            &media,
+            &CrateOptions {
+                runtime: Runtime::Path(root().join("../runtime")),
+                standalone_workspace: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let cargo = std::fs::read_to_string(media.join("Cargo.toml")).unwrap();
+    let line = runtime_line(&cargo);
+    assert!(line.ends_with(", features = [\"media\"] }"), "{line}");
+    // the builders' upload and download methods resolve against the runtime
+    // built with exactly that feature
+    check(&media, &krate.lib_name, &[]);
+    // A client generated in build.rs whose program names no `media` feature
+    // still compiles: it only lacks the upload and download methods.
+    let without = cargo.replace(", features = [\"media\"] }", " }");
+    std::fs::write(media.join("Cargo.toml"), without).unwrap();
+    check(&media, &krate.lib_name, &[]);
+
+    // by version, the same feature
+    let by_version = work_dir().join("media-by-version");
+    let _ = std::fs::remove_dir_all(&by_version);
+    Generator::new()
+        .generate_crate(
+            media_doc.as_path(),
+            &by_version,
+            &CrateOptions {
+                runtime: Runtime::Version("0.1.0".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let cargo = std::fs::read_to_string(by_version.join("Cargo.toml")).unwrap();
+    assert_eq!(
+        runtime_line(&cargo),
+        "gapi = { version = \"0.1.0\", features = [\"media\"] }"
+    );
+
+    // Without media methods, no feature: the crate checks against the
+    // runtime with none (its media types and methods absent).
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&media_doc).unwrap()).unwrap();
+    fn strip(v: &mut serde_json::Value) {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("supportsMediaUpload");
+            o.remove("supportsMediaDownload");
+            o.remove("mediaUpload");
+            o.values_mut().for_each(strip);
+        }
+    }
+    strip(&mut json);
+    let plain = work_dir().join("no-media");
+    let _ = std::fs::remove_dir_all(&plain);
+    let krate = Generator::new()
+        .generate_crate(
+            json.to_string().as_str(),
+            &plain,
+            &CrateOptions {
+                runtime: Runtime::Path(root().join("../runtime")),
+                standalone_workspace: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let cargo = std::fs::read_to_string(plain.join("Cargo.toml")).unwrap();
+    let line = runtime_line(&cargo);
+    assert!(!line.contains("features"), "{line}");
+    let code = std::fs::read_to_string(plain.join("src/api.rs")).unwrap();
+    assert!(!code.contains("UploadSpec") && !code.contains("DownloadSpec"));
+    check(&plain, &krate.lib_name, &[]);
+}

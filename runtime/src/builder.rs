@@ -12,11 +12,14 @@
 //! `pages`, `items`, the media methods, the options — is written once, here,
 //! and generic: compiled for the methods a program calls.
 
+#[cfg(feature = "media")]
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
+#[cfg(feature = "media")]
 use crate::error::Result;
+#[cfg(feature = "media")]
 use crate::media::{ResumableSession, ResumableUpload, UploadProgress};
 use crate::method::MethodInfo;
 
@@ -38,17 +41,20 @@ pub trait DownloadSpec: MethodSpec {}
 /// A resumable upload whose completed response decodes as `T`: what a
 /// builder's `upload_resumable` returns. See [`ResumableUpload`] for the
 /// protocol; this adds only the type.
+#[cfg(feature = "media")]
 pub struct TypedResumableUpload<T> {
     inner: ResumableUpload,
     _t: PhantomData<fn() -> T>,
 }
 
+#[cfg(feature = "media")]
 impl<T> std::fmt::Debug for TypedResumableUpload<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.inner.fmt(f)
     }
 }
 
+#[cfg(feature = "media")]
 impl<T: DeserializeOwned> TypedResumableUpload<T> {
     /// Wraps an untyped upload.
     pub fn new(inner: ResumableUpload) -> Self {
@@ -110,11 +116,12 @@ impl<T: DeserializeOwned> TypedResumableUpload<T> {
 ///   (any query parameter by wire name) and `with_null_field` (send
 ///   `"field": null`);
 /// - `send()`, and where the method's response is a page, `pages()` and
-///   `items()`; where it takes media, `upload(media)`, `upload_with(media,
-///   protocol)` and `upload_resumable(media)`, all typed; where its response
-///   can be media, `download()`;
+///   `items()`; with the `media` feature, where it takes media,
+///   `upload(media)`, `upload_with(media, protocol)` and
+///   `upload_resumable(media)`, all typed, and where its response can be
+///   media, `download()`;
 /// - `into_call()` for the untyped [`Call`](crate::Call), and
-///   [`CallBuilder`](crate::CallBuilder) for [`Batch::add`](crate::Batch::add).
+///   [`CallBuilder`](crate::CallBuilder) for `Batch::add` (feature `batch`).
 #[macro_export]
 macro_rules! method_builder {
     () => {
@@ -261,6 +268,32 @@ macro_rules! method_builder {
             }
         }
 
+        $crate::__media_methods!();
+
+        impl<M: ::gapi::MethodSpec> ::gapi::CallBuilder for Call<M> {
+            type Response = M::Response;
+            #[inline]
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
+                &mut self.call
+            }
+            #[inline]
+            fn into_call(self) -> ::gapi::Call {
+                self.call
+            }
+        }
+    };
+}
+
+/// The media methods of [`method_builder!`](crate::method_builder)'s
+/// `Call<M>` (`upload`, `upload_with`, `upload_resumable`, `download`):
+/// expanded where the `media` feature is on, nothing where it is off, so
+/// that a generated crate compiles either way and a program that names no
+/// media feature builds none of the media code.
+#[cfg(feature = "media")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __media_methods {
+    () => {
         impl<M: ::gapi::UploadSpec> Call<M> {
             /// Uploads `media` with the call's body (if any) as metadata; the
             /// protocol is chosen by size (resumable above 5 MiB).
@@ -303,17 +336,13 @@ macro_rules! method_builder {
                 self.call.download()
             }
         }
-
-        impl<M: ::gapi::MethodSpec> ::gapi::CallBuilder for Call<M> {
-            type Response = M::Response;
-            #[inline]
-            fn call_mut(&mut self) -> &mut ::gapi::Call {
-                &mut self.call
-            }
-            #[inline]
-            fn into_call(self) -> ::gapi::Call {
-                self.call
-            }
-        }
     };
+}
+
+/// Without the `media` feature, `Call<M>` has no media methods.
+#[cfg(not(feature = "media"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __media_methods {
+    () => {};
 }

@@ -287,6 +287,7 @@ impl Call {
 /// generated crates' compile time is mostly deserializers). On failure the
 /// JSON path is recovered from the error's position by [`json_path_at`], a
 /// non-generic scan, so it costs nothing on success.
+#[cfg(feature = "media")]
 pub(crate) fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
     decode_at(what, body, "")
 }
@@ -458,7 +459,7 @@ fn set_null(body: &mut serde_json::Value, path: &str) -> std::result::Result<(),
 
 /// Implemented by every generated method builder (the `Call<M>` of
 /// [`method_builder!`](crate::method_builder)): its response type and the
-/// underlying [`Call`], which is what [`Batch::add`](crate::Batch::add)
+/// underlying [`Call`], which is what `Batch::add` (feature `batch`)
 /// takes. Parameters and call options are the builder's own methods (the
 /// options all `with_*`), so this trait never needs importing.
 pub trait CallBuilder: Sized {

@@ -26,12 +26,17 @@ use crate::transport::{self, Response};
 
 /// A successful response read whole: headers and body.
 pub(crate) struct Received {
+    #[cfg_attr(
+        not(any(feature = "media", feature = "batch")),
+        expect(dead_code, reason = "read by media and batch")
+    )]
     pub headers: http::header::HeaderMap,
     pub body: Bytes,
 }
 
 impl Received {
     /// A header's value as text.
+    #[cfg(any(feature = "media", feature = "batch"))]
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -93,6 +98,7 @@ impl Client {
     /// Sends a request with retries and returns the successful response with
     /// its body unread (media downloads). The body is bounded by the idle
     /// timeout, and by the deadline only when the call set one itself.
+    #[cfg(feature = "media")]
     pub(crate) async fn execute(&self, req: &Prepared) -> Result<Response> {
         match Box::pin(self.run(req, false)).await? {
             Done::Streaming(r) => Ok(*r),

@@ -7,8 +7,8 @@
 //!   (one API's endpoint) and [`Call`] (one request being built and sent);
 //! - one error type, [`Error`], with predicates;
 //! - the wire helpers generated types use ([`wire`], [`types`]);
-//! - pagination ([`Pages`], [`Items`]), media ([`Media`], [`ResumableUpload`],
-//!   [`Download`]) and batches ([`Batch`]);
+//! - pagination ([`Pages`], [`Items`]), media (`Media`, `ResumableUpload`,
+//!   `Download`; feature `media`) and batches (`Batch`; feature `batch`);
 //! - the OAuth 2.0 side in [`auth`]: Credentials, Flow and Storage.
 //!
 //! The request path, from a generated method call to the wire:
@@ -19,12 +19,23 @@
 //! retries per [`RetryPolicy`], refreshes once on 401, reads the body →
 //! the body is decoded, errors become [`Error`] (redacted of every secret).
 //!
-//! Cargo features (off by default): `md5`, uploads verified by MD5 as well
-//! as size and CRC32C; `time`, conversions of [`types::DateTime`] and
-//! [`types::Date`] to and from the `time` crate's types.
+//! Cargo features, all off by default, for the parts a program may not use
+//! (each keeps its code and dependencies out of a build that does not):
+//! - `media`: uploads (simple, multipart, resumable; verified by size and
+//!   CRC32C) and downloads. A generated crate whose API has media methods
+//!   turns it on; a client generated in `build.rs` names it in the
+//!   program's own `gapi` dependency.
+//! - `md5`: uploads verified by MD5 as well (implies `media`).
+//! - `batch`: several calls in one `multipart/mixed` request.
+//! - `id-token`: verifying Google-signed ID tokens (`auth::IdTokenVerifier`,
+//!   `auth::JwksCache`).
+//! - `time`: conversions of [`types::DateTime`] and [`types::Date`] to and
+//!   from the `time` crate's types.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+#[cfg(feature = "batch")]
 mod batch;
 mod builder;
 mod call;
@@ -33,6 +44,7 @@ pub mod clock;
 mod error;
 mod exec;
 mod href;
+#[cfg(feature = "media")]
 mod media;
 mod method;
 mod paging;
@@ -47,11 +59,15 @@ mod url;
 pub mod wire;
 
 pub use auth::Credentials;
+#[cfg(feature = "batch")]
 pub use batch::{Batch, BatchHandle, BatchResponses, DEFAULT_BATCH_LIMIT};
-pub use builder::{DownloadSpec, MethodSpec, TypedResumableUpload, UploadSpec};
+#[cfg(feature = "media")]
+pub use builder::TypedResumableUpload;
+pub use builder::{DownloadSpec, MethodSpec, UploadSpec};
 pub use call::{Call, CallBuilder, QueryValue};
 pub use client::{Client, ClientBuilder, Service};
 pub use error::{ApiError, AuthError, Error, ErrorKind, ErrorReason, Result};
+#[cfg(feature = "media")]
 pub use media::{
     CHUNK_GRANULARITY, DEFAULT_CHUNK_SIZE, Download, Media, RESUMABLE_THRESHOLD, ResumableSession,
     ResumableUpload, UploadProgress, UploadProtocol,

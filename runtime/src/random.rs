@@ -26,6 +26,7 @@ pub(crate) fn u64() -> u64 {
 }
 
 /// A random `u128`.
+#[cfg(any(feature = "media", feature = "batch"))]
 pub(crate) fn u128() -> u128 {
     let mut b = [0u8; 16];
     fill(&mut b);

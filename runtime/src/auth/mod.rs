@@ -47,11 +47,11 @@
 //! # }
 //! ```
 //!
-//! **ID tokens** (OpenID Connect, "Sign in with Google"): an
-//! [`IdTokenVerifier`] checks one — signature against the issuer's keys
-//! (a [`JwksCache`]), issuer, audience, expiry, nonce — and yields its
-//! [`IdTokenClaims`] (`sub`, `email`, `email_verified`, `hd`); a refusal
-//! says why through [`IdTokenRejection`].
+//! **ID tokens** (OpenID Connect, "Sign in with Google"; feature
+//! `id-token`): an `IdTokenVerifier` checks one — signature against the
+//! issuer's keys (a `JwksCache`), issuer, audience, expiry, nonce — and
+//! yields its `IdTokenClaims` (`sub`, `email`, `email_verified`, `hd`); a
+//! refusal says why through `IdTokenRejection`.
 //!
 //! Programs that act as themselves rather than as a user (servers, jobs,
 //! CI) use **server-to-server** credentials, behind the same [`Credentials`]
@@ -87,8 +87,10 @@ pub mod adc;
 mod endpoints;
 pub mod external_account;
 mod flow;
+#[cfg(feature = "id-token")]
 mod id_token;
 mod impersonated;
+#[cfg(feature = "id-token")]
 mod jwks;
 mod jwt;
 mod metadata;
@@ -108,6 +110,7 @@ pub use flow::{
     DEFAULT_DEVICE_INTERVAL, DEFAULT_LOOPBACK_TIMEOUT, DEVICE_CODE_GRANT_TYPE, DeviceAuthorization,
     DeviceFlow, InstalledAppFlow, OAuthClient, PendingAuthorization, WebServerFlow,
 };
+#[cfg(feature = "id-token")]
 pub use id_token::{
     DEFAULT_ID_TOKEN_LEEWAY, GOOGLE_ISSUERS, IdTokenClaims, IdTokenRejection, IdTokenVerifier,
 };
@@ -115,6 +118,7 @@ pub use impersonated::{
     DEFAULT_IMPERSONATION_LIFETIME, IAM_CREDENTIALS_ENDPOINT, ImpersonatedCredentials,
     ImpersonatedCredentialsBuilder,
 };
+#[cfg(feature = "id-token")]
 pub use jwks::{
     DEFAULT_JWKS_CACHE, DEFAULT_JWKS_REFETCH_INTERVAL, DEFAULT_JWKS_TIMEOUT, GOOGLE_JWKS_URI,
     JwksCache, JwksCacheBuilder, MAX_JWKS_CACHE,

@@ -63,6 +63,7 @@ impl Response {
     }
 
     /// A header's value as text.
+    #[cfg(feature = "media")]
     pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.inner
             .headers()
