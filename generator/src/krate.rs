@@ -30,7 +30,8 @@ pub const RUST_VERSION: &str = env!("CARGO_PKG_RUST_VERSION");
 #[derive(Debug, Clone)]
 pub enum Runtime {
     /// A published version requirement, e.g. `0.1.0` (written as `gapi =
-    /// "0.1.0"`, a caret requirement).
+    /// { version = "0.1.0", default-features = false }`, a caret
+    /// requirement, with `features = ["media"]` for an API with media).
     Version(String),
     /// A local path to the runtime crate (written relative to the crate
     /// dir), with [`RUNTIME_VERSION`] beside it, so that the crate still
@@ -141,12 +142,14 @@ pub(crate) fn write(
     };
     let version = crate_version(api, options)?;
     std::fs::create_dir_all(out_dir.join("src")).map_err(io(out_dir))?;
-    // The runtime's `media` feature where the API uploads or downloads media:
-    // a crate without media methods builds none of the media code.
+    // None of the runtime's default features (the credential types are the
+    // program's choice, not the client's), and its `media` feature where the
+    // API uploads or downloads media: a crate without media methods builds
+    // none of the media code.
     let media = if takes_media(&api.root) {
-        ", features = [\"media\"]"
+        ", default-features = false, features = [\"media\"]"
     } else {
-        ""
+        ", default-features = false"
     };
     let path_dep = |p: &Path, v: &str| -> Result<String> {
         let rel = relative_path(out_dir, p).map_err(io(p))?;
@@ -157,7 +160,6 @@ pub(crate) fn write(
         ))
     };
     let runtime_dep = match &options.runtime {
-        Runtime::Version(v) if media.is_empty() => format!("gapi = {}", toml_str(v)),
         Runtime::Version(v) => format!("gapi = {{ version = {}{media} }}", toml_str(v)),
         Runtime::Path(p) => path_dep(p, RUNTIME_VERSION)?,
         Runtime::PathAndVersion(p, v) => path_dep(p, v)?,

@@ -454,13 +454,17 @@ fn media_apis_name_the_runtime_media_feature_and_check_with_it_and_without() {
         .unwrap();
     let cargo = std::fs::read_to_string(media.join("Cargo.toml")).unwrap();
     let line = runtime_line(&cargo);
-    assert!(line.ends_with(", features = [\"media\"] }"), "{line}");
+    assert!(
+        line.ends_with(", default-features = false, features = [\"media\"] }"),
+        "{line}"
+    );
     // the builders' upload and download methods resolve against the runtime
     // built with exactly that feature
     check(&media, &krate.lib_name, &[]);
     // A client generated in build.rs whose program names no `media` feature
     // still compiles: it only lacks the upload and download methods.
     let without = cargo.replace(", features = [\"media\"] }", " }");
+    assert_ne!(without, cargo);
     std::fs::write(media.join("Cargo.toml"), without).unwrap();
     check(&media, &krate.lib_name, &[]);
 
@@ -480,7 +484,7 @@ fn media_apis_name_the_runtime_media_feature_and_check_with_it_and_without() {
     let cargo = std::fs::read_to_string(by_version.join("Cargo.toml")).unwrap();
     assert_eq!(
         runtime_line(&cargo),
-        "gapi = { version = \"0.1.0\", features = [\"media\"] }"
+        "gapi = { version = \"0.1.0\", default-features = false, features = [\"media\"] }"
     );
 
     // Without media methods, no feature: the crate checks against the
@@ -511,7 +515,7 @@ fn media_apis_name_the_runtime_media_feature_and_check_with_it_and_without() {
         .unwrap();
     let cargo = std::fs::read_to_string(plain.join("Cargo.toml")).unwrap();
     let line = runtime_line(&cargo);
-    assert!(!line.contains("features"), "{line}");
+    assert!(line.ends_with(", default-features = false }"), "{line}");
     let code = std::fs::read_to_string(plain.join("src/api.rs")).unwrap();
     assert!(!code.contains("UploadSpec") && !code.contains("DownloadSpec"));
     check(&plain, &krate.lib_name, &[]);

@@ -19,8 +19,21 @@
 //! retries per [`RetryPolicy`], refreshes once on 401, reads the body →
 //! the body is decoded, errors become [`Error`] (redacted of every secret).
 //!
-//! Cargo features, all off by default, for the parts a program may not use
-//! (each keeps its code and dependencies out of a build that does not):
+//! Cargo features, for the parts a program may not use (each keeps its code
+//! and dependencies out of a build that does not). On by default, the
+//! server-to-server credentials that Application Default Credentials picks
+//! from, so that ADC works wherever the program runs (`default-features =
+//! false` leaves a program that authorizes users, or is given a key or a
+//! token, without them):
+//! - `service-account`: `auth::ServiceAccountCredentials` (key files,
+//!   signed JWTs);
+//! - `metadata`: `auth::MetadataServerCredentials` (the service account of
+//!   the Google Cloud resource the program runs on);
+//! - `impersonation`: `auth::ImpersonatedCredentials`;
+//! - `external-account`: `auth::ExternalAccountCredentials` (workload
+//!   identity federation; implies `impersonation`).
+//!
+//! Off by default:
 //! - `media`: uploads (simple, multipart, resumable; verified by size and
 //!   CRC32C) and downloads. A generated crate whose API has media methods
 //!   turns it on; a client generated in `build.rs` names it in the

@@ -13,14 +13,18 @@
 //!    (`%APPDATA%\gcloud\...` on Windows);
 //! 3. the metadata server (`GCE_METADATA_HOST` or `metadata.google.internal`),
 //!    detected with a short timeout and a few probes; skipped when
-//!    `NO_GCE_CHECK=true`.
+//!    `NO_GCE_CHECK=true` (feature `metadata`, on by default).
 //!
 //! Files are dispatched on their `type`: `service_account` →
-//! [`ServiceAccountCredentials`], `authorized_user` (gcloud's login, and
+//! `ServiceAccountCredentials`, `authorized_user` (gcloud's login, and
 //! the format [`UserCredentials`] stores) → [`UserTokenSource`],
-//! `impersonated_service_account` → [`ImpersonatedCredentials`] over the
+//! `impersonated_service_account` → `ImpersonatedCredentials` over the
 //! file's `source_credentials`, `external_account` (workload identity
-//! federation) → [`ExternalAccountCredentials`].
+//! federation) → `ExternalAccountCredentials`. Each of those types is a
+//! feature of its own (`service-account`, `impersonation`,
+//! `external-account`; all on by default): a program built without one
+//! gets an error naming the feature for a file of that type, and one
+//! built without `metadata` ends the search with the files.
 //!
 //! The quota project (`x-goog-user-project`) is the builder's, else
 //! `GOOGLE_CLOUD_QUOTA_PROJECT`, else the file's `quota_project_id`. The
@@ -36,14 +40,17 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::impersonated::target_from_url;
+#[cfg(feature = "external-account")]
+use super::ExternalAccountCredentials;
+use super::file_json::decode_named;
+#[cfg(feature = "impersonation")]
+use super::impersonated::{ImpersonatedCredentials, target_from_url};
+#[cfg(feature = "metadata")]
 use super::metadata::MetadataServerCredentials;
-use super::service_account::{ServiceAccountCredentials, ServiceAccountKey, decode_named};
+#[cfg(feature = "service-account")]
+use super::service_account::{ServiceAccountCredentials, ServiceAccountKey};
 use super::token_cache::quota_project_from_env;
-use super::{
-    Credentials, ExternalAccountCredentials, ImpersonatedCredentials, UserCredentials,
-    UserTokenSource,
-};
+use super::{Credentials, UserCredentials, UserTokenSource};
 use crate::clock::SharedClock;
 use crate::{Error, ErrorKind};
 
@@ -187,7 +194,7 @@ impl ApplicationDefaultBuilder {
     }
 
     /// Service account keys make self-signed JWTs instead of asking the
-    /// token endpoint (see [`ServiceAccountCredentials`]).
+    /// token endpoint (see `ServiceAccountCredentials`).
     pub fn with_self_signed_jwt(mut self, enabled: bool) -> Self {
         self.self_signed_jwt = enabled;
         self
@@ -269,6 +276,16 @@ impl ApplicationDefaultBuilder {
                 "{gcloud_said}, and NO_GCE_CHECK skips the metadata server"
             )));
         }
+        self.ask_metadata_server(gcloud_said, env_project).await
+    }
+
+    /// The last place searched: the metadata server, if it answers.
+    #[cfg(feature = "metadata")]
+    async fn ask_metadata_server(
+        self,
+        gcloud_said: String,
+        env_project: Option<String>,
+    ) -> crate::Result<ApplicationDefaultCredentials> {
         let mut mds = MetadataServerCredentials::builder().with_scopes(self.scopes.clone());
         if let Some(h) = &self.metadata_host {
             mds = mds.with_host(h.clone());
@@ -311,6 +328,18 @@ impl ApplicationDefaultBuilder {
             quota_project: quota,
             kind: AdcKind::MetadataServer,
         })
+    }
+
+    /// Without the `metadata` feature the search ends with the files.
+    #[cfg(not(feature = "metadata"))]
+    async fn ask_metadata_server(
+        self,
+        gcloud_said: String,
+        _env_project: Option<String>,
+    ) -> crate::Result<ApplicationDefaultCredentials> {
+        Err(not_found(&format!(
+            "{gcloud_said}, and the metadata server is not asked: gapi was built without its `metadata` feature"
+        )))
     }
 
     fn load_file(
@@ -366,6 +395,7 @@ impl ApplicationDefaultBuilder {
             self.quota().or_else(|| file.map(str::to_owned))
         };
         match kind.as_str() {
+            #[cfg(feature = "service-account")]
             "service_account" => {
                 let key = ServiceAccountKey::from_json(text, name)?;
                 let quota_project = quota(key.quota_project());
@@ -406,6 +436,7 @@ impl ApplicationDefaultBuilder {
                     kind: AdcKind::AuthorizedUser,
                 })
             }
+            #[cfg(feature = "impersonation")]
             "impersonated_service_account" if depth == 0 => {
                 let f: ImpersonationFile = decode_named(text, name)?;
                 let target = target_from_url(&f.service_account_impersonation_url).ok_or_else(|| {
@@ -439,9 +470,14 @@ impl ApplicationDefaultBuilder {
                     kind: AdcKind::ImpersonatedServiceAccount,
                 })
             }
+            #[cfg(not(feature = "impersonation"))]
+            "impersonated_service_account" if depth == 0 => {
+                Err(without_feature(name, &kind, "impersonation"))
+            }
             "impersonated_service_account" => Err(bad(
                 "`source_credentials` of type `impersonated_service_account`: chains are expressed with `delegates`".into(),
             )),
+            #[cfg(feature = "external-account")]
             "external_account" if depth == 0 => {
                 let mut b = ExternalAccountCredentials::from_json(text, name)?;
                 if !self.scopes.is_empty() {
@@ -463,6 +499,12 @@ impl ApplicationDefaultBuilder {
                     quota_project,
                     kind: AdcKind::ExternalAccount,
                 })
+            }
+            #[cfg(not(feature = "service-account"))]
+            "service_account" => Err(without_feature(name, &kind, "service-account")),
+            #[cfg(not(feature = "external-account"))]
+            "external_account" if depth == 0 => {
+                Err(without_feature(name, &kind, "external-account"))
             }
             "external_account_authorized_user" => Err(bad(
                 "`type` is `external_account_authorized_user` (workforce identity federation through gcloud), which gapi does not read yet; use a workload identity pool's `external_account` configuration".into(),
@@ -487,6 +529,7 @@ struct TypeOnly {
     kind: Option<String>,
 }
 
+#[cfg(feature = "impersonation")]
 #[derive(Deserialize)]
 struct ImpersonationFile {
     service_account_impersonation_url: String,
@@ -497,6 +540,21 @@ struct ImpersonationFile {
     quota_project_id: Option<String>,
     #[serde(default)]
     scopes: Option<Vec<String>>,
+}
+
+/// A credentials file of a type whose code this build leaves out.
+#[cfg(not(all(
+    feature = "service-account",
+    feature = "impersonation",
+    feature = "external-account"
+)))]
+fn without_feature(name: &str, kind: &str, feature: &str) -> Error {
+    Error::new(
+        ErrorKind::Auth,
+        format!(
+            "{name}: credentials of type `{kind}` need gapi's `{feature}` feature, which this program was built without"
+        ),
+    )
 }
 
 fn not_found(detail: &str) -> Error {
@@ -526,4 +584,91 @@ pub fn gcloud_adc_path() -> Option<PathBuf> {
         PathBuf::from(env("HOME")?).join(".config").join("gcloud")
     };
     Some(dir.join(GCLOUD_ADC_FILE))
+}
+
+#[cfg(test)]
+mod tests {
+    //! What ADC does for the credential types a build leaves out (run by
+    //! `cargo test -p gapi --lib --no-default-features`); with them, the
+    //! integration tests (`tests/auth_s2s_adc.rs`) load every type.
+
+    use super::*;
+
+    /// Loads `json` as an explicit credentials file.
+    async fn load(json: &str) -> crate::Result<ApplicationDefaultCredentials> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.json");
+        std::fs::write(&path, json).unwrap();
+        ApplicationDefaultBuilder::default()
+            .with_credentials_file(&path)
+            .build()
+            .await
+    }
+
+    #[tokio::test]
+    async fn authorized_user_files_load_in_every_build() {
+        let adc = load(
+            r#"{"type": "authorized_user", "client_id": "id", "client_secret": "s3cr3t-client", "refresh_token": "1//s3cr3t-refresh"}"#,
+        )
+        .await
+        .unwrap();
+        assert_eq!(adc.kind(), AdcKind::AuthorizedUser);
+    }
+
+    #[cfg(not(feature = "service-account"))]
+    #[tokio::test]
+    async fn a_service_account_key_names_the_missing_feature() {
+        let e = load(
+            r#"{"type": "service_account", "client_email": "a@b", "private_key": "-----BEGIN PRIVATE KEY-----\ns3cr3t\n-----END PRIVATE KEY-----\n"}"#,
+        )
+        .await
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(e.is_auth(), "{text}");
+        assert!(
+            text.contains("`service_account`") && text.contains("`service-account` feature"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    #[cfg(not(feature = "impersonation"))]
+    #[tokio::test]
+    async fn an_impersonation_file_names_the_missing_feature() {
+        let e = load(
+            r#"{"type": "impersonated_service_account", "service_account_impersonation_url": "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com:generateAccessToken", "source_credentials": {"type": "authorized_user", "client_id": "id", "client_secret": "s3cr3t", "refresh_token": "s3cr3t"}}"#,
+        )
+        .await
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("`impersonation` feature"), "{text}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    #[cfg(not(feature = "external-account"))]
+    #[tokio::test]
+    async fn a_workload_identity_file_names_the_missing_feature() {
+        let e = load(
+            r#"{"type": "external_account", "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q", "subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": "https://sts.googleapis.com/v1/token", "credential_source": {"file": "/t"}}"#,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("`external-account` feature"), "{e}");
+    }
+
+    #[cfg(not(feature = "metadata"))]
+    #[tokio::test]
+    async fn without_metadata_the_search_ends_with_the_files() {
+        // Only where no file is found (a developer's machine may have one).
+        if env(CREDENTIALS_ENV).is_some() || gcloud_adc_path().is_some_and(|p| p.is_file()) {
+            return;
+        }
+        let e = ApplicationDefaultBuilder::default()
+            .build()
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(e.is_auth(), "{text}");
+        assert!(text.contains("without its `metadata` feature"), "{text}");
+    }
 }

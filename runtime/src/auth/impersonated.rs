@@ -6,12 +6,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::token::{self, Failure, RequestConfig};
-use super::token_cache::{
-    BearerCache, BearerToken, Check, CommonConfig, Need, Refresher, bearer_credential_source,
-    common_builder_methods,
+use super::bearer::{
+    BearerCache, BearerToken, CommonConfig, bearer_credential_source, common_builder_methods,
 };
-use super::{AccessToken, Authorization, Credentials, service_account::CLOUD_PLATFORM_SCOPE};
+use super::token::{self, Failure, RequestConfig};
+use super::token_cache::{Check, Need, Refresher};
+use super::{AccessToken, Authorization, CLOUD_PLATFORM_SCOPE, Credentials};
 use crate::clock::{BoxFuture, SharedClock};
 use crate::{ApiError, Error, ErrorKind};
 

@@ -11,11 +11,11 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use super::token::{self, Failure, RequestConfig};
-use super::token_cache::{
-    BearerCache, BearerToken, Check, CommonConfig, Need, Refresher, bearer_credential_source,
-    common_builder_methods,
+use super::bearer::{
+    BearerCache, BearerToken, CommonConfig, bearer_credential_source, common_builder_methods,
 };
+use super::token::{self, Failure, RequestConfig};
+use super::token_cache::{Check, Need, Refresher};
 use super::{AccessToken, Credentials};
 use crate::clock::{BoxFuture, SharedClock};
 use crate::{ApiError, Error, ErrorKind};

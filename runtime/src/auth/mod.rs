@@ -58,16 +58,17 @@
 //! and with the same cache (refresh before expiry, once for all concurrent
 //! callers, transient failures retried):
 //!
-//! - [`ServiceAccountCredentials`] from a [`ServiceAccountKey`] (Google's
+//! - `ServiceAccountCredentials` from a `ServiceAccountKey` (Google's
 //!   JSON key file): a signed JWT exchanged at the token endpoint, with
-//!   domain-wide delegation, or self-signed JWTs;
-//! - [`MetadataServerCredentials`]: the service account of the Google Cloud
-//!   resource the program runs on;
-//! - [`ImpersonatedCredentials`]: any credentials acting as another service
-//!   account through the IAM Credentials API;
-//! - [`ExternalAccountCredentials`]: workload identity federation — a token
+//!   domain-wide delegation, or self-signed JWTs (feature `service-account`);
+//! - `MetadataServerCredentials`: the service account of the Google Cloud
+//!   resource the program runs on (feature `metadata`);
+//! - `ImpersonatedCredentials`: any credentials acting as another service
+//!   account through the IAM Credentials API (feature `impersonation`);
+//! - `ExternalAccountCredentials`: workload identity federation — a token
 //!   of the workload's own platform (Kubernetes, another cloud, a CI job)
-//!   exchanged at Google's STS, optionally impersonating a service account;
+//!   exchanged at Google's STS, optionally impersonating a service account
+//!   (feature `external-account`);
 //! - [Application Default Credentials](adc) pick one of these (or user
 //!   credentials from gcloud) from the environment:
 //!   `Credentials::application_default(scopes).await?`;
@@ -84,17 +85,30 @@ use std::sync::Arc;
 use crate::clock::BoxFuture;
 
 pub mod adc;
+#[cfg(any(
+    feature = "service-account",
+    feature = "metadata",
+    feature = "impersonation",
+    feature = "external-account"
+))]
+mod bearer;
 mod endpoints;
+#[cfg(feature = "external-account")]
 pub mod external_account;
+mod file_json;
 mod flow;
 #[cfg(feature = "id-token")]
 mod id_token;
+#[cfg(feature = "impersonation")]
 mod impersonated;
 #[cfg(feature = "id-token")]
 mod jwks;
+#[cfg(feature = "service-account")]
 mod jwt;
+#[cfg(feature = "metadata")]
 mod metadata;
 mod secret;
+#[cfg(feature = "service-account")]
 mod service_account;
 mod source;
 mod storage;
@@ -103,7 +117,10 @@ mod token_cache;
 mod user;
 
 pub use adc::{AdcKind, AdcSource, ApplicationDefaultBuilder, ApplicationDefaultCredentials};
-pub use endpoints::{GOOGLE_AUTH_URI, GOOGLE_DEVICE_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI};
+pub use endpoints::{
+    CLOUD_PLATFORM_SCOPE, GOOGLE_AUTH_URI, GOOGLE_DEVICE_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI,
+};
+#[cfg(feature = "external-account")]
 pub use external_account::{ExternalAccountCredentials, ExternalAccountCredentialsBuilder};
 pub use flow::{
     AccessType, AuthorizeOptions, CallbackParams, ClientKind, ClientSecrets,
@@ -114,6 +131,7 @@ pub use flow::{
 pub use id_token::{
     DEFAULT_ID_TOKEN_LEEWAY, GOOGLE_ISSUERS, IdTokenClaims, IdTokenRejection, IdTokenVerifier,
 };
+#[cfg(feature = "impersonation")]
 pub use impersonated::{
     DEFAULT_IMPERSONATION_LIFETIME, IAM_CREDENTIALS_ENDPOINT, ImpersonatedCredentials,
     ImpersonatedCredentialsBuilder,
@@ -123,7 +141,9 @@ pub use jwks::{
     DEFAULT_JWKS_CACHE, DEFAULT_JWKS_REFETCH_INTERVAL, DEFAULT_JWKS_TIMEOUT, GOOGLE_JWKS_URI,
     JwksCache, JwksCacheBuilder, MAX_JWKS_CACHE,
 };
+#[cfg(feature = "service-account")]
 pub use jwt::JWT_BEARER_GRANT_TYPE;
+#[cfg(feature = "metadata")]
 pub use metadata::{
     METADATA_HOST, METADATA_HOST_ENV, METADATA_IP, MetadataServerCredentials,
     MetadataServerCredentialsBuilder,
@@ -132,8 +152,9 @@ pub use secret::{
     AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState, DeviceCode, IdToken,
     PkceCodeVerifier, RefreshToken,
 };
+#[cfg(feature = "service-account")]
 pub use service_account::{
-    CLOUD_PLATFORM_SCOPE, DEFAULT_UNIVERSE_DOMAIN, JWT_LIFETIME, ServiceAccountCredentials,
+    DEFAULT_UNIVERSE_DOMAIN, JWT_LIFETIME, ServiceAccountCredentials,
     ServiceAccountCredentialsBuilder, ServiceAccountKey,
 };
 pub use source::{DEFAULT_REFRESH_MARGIN, UserTokenSource, UserTokenSourceBuilder};

@@ -10,18 +10,16 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
+use super::bearer::{
+    BearerCache, BearerToken, CommonConfig, bearer_credential_source, common_builder_methods,
+};
+use super::file_json::decode_named;
 use super::jwt::{JWT_BEARER_GRANT_TYPE, RsaSigner};
 use super::token::{self, RequestConfig};
-use super::token_cache::{
-    BearerCache, BearerToken, Check, CommonConfig, Need, Refresher, bearer_credential_source,
-    common_builder_methods, unix_secs,
-};
-use super::{AccessToken, Credentials, GOOGLE_TOKEN_URI};
+use super::token_cache::{Check, Need, Refresher};
+use super::{AccessToken, CLOUD_PLATFORM_SCOPE, Credentials, GOOGLE_TOKEN_URI};
 use crate::clock::{BoxFuture, SharedClock};
 use crate::{Error, ErrorKind};
-
-/// The scope used when none is given: every Google Cloud API.
-pub const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
 /// The lifetime of an assertion and of a self-signed JWT (Google's maximum).
 pub const JWT_LIFETIME: Duration = Duration::from_secs(3600);
@@ -77,27 +75,6 @@ struct KeyFile {
     universe_domain: Option<String>,
     #[serde(default)]
     quota_project_id: Option<String>,
-}
-
-/// Parses JSON into `T`, naming `source` and the JSON path of the first
-/// problem (`missing field `private_key``, `client_email: invalid type`).
-pub(crate) fn decode_named<T: serde::de::DeserializeOwned>(
-    json: &str,
-    source: &str,
-) -> crate::Result<T> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let msg = if inner.is_syntax() || inner.is_eof() {
-            format!("not valid JSON: {inner}")
-        } else if path == "." {
-            inner.to_string()
-        } else {
-            format!("field `{path}`: {inner}")
-        };
-        Error::new(ErrorKind::Decode, format!("{source}: {msg}"))
-    })
 }
 
 impl ServiceAccountKey {
@@ -532,4 +509,11 @@ impl ServiceAccountRefresher {
         };
         Error::auth(a.code.as_deref(), format!("{}; {hint}", a.description))
     }
+}
+
+/// Seconds since the Unix epoch (0 before it).
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -253,6 +253,7 @@ pub(crate) async fn json_request_once(
 
 /// [`json_request_once`] with extra request headers (e.g. a client's
 /// `Authorization: Basic`, which is a secret: never logged).
+#[cfg(feature = "external-account")]
 pub(crate) async fn json_request_with_headers(
     uri: &str,
     form: &[(&str, &str)],
@@ -266,11 +267,13 @@ pub(crate) async fn json_request_with_headers(
 }
 
 /// A string member of a JSON object (empty counts as absent).
+#[cfg(feature = "external-account")]
 pub(crate) fn string_member(m: &Map<String, Value>, k: &str) -> Option<String> {
     str_field(m, k)
 }
 
 /// A duration in seconds (a number or a numeric string).
+#[cfg(feature = "external-account")]
 pub(crate) fn seconds_member(m: &Map<String, Value>, k: &str) -> Option<Duration> {
     secs_field(m, k).map(Duration::from_secs)
 }

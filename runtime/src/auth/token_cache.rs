@@ -62,32 +62,6 @@ pub(crate) trait CachedToken: Clone + Send + Sync + 'static {
     }
 }
 
-/// The token of the server-to-server credentials: nothing but a bearer
-/// token and its expiry.
-#[derive(Clone, Default)]
-pub(crate) struct BearerToken {
-    pub token: Option<AccessToken>,
-    pub expiry: Option<SystemTime>,
-}
-
-impl BearerToken {
-    pub fn new(token: AccessToken, expiry: Option<SystemTime>) -> Self {
-        BearerToken {
-            token: Some(token),
-            expiry,
-        }
-    }
-}
-
-impl CachedToken for BearerToken {
-    fn token(&self) -> Option<&AccessToken> {
-        self.token.as_ref()
-    }
-    fn expires_at(&self) -> Option<SystemTime> {
-        self.expiry
-    }
-}
-
 /// What makes a refresh necessary.
 pub(crate) enum Need {
     /// The token is missing or within the margin of its expiry.
@@ -419,183 +393,11 @@ impl<R: Refresher> TokenCache<R> {
     }
 }
 
-/// `Authorization: Bearer` for `t` (none when there is no token yet), with
-/// the quota project.
-pub(crate) fn bearer_authorization(
-    t: Option<&AccessToken>,
-    quota_project: Option<&str>,
-) -> Authorization {
-    let mut a = match t {
-        Some(t) => Authorization::bearer(t.clone()),
-        None => Authorization::none(),
-    };
-    if let Some(p) = quota_project {
-        a = a.with_quota_project(p);
-    }
-    a
-}
-
 /// The quota project from `GOOGLE_CLOUD_QUOTA_PROJECT`, if set and not empty.
 pub(crate) fn quota_project_from_env() -> Option<String> {
     std::env::var("GOOGLE_CLOUD_QUOTA_PROJECT")
         .ok()
         .filter(|s| !s.trim().is_empty())
-}
-
-/// A token cache of bearer tokens plus the quota project: the state of every
-/// server-to-server credential type.
-pub(crate) struct BearerCache<R: Refresher<Token = BearerToken>> {
-    pub cache: TokenCache<R>,
-    pub quota_project: Option<String>,
-}
-
-impl<R: Refresher<Token = BearerToken>> BearerCache<R> {
-    pub fn new(refresher: R, common: &CommonConfig) -> Self {
-        BearerCache {
-            cache: TokenCache::new(
-                BearerToken::default(),
-                refresher,
-                common.clock(),
-                common.margin,
-            ),
-            quota_project: common.quota_project.clone(),
-        }
-    }
-
-    pub async fn authorization(&self) -> crate::Result<Authorization> {
-        let t = self.cache.get().await?;
-        Ok(bearer_authorization(
-            t.token.as_ref(),
-            self.quota_project.as_deref(),
-        ))
-    }
-
-    pub async fn access_token(&self) -> crate::Result<AccessToken> {
-        self.cache
-            .get()
-            .await?
-            .token
-            .ok_or_else(|| Error::auth(None, "no access token"))
-    }
-
-    pub async fn force_refresh(&self) -> crate::Result<AccessToken> {
-        self.cache
-            .force_refresh()
-            .await?
-            .token
-            .ok_or_else(|| Error::auth(None, "no access token"))
-    }
-}
-
-/// Implements [`CredentialSource`](super::CredentialSource) for a type whose
-/// `inner` field is an `Arc<BearerCache<_>>` and that has a
-/// `fn describe_source(&self) -> String`.
-macro_rules! bearer_credential_source {
-    ($t:ty) => {
-        impl $crate::auth::CredentialSource for $t {
-            fn authorization(
-                &self,
-            ) -> $crate::clock::BoxFuture<'_, $crate::Result<$crate::auth::Authorization>> {
-                Box::pin(self.inner.authorization())
-            }
-
-            fn refresh_after_unauthorized<'a>(
-                &'a self,
-                used: &'a $crate::auth::Authorization,
-            ) -> $crate::clock::BoxFuture<'a, $crate::Result<bool>> {
-                Box::pin(self.inner.cache.after_unauthorized(used))
-            }
-
-            fn describe(&self) -> String {
-                self.describe_source()
-            }
-        }
-    };
-}
-pub(crate) use bearer_credential_source;
-
-/// Settings every server-to-server credential builder shares.
-#[derive(Clone)]
-pub(crate) struct CommonConfig {
-    pub clock: Option<SharedClock>,
-    pub margin: Duration,
-    pub request: super::token::RequestConfig,
-    pub quota_project: Option<String>,
-}
-
-impl Default for CommonConfig {
-    fn default() -> Self {
-        CommonConfig {
-            clock: None,
-            margin: super::DEFAULT_REFRESH_MARGIN,
-            request: Default::default(),
-            quota_project: None,
-        }
-    }
-}
-
-impl CommonConfig {
-    pub fn clock(&self) -> SharedClock {
-        self.clock
-            .clone()
-            .unwrap_or_else(crate::clock::default_clock)
-    }
-}
-
-/// The builder methods every server-to-server credential builder shares
-/// (`$builder` has a `common: CommonConfig` field).
-macro_rules! common_builder_methods {
-    () => {
-        /// Sends `x-goog-user-project: <project>` with every request: the
-        /// project billed for quota. (Application Default Credentials also
-        /// read it from `GOOGLE_CLOUD_QUOTA_PROJECT` and the credentials file.)
-        pub fn with_quota_project(mut self, project: impl Into<String>) -> Self {
-            self.common.quota_project = Some(project.into());
-            self
-        }
-
-        /// Refreshes this long before the token expires (default 5 minutes,
-        /// at most half the token's lifetime).
-        pub fn with_refresh_margin(mut self, margin: std::time::Duration) -> Self {
-            self.common.margin = margin;
-            self
-        }
-
-        /// The clock for expiry, assertions and backoff (default: system
-        /// time, tokio sleep).
-        pub fn with_clock(mut self, clock: $crate::clock::SharedClock) -> Self {
-            self.common.clock = Some(clock);
-            self
-        }
-
-        /// The timeout of one HTTP request for a token (default 30 s).
-        pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.common.request.timeout = timeout;
-            self
-        }
-
-        /// How many times a transiently failing token request is attempted
-        /// in total (default 3, at least 1).
-        pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-            self.common.request.max_attempts = attempts.max(1);
-            self
-        }
-
-        /// The first backoff delay between attempts; it doubles each time
-        /// (default 1 s).
-        pub fn with_initial_backoff(mut self, delay: std::time::Duration) -> Self {
-            self.common.request.initial_backoff = delay;
-            self
-        }
-    };
-}
-pub(crate) use common_builder_methods;
-
-/// Seconds since the Unix epoch (0 before it).
-pub(crate) fn unix_secs(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -604,21 +406,47 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
 
+    /// A bearer token and its expiry, as the server-to-server credentials
+    /// keep them.
+    #[derive(Clone, Default)]
+    struct TestToken {
+        token: Option<AccessToken>,
+        expiry: Option<SystemTime>,
+    }
+
+    impl TestToken {
+        fn new(token: AccessToken, expiry: Option<SystemTime>) -> Self {
+            TestToken {
+                token: Some(token),
+                expiry,
+            }
+        }
+    }
+
+    impl CachedToken for TestToken {
+        fn token(&self) -> Option<&AccessToken> {
+            self.token.as_ref()
+        }
+        fn expires_at(&self) -> Option<SystemTime> {
+            self.expiry
+        }
+    }
+
     struct Counting(Arc<AtomicUsize>, Result<(), &'static str>);
 
     impl Refresher for Counting {
-        type Token = BearerToken;
+        type Token = TestToken;
         fn refresh<'a>(
             &'a self,
-            _current: BearerToken,
+            _current: TestToken,
             _need: &'a Need,
             check: Check<'a>,
-        ) -> BoxFuture<'a, crate::Result<BearerToken>> {
+        ) -> BoxFuture<'a, crate::Result<TestToken>> {
             Box::pin(async move {
                 let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 match self.1 {
-                    Ok(()) => Ok(BearerToken::new(
+                    Ok(()) => Ok(TestToken::new(
                         AccessToken::new(format!("t{n}")),
                         Some(check.now() + Duration::from_secs(3600)),
                     )),
@@ -634,7 +462,7 @@ mod tests {
     fn cache(result: Result<(), &'static str>) -> (Arc<TokenCache<Counting>>, Arc<AtomicUsize>) {
         let n = Arc::new(AtomicUsize::new(0));
         let c = TokenCache::new(
-            BearerToken::default(),
+            TestToken::default(),
             Counting(n.clone(), result),
             crate::clock::default_clock(),
             Duration::from_secs(300),
@@ -666,7 +494,7 @@ mod tests {
         let (c, n) = cache(Err("dead"));
         assert!(c.get().await.is_err());
         assert!(c.get().await.is_err());
-        // BearerToken cannot be marked invalid: each later call asks again.
+        // TestToken cannot be marked invalid: each later call asks again.
         assert_eq!(n.load(Ordering::SeqCst), 2);
     }
 }

@@ -65,6 +65,11 @@ impl HttpClient {
     }
 
     /// A `GET` of `url`.
+    #[cfg(any(
+        feature = "metadata",
+        feature = "external-account",
+        feature = "id-token"
+    ))]
     pub(crate) fn get(&self, url: impl IntoUri) -> RequestBuilder<'_> {
         self.request(Method::GET, url)
     }

@@ -82,6 +82,7 @@ impl HttpError {
     }
 
     /// Whether a time limit ran out.
+    #[cfg(feature = "metadata")]
     pub(crate) fn is_timeout(&self) -> bool {
         self.kind == Kind::Timeout
     }

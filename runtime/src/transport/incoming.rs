@@ -126,6 +126,7 @@ impl HttpResponse {
     }
 
     /// The whole (decoded) body as text, invalid UTF-8 replaced.
+    #[cfg(feature = "external-account")]
     pub(crate) async fn text(self) -> Result<String, HttpError> {
         let body = self.bytes().await?;
         Ok(String::from_utf8_lossy(&body).into_owned())

@@ -34,13 +34,14 @@ pub use subject::{
     ALLOW_EXECUTABLES_ENV, DEFAULT_EXECUTABLE_TIMEOUT, SubjectFormat, SubjectSource,
 };
 
-use super::impersonated::target_from_url;
-use super::service_account::{CLOUD_PLATFORM_SCOPE, decode_named};
-use super::token::{self, RequestConfig};
-use super::token_cache::{
-    BearerCache, BearerToken, Check, CommonConfig, Need, Refresher, bearer_credential_source,
-    common_builder_methods,
+use super::CLOUD_PLATFORM_SCOPE;
+use super::bearer::{
+    BearerCache, BearerToken, CommonConfig, bearer_credential_source, common_builder_methods,
 };
+use super::file_json::decode_named;
+use super::impersonated::target_from_url;
+use super::token::{self, RequestConfig};
+use super::token_cache::{Check, Need, Refresher};
 use super::{AccessToken, Credentials, ImpersonatedCredentials};
 use crate::clock::{BoxFuture, SharedClock};
 use crate::{Error, ErrorKind};
