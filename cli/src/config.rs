@@ -115,7 +115,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         gapi_dynamic::fetch::create_private_dir(dir)?;
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = path.with_extension(format!("{TMP_EXTENSION}{}", std::process::id()));
     {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
@@ -126,4 +126,64 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+/// The extension of [`write_private`]'s temporary files, before the pid.
+const TMP_EXTENSION: &str = "tmp";
+
+/// Removes a file [`write_private`] wrote, and the temporary files of it that
+/// a run killed between writing and renaming left beside it (`NAME.tmpPID`).
+/// Errors are ignored: what cannot be removed is retried next time.
+pub fn remove_private(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let (Some(dir), Some(stem)) = (path.parent(), path.file_stem()) else {
+        return;
+    };
+    let mut prefix = stem.to_os_string();
+    prefix.push(".");
+    prefix.push(TMP_EXTENSION);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .zip(prefix.to_str())
+            .and_then(|(n, p)| n.strip_prefix(p))
+        else {
+            continue;
+        };
+        if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removing_a_private_file_takes_the_temporaries_a_killed_run_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/uploads/abc.json");
+        write_private(&path, b"{}").unwrap();
+        let uploads = path.parent().unwrap();
+        // what a run killed between writing and renaming leaves
+        std::fs::write(uploads.join("abc.tmp4242"), b"{\"half\"").unwrap();
+        // not ours: another key's file and temporary, a name that only looks alike
+        for other in ["abd.json", "abd.tmp4242", "abc.tmpfile", "abc.tmp"] {
+            std::fs::write(uploads.join(other), b"").unwrap();
+        }
+        remove_private(&path);
+        let mut left: Vec<String> = std::fs::read_dir(uploads)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["abc.tmp", "abc.tmpfile", "abd.json", "abd.tmp4242"]);
+        // nothing there: no error
+        remove_private(&path);
+    }
 }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Digest as _;
 
-use crate::config::write_private;
+use crate::config::{remove_private, write_private};
 use crate::fail::{Failure, Result};
 
 /// How to upload.
@@ -202,7 +202,7 @@ pub async fn upload(
                 // A session the server ended (or that committed something
                 // else) cannot be resumed: forget it.
                 if e.is_integrity() || matches!(e.status(), Some(404 | 410)) {
-                    let _ = std::fs::remove_file(&session_file);
+                    remove_private(&session_file);
                 } else {
                     let _ = save(&upload);
                 }
@@ -212,7 +212,7 @@ pub async fn upload(
     };
     pb.finish_and_clear();
     let resource = result?;
-    let _ = std::fs::remove_file(&session_file);
+    remove_private(&session_file);
     Ok(resource)
 }
 
@@ -326,6 +326,6 @@ pub async fn download(
         )));
     }
     std::fs::rename(&part, file).map_err(|e| Failure::run(format!("{}: {e}", file.display())))?;
-    let _ = std::fs::remove_file(&meta_path);
+    remove_private(&meta_path);
     Ok(written)
 }
