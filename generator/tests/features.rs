@@ -405,17 +405,7 @@ fn compute_v1_checks_with_one_resource_and_with_none() {
         return;
     }
     let dir = work_dir().join("compute-v1");
-    let krate = Generator::new()
-        .generate_crate(
-            doc.as_path(),
-            &dir,
-            &CrateOptions {
-                runtime: Runtime::Path(root().join("../runtime")),
-                standalone_workspace: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let krate = against_runtime(doc.as_path(), &dir);
     let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
     assert!(cargo.contains("\ninstances = []\n"), "{cargo}");
     assert!(cargo.contains("\nglobal-addresses = []\n"), "{cargo}");
@@ -425,6 +415,22 @@ fn compute_v1_checks_with_one_resource_and_with_none() {
         &["--no-default-features", "--features", "instances"],
     );
     check(&dir, &krate.lib_name, &["--no-default-features"]);
+}
+
+/// Writes the crate of `source` into `dir`, depending on this workspace's
+/// runtime by path, as a workspace of its own.
+fn against_runtime(source: impl Into<gapi_gen::Source>, dir: &Path) -> gapi_gen::GeneratedCrate {
+    Generator::new()
+        .generate_crate(
+            source,
+            dir,
+            &CrateOptions {
+                runtime: Runtime::Path(root().join("../runtime")),
+                standalone_workspace: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
 }
 
 /// The runtime dependency line of a generated manifest.
@@ -441,17 +447,7 @@ fn media_apis_name_the_runtime_media_feature_and_check_with_it_and_without() {
     let media_doc = root().join("tests/docs/methods.json");
     let media = work_dir().join("media");
     let _ = std::fs::remove_dir_all(&media);
-    let krate = Generator::new()
-        .generate_crate(
-            media_doc.as_path(),
-            &media,
-            &CrateOptions {
-                runtime: Runtime::Path(root().join("../runtime")),
-                standalone_workspace: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let krate = against_runtime(media_doc.as_path(), &media);
     let cargo = std::fs::read_to_string(media.join("Cargo.toml")).unwrap();
     let line = runtime_line(&cargo);
     assert!(
@@ -502,17 +498,7 @@ fn media_apis_name_the_runtime_media_feature_and_check_with_it_and_without() {
     strip(&mut json);
     let plain = work_dir().join("no-media");
     let _ = std::fs::remove_dir_all(&plain);
-    let krate = Generator::new()
-        .generate_crate(
-            json.to_string().as_str(),
-            &plain,
-            &CrateOptions {
-                runtime: Runtime::Path(root().join("../runtime")),
-                standalone_workspace: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let krate = against_runtime(json.to_string().as_str(), &plain);
     let cargo = std::fs::read_to_string(plain.join("Cargo.toml")).unwrap();
     let line = runtime_line(&cargo);
     assert!(line.ends_with(", default-features = false }"), "{line}");
