@@ -207,6 +207,9 @@ impl ApplicationDefaultBuilder {
     }
 
     /// The metadata server as `host:port` (over `GCE_METADATA_HOST`).
+    ///
+    /// Used only with the `metadata` feature (on by default); without it
+    /// the metadata server is never asked and this setting has no effect.
     pub fn with_metadata_host(mut self, host: impl Into<String>) -> Self {
         self.metadata_host = Some(host.into());
         self
@@ -214,6 +217,9 @@ impl ApplicationDefaultBuilder {
 
     /// How long one metadata server probe waits (default 3 s, or
     /// `GCE_METADATA_TIMEOUT`).
+    ///
+    /// Used only with the `metadata` feature (on by default); without it
+    /// the metadata server is never asked and this setting has no effect.
     pub fn with_metadata_timeout(mut self, timeout: Duration) -> Self {
         self.detect_timeout = Some(timeout);
         self
@@ -221,6 +227,9 @@ impl ApplicationDefaultBuilder {
 
     /// How many metadata server probes are made (default 3, or
     /// `GCE_METADATA_DETECT_RETRIES`).
+    ///
+    /// Used only with the `metadata` feature (on by default); without it
+    /// the metadata server is never asked and this setting has no effect.
     pub fn with_metadata_attempts(mut self, attempts: u32) -> Self {
         self.detect_attempts = Some(attempts);
         self
