@@ -36,6 +36,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "metadata")]
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -158,20 +159,24 @@ pub struct ApplicationDefaultBuilder {
     quota_project: Option<String>,
     self_signed_jwt: bool,
     file: Option<PathBuf>,
+    #[cfg(feature = "metadata")]
     metadata_host: Option<String>,
+    #[cfg(feature = "metadata")]
     detect_timeout: Option<Duration>,
+    #[cfg(feature = "metadata")]
     detect_attempts: Option<u32>,
     clock: Option<SharedClock>,
 }
 
 impl fmt::Debug for ApplicationDefaultBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApplicationDefaultBuilder")
-            .field("scopes", &self.scopes)
+        let mut d = f.debug_struct("ApplicationDefaultBuilder");
+        d.field("scopes", &self.scopes)
             .field("quota_project", &self.quota_project)
-            .field("file", &self.file)
-            .field("metadata_host", &self.metadata_host)
-            .finish_non_exhaustive()
+            .field("file", &self.file);
+        #[cfg(feature = "metadata")]
+        d.field("metadata_host", &self.metadata_host);
+        d.finish_non_exhaustive()
     }
 }
 
@@ -207,9 +212,9 @@ impl ApplicationDefaultBuilder {
     }
 
     /// The metadata server as `host:port` (over `GCE_METADATA_HOST`).
-    ///
-    /// Used only with the `metadata` feature (on by default); without it
-    /// the metadata server is never asked and this setting has no effect.
+    /// Feature `metadata` (on by default), like every metadata setting:
+    /// without it the metadata server is never asked.
+    #[cfg(feature = "metadata")]
     pub fn with_metadata_host(mut self, host: impl Into<String>) -> Self {
         self.metadata_host = Some(host.into());
         self
@@ -217,9 +222,7 @@ impl ApplicationDefaultBuilder {
 
     /// How long one metadata server probe waits (default 3 s, or
     /// `GCE_METADATA_TIMEOUT`).
-    ///
-    /// Used only with the `metadata` feature (on by default); without it
-    /// the metadata server is never asked and this setting has no effect.
+    #[cfg(feature = "metadata")]
     pub fn with_metadata_timeout(mut self, timeout: Duration) -> Self {
         self.detect_timeout = Some(timeout);
         self
@@ -227,9 +230,7 @@ impl ApplicationDefaultBuilder {
 
     /// How many metadata server probes are made (default 3, or
     /// `GCE_METADATA_DETECT_RETRIES`).
-    ///
-    /// Used only with the `metadata` feature (on by default); without it
-    /// the metadata server is never asked and this setting has no effect.
+    #[cfg(feature = "metadata")]
     pub fn with_metadata_attempts(mut self, attempts: u32) -> Self {
         self.detect_attempts = Some(attempts);
         self
